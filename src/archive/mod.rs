@@ -1,0 +1,1 @@
+//! The archive: the only owner of the data folder, the SQL and the captures.

@@ -1,0 +1,1 @@
+//! The Atom-shaped article model, stable ids and normalisation. No I/O.

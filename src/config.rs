@@ -1,0 +1,1 @@
+//! The config file: `feedkeeper.toml` structs, parsing and validation with file/line/key errors.

@@ -1,0 +1,1 @@
+//! Article bodies: plain text <-> HTML paragraphs, and HTML sanitization.

@@ -1,0 +1,1 @@
+//! Pure main-text extraction: page HTML + URL -> readable article.

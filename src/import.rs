@@ -1,0 +1,1 @@
+//! Article files (plain text, front matter, saved HTML) -> `Article`.

@@ -1,0 +1,21 @@
+//! feedkeeper keeps a topic archive of news articles, publishes it as Atom, RSS and JSON
+//! feeds, and watches upstream feeds for new related items, which it fetches and archives.
+//!
+//! The binary (`src/main.rs`) is a thin shell over this library: it parses flags, calls
+//! into [`pipeline`] and the step modules, prints, and maps outcomes to exit codes.
+
+pub mod archive;
+pub mod article;
+pub mod config;
+pub mod content;
+pub mod date;
+pub mod extract;
+pub mod fetch;
+pub mod import;
+pub mod pipeline;
+pub mod publish;
+pub mod relevance;
+pub mod schedule;
+pub mod serve;
+pub mod sources;
+pub mod upstream;

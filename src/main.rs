@@ -1,0 +1,3 @@
+//! The `feedkeeper` binary: parses flags, calls the library, prints, maps outcomes to exit codes.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! The order of steps (import, check, publish, run) and the run report.

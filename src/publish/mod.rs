@@ -1,0 +1,1 @@
+//! Archive -> Atom / RSS / JSON Feed / archive pages / tag feeds / index.html.

@@ -1,0 +1,1 @@
+//! Pure relevance scoring of upstream items against the archive topic.

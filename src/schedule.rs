@@ -1,0 +1,1 @@
+//! When is a source next due, and the watch loop.

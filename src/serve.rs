@@ -1,0 +1,1 @@
+//! Read-only HTTP over the feeds folder.

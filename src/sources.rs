@@ -1,0 +1,1 @@
+//! Upstream sources: OPML in and out.

@@ -1,0 +1,1 @@
+//! One poll of one upstream source: fetch -> parse (with repair) -> items.
