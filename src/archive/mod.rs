@@ -1,1 +1,251 @@
-//! The archive: the only owner of the data folder, the SQL and the captures.
+//! The archive: the only owner of the data folder — the SQLite database, the WARC captures
+//! and the lock file — and the only module that speaks SQL.
+//!
+//! Everything else reaches storage through the [`Store`] trait, which is deliberately narrow
+//! (articles in, articles and the publication log out) so that another backend, such as
+//! PostgreSQL, can be added without touching the importer or the publisher.
+//!
+//! The model it keeps: each article has one or more *versions* (a new one whenever its
+//! published content changes; old ones are never deleted), and every new version is appended
+//! to the *publication log*, an append-only sequence the publisher cuts into RFC 5005
+//! archive pages. Because the log never reorders, a full archive page never changes.
+//!
+//! No network, no XML, no HTML parsing here.
+
+pub mod lock;
+mod sqlite;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::article::{Article, ArticleId};
+
+pub use lock::{ArchiveLock, LockError};
+pub use sqlite::{LATEST_SCHEMA, SqliteStore};
+
+/// The database file's name inside the archive folder.
+pub const DB_FILE: &str = "feedkeeper.sqlite3";
+/// The folder, inside the archive folder, that holds WARC captures.
+pub const CAPTURE_DIR: &str = "captures";
+
+/// Failures of the archive. Each names the file or the operation concerned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ArchiveError {
+    #[error("{path}: cannot open the archive: {source}", path = path.display())]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error(
+        "{path}: this archive was written by a newer feedkeeper (schema version {found}; this one understands up to {supported}); nothing was changed",
+        path = path.display()
+    )]
+    NewerSchema { path: PathBuf, found: i64, supported: i64 },
+    #[error("{path}: {context}: {source}", path = path.display())]
+    Sql { path: PathBuf, context: &'static str, source: rusqlite::Error },
+    #[error("{path}: {context}: {source}", path = path.display())]
+    Io { path: PathBuf, context: &'static str, source: std::io::Error },
+    #[error("{path}: corrupt record {what}: {detail}", path = path.display())]
+    Corrupt { path: PathBuf, what: String, detail: String },
+}
+
+/// The keys an incoming article is matched on, besides its id.
+#[derive(Debug, Clone, Default)]
+pub struct DedupKeys {
+    /// The identity key the id was derived from (kept for diagnosis).
+    pub identity: String,
+    /// The canonical URL (tracking parameters removed); the same URL is the same article.
+    pub canonical_url: Option<String>,
+    /// The content fingerprint ([`crate::article::fingerprint`]); the same fingerprint under
+    /// another URL is a syndicated copy, archived once.
+    pub fingerprint: Option<String>,
+}
+
+/// What [`Store::put`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum PutOutcome {
+    /// A new article; its first version is in the publication log.
+    Added { id: ArticleId, seq: u64 },
+    /// A known article whose content changed; the new version is in the publication log.
+    Updated { id: ArticleId, version: u32, seq: u64 },
+    /// A known article with the same content; nothing changed.
+    Unchanged { id: ArticleId },
+    /// The same text is already archived under another URL; nothing changed.
+    Duplicate { id: ArticleId },
+}
+
+impl PutOutcome {
+    /// The archived article's id.
+    pub fn id(&self) -> &ArticleId {
+        match self {
+            PutOutcome::Added { id, .. }
+            | PutOutcome::Updated { id, .. }
+            | PutOutcome::Unchanged { id }
+            | PutOutcome::Duplicate { id } => id,
+        }
+    }
+
+    /// Whether the archive changed.
+    pub fn changed(&self) -> bool {
+        matches!(self, PutOutcome::Added { .. } | PutOutcome::Updated { .. })
+    }
+}
+
+/// Filters for [`Store::list`].
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub limit: Option<usize>,
+    pub tag: Option<String>,
+}
+
+/// One archived version of an article, as shown by `show`.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionInfo {
+    pub version: u32,
+    pub archived_at: DateTime<Utc>,
+    pub content_hash: String,
+    pub origin: crate::article::Origin,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<crate::article::CaptureRef>,
+}
+
+/// An article with its history, for `show`.
+#[derive(Debug, Clone)]
+pub struct StoredArticle {
+    pub article: Article,
+    pub versions: Vec<VersionInfo>,
+    pub first_archived_at: DateTime<Utc>,
+}
+
+/// A full-text search hit.
+#[derive(Debug, Clone)]
+pub struct SearchHit {
+    pub article: Article,
+    /// A short excerpt with the matched terms between `[` and `]`.
+    pub snippet: String,
+    /// Relevance, higher is better (negated BM25).
+    pub score: f64,
+}
+
+/// One entry of the publication log: a version of an article at a sequence number.
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    pub seq: u64,
+    pub version: u32,
+    /// The article as of that version. `content.text` is left empty: feeds use the HTML.
+    pub article: Article,
+}
+
+/// A tag with the number of articles carrying it and the newest log sequence among them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagInfo {
+    pub tag: String,
+    pub count: u64,
+    pub last_seq: u64,
+}
+
+/// The storage interface the importer, the publisher and the pipeline use.
+pub trait Store {
+    /// Archives an article: adds it, records a new version when its content changed, or
+    /// leaves everything as it was. Matching is by id, then canonical URL (same article:
+    /// versioned), then fingerprint (syndicated copy: kept once).
+    fn put(&mut self, article: &Article, keys: &DedupKeys) -> Result<PutOutcome, ArchiveError>;
+
+    /// [`Store::put`] for many articles in one transaction, in order.
+    fn put_all(&mut self, items: &[(Article, DedupKeys)]) -> Result<Vec<PutOutcome>, ArchiveError>;
+
+    /// The id of an archived article matching these keys, if any.
+    fn find(&self, id: &ArticleId, keys: &DedupKeys) -> Result<Option<ArticleId>, ArchiveError>;
+
+    /// One article with its versions.
+    fn get(&self, id: &ArticleId) -> Result<Option<StoredArticle>, ArchiveError>;
+
+    /// Articles, newest first (published date, then id).
+    fn list(&self, query: &ListQuery) -> Result<Vec<Article>, ArchiveError>;
+
+    /// Full-text search, best first.
+    fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>, ArchiveError>;
+
+    /// The number of articles.
+    fn count(&self) -> Result<u64, ArchiveError>;
+
+    /// Calls `visit` with every article's current version (id, title, text), for building
+    /// the topic model.
+    fn each_text(&self, visit: &mut dyn FnMut(&ArticleId, &str, &str)) -> Result<(), ArchiveError>;
+
+    /// The highest sequence number in the publication log (0 when empty).
+    fn log_len(&self) -> Result<u64, ArchiveError>;
+
+    /// Calls `visit` with the log entries `from..=to`, in sequence order.
+    fn log_range(
+        &self,
+        from: u64,
+        to: u64,
+        visit: &mut dyn FnMut(LogEntry) -> Result<(), ArchiveError>,
+    ) -> Result<(), ArchiveError>;
+
+    /// Every tag, sorted by name.
+    fn tags(&self) -> Result<Vec<TagInfo>, ArchiveError>;
+
+    /// The newest `limit` articles with `tag`, newest log entry first, as log entries of
+    /// their current versions.
+    fn tag_entries(&self, tag: &str, limit: usize) -> Result<Vec<LogEntry>, ArchiveError>;
+
+    /// The tags of the log entries after `seq` (those whose tag feeds changed).
+    fn tags_since(&self, seq: u64) -> Result<Vec<String>, ArchiveError>;
+
+    /// A value of the publisher's (or another step's) saved state.
+    fn meta_get(&self, key: &str) -> Result<Option<String>, ArchiveError>;
+
+    /// Saves a state value.
+    fn meta_set(&mut self, key: &str, value: &str) -> Result<(), ArchiveError>;
+}
+
+/// The archive folder: where the database, captures and lock live.
+#[derive(Debug, Clone)]
+pub struct ArchiveDir {
+    pub root: PathBuf,
+}
+
+impl ArchiveDir {
+    pub fn new(root: impl Into<PathBuf>) -> ArchiveDir {
+        ArchiveDir { root: root.into() }
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.root.join(DB_FILE)
+    }
+
+    pub fn capture_dir(&self) -> PathBuf {
+        self.root.join(CAPTURE_DIR)
+    }
+
+    /// Creates the folder if needed and opens (migrating) the database for writing.
+    pub fn open(&self) -> Result<SqliteStore, ArchiveError> {
+        std::fs::create_dir_all(&self.root).map_err(|source| ArchiveError::Io {
+            path: self.root.clone(),
+            context: "cannot create the archive folder",
+            source,
+        })?;
+        SqliteStore::open(&self.db_path())
+    }
+
+    /// Opens an existing database for reading; an archive that does not exist yet reads as
+    /// empty (an in-memory store), so `list` on a fresh install prints nothing.
+    pub fn open_read(&self) -> Result<SqliteStore, ArchiveError> {
+        let db = self.db_path();
+        if db.exists() { SqliteStore::open_read_only(&db) } else { SqliteStore::open_in_memory() }
+    }
+
+    /// Takes the archive lock (see [`lock`]).
+    pub fn lock(&self) -> Result<ArchiveLock, LockError> {
+        std::fs::create_dir_all(&self.root).map_err(|source| LockError::Io { path: self.root.clone(), source })?;
+        ArchiveLock::acquire(&self.root.join(lock::LOCK_FILE))
+    }
+}
+
+/// True when `path` looks like an archive folder (has a database).
+pub fn exists(path: &Path) -> bool {
+    path.join(DB_FILE).is_file()
+}

@@ -1,0 +1,898 @@
+//! The SQLite implementation of [`Store`]: bundled SQLite, WAL journal, a busy timeout,
+//! numbered schema migrations tracked in `PRAGMA user_version`, FTS5 for search.
+//!
+//! An archive written by a newer schema is refused before anything is written to it.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ArchiveError, DedupKeys, ListQuery, LogEntry, PutOutcome, SearchHit, Store, StoredArticle, TagInfo, VersionInfo,
+};
+use crate::article::{Article, ArticleId, CaptureRef, Content, Origin, Person, SourceRef};
+use crate::date;
+
+/// Schema migrations, in order; migration `i` brings the schema to version `i + 1`.
+/// Append only: never edit a migration that has shipped.
+const MIGRATIONS: &[&str] = &[
+    // 1: articles, versions, the publication log, tags, full-text search, saved state.
+    r#"
+    CREATE TABLE articles (
+        id                TEXT PRIMARY KEY,
+        identity          TEXT NOT NULL,
+        canonical_url     TEXT,
+        fingerprint       TEXT,
+        current_vid       INTEGER NOT NULL,
+        version_count     INTEGER NOT NULL,
+        sort_date         TEXT NOT NULL,
+        first_archived_at TEXT NOT NULL,
+        last_seq          INTEGER NOT NULL
+    );
+    CREATE INDEX articles_by_date ON articles(sort_date DESC, id);
+    CREATE INDEX articles_by_url ON articles(canonical_url) WHERE canonical_url IS NOT NULL;
+    CREATE INDEX articles_by_fingerprint ON articles(fingerprint) WHERE fingerprint IS NOT NULL;
+
+    CREATE TABLE versions (
+        vid          INTEGER PRIMARY KEY,
+        article_id   TEXT NOT NULL,
+        version      INTEGER NOT NULL,
+        title        TEXT NOT NULL,
+        summary      TEXT NOT NULL,
+        content_text TEXT NOT NULL,
+        content_html TEXT NOT NULL,
+        meta         TEXT NOT NULL,
+        revision     TEXT NOT NULL,
+        UNIQUE (article_id, version)
+    );
+
+    CREATE TABLE feed_log (
+        seq        INTEGER PRIMARY KEY,
+        article_id TEXT NOT NULL,
+        vid        INTEGER NOT NULL
+    );
+
+    CREATE TABLE article_tags (
+        tag        TEXT NOT NULL,
+        article_id TEXT NOT NULL,
+        last_seq   INTEGER NOT NULL,
+        PRIMARY KEY (tag, article_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX article_tags_by_seq ON article_tags(tag, last_seq DESC);
+    CREATE INDEX article_tags_by_article ON article_tags(article_id);
+
+    CREATE VIRTUAL TABLE search USING fts5(
+        title, summary, content_text,
+        content = 'versions', content_rowid = 'vid',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub const LATEST_SCHEMA: i64 = MIGRATIONS.len() as i64;
+
+/// The fields of a version that have no column of their own.
+#[derive(Serialize, Deserialize)]
+struct VersionMeta {
+    id: ArticleId,
+    #[serde(default)]
+    authors: Vec<Person>,
+    #[serde(default)]
+    published: Option<DateTime<Utc>>,
+    updated: DateTime<Utc>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    source: Option<SourceRef>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    language: Option<String>,
+    content_hash: String,
+    archived_at: DateTime<Utc>,
+    origin: Origin,
+    #[serde(default)]
+    capture: Option<CaptureRef>,
+}
+
+/// A SQLite archive database.
+pub struct SqliteStore {
+    /// Sibling storage code in `archive` (source state, decisions) uses the connection for
+    /// its own tables; nothing outside `archive` does.
+    pub(super) conn: Connection,
+    pub(super) path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating) the database at `path` for reading and writing.
+    pub fn open(path: &Path) -> Result<SqliteStore, ArchiveError> {
+        let conn = Connection::open(path).map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source })?;
+        let mut store = SqliteStore { conn, path: path.to_path_buf() };
+        store.check_schema()?;
+        store.pragmas(true)?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Opens an existing database read-only (for `list`, `show`, `search`, `sources`).
+    pub fn open_read_only(path: &Path) -> Result<SqliteStore, ArchiveError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source })?;
+        let store = SqliteStore { conn, path: path.to_path_buf() };
+        store.check_schema()?;
+        store.pragmas(false)?;
+        let version = store.schema_version()?;
+        if version < LATEST_SCHEMA {
+            // An older archive opened read-only: reading would need the migrations the next
+            // writing command applies. Say so instead of failing on a missing table.
+            return Err(ArchiveError::Corrupt {
+                path: path.to_path_buf(),
+                what: "schema".into(),
+                detail: format!(
+                    "schema version {version} is older than {LATEST_SCHEMA}; run `feedkeeper publish` once to upgrade it"
+                ),
+            });
+        }
+        Ok(store)
+    }
+
+    /// An empty in-memory archive (tests, and reading an archive that does not exist yet).
+    pub fn open_in_memory() -> Result<SqliteStore, ArchiveError> {
+        let path = PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(|source| ArchiveError::Open { path: path.clone(), source })?;
+        let mut store = SqliteStore { conn, path };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The database file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn sql(&self, context: &'static str) -> impl Fn(rusqlite::Error) -> ArchiveError + '_ {
+        move |source| ArchiveError::Sql { path: self.path.clone(), context, source }
+    }
+
+    fn schema_version(&self) -> Result<i64, ArchiveError> {
+        self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(self.sql("reading the schema version"))
+    }
+
+    fn check_schema(&self) -> Result<(), ArchiveError> {
+        let found = self.schema_version()?;
+        if found > LATEST_SCHEMA {
+            return Err(ArchiveError::NewerSchema { path: self.path.clone(), found, supported: LATEST_SCHEMA });
+        }
+        Ok(())
+    }
+
+    fn pragmas(&self, write: bool) -> Result<(), ArchiveError> {
+        let set = |sql: &str| self.conn.execute_batch(sql).map_err(self.sql("configuring SQLite"));
+        set("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")?;
+        if write {
+            set("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")?;
+        }
+        Ok(())
+    }
+
+    fn migrate(&mut self) -> Result<(), ArchiveError> {
+        let current = self.schema_version()?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
+            let target = i as i64 + 1;
+            let path = self.path.clone();
+            let err = |source| ArchiveError::Sql { path: path.clone(), context: "applying a schema migration", source };
+            let tx = self.conn.transaction().map_err(err)?;
+            tx.execute_batch(sql).map_err(err)?;
+            tx.pragma_update(None, "user_version", target).map_err(err)?;
+            tx.commit().map_err(err)?;
+        }
+        Ok(())
+    }
+
+    fn corrupt(&self, what: impl Into<String>, detail: impl ToString) -> ArchiveError {
+        ArchiveError::Corrupt { path: self.path.clone(), what: what.into(), detail: detail.to_string() }
+    }
+
+    /// Builds an article from a `versions` row read as (title, summary, text, html, meta).
+    fn article_from(
+        &self,
+        title: String,
+        summary: String,
+        text: String,
+        html: String,
+        meta: &str,
+    ) -> Result<Article, ArchiveError> {
+        let m: VersionMeta = serde_json::from_str(meta).map_err(|e| self.corrupt("version metadata", e))?;
+        Ok(Article {
+            id: m.id,
+            title,
+            summary: (!summary.is_empty()).then_some(summary),
+            content: Content { text, html },
+            authors: m.authors,
+            published: m.published,
+            updated: m.updated,
+            url: m.url,
+            source: m.source,
+            tags: m.tags,
+            language: m.language,
+            content_hash: m.content_hash,
+            archived_at: m.archived_at,
+            origin: m.origin,
+            capture: m.capture,
+        })
+    }
+
+    fn put_in(
+        tx: &rusqlite::Transaction<'_>,
+        article: &Article,
+        keys: &DedupKeys,
+    ) -> Result<PutOutcome, rusqlite::Error> {
+        let existing: Option<(String, i64, i64)> = tx
+            .query_row(
+                "SELECT id, current_vid, version_count FROM articles WHERE id = ?1",
+                [article.id.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let existing = match (existing, &keys.canonical_url) {
+            (Some(e), _) => Some(e),
+            (None, Some(url)) => tx
+                .query_row(
+                    "SELECT id, current_vid, version_count FROM articles WHERE canonical_url = ?1 LIMIT 1",
+                    [url],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?,
+            (None, None) => None,
+        };
+        if existing.is_none()
+            && let Some(fp) = &keys.fingerprint
+        {
+            let dup: Option<String> = tx
+                .query_row("SELECT id FROM articles WHERE fingerprint = ?1 LIMIT 1", [fp], |r| r.get(0))
+                .optional()?;
+            if let Some(id) = dup {
+                return Ok(PutOutcome::Duplicate { id: ArticleId(id) });
+            }
+        }
+        let revision = revision(article);
+        let meta = |article: &Article, id: &ArticleId| {
+            serde_json::to_string(&VersionMeta {
+                id: id.clone(),
+                authors: article.authors.clone(),
+                published: article.published,
+                updated: article.updated,
+                url: article.url.clone(),
+                source: article.source.clone(),
+                tags: article.tags.clone(),
+                language: article.language.clone(),
+                content_hash: article.content_hash.clone(),
+                archived_at: article.archived_at,
+                origin: article.origin.clone(),
+                capture: article.capture.clone(),
+            })
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+        };
+        let insert_version = |id: &ArticleId, version: i64, article: &Article| -> Result<i64, rusqlite::Error> {
+            tx.execute(
+                "INSERT INTO versions (article_id, version, title, summary, content_text, content_html, meta, revision)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    id.as_str(),
+                    version,
+                    article.title,
+                    article.summary.as_deref().unwrap_or(""),
+                    article.content.text,
+                    article.content.html,
+                    meta(article, id)?,
+                    revision
+                ],
+            )?;
+            Ok(tx.last_insert_rowid())
+        };
+        let log = |id: &ArticleId, vid: i64| -> Result<u64, rusqlite::Error> {
+            tx.execute("INSERT INTO feed_log (article_id, vid) VALUES (?1, ?2)", params![id.as_str(), vid])?;
+            Ok(tx.last_insert_rowid() as u64)
+        };
+        let index = |vid: i64, article: &Article| {
+            tx.execute(
+                "INSERT INTO search (rowid, title, summary, content_text) VALUES (?1, ?2, ?3, ?4)",
+                params![vid, article.title, article.summary.as_deref().unwrap_or(""), article.content.text],
+            )
+        };
+        let set_tags = |id: &ArticleId, tags: &[String], seq: u64| -> Result<(), rusqlite::Error> {
+            tx.execute("DELETE FROM article_tags WHERE article_id = ?1", [id.as_str()])?;
+            let mut stmt = tx
+                .prepare_cached("INSERT OR IGNORE INTO article_tags (tag, article_id, last_seq) VALUES (?1, ?2, ?3)")?;
+            for tag in tags {
+                stmt.execute(params![tag, id.as_str(), seq as i64])?;
+            }
+            Ok(())
+        };
+        let sort_date = date::rfc3339(&article.date());
+        match existing {
+            None => {
+                let id = article.id.clone();
+                let vid = insert_version(&id, 1, article)?;
+                let seq = log(&id, vid)?;
+                tx.execute(
+                    "INSERT INTO articles (id, identity, canonical_url, fingerprint, current_vid, version_count, sort_date, first_archived_at, last_seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, ?8)",
+                    params![
+                        id.as_str(),
+                        keys.identity,
+                        keys.canonical_url,
+                        keys.fingerprint,
+                        vid,
+                        sort_date,
+                        date::rfc3339(&article.archived_at),
+                        seq as i64
+                    ],
+                )?;
+                index(vid, article)?;
+                set_tags(&id, &article.tags, seq)?;
+                Ok(PutOutcome::Added { id, seq })
+            }
+            Some((id, current_vid, count)) => {
+                let id = ArticleId(id);
+                let (old_revision, old_updated): (String, String) = tx.query_row(
+                    "SELECT revision, json_extract(meta, '$.updated') FROM versions WHERE vid = ?1",
+                    [current_vid],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                if old_revision == revision {
+                    return Ok(PutOutcome::Unchanged { id });
+                }
+                // A new version keeps the id; its `updated` must move forward so readers
+                // notice, and comes from the data (this version's archive time at worst).
+                let mut next = article.clone();
+                next.id = id.clone();
+                if let Some(old) = date::parse(&old_updated)
+                    && next.updated <= old
+                {
+                    next.updated = next.archived_at.max(old + chrono::Duration::seconds(1));
+                }
+                let version = count + 1;
+                let vid = insert_version(&id, version, &next)?;
+                let seq = log(&id, vid)?;
+                // Re-point the search index at the current version.
+                let (t, s, c): (String, String, String) = tx.query_row(
+                    "SELECT title, summary, content_text FROM versions WHERE vid = ?1",
+                    [current_vid],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?;
+                tx.execute(
+                    "INSERT INTO search (search, rowid, title, summary, content_text) VALUES ('delete', ?1, ?2, ?3, ?4)",
+                    params![current_vid, t, s, c],
+                )?;
+                index(vid, &next)?;
+                tx.execute(
+                    "UPDATE articles SET current_vid = ?2, version_count = ?3, sort_date = ?4, last_seq = ?5,
+                         canonical_url = COALESCE(canonical_url, ?6), fingerprint = COALESCE(?7, fingerprint)
+                     WHERE id = ?1",
+                    params![
+                        id.as_str(),
+                        vid,
+                        version,
+                        date::rfc3339(&next.date()),
+                        seq as i64,
+                        keys.canonical_url,
+                        keys.fingerprint
+                    ],
+                )?;
+                set_tags(&id, &next.tags, seq)?;
+                Ok(PutOutcome::Updated { id, version: version as u32, seq })
+            }
+        }
+    }
+
+    fn read_entry(&self, row: &Row<'_>) -> Result<LogEntry, ArchiveError> {
+        let get = |i| row.get::<_, String>(i).map_err(self.sql("reading the publication log"));
+        let seq: i64 = row.get(0).map_err(self.sql("reading the publication log"))?;
+        let version: i64 = row.get(1).map_err(self.sql("reading the publication log"))?;
+        let article = self.article_from(get(2)?, get(3)?, String::new(), get(4)?, &get(5)?)?;
+        Ok(LogEntry { seq: seq as u64, version: version as u32, article })
+    }
+}
+
+/// A hash of every field a reader sees; a new version is recorded iff it changes.
+fn revision(a: &Article) -> String {
+    #[derive(Serialize)]
+    struct Seen<'a> {
+        title: &'a str,
+        summary: &'a Option<String>,
+        text: &'a str,
+        html: &'a str,
+        authors: &'a [Person],
+        published: &'a Option<DateTime<Utc>>,
+        url: &'a Option<String>,
+        tags: &'a [String],
+        language: &'a Option<String>,
+    }
+    let seen = Seen {
+        title: &a.title,
+        summary: &a.summary,
+        text: &a.content.text,
+        html: &a.content.html,
+        authors: &a.authors,
+        published: &a.published,
+        url: &a.url,
+        tags: &a.tags,
+        language: &a.language,
+    };
+    let json = serde_json::to_vec(&seen).unwrap_or_default();
+    blake3::hash(&json).to_hex().to_string()
+}
+
+/// Turns a user's search text into an FTS5 query: each word or "quoted phrase" becomes a
+/// quoted FTS5 string (so punctuation never causes a syntax error), all of them required.
+fn fts_query(input: &str) -> String {
+    let mut parts = Vec::new();
+    let mut rest = input.trim();
+    while !rest.is_empty() {
+        let (term, tail) = if let Some(after) = rest.strip_prefix('"') {
+            match after.find('"') {
+                Some(end) => (&after[..end], &after[end + 1..]),
+                None => (after, ""),
+            }
+        } else {
+            match rest.find(char::is_whitespace) {
+                Some(end) => (&rest[..end], &rest[end..]),
+                None => (rest, ""),
+            }
+        };
+        let term = term.trim();
+        if !term.is_empty() && term.chars().any(char::is_alphanumeric) {
+            parts.push(format!("\"{}\"", term.replace('"', "\"\"")));
+        }
+        rest = tail.trim_start();
+    }
+    parts.join(" ")
+}
+
+impl Store for SqliteStore {
+    fn put(&mut self, article: &Article, keys: &DedupKeys) -> Result<PutOutcome, ArchiveError> {
+        let mut out = self.put_all(&[(article.clone(), keys.clone())])?;
+        out.pop().ok_or_else(|| self.corrupt("put", "no outcome"))
+    }
+
+    fn put_all(&mut self, items: &[(Article, DedupKeys)]) -> Result<Vec<PutOutcome>, ArchiveError> {
+        let path = self.path.clone();
+        let err = |source| ArchiveError::Sql { path: path.clone(), context: "archiving articles", source };
+        let tx = self.conn.transaction().map_err(err)?;
+        let mut out = Vec::with_capacity(items.len());
+        for (article, keys) in items {
+            out.push(Self::put_in(&tx, article, keys).map_err(err)?);
+        }
+        tx.commit().map_err(err)?;
+        Ok(out)
+    }
+
+    fn find(&self, id: &ArticleId, keys: &DedupKeys) -> Result<Option<ArticleId>, ArchiveError> {
+        let q = |sql: &str, v: &str| -> Result<Option<String>, ArchiveError> {
+            self.conn.query_row(sql, [v], |r| r.get(0)).optional().map_err(self.sql("looking up an article"))
+        };
+        if let Some(found) = q("SELECT id FROM articles WHERE id = ?1", id.as_str())? {
+            return Ok(Some(ArticleId(found)));
+        }
+        if let Some(url) = &keys.canonical_url
+            && let Some(found) = q("SELECT id FROM articles WHERE canonical_url = ?1 LIMIT 1", url)?
+        {
+            return Ok(Some(ArticleId(found)));
+        }
+        if let Some(fp) = &keys.fingerprint
+            && let Some(found) = q("SELECT id FROM articles WHERE fingerprint = ?1 LIMIT 1", fp)?
+        {
+            return Ok(Some(ArticleId(found)));
+        }
+        Ok(None)
+    }
+
+    fn get(&self, id: &ArticleId) -> Result<Option<StoredArticle>, ArchiveError> {
+        let head: Option<(i64, String)> = self
+            .conn
+            .query_row("SELECT current_vid, first_archived_at FROM articles WHERE id = ?1", [id.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .map_err(self.sql("reading an article"))?;
+        let Some((current_vid, first)) = head else { return Ok(None) };
+        let mut stmt = self
+            .conn
+            .prepare("SELECT vid, version, title, summary, content_text, content_html, meta FROM versions WHERE article_id = ?1 ORDER BY version")
+            .map_err(self.sql("reading versions"))?;
+        let rows = stmt
+            .query_map([id.as_str()], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            })
+            .map_err(self.sql("reading versions"))?;
+        let mut versions = Vec::new();
+        let mut current = None;
+        for row in rows {
+            let (vid, version, title, summary, text, html, meta) = row.map_err(self.sql("reading versions"))?;
+            let article = self.article_from(title, summary, text, html, &meta)?;
+            versions.push(VersionInfo {
+                version: version as u32,
+                archived_at: article.archived_at,
+                content_hash: article.content_hash.clone(),
+                origin: article.origin.clone(),
+                capture: article.capture.clone(),
+            });
+            if vid == current_vid {
+                current = Some(article);
+            }
+        }
+        let article = current.ok_or_else(|| self.corrupt(format!("article {id}"), "its current version is missing"))?;
+        let first_archived_at = date::parse(&first).unwrap_or(article.archived_at);
+        Ok(Some(StoredArticle { article, versions, first_archived_at }))
+    }
+
+    fn list(&self, query: &ListQuery) -> Result<Vec<Article>, ArchiveError> {
+        let limit = query.limit.map_or(-1, |l| l as i64);
+        let (sql, tag) = match &query.tag {
+            Some(tag) => (
+                "SELECT v.title, v.summary, v.content_text, v.content_html, v.meta
+                 FROM article_tags t JOIN articles a ON a.id = t.article_id JOIN versions v ON v.vid = a.current_vid
+                 WHERE t.tag = ?1 ORDER BY a.sort_date DESC, a.id LIMIT ?2",
+                tag.clone(),
+            ),
+            None => (
+                "SELECT v.title, v.summary, v.content_text, v.content_html, v.meta
+                 FROM articles a JOIN versions v ON v.vid = a.current_vid
+                 WHERE ?1 = ?1 ORDER BY a.sort_date DESC, a.id LIMIT ?2",
+                String::new(),
+            ),
+        };
+        let mut stmt = self.conn.prepare(sql).map_err(self.sql("listing articles"))?;
+        let rows = stmt
+            .query_map(params![tag, limit], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .map_err(self.sql("listing articles"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (title, summary, text, html, meta) = row.map_err(self.sql("listing articles"))?;
+            out.push(self.article_from(title, summary, text, html, &meta)?);
+        }
+        Ok(out)
+    }
+
+    fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>, ArchiveError> {
+        let q = fts_query(query);
+        if q.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT v.title, v.summary, v.content_text, v.content_html, v.meta,
+                        snippet(search, -1, '[', ']', '…', 16), bm25(search, 10.0, 4.0, 1.0)
+                 FROM search JOIN versions v ON v.vid = search.rowid
+                 WHERE search MATCH ?1 ORDER BY bm25(search, 10.0, 4.0, 1.0), v.article_id LIMIT ?2",
+            )
+            .map_err(self.sql("searching"))?;
+        let rows = stmt
+            .query_map(params![q, limit as i64], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, f64>(6)?,
+                ))
+            })
+            .map_err(self.sql("searching"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (title, summary, text, html, meta, snippet, rank) = row.map_err(self.sql("searching"))?;
+            let article = self.article_from(title, summary, text, html, &meta)?;
+            out.push(SearchHit { article, snippet, score: -rank });
+        }
+        Ok(out)
+    }
+
+    fn count(&self) -> Result<u64, ArchiveError> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM articles", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(self.sql("counting"))
+    }
+
+    fn each_text(&self, visit: &mut dyn FnMut(&ArticleId, &str, &str)) -> Result<(), ArchiveError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT a.id, v.title, v.content_text FROM articles a JOIN versions v ON v.vid = a.current_vid ORDER BY a.id")
+            .map_err(self.sql("reading texts"))?;
+        let mut rows = stmt.query([]).map_err(self.sql("reading texts"))?;
+        while let Some(row) = rows.next().map_err(self.sql("reading texts"))? {
+            let id: String = row.get(0).map_err(self.sql("reading texts"))?;
+            let title: String = row.get(1).map_err(self.sql("reading texts"))?;
+            let text: String = row.get(2).map_err(self.sql("reading texts"))?;
+            visit(&ArticleId(id), &title, &text);
+        }
+        Ok(())
+    }
+
+    fn log_len(&self) -> Result<u64, ArchiveError> {
+        self.conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM feed_log", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(self.sql("reading the publication log"))
+    }
+
+    fn log_range(
+        &self,
+        from: u64,
+        to: u64,
+        visit: &mut dyn FnMut(LogEntry) -> Result<(), ArchiveError>,
+    ) -> Result<(), ArchiveError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT l.seq, v.version, v.title, v.summary, v.content_html, v.meta
+                 FROM feed_log l JOIN versions v ON v.vid = l.vid
+                 WHERE l.seq BETWEEN ?1 AND ?2 ORDER BY l.seq",
+            )
+            .map_err(self.sql("reading the publication log"))?;
+        let mut rows = stmt.query(params![from as i64, to as i64]).map_err(self.sql("reading the publication log"))?;
+        while let Some(row) = rows.next().map_err(self.sql("reading the publication log"))? {
+            visit(self.read_entry(row)?)?;
+        }
+        Ok(())
+    }
+
+    fn tags(&self) -> Result<Vec<TagInfo>, ArchiveError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT tag, COUNT(*), MAX(last_seq) FROM article_tags GROUP BY tag ORDER BY tag")
+            .map_err(self.sql("reading tags"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(TagInfo { tag: r.get(0)?, count: r.get::<_, i64>(1)? as u64, last_seq: r.get::<_, i64>(2)? as u64 })
+            })
+            .map_err(self.sql("reading tags"))?;
+        rows.collect::<Result<_, _>>().map_err(self.sql("reading tags"))
+    }
+
+    fn tag_entries(&self, tag: &str, limit: usize) -> Result<Vec<LogEntry>, ArchiveError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT t.last_seq, v.version, v.title, v.summary, v.content_html, v.meta
+                 FROM article_tags t JOIN articles a ON a.id = t.article_id JOIN versions v ON v.vid = a.current_vid
+                 WHERE t.tag = ?1 ORDER BY t.last_seq DESC LIMIT ?2",
+            )
+            .map_err(self.sql("reading a tag"))?;
+        let mut rows = stmt.query(params![tag, limit as i64]).map_err(self.sql("reading a tag"))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(self.sql("reading a tag"))? {
+            out.push(self.read_entry(row)?);
+        }
+        Ok(out)
+    }
+
+    fn tags_since(&self, seq: u64) -> Result<Vec<String>, ArchiveError> {
+        // Tags of the versions logged after `seq`, and of the versions they replaced (a tag
+        // removed from an article changes that tag's feed too).
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT DISTINCT j.value FROM feed_log l JOIN versions v ON v.article_id = l.article_id AND v.vid <= l.vid,
+                        json_each(v.meta, '$.tags') j
+                 WHERE l.seq > ?1 AND v.vid >= COALESCE((SELECT MAX(p.vid) FROM versions p WHERE p.article_id = l.article_id AND p.vid < l.vid), l.vid)
+                 ORDER BY 1",
+            )
+            .map_err(self.sql("reading changed tags"))?;
+        let rows = stmt.query_map([seq as i64], |r| r.get::<_, String>(0)).map_err(self.sql("reading changed tags"))?;
+        rows.collect::<Result<_, _>>().map_err(self.sql("reading changed tags"))
+    }
+
+    fn meta_get(&self, key: &str) -> Result<Option<String>, ArchiveError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(self.sql("reading saved state"))
+    }
+
+    fn meta_set(&mut self, key: &str, value: &str) -> Result<(), ArchiveError> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map(|_| ())
+            .map_err(self.sql("saving state"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::article::{Identity, fingerprint};
+    use chrono::TimeZone;
+
+    fn at(day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2018, 9, day, 0, 0, 0).single().expect("date")
+    }
+
+    fn article(title: &str, text: &str, day: u32, tags: &[&str]) -> (Article, DedupKeys) {
+        let identity = Identity::title_date(title, Some(&at(day)));
+        let mut a = Article {
+            id: identity.id(),
+            title: title.into(),
+            summary: Some(format!("About {title}")),
+            content: Content { text: text.into(), html: crate::content::text_to_html(text) },
+            authors: vec![Person::named("PMOI/MEK")],
+            published: Some(at(day)),
+            updated: at(day),
+            url: None,
+            source: None,
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            language: Some("en".into()),
+            content_hash: String::new(),
+            archived_at: at(28),
+            origin: Origin::Import { file: format!("{title}.txt") },
+            capture: None,
+        };
+        a.seal();
+        let keys = DedupKeys { identity: identity.key(), canonical_url: None, fingerprint: fingerprint(text) };
+        (a, keys)
+    }
+
+    #[test]
+    fn put_is_idempotent_and_versions_changes() {
+        let mut s = SqliteStore::open_in_memory().expect("store");
+        let (a, k) = article("Geneva conference", "The 1988 massacre of political prisoners.", 14, &["iran"]);
+        assert!(matches!(s.put(&a, &k).expect("put"), PutOutcome::Added { seq: 1, .. }));
+        assert_eq!(s.put(&a, &k).expect("again"), PutOutcome::Unchanged { id: a.id.clone() });
+        let mut b = a.clone();
+        b.content.text.push_str(" An update.");
+        b.seal();
+        match s.put(&b, &k).expect("update") {
+            PutOutcome::Updated { id, version: 2, seq: 2 } => assert_eq!(id, a.id),
+            other => panic!("{other:?}"),
+        }
+        let stored = s.get(&a.id).expect("get").expect("exists");
+        assert_eq!(stored.versions.len(), 2);
+        assert!(stored.article.content.text.ends_with("An update."));
+        assert!(stored.article.updated > a.updated, "updated moves forward");
+        assert_eq!(s.count().expect("count"), 1);
+        assert_eq!(s.log_len().expect("log"), 2);
+    }
+
+    #[test]
+    fn same_url_is_the_same_article_and_same_text_elsewhere_is_a_duplicate() {
+        let mut s = SqliteStore::open_in_memory().expect("store");
+        let long = "word ".repeat(60);
+        let (mut a, mut k) = article("One", &long, 1, &[]);
+        k.canonical_url = Some("https://a.example/x".into());
+        a.url = k.canonical_url.clone();
+        a.seal();
+        s.put(&a, &k).expect("put");
+        let (b, mut kb) = article("One, syndicated", &long, 2, &[]);
+        kb.canonical_url = Some("https://b.example/y".into());
+        assert_eq!(s.put(&b, &kb).expect("dup"), PutOutcome::Duplicate { id: a.id.clone() });
+        let (c, mut kc) = article("One, again", "different text", 3, &[]);
+        kc.canonical_url = Some("https://a.example/x".into());
+        assert!(matches!(s.put(&c, &kc).expect("same url"), PutOutcome::Updated { .. }));
+        assert_eq!(s.count().expect("count"), 1);
+    }
+
+    #[test]
+    fn log_tags_list_and_search() {
+        let mut s = SqliteStore::open_in_memory().expect("store");
+        let items = vec![
+            article("Geneva conference", "Calls for an inquiry into the 1988 massacre in Iran.", 14, &["iran", "un"]),
+            article("Amnesty report", "Mass graves are being destroyed, says Amnesty.", 10, &["iran"]),
+            article("Other", "Nothing to see.", 20, &[]),
+        ];
+        let out = s.put_all(&items).expect("put_all");
+        assert!(out.iter().all(PutOutcome::changed));
+        let listed: Vec<String> = s.list(&ListQuery::default()).expect("list").into_iter().map(|a| a.title).collect();
+        assert_eq!(listed, ["Other", "Geneva conference", "Amnesty report"]);
+        let iran: Vec<String> = s
+            .list(&ListQuery { tag: Some("iran".into()), limit: Some(1) })
+            .expect("list")
+            .into_iter()
+            .map(|a| a.title)
+            .collect();
+        assert_eq!(iran, ["Geneva conference"]);
+        assert_eq!(
+            s.tags().expect("tags"),
+            vec![
+                TagInfo { tag: "iran".into(), count: 2, last_seq: 2 },
+                TagInfo { tag: "un".into(), count: 1, last_seq: 1 }
+            ]
+        );
+        assert_eq!(s.tags_since(1).expect("since"), vec!["iran".to_string()]);
+        let mut seqs = Vec::new();
+        s.log_range(1, 3, &mut |e| {
+            seqs.push((e.seq, e.article.title));
+            Ok(())
+        })
+        .expect("range");
+        assert_eq!(seqs[0], (1, "Geneva conference".to_string()));
+        assert_eq!(seqs.len(), 3);
+        let hits = s.search("massacre IRAN", 10).expect("search");
+        assert_eq!(hits.len(), 1);
+        assert!(hits[0].snippet.contains("[massacre]"), "{}", hits[0].snippet);
+        assert!(s.search("\"mass graves", 10).expect("unbalanced quote").len() == 1);
+        assert!(s.search("((", 10).expect("syntax-free").is_empty());
+    }
+
+    #[test]
+    fn search_follows_the_current_version() {
+        let mut s = SqliteStore::open_in_memory().expect("store");
+        let (a, k) = article("Story", "The original wording about prisons.", 1, &[]);
+        s.put(&a, &k).expect("put");
+        let mut b = a.clone();
+        b.content.text = "A rewritten text about courts.".into();
+        b.seal();
+        s.put(&b, &k).expect("update");
+        assert!(s.search("prisons", 10).expect("old").is_empty());
+        assert_eq!(s.search("courts", 10).expect("new").len(), 1);
+    }
+
+    #[test]
+    fn removing_a_tag_marks_the_tag_changed() {
+        let mut s = SqliteStore::open_in_memory().expect("store");
+        let (a, k) = article("Story", "Text.", 1, &["old-tag"]);
+        s.put(&a, &k).expect("put");
+        let mut b = a.clone();
+        b.tags = vec!["new-tag".into()];
+        s.put(&b, &k).expect("update");
+        assert_eq!(s.tags_since(1).expect("since"), vec!["new-tag".to_string(), "old-tag".to_string()]);
+        assert!(s.list(&ListQuery { tag: Some("old-tag".into()), limit: None }).expect("list").is_empty());
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db.sqlite3");
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.pragma_update(None, "user_version", LATEST_SCHEMA + 1).expect("bump");
+        }
+        let before = std::fs::read(&path).expect("read");
+        match SqliteStore::open(&path) {
+            Err(ArchiveError::NewerSchema { found, .. }) => assert_eq!(found, LATEST_SCHEMA + 1),
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("opened a newer archive"),
+        }
+        assert_eq!(std::fs::read(&path).expect("read"), before, "nothing written");
+        assert!(!dir.path().join("db.sqlite3-wal").exists());
+    }
+
+    #[test]
+    fn fts_queries_are_always_valid() {
+        assert_eq!(fts_query("massacre 1988"), "\"massacre\" \"1988\"");
+        assert_eq!(fts_query("\"political prisoners\" Iran"), "\"political prisoners\" \"Iran\"");
+        assert_eq!(fts_query("a\"b"), "\"a\"\"b\"");
+        assert_eq!(fts_query("(( ** ))"), "");
+    }
+}
