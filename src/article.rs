@@ -238,6 +238,74 @@ impl Article {
     }
 }
 
+/// Query parameters that only track the reader and never select content.
+const TRACKING_PARAMS: &[&str] = &[
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "yclid",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "_ga",
+    "_gl",
+    "_hsenc",
+    "_hsmi",
+    "mkt_tok",
+    "oly_anon_id",
+    "oly_enc_id",
+    "vero_id",
+    "wickedid",
+    "spm",
+    "ocid",
+    "cmpid",
+    "ito",
+    "smid",
+    "sr_share",
+    "share",
+    "fb_action_ids",
+    "fb_action_types",
+    "fb_source",
+    "action_object_map",
+    "action_type_map",
+    "action_ref_map",
+];
+
+/// The canonical form of an article URL, used as its identity and for deduplication:
+/// http(s) only, host lowercased (the `url` crate does that), default port and fragment
+/// removed, tracking parameters (`utm_*`, `fbclid`, `gclid`, … see `TRACKING_PARAMS`)
+/// dropped, an empty query removed. Path and the remaining query keep their order and case.
+/// `None` for anything that is not an absolute http(s) URL.
+pub fn canonical_url(url: &str) -> Option<String> {
+    let mut u = url::Url::parse(url.trim()).ok()?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none_or(str::is_empty) {
+        return None;
+    }
+    u.set_fragment(None);
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    let kept: Vec<(String, String)> = u
+        .query_pairs()
+        .filter(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            !(k.starts_with("utm_")
+                || k.starts_with("ns_")
+                || k.starts_with("at_")
+                || TRACKING_PARAMS.contains(&k.as_str()))
+        })
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        u.set_query(None);
+    } else if u.query_pairs().count() != kept.len() {
+        u.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    Some(u.to_string())
+}
+
 /// blake3 hex of the title and text with whitespace collapsed.
 pub fn content_hash(title: &str, text: &str) -> String {
     let mut h = blake3::Hasher::new();
@@ -369,6 +437,18 @@ mod tests {
         assert_eq!(fingerprint(&a), fingerprint(&b));
         assert!(fingerprint(&a).is_some());
         assert_eq!(fingerprint("too short"), None);
+    }
+
+    #[test]
+    fn canonical_urls_drop_tracking() {
+        assert_eq!(
+            canonical_url("HTTPS://Example.ORG:443/News/Story?utm_source=x&id=7&fbclid=abc#comments").as_deref(),
+            Some("https://example.org/News/Story?id=7")
+        );
+        assert_eq!(canonical_url("http://example.org/a?utm_medium=rss").as_deref(), Some("http://example.org/a"));
+        assert_eq!(canonical_url("http://example.org/a?b=1&a=2").as_deref(), Some("http://example.org/a?b=1&a=2"));
+        assert_eq!(canonical_url("ftp://example.org/a"), None);
+        assert_eq!(canonical_url("/relative/path"), None);
     }
 
     proptest! {
