@@ -158,6 +158,9 @@ pub trait Store {
     /// The id of an archived article matching these keys, if any.
     fn find(&self, id: &ArticleId, keys: &DedupKeys) -> Result<Option<ArticleId>, ArchiveError>;
 
+    /// Ids that start with `prefix` (at most `limit`), for `show` with a short id.
+    fn ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<ArticleId>, ArchiveError>;
+
     /// One article with its versions.
     fn get(&self, id: &ArticleId) -> Result<Option<StoredArticle>, ArchiveError>;
 

@@ -497,6 +497,18 @@ impl Store for SqliteStore {
         Ok(None)
     }
 
+    fn ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<ArticleId>, ArchiveError> {
+        // Ranges instead of LIKE, so `%` and `_` in a prefix match literally.
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM articles WHERE id >= ?1 AND id < ?1 || char(1114111) ORDER BY id LIMIT ?2")
+            .map_err(self.sql("looking up an id"))?;
+        let rows = stmt
+            .query_map(params![prefix, limit as i64], |r| r.get::<_, String>(0))
+            .map_err(self.sql("looking up an id"))?;
+        rows.map(|r| r.map(ArticleId)).collect::<Result<_, _>>().map_err(self.sql("looking up an id"))
+    }
+
     fn get(&self, id: &ArticleId) -> Result<Option<StoredArticle>, ArchiveError> {
         let head: Option<(i64, String)> = self
             .conn
@@ -838,6 +850,10 @@ mod tests {
         .expect("range");
         assert_eq!(seqs[0], (1, "Geneva conference".to_string()));
         assert_eq!(seqs.len(), 3);
+        let first = &out[0].id().as_str()[..14];
+        assert_eq!(s.ids_with_prefix(first, 5).expect("prefix"), vec![out[0].id().clone()]);
+        assert_eq!(s.ids_with_prefix("urn:uuid:", 5).expect("prefix").len(), 3);
+        assert!(s.ids_with_prefix("urn:x", 5).expect("prefix").is_empty());
         let hits = s.search("massacre IRAN", 10).expect("search");
         assert_eq!(hits.len(), 1);
         assert!(hits[0].snippet.contains("[massacre]"), "{}", hits[0].snippet);
