@@ -24,20 +24,22 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use model::{Index, SCHEME_VERSION, TermWeights};
+use model::{Index, SCHEME_VERSION, TermCounts};
 use terms::Token;
 
 /// Cosine with the archive that scores 0.5 (see the module docs); calibrated on the tuning
 /// half of `tests/fixtures/relevance/labelled.jsonl`.
 pub const CALIBRATION_COSINE: f64 = 0.12;
+/// Share of the centroid in the archive similarity; the nearest document has the rest.
+pub const CENTROID_SHARE: f64 = 0.75;
 /// Steepness of the cosine-to-score curve.
 pub const CALIBRATION_STEEPNESS: f64 = 2.5;
 /// Evidence of one configured keyword found in the title.
-pub const KEYWORD_IN_TITLE: f64 = 0.6;
+pub const KEYWORD_IN_TITLE: f64 = 0.75;
 /// Evidence of one configured keyword found in the summary or categories.
-pub const KEYWORD_IN_SUMMARY: f64 = 0.5;
+pub const KEYWORD_IN_SUMMARY: f64 = 0.7;
 /// Evidence of one configured keyword found only in the body text or the link.
-pub const KEYWORD_IN_TEXT: f64 = 0.35;
+pub const KEYWORD_IN_TEXT: f64 = 0.45;
 /// Default threshold (the SPEC's default), which the calibration above is fitted to.
 pub const DEFAULT_THRESHOLD: f64 = 0.5;
 
@@ -258,7 +260,7 @@ pub fn score(
         if model.is_empty() {
             reasons.push("archive empty: no learned topic".to_string());
         } else {
-            let mut counts = TermWeights::new();
+            let mut counts = TermCounts::new();
             let mut surfaces = HashMap::new();
             for (field, toks) in &fields.fields {
                 let w = match field {
@@ -270,8 +272,13 @@ pub fn score(
                 model::add_terms(toks, w, &mut counts, Some(&mut surfaces));
             }
             let sim = model.index.similarity(&model::weigh(counts));
-            let best = f64::from(sim.nearest.max(sim.centroid));
-            archive_score = calibrate(best);
+            let shared_words = sim.matched.iter().filter(|(t, _)| !t.contains(' ')).count();
+            // One shared word is weak evidence however rare it is ("Iranian film wins...").
+            let breadth = 1.0 - 0.5f64.powi(shared_words.min(16) as i32);
+            let blended = breadth
+                * (CENTROID_SHARE * f64::from(sim.centroid)
+                    + (1.0 - CENTROID_SHARE) * f64::from(sim.nearest));
+            archive_score = calibrate(blended);
             if !sim.matched.is_empty() {
                 let named: Vec<&str> = sim
                     .matched

@@ -13,72 +13,100 @@ use std::collections::HashMap;
 use super::terms::{self, Token};
 
 /// Terms kept per document profile.
-pub const PROFILE_TERMS: usize = 80;
+pub const PROFILE_TERMS: usize = 150;
 /// Terms kept in the centroid profile.
-pub const CENTROID_TERMS: usize = 120;
+pub const CENTROID_TERMS: usize = 200;
+/// How strongly the centroid favours terms found in many archived documents.
+pub const CENTROID_COVERAGE_POWER: f32 = 0.5;
+/// Extra weight of a term always written as a name in an archived document.
+pub const NAME_BOOST: f32 = 1.0;
 /// A bigram's weight is this share of its two words' weights added up.
-const BIGRAM_FACTOR: f32 = 0.75;
+const BIGRAM_FACTOR: f32 = 0.6;
 /// Version of the term and weight scheme; part of every fingerprint.
 pub const SCHEME_VERSION: &str = "relevance-v1";
 
 /// A sparse term vector: term text -> weight.
 pub type TermWeights = HashMap<String, f32>;
 
+/// Term counts before weighting: term text -> (weighted count, informativeness). The
+/// informativeness is the largest seen among the term's surface forms, so it does not
+/// depend on the order of the text.
+pub type TermCounts = HashMap<String, (f32, f32)>;
+
 /// Adds the terms of one field to `acc`, each occurrence counting `field_weight`, and
 /// remembers the first surface form of every term in `surfaces` if given.
 pub fn add_terms(
     tokens: &[Token],
     field_weight: f32,
-    acc: &mut TermWeights,
+    acc: &mut TermCounts,
     mut surfaces: Option<&mut HashMap<String, String>>,
 ) {
     let mut prev: Option<&Token> = None;
     for tok in tokens {
-        let stop = terms::is_stop(&tok.stem);
-        if terms::unigram_weight(&tok.stem) > 0.0 {
-            *acc.entry(tok.stem.clone()).or_insert(0.0) += field_weight;
+        if tok.weight > 0.0 {
+            bump(acc, &tok.stem, field_weight, tok.weight);
             if let Some(s) = surfaces.as_deref_mut() {
                 s.entry(tok.stem.clone())
                     .or_insert_with(|| tok.surface.clone());
             }
         }
-        if stop {
+        if tok.stop {
             prev = None;
             continue;
         }
-        if let Some(p) = prev {
+        // Two unlisted words in a row are nearly always a name; its words already count.
+        if let Some(p) = prev.filter(|p| !(p.unlisted && tok.unlisted)) {
             let key = format!("{} {}", p.stem, tok.stem);
             if let Some(s) = surfaces.as_deref_mut()
                 && !s.contains_key(&key)
             {
                 s.insert(key.clone(), format!("{} {}", p.surface, tok.surface));
             }
-            *acc.entry(key).or_insert(0.0) += field_weight;
+            bump(acc, &key, field_weight, BIGRAM_FACTOR * (p.weight + tok.weight));
         }
         prev = Some(tok);
     }
 }
 
-/// Informativeness of a term (unigram or bigram).
-pub fn term_weight(term: &str) -> f32 {
-    match term.split_once(' ') {
-        Some((a, b)) => BIGRAM_FACTOR * (terms::unigram_weight(a) + terms::unigram_weight(b)),
-        None => terms::unigram_weight(term),
+fn bump(acc: &mut TermCounts, term: &str, count: f32, weight: f32) {
+    match acc.get_mut(term) {
+        Some((c, w)) => {
+            *c += count;
+            *w = w.max(weight);
+        }
+        None => {
+            acc.insert(term.to_owned(), (count, weight));
+        }
     }
 }
 
 /// Turns counts into `(1 + ln tf) * weight`, drops zero weights.
-pub fn weigh(counts: TermWeights) -> TermWeights {
+pub fn weigh(counts: TermCounts) -> TermWeights {
     counts
         .into_iter()
-        .filter_map(|(t, tf)| {
-            let w = term_weight(&t);
+        .filter_map(|(t, (tf, w))| {
             (w > 0.0 && tf > 0.0).then(|| {
                 let tfw = if tf >= 1.0 { 1.0 + tf.ln() } else { tf };
                 (t, tfw * w)
             })
         })
         .collect()
+}
+
+/// How much more a term counts in an archived document because the document writes it as
+/// a name (Iran, Evin, PMOI): a topic archive is about particular places, organisations
+/// and people, and items of the same genre about other ones are its nearest misses.
+fn name_boost(term: &str, names: &HashMap<String, (u32, u32)>) -> f32 {
+    let rate = |stem: &str| {
+        names
+            .get(stem)
+            .map_or(0.0, |&(n, t)| if t == 0 { 0.0 } else { n as f32 / t as f32 })
+    };
+    let r = match term.split_once(' ') {
+        Some((a, b)) => rate(a).min(rate(b)),
+        None => rate(term),
+    };
+    1.0 + NAME_BOOST * r
 }
 
 /// Keeps the `k` strongest terms (ties broken by term text) and L2-normalises them.
@@ -103,6 +131,8 @@ fn normalise(v: &mut [(String, f32)]) {
 #[derive(Debug, Clone)]
 pub struct DocProfile {
     pub id: String,
+    /// See [`reach`].
+    pub reach: f32,
     /// `(term id, weight)`, L2-normalised.
     pub terms: Vec<(u32, f32)>,
 }
@@ -117,6 +147,25 @@ pub struct Index {
     pub postings: Vec<Vec<(u32, f32)>>,
     /// Per term id: centroid weight (0 when the term is not in the centroid profile).
     pub centroid: Vec<f32>,
+    /// See [`reach`].
+    pub centroid_reach: f32,
+}
+
+/// Terms a short item can be expected to share with a profile; see [`reach`].
+pub const REACH_TERMS: usize = 10;
+
+/// The largest cosine a short item touching only the profile's [`REACH_TERMS`] strongest
+/// terms could reach: the L2 norm of those weights. A topic spread over many terms (one
+/// long document full of names) has a low reach, a focused one a reach near 1; dividing
+/// by it puts cosines against different archives on one scale.
+fn reach(weights: impl Iterator<Item = f32>) -> f32 {
+    let mut w: Vec<f32> = weights.collect();
+    w.sort_by(|a, b| b.total_cmp(a));
+    w.iter()
+        .take(REACH_TERMS)
+        .map(|x| x * x)
+        .sum::<f32>()
+        .sqrt()
 }
 
 impl Index {
@@ -125,7 +174,7 @@ impl Index {
         let mut profiles: Vec<(String, Vec<(String, f32)>)> = Vec::new();
         let mut tokens = Vec::new();
         for (id, title, text) in docs {
-            let mut counts = TermWeights::new();
+            let mut counts = TermCounts::new();
             tokens.clear();
             terms::tokenize_folded(&terms::fold(title), &mut tokens);
             // The title counts twice: it says what the document is about.
@@ -133,7 +182,14 @@ impl Index {
             tokens.clear();
             terms::tokenize_folded(&terms::fold(text), &mut tokens);
             add_terms(&tokens, 1.0, &mut counts, None);
-            let p = profile(weigh(counts), PROFILE_TERMS);
+            let mut names = HashMap::new();
+            terms::name_counts(title, &mut names);
+            terms::name_counts(text, &mut names);
+            let mut weights = weigh(counts);
+            for (term, w) in weights.iter_mut() {
+                *w *= name_boost(term, &names);
+            }
+            let p = profile(weights, PROFILE_TERMS);
             if !p.is_empty() {
                 profiles.push((id.to_owned(), p));
             }
@@ -143,18 +199,32 @@ impl Index {
 
         let mut index = Index::default();
         let mut centroid_acc = TermWeights::new();
+        let mut df: HashMap<String, f32> = HashMap::new();
+        let n_docs = profiles.len() as f32;
         for (doc_no, (id, p)) in profiles.into_iter().enumerate() {
             let mut terms_v = Vec::with_capacity(p.len());
             for (term, w) in p {
                 *centroid_acc.entry(term.clone()).or_insert(0.0) += w;
+                *df.entry(term.clone()).or_insert(0.0) += 1.0;
                 let tid = index.intern(term);
                 index.postings[tid as usize].push((doc_no as u32, w));
                 terms_v.push((tid, w));
             }
             terms_v.sort_by_key(|&(t, _)| t);
-            index.docs.push(DocProfile { id, terms: terms_v });
+            let reach = reach(terms_v.iter().map(|&(_, w)| w));
+            index.docs.push(DocProfile {
+                id,
+                reach,
+                terms: terms_v,
+            });
+        }
+        // A term the archive keeps coming back to is the topic; one document's aside is not.
+        for (term, w) in centroid_acc.iter_mut() {
+            let coverage = df.get(term).copied().unwrap_or(0.0) / n_docs;
+            *w *= coverage.powf(CENTROID_COVERAGE_POWER);
         }
         let centroid = profile(centroid_acc, CENTROID_TERMS);
+        index.centroid_reach = reach(centroid.iter().map(|(_, w)| *w));
         index.centroid = vec![0.0; index.term_texts.len()];
         for (term, w) in centroid {
             if let Some(&tid) = index.term_ids.get(&term) {
@@ -189,11 +259,11 @@ fn cmp_profiles(a: &[(String, f32)], b: &[(String, f32)]) -> std::cmp::Ordering 
 /// Similarity of a candidate vector (term -> weight, any scale) with the archive.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Similarity {
-    /// Cosine with the nearest document profile.
+    /// Cosine with the nearest document profile, divided by that profile's reach.
     pub nearest: f32,
     /// Index of the nearest document.
     pub nearest_doc: Option<usize>,
-    /// Cosine with the centroid profile.
+    /// Cosine with the centroid profile, divided by its reach.
     pub centroid: f32,
     /// Matched terms with their contribution to the best of the two, strongest first.
     pub matched: Vec<(String, f32)>,
@@ -223,6 +293,10 @@ impl Index {
                 }
                 out.centroid += cw * self.centroid[tid as usize];
             }
+        }
+        out.centroid /= self.centroid_reach.max(f32::EPSILON);
+        for (i, s) in acc.iter_mut().enumerate() {
+            *s /= self.docs[i].reach.max(f32::EPSILON);
         }
         for (i, &s) in acc.iter().enumerate() {
             // Strictly greater: ties go to the first document in id order.

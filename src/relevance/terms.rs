@@ -25,13 +25,15 @@ const INFORMATIVE_CEILING: f32 = 6.0;
 /// Terms at or above this Zipf value break phrases (they never start or end a bigram).
 const STOP_ZIPF: f32 = 5.8;
 /// Largest weight one unigram can carry, so a single very rare name cannot swamp the rest.
-const MAX_WEIGHT: f32 = 3.5;
+const MAX_WEIGHT: f32 = 2.5;
 
 static BACKGROUND_TEXT: &str = include_str!("background.txt");
 
 static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
 
-/// Stem -> Zipf value, with the frequencies of all words sharing a stem added up.
+/// Folded word -> Zipf value. Words are looked up unstemmed: a stem such as "execut"
+/// stands for "execution" and "executive" alike, and its summed frequency would hide how
+/// informative "executed" is.
 static BACKGROUND: LazyLock<HashMap<String, f32>> = LazyLock::new(|| {
     let mut per_billion: HashMap<String, f64> = HashMap::new();
     for line in BACKGROUND_TEXT.lines() {
@@ -45,8 +47,7 @@ static BACKGROUND: LazyLock<HashMap<String, f32>> = LazyLock::new(|| {
         let Ok(z10) = z10.parse::<u32>() else {
             continue;
         };
-        let stem = stem_word(&fold(word));
-        *per_billion.entry(stem).or_insert(0.0) += 10f64.powf(f64::from(z10) / 10.0);
+        *per_billion.entry(fold(word)).or_insert(0.0) += 10f64.powf(f64::from(z10) / 10.0);
     }
     per_billion
         .into_iter()
@@ -139,6 +140,12 @@ pub struct Token {
     pub stem: String,
     /// Folded surface form, for reasons shown to people.
     pub surface: String,
+    /// Informativeness of the surface word against the background: 0 for function words.
+    pub weight: f32,
+    /// Too common to take part in a phrase.
+    pub stop: bool,
+    /// Not in the background list: a name, a foreign or a very rare word.
+    pub unlisted: bool,
 }
 
 /// Splits already folded text into tokens. Possessive `'s` and apostrophes are dropped;
@@ -159,9 +166,13 @@ pub fn tokenize_folded(folded: &str, out: &mut Vec<Token>) {
             (Some(c), None) if !c.is_numeric() => continue,
             _ => {}
         }
+        let (z, listed) = zipf(word);
         out.push(Token {
             stem: stem_word(word),
             surface: word.to_owned(),
+            weight: word_weight(z),
+            stop: z >= STOP_ZIPF,
+            unlisted: !listed,
         });
     }
 }
@@ -173,31 +184,54 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     out
 }
 
-/// Background Zipf value of a stem.
-pub fn zipf(stem: &str) -> f32 {
-    if let Some(&z) = BACKGROUND.get(stem) {
-        return z;
-    }
-    if stem.chars().all(|c| c.is_ascii_digit()) {
-        if stem.len() == 4 && (stem.starts_with("1") || stem.starts_with("20")) {
-            return YEAR_ZIPF;
+/// Counts, per stem, how often a word is written as a name (capitalised where a sentence
+/// does not start) out of all its occurrences: `stem -> (as name, total)`. Used on the
+/// archive side only, to find the places, organisations and people the topic is about;
+/// the item being scored is read case-blind.
+pub fn name_counts(text: &str, acc: &mut HashMap<String, (u32, u32)>) {
+    let text = strip_markup(text);
+    let mut sentence_start = true;
+    let mut last_end = 0;
+    for (pos, word) in text.unicode_word_indices() {
+        let gap = &text[last_end..pos];
+        if gap.contains(['.', '!', '?', ':', '\n', '"', '“', '•']) {
+            sentence_start = true;
         }
-        return NUMBER_ZIPF;
+        last_end = pos + word.len();
+        let capital = word.chars().next().is_some_and(char::is_uppercase);
+        let mut toks = Vec::new();
+        tokenize_folded(&fold(word), &mut toks);
+        for t in toks {
+            let e = acc.entry(t.stem).or_insert((0, 0));
+            e.1 += 1;
+            if capital && !sentence_start {
+                e.0 += 1;
+            }
+        }
+        sentence_start = false;
     }
-    if stem.chars().any(|c| c.is_numeric()) {
-        return NUMBER_ZIPF;
-    }
-    UNLISTED_ZIPF
 }
 
-/// How informative a unigram is: 0 for function words, larger for rarer words.
-pub fn unigram_weight(stem: &str) -> f32 {
-    (INFORMATIVE_CEILING - zipf(stem)).clamp(0.0, MAX_WEIGHT)
+/// Background Zipf value of a folded word, and whether the background lists it.
+pub fn zipf(word: &str) -> (f32, bool) {
+    if let Some(&z) = BACKGROUND.get(word) {
+        return (z, true);
+    }
+    if word.chars().all(|c| c.is_ascii_digit()) {
+        if word.len() == 4 && (word.starts_with('1') || word.starts_with("20")) {
+            return (YEAR_ZIPF, true);
+        }
+        return (NUMBER_ZIPF, true);
+    }
+    if word.chars().any(|c| c.is_numeric()) {
+        return (NUMBER_ZIPF, true);
+    }
+    (UNLISTED_ZIPF, false)
 }
 
-/// Whether a stem is too common to take part in a phrase.
-pub fn is_stop(stem: &str) -> bool {
-    zipf(stem) >= STOP_ZIPF
+/// How informative a word is: 0 for function words, larger for rarer words.
+fn word_weight(z: f32) -> f32 {
+    (INFORMATIVE_CEILING - z).clamp(0.0, MAX_WEIGHT)
 }
 
 /// Forces the background to load (so the first score does not pay for it).
@@ -230,10 +264,13 @@ mod tests {
 
     #[test]
     fn background_tells_common_from_rare() {
-        assert!(unigram_weight("the") == 0.0);
-        assert!(unigram_weight("massacr") > unigram_weight("iran"));
-        assert!(unigram_weight("iran") > unigram_weight("peopl"));
-        assert!(is_stop("the") && !is_stop("prison"));
-        assert!(zipf("1988") < zipf("12"));
+        let t = tokenize("the massacre in Iran of people and prisoners in 1988 and 12 Boumedra");
+        let w = |s: &str| t.iter().find(|t| t.surface == s).map(|t| t.weight);
+        assert_eq!(w("the"), Some(0.0));
+        assert!(w("massacre") > w("iran"));
+        assert!(w("iran") > w("people"));
+        assert!(w("1988") > w("12"));
+        assert!(t[0].stop && !t[5].stop);
+        assert!(t.last().is_some_and(|b| b.unlisted));
     }
 }
