@@ -195,7 +195,10 @@ impl Fields {
         let mut fields = vec![
             (Field::Title, terms::tokenize(c.title)),
             (Field::Summary, terms::tokenize(c.summary)),
-            (Field::Categories, terms::tokenize(&c.categories.join(" \n "))),
+            (
+                Field::Categories,
+                terms::tokenize(&c.categories.join(" \n ")),
+            ),
             (Field::Text, terms::tokenize(c.text)),
         ];
         if let Some(link) = c.link {
@@ -229,7 +232,10 @@ fn link_words(link: &str) -> String {
 
 /// A configured phrase as the stems it must match.
 fn phrase_stems(phrase: &str) -> Vec<String> {
-    terms::tokenize(phrase).into_iter().map(|t| t.stem).collect()
+    terms::tokenize(phrase)
+        .into_iter()
+        .map(|t| t.stem)
+        .collect()
 }
 
 /// Scores one candidate. `source_keywords` are the `keywords` of the source the item came
@@ -247,7 +253,11 @@ pub fn score(
             return Verdict {
                 keep: false,
                 score: 0.0,
-                reasons: vec![format!("excluded by {:?} in {}", phrase.trim(), field.name())],
+                reasons: vec![format!(
+                    "excluded by {:?} in {}",
+                    phrase.trim(),
+                    field.name()
+                )],
                 nearest: None,
             };
         }

@@ -62,7 +62,12 @@ pub fn add_terms(
             {
                 s.insert(key.clone(), format!("{} {}", p.surface, tok.surface));
             }
-            bump(acc, &key, field_weight, BIGRAM_FACTOR * (p.weight + tok.weight));
+            bump(
+                acc,
+                &key,
+                field_weight,
+                BIGRAM_FACTOR * (p.weight + tok.weight),
+            );
         }
         prev = Some(tok);
     }
@@ -98,9 +103,10 @@ pub fn weigh(counts: TermCounts) -> TermWeights {
 /// and people, and items of the same genre about other ones are its nearest misses.
 fn name_boost(term: &str, names: &HashMap<String, (u32, u32)>) -> f32 {
     let rate = |stem: &str| {
-        names
-            .get(stem)
-            .map_or(0.0, |&(n, t)| if t == 0 { 0.0 } else { n as f32 / t as f32 })
+        names.get(stem).map_or(
+            0.0,
+            |&(n, t)| if t == 0 { 0.0 } else { n as f32 / t as f32 },
+        )
     };
     let r = match term.split_once(' ') {
         Some((a, b)) => rate(a).min(rate(b)),
@@ -272,7 +278,10 @@ pub struct Similarity {
 impl Index {
     /// Cosine of the candidate with every document sharing a term, and with the centroid.
     pub fn similarity(&self, candidate: &TermWeights) -> Similarity {
-        let norm = candidate.values().map(|w| w * w).sum::<f32>().sqrt();
+        // Sorted, so float sums do not depend on hash order: same input, same bits.
+        let mut entries: Vec<(&String, f32)> = candidate.iter().map(|(t, &w)| (t, w)).collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        let norm = entries.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
         let mut out = Similarity {
             nearest: 0.0,
             nearest_doc: None,
@@ -284,7 +293,7 @@ impl Index {
         }
         let mut hits: Vec<(u32, f32)> = Vec::new();
         let mut acc = vec![0.0f32; self.docs.len()];
-        for (term, &w) in candidate {
+        for &(term, w) in &entries {
             if let Some(&tid) = self.term_ids.get(term.as_str()) {
                 let cw = w / norm;
                 hits.push((tid, cw));

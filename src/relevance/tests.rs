@@ -43,11 +43,10 @@ fn archive_docs() -> Vec<(String, String, String)> {
 }
 
 fn build(docs: &[(String, String, String)]) -> TopicModel {
-    TopicModel::build(docs.iter().map(|(id, title, text)| TopicDoc {
-        id,
-        title,
-        text,
-    }))
+    TopicModel::build(
+        docs.iter()
+            .map(|(id, title, text)| TopicDoc { id, title, text }),
+    )
 }
 
 fn keywords() -> Vec<String> {
@@ -139,7 +138,11 @@ impl Counts {
     }
     fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
     }
 }
 
@@ -172,8 +175,13 @@ fn evaluate(
         .iter()
         .map(|i| (i, score(&cand(i), model, &rules, &[])))
         .collect();
-    let (tune, held): (Vec<_>, Vec<_>) = scored.iter().cloned().partition(|(i, _)| is_tuning(&i.id));
-    println!("\n== {name} ({} tuning / {} held-out items)", tune.len(), held.len());
+    let (tune, held): (Vec<_>, Vec<_>) =
+        scored.iter().cloned().partition(|(i, _)| is_tuning(&i.id));
+    println!(
+        "\n== {name} ({} tuning / {} held-out items)",
+        tune.len(),
+        held.len()
+    );
     println!("threshold sweep on the tuning half:  thr   P     R     F1");
     let mut tuned = (f64::MIN, DEFAULT_THRESHOLD);
     for step in 4..=18 {
@@ -246,12 +254,43 @@ fn evaluation() {
     let archive = build(&archive_docs());
     let kw = keywords();
     let results = [
-        evaluate("seed alone, no keywords", &seed, &[], &items, DEFAULT_THRESHOLD),
-        evaluate("seed + archive, no keywords", &archive, &[], &items, DEFAULT_THRESHOLD),
-        evaluate("seed alone + keywords", &seed, &kw, &items, DEFAULT_THRESHOLD),
-        evaluate("seed + archive + keywords", &archive, &kw, &items, DEFAULT_THRESHOLD),
+        evaluate(
+            "seed alone, no keywords",
+            &seed,
+            &[],
+            &items,
+            DEFAULT_THRESHOLD,
+        ),
+        evaluate(
+            "seed + archive, no keywords",
+            &archive,
+            &[],
+            &items,
+            DEFAULT_THRESHOLD,
+        ),
+        evaluate(
+            "seed alone + keywords",
+            &seed,
+            &kw,
+            &items,
+            DEFAULT_THRESHOLD,
+        ),
+        evaluate(
+            "seed + archive + keywords",
+            &archive,
+            &kw,
+            &items,
+            DEFAULT_THRESHOLD,
+        ),
     ];
-    let line = |c: &Counts| format!("P {:.3} R {:.3} F1 {:.3}", c.precision(), c.recall(), c.f1());
+    let line = |c: &Counts| {
+        format!(
+            "P {:.3} R {:.3} F1 {:.3}",
+            c.precision(),
+            c.recall(),
+            c.f1()
+        )
+    };
     println!("\nsummary:");
     for s in &results {
         println!(
@@ -274,75 +313,251 @@ fn evaluation() {
     // demo archive with keywords to the demo config's threshold.
     let [seed_only, _, _, _] = &results;
     for c in [&seed_only.all, &seed_only.held_out] {
-        assert!(c.precision() >= 0.9 && c.recall() >= 0.74, "seed alone: {}", line(c));
+        assert!(
+            c.precision() >= 0.9 && c.recall() >= 0.74,
+            "seed alone: {}",
+            line(c)
+        );
     }
-    let demo = evaluate("demo config (archive + keywords)", &archive, &kw, &items, DEMO_THRESHOLD);
+    let demo = evaluate(
+        "demo config (archive + keywords)",
+        &archive,
+        &kw,
+        &items,
+        DEMO_THRESHOLD,
+    );
     for c in [&demo.all, &demo.held_out] {
-        assert!(c.precision() >= 0.9 && c.recall() >= 0.9, "demo config: {}", line(c));
+        assert!(
+            c.precision() >= 0.9 && c.recall() >= 0.9,
+            "demo config: {}",
+            line(c)
+        );
+    }
+}
+
+fn model_of(texts: &[(&str, &str)]) -> TopicModel {
+    TopicModel::build(texts.iter().map(|&(id, text)| TopicDoc {
+        id,
+        title: "",
+        text,
+    }))
+}
+
+fn item<'a>(title: &'a str, summary: &'a str) -> Candidate<'a> {
+    Candidate {
+        title,
+        summary,
+        text: "",
+        link: None,
+        categories: &[],
     }
 }
 
 #[test]
-fn debug_profile() {
+fn exclude_rejects_and_names_the_phrase() {
     let m = build(&seed_docs());
-    let d = &m.index.docs[0];
-    let mut v: Vec<(&str, f32)> = d.terms.iter().map(|&(t, w)| (m.index.term_texts[t as usize].as_str(), w)).collect();
-    v.sort_by(|a, b| b.1.total_cmp(&a.1));
-    for (t, w) in v { println!("{w:.3} {t}"); }
+    let rules = Rules {
+        exclude: vec!["Football".into()],
+        ..Rules::default()
+    };
+    let v = score(
+        &item("Iran political prisoners massacre football", ""),
+        &m,
+        &rules,
+        &[],
+    );
+    assert!(!v.keep);
+    assert_eq!(v.score, 0.0);
+    assert_eq!(v.reasons, ["excluded by \"Football\" in title"]);
 }
 
 #[test]
-fn debug_raw() {
-    let items = labelled();
-    for (name, docs) in [("seed", seed_docs()), ("archive", archive_docs())] {
-        let m = build(&docs);
-        let mut rows = Vec::new();
-        for i in &items {
-            let c = cand(i);
-            let fields = Fields::new(&c);
-            let mut counts = TermCounts::new();
-            for (f, toks) in &fields.fields {
-                let w = match f { Field::Title => TITLE_WEIGHT, Field::Link => LINK_WEIGHT, _ => 1.0 };
-                model::add_terms(toks, w, &mut counts, None);
-            }
-            let sim = m.index.similarity(&model::weigh(counts));
-            rows.push((i.label == "related", sim.nearest, sim.centroid, i.id.clone()));
-        }
-        for (k, f) in [("nearest", 1usize), ("centroid", 2), ("max", 3), ("mean", 4), ("c.75", 5)] {
-            let val = |r: &(bool, f32, f32, String)| match f { 1 => r.1, 2 => r.2, 3 => r.1.max(r.2), 4 => 0.5 * (r.1 + r.2), _ => 0.75 * r.2 + 0.25 * r.1 };
-            let mut best = (0.0, 0.0f32);
-            for step in 1..200 {
-                let t = step as f32 * 0.01;
-                let tp = rows.iter().filter(|r| r.0 && val(r) >= t).count() as f64;
-                let fp = rows.iter().filter(|r| !r.0 && val(r) >= t).count() as f64;
-                let fnn = rows.iter().filter(|r| r.0 && val(r) < t).count() as f64;
-                let f1 = 2.0 * tp / (2.0 * tp + fp + fnn);
-                if f1 > best.0 { best = (f1, t); }
-            }
-            println!("{name} {k}: best F1 {:.3} at raw {:.2}", best.0, best.1);
-                for t in [0.10f32, 0.12, 0.14, 0.16, 0.18, 0.20, 0.22, 0.25] {
-                    let tp = rows.iter().filter(|r| r.0 && val(r) >= t).count() as f64;
-                    let fp = rows.iter().filter(|r| !r.0 && val(r) >= t).count() as f64;
-                    let fnn = rows.iter().filter(|r| r.0 && val(r) < t).count() as f64;
-                    print!(" {t:.2}:{:.2}", 2.0 * tp / (2.0 * tp + fp + fnn));
-                }
-                println!();
-        }
+fn keyword_hit_is_strong_evidence_and_named() {
+    let m = TopicModel::build([]);
+    assert!(m.is_empty());
+    let rules = Rules {
+        keywords: vec!["1988 Massacre".into()],
+        ..Rules::default()
+    };
+    let v = score(
+        &item("Survivors of the 1988 massacres speak", ""),
+        &m,
+        &rules,
+        &[],
+    );
+    assert!(v.keep, "{v:?}");
+    assert!(
+        v.reasons
+            .contains(&"keyword \"1988 Massacre\" in title".to_string())
+    );
+    let v = score(
+        &item("Weather", "The 1988 massacre anniversary"),
+        &m,
+        &Rules::default(),
+        &["1988 massacre".into()],
+    );
+    assert!(
+        v.keep && v.reasons[0] == "source keyword \"1988 massacre\" in summary",
+        "{v:?}"
+    );
+    let v = score(&item("Weather today", "Sunny"), &m, &rules, &[]);
+    assert!(!v.keep && v.score == 0.0);
+}
+
+#[test]
+fn related_item_keeps_and_names_nearest_document() {
+    let m = build(&archive_docs());
+    let v = score(
+        &item(
+            "Iran hangs political prisoners as UN experts demand inquiry into 1988 massacre",
+            "Families of executed prisoners called for accountability.",
+        ),
+        &m,
+        &Rules::default(),
+        &[],
+    );
+    assert!(v.keep, "{v:?}");
+    assert!(v.nearest.is_some());
+    assert!(
+        v.reasons.iter().any(|r| r.starts_with("nearest: ")),
+        "{v:?}"
+    );
+    let v = score(
+        &item("Geneva motor show cancelled", "Carmakers stay away."),
+        &m,
+        &Rules::default(),
+        &[],
+    );
+    assert!(!v.keep, "{v:?}");
+}
+
+#[test]
+fn fingerprints_follow_the_topic_and_rules() {
+    let a = model_of(&[
+        ("a", "Iran executes political prisoners"),
+        ("b", "Mass graves in Iran"),
+    ]);
+    let b = model_of(&[
+        ("b", "Mass graves in Iran"),
+        ("a", "Iran executes political prisoners"),
+    ]);
+    let c = model_of(&[("a", "Iran executes political prisoners")]);
+    assert_eq!(a.fingerprint(), b.fingerprint());
+    assert_ne!(a.fingerprint(), c.fingerprint());
+    let r1 = Rules {
+        keywords: vec!["PMOI".into(), "1988 massacre".into()],
+        ..Rules::default()
+    };
+    let r2 = Rules {
+        keywords: vec!["1988 Massacre".into(), "pmoi".into()],
+        ..Rules::default()
+    };
+    assert_eq!(rules_fingerprint(&r1, &[]), rules_fingerprint(&r2, &[]));
+    assert_ne!(
+        rules_fingerprint(&r1, &[]),
+        rules_fingerprint(&r1, &["evin".into()])
+    );
+    let r3 = Rules {
+        threshold: 0.6,
+        ..r1.clone()
+    };
+    assert_ne!(rules_fingerprint(&r1, &[]), rules_fingerprint(&r3, &[]));
+}
+
+#[test]
+fn model_is_send_sync_clone() {
+    fn check<T: Send + Sync + Clone>() {}
+    check::<TopicModel>();
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::LazyLock;
+
+    static MODEL: LazyLock<TopicModel> = LazyLock::new(|| build(&archive_docs()));
+
+    const WORDS: &[&str] = &[
+        "Iran",
+        "executions",
+        "political",
+        "prisoners",
+        "Genève",
+        "massacre",
+        "1988",
+        "the",
+        "football",
+        "oil",
+        "Évin",
+        "prison",
+        "UN",
+        "inquiry",
+        "Srebrenica",
+        "rights",
+        "human",
+        "café",
+        "naïve",
+        "Zürich",
+        "MEK",
+        "regime",
+        "sanctions",
+        "of",
+        "and",
+    ];
+
+    fn text() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(WORDS), 0..25).prop_map(|w| w.join(" "))
     }
-}
 
-#[test]
-fn debug_mass() {
-    for (name, docs) in [("seed", seed_docs()), ("archive", archive_docs())] {
-        let m = build(&docs);
-        let mut c: Vec<f32> = m.index.centroid.clone();
-        c.sort_by(|a, b| b.total_cmp(a));
-        for k in [10, 20, 30, 50, 80] {
-            let mass: f32 = c.iter().take(k).map(|w| w * w).sum();
-            println!("{name} top{k}: {:.3} sqrt {:.3}", mass, mass.sqrt());
+    fn strip_accents(s: &str) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        s.nfd()
+            .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn score_is_in_unit_interval(t in text(), s in text(), raw in ".{0,200}") {
+            let c = Candidate { title: &t, summary: &s, text: &raw, link: Some(&raw), categories: &[] };
+            let v = score(&c, &MODEL, &Rules::default(), &[]);
+            prop_assert!((0.0..=1.0).contains(&v.score));
+            prop_assert_eq!(v.keep, v.score >= 0.5);
         }
-        let mut v: Vec<(f32, &str)> = m.index.centroid.iter().enumerate().map(|(i, &w)| (w, m.index.term_texts[i].as_str())).collect();
-        v.sort_by(|a, b| b.0.total_cmp(&a.0));
-        println!("{:?}", &v[..40]);
+
+        #[test]
+        fn exclude_always_rejects(t in text(), s in text(), pick in 0usize..100) {
+            let words: Vec<&str> = t.split(' ').chain(s.split(' ')).filter(|w| !w.is_empty()).collect();
+            prop_assume!(!words.is_empty());
+            let rules = Rules {
+                keywords: vec!["Iran".into()],
+                exclude: vec![words[pick % words.len()].to_uppercase()],
+                ..Rules::default()
+            };
+            let v = score(&item(&t, &s), &MODEL, &rules, &["massacre".into()]);
+            prop_assert!(!v.keep);
+            prop_assert_eq!(v.score, 0.0);
+        }
+
+        #[test]
+        fn a_present_keyword_never_lowers_the_score(t in text(), s in text(), pick in 0usize..100, len in 1usize..3) {
+            let words: Vec<&str> = t.split(' ').chain(s.split(' ')).filter(|w| !w.is_empty()).collect();
+            prop_assume!(!words.is_empty());
+            let start = pick % words.len();
+            let phrase = words[start..(start + len).min(words.len())].join(" ");
+            let before = score(&item(&t, &s), &MODEL, &Rules::default(), &[]);
+            let rules = Rules { keywords: vec![phrase], ..Rules::default() };
+            let after = score(&item(&t, &s), &MODEL, &rules, &[]);
+            prop_assert!(after.score >= before.score, "{} < {}", after.score, before.score);
+        }
+
+        #[test]
+        fn case_and_accents_do_not_matter(t in text(), s in text()) {
+            let base = score(&item(&t, &s), &MODEL, &Rules::default(), &[]);
+            let upper = score(&item(&t.to_uppercase(), &s.to_lowercase()), &MODEL, &Rules::default(), &[]);
+            let plain = score(&item(&strip_accents(&t), &strip_accents(&s)), &MODEL, &Rules::default(), &[]);
+            prop_assert_eq!(base.score, upper.score);
+            prop_assert_eq!(base.score, plain.score);
+        }
     }
 }
