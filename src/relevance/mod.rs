@@ -347,7 +347,7 @@ pub fn score(
 
 /// Maps a cosine in `0..=1` to a score in `0..1`: `CALIBRATION_COSINE` gives 0.5.
 fn calibrate(cosine: f64) -> f64 {
-    if !(cosine > 0.0) {
+    if cosine.is_nan() || cosine <= 0.0 {
         return 0.0;
     }
     let x = (cosine / CALIBRATION_COSINE).powf(CALIBRATION_STEEPNESS);

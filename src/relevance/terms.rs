@@ -93,8 +93,8 @@ fn strip_markup(text: &str) -> std::borrow::Cow<'_, str> {
     while let Some(pos) = rest.find(['<', '&']) {
         out.push_str(&rest[..pos]);
         let tail = &rest[pos..];
-        let skip = if tail.starts_with('<') {
-            let next = tail[1..].chars().next();
+        let skip = if let Some(after) = tail.strip_prefix('<') {
+            let next = after.chars().next();
             match next {
                 Some(c) if c.is_ascii_alphabetic() || c == '/' || c == '!' => {
                     tail.find('>').map(|end| end + 1)

@@ -83,7 +83,7 @@ fn labelled() -> Vec<Labelled> {
 /// The fixed split rule: an item is in the tuning half when the first byte of the blake3
 /// hash of its id is even, held out otherwise. Independent of file order and content.
 fn is_tuning(id: &str) -> bool {
-    blake3::hash(id.as_bytes()).as_bytes()[0] % 2 == 0
+    blake3::hash(id.as_bytes()).as_bytes()[0].is_multiple_of(2)
 }
 
 fn cand(item: &Labelled) -> Candidate<'_> {
