@@ -1,1 +1,0 @@
-//! Pure relevance scoring of upstream items against the archive topic.

@@ -1,0 +1,397 @@
+//! Pure relevance scoring: is an upstream feed item about the archive's topic?
+//!
+//! The topic is learned from the archive itself ([`TopicModel::build`]) and can be sharpened
+//! with configured keyword phrases and vetoed by exclude phrases ([`Rules`]). [`score`]
+//! turns one [`Candidate`] into a [`Verdict`]: a score in `0..=1` on one scale for every
+//! item, the keep decision against the threshold, and reasons a person can read.
+//!
+//! How the score is made: text is case- and accent-folded, split into Unicode words,
+//! stemmed, and weighted against a general-English background (so "the" counts for
+//! nothing and "massacre" for much, even with one archived document). The candidate's
+//! term vector is compared by cosine with each archived document's profile and with their
+//! centroid; the best cosine `c` becomes `c^γ / (c^γ + c₀^γ)`, so `c = c₀` scores 0.5.
+//! Each configured keyword found in the item is strong independent evidence and combines
+//! as `1 - (1 - s)(1 - k)`, so a keyword can only raise the score. An exclude phrase
+//! rejects outright with score 0.
+//!
+//! This module must not do I/O, read clocks or log per item; everything comes in as
+//! arguments and the same inputs always give the same verdict.
+
+mod model;
+mod terms;
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use model::{Index, SCHEME_VERSION, TermCounts};
+use terms::Token;
+
+/// Cosine with the archive that scores 0.5 (see the module docs); calibrated on the tuning
+/// half of `tests/fixtures/relevance/labelled.jsonl`.
+pub const CALIBRATION_COSINE: f64 = 0.12;
+/// Share of the centroid in the archive similarity; the nearest document has the rest.
+pub const CENTROID_SHARE: f64 = 0.75;
+/// Steepness of the cosine-to-score curve.
+pub const CALIBRATION_STEEPNESS: f64 = 2.5;
+/// Evidence of one configured keyword found in the title.
+pub const KEYWORD_IN_TITLE: f64 = 0.75;
+/// Evidence of one configured keyword found in the summary or categories.
+pub const KEYWORD_IN_SUMMARY: f64 = 0.7;
+/// Evidence of one configured keyword found only in the body text or the link.
+pub const KEYWORD_IN_TEXT: f64 = 0.45;
+/// Default threshold (the SPEC's default), which the calibration above is fitted to.
+pub const DEFAULT_THRESHOLD: f64 = 0.5;
+
+/// How a candidate's fields count towards its term vector.
+const TITLE_WEIGHT: f32 = 2.0;
+const SUMMARY_WEIGHT: f32 = 1.0;
+const TEXT_WEIGHT: f32 = 1.0;
+const LINK_WEIGHT: f32 = 0.5;
+/// Matched terms named in the reasons.
+const REASON_TERMS: usize = 6;
+
+/// One archived document, as the topic model sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct TopicDoc<'a> {
+    /// Stable article id, named in `nearest` reasons.
+    pub id: &'a str,
+    pub title: &'a str,
+    /// Plain text (summary and body).
+    pub text: &'a str,
+}
+
+/// The topic learned from the archive. Cheap to clone? No: clone it once per worker, or
+/// share it behind an `Arc`; it is `Send + Sync`.
+#[derive(Debug, Clone)]
+pub struct TopicModel {
+    index: Index,
+    fingerprint: String,
+}
+
+impl TopicModel {
+    /// Learns the topic from archived documents. Order does not matter; documents with no
+    /// informative words are ignored.
+    pub fn build<'a>(docs: impl IntoIterator<Item = TopicDoc<'a>>) -> TopicModel {
+        terms::warm_up();
+        let index = Index::build(docs.into_iter().map(|d| (d.id, d.title, d.text)));
+        let mut h = blake3::Hasher::new();
+        h.update(SCHEME_VERSION.as_bytes());
+        for doc in &index.docs {
+            h.update(b"\0doc\0");
+            h.update(doc.id.as_bytes());
+            let mut terms: Vec<(&str, f32)> = doc
+                .terms
+                .iter()
+                .map(|&(t, w)| (index.term_texts[t as usize].as_str(), w))
+                .collect();
+            terms.sort_by(|a, b| a.0.cmp(b.0));
+            for (t, w) in terms {
+                h.update(b"\0");
+                h.update(t.as_bytes());
+                // Quantised so float noise cannot change the fingerprint.
+                h.update(&((w * 10_000.0).round() as i32).to_le_bytes());
+            }
+        }
+        let fingerprint = h.finalize().to_hex()[..16].to_string();
+        TopicModel { index, fingerprint }
+    }
+
+    /// True when no archived document contributed a term: the archive says nothing yet.
+    pub fn is_empty(&self) -> bool {
+        self.index.docs.is_empty()
+    }
+
+    /// Number of documents in the model.
+    pub fn len(&self) -> usize {
+        self.index.docs.len()
+    }
+
+    /// A short hex string that changes when, and only when, the learned topic changes.
+    pub fn fingerprint(&self) -> String {
+        self.fingerprint.clone()
+    }
+}
+
+/// The `[relevance]` config, with the SPEC's defaults in [`Rules::default`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rules {
+    pub keywords: Vec<String>,
+    pub exclude: Vec<String>,
+    pub threshold: f64,
+    pub learn_from_archive: bool,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            keywords: Vec::new(),
+            exclude: Vec::new(),
+            threshold: DEFAULT_THRESHOLD,
+            learn_from_archive: true,
+        }
+    }
+}
+
+/// One upstream item to judge. `text` may be empty (most feeds carry only a summary).
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    pub title: &'a str,
+    pub summary: &'a str,
+    pub text: &'a str,
+    pub link: Option<&'a str>,
+    pub categories: &'a [String],
+}
+
+/// The decision on one item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub keep: bool,
+    /// In `0..=1`; comparable across items and sources.
+    pub score: f64,
+    /// Human-readable, most decisive first.
+    pub reasons: Vec<String>,
+    /// Id of the nearest archived document, when any shares a term with the item.
+    pub nearest: Option<String>,
+}
+
+/// Where in the item a phrase was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Field {
+    Title,
+    Summary,
+    Categories,
+    Text,
+    Link,
+}
+
+impl Field {
+    fn name(self) -> &'static str {
+        match self {
+            Field::Title => "title",
+            Field::Summary => "summary",
+            Field::Categories => "categories",
+            Field::Text => "text",
+            Field::Link => "link",
+        }
+    }
+
+    fn keyword_evidence(self) -> f64 {
+        match self {
+            Field::Title => KEYWORD_IN_TITLE,
+            Field::Summary | Field::Categories => KEYWORD_IN_SUMMARY,
+            Field::Text | Field::Link => KEYWORD_IN_TEXT,
+        }
+    }
+}
+
+/// The candidate, tokenized once per field.
+struct Fields {
+    fields: Vec<(Field, Vec<Token>)>,
+}
+
+impl Fields {
+    fn new(c: &Candidate) -> Fields {
+        let mut fields = vec![
+            (Field::Title, terms::tokenize(c.title)),
+            (Field::Summary, terms::tokenize(c.summary)),
+            (
+                Field::Categories,
+                terms::tokenize(&c.categories.join(" \n ")),
+            ),
+            (Field::Text, terms::tokenize(c.text)),
+        ];
+        if let Some(link) = c.link {
+            fields.push((Field::Link, terms::tokenize(&link_words(link))));
+        }
+        Fields { fields }
+    }
+
+    /// The first field (in [`Field`] order) containing the phrase.
+    fn find(&self, phrase: &[String]) -> Option<Field> {
+        if phrase.is_empty() {
+            return None;
+        }
+        self.fields
+            .iter()
+            .find(|(_, toks)| {
+                toks.windows(phrase.len())
+                    .any(|w| w.iter().zip(phrase).all(|(t, p)| t.stem == *p))
+            })
+            .map(|(f, _)| *f)
+    }
+}
+
+/// The words of a link's path (its slug), without scheme, host or query.
+fn link_words(link: &str) -> String {
+    let after_scheme = link.split_once("://").map_or(link, |(_, r)| r);
+    let path = after_scheme.split_once('/').map_or("", |(_, p)| p);
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    path.replace(['-', '_', '/', '.', '+'], " ")
+}
+
+/// A configured phrase as the stems it must match.
+fn phrase_stems(phrase: &str) -> Vec<String> {
+    terms::tokenize(phrase)
+        .into_iter()
+        .map(|t| t.stem)
+        .collect()
+}
+
+/// Scores one candidate. `source_keywords` are the `keywords` of the source the item came
+/// from, added to `rules.keywords` for this item only.
+pub fn score(
+    candidate: &Candidate,
+    model: &TopicModel,
+    rules: &Rules,
+    source_keywords: &[String],
+) -> Verdict {
+    let fields = Fields::new(candidate);
+
+    for phrase in &rules.exclude {
+        if let Some(field) = fields.find(&phrase_stems(phrase)) {
+            return Verdict {
+                keep: false,
+                score: 0.0,
+                reasons: vec![format!(
+                    "excluded by {:?} in {}",
+                    phrase.trim(),
+                    field.name()
+                )],
+                nearest: None,
+            };
+        }
+    }
+
+    let mut reasons = Vec::new();
+    let mut nearest = None;
+    let mut archive_score = 0.0;
+    if rules.learn_from_archive {
+        if model.is_empty() {
+            reasons.push("archive empty: no learned topic".to_string());
+        } else {
+            let mut counts = TermCounts::new();
+            let mut surfaces = HashMap::new();
+            for (field, toks) in &fields.fields {
+                let w = match field {
+                    Field::Title => TITLE_WEIGHT,
+                    Field::Summary | Field::Categories => SUMMARY_WEIGHT,
+                    Field::Text => TEXT_WEIGHT,
+                    Field::Link => LINK_WEIGHT,
+                };
+                model::add_terms(toks, w, &mut counts, Some(&mut surfaces));
+            }
+            let sim = model.index.similarity(&model::weigh(counts));
+            let shared_words = sim.matched.iter().filter(|(t, _)| !t.contains(' ')).count();
+            // One shared word is weak evidence however rare it is ("Iranian film wins...").
+            let breadth = 1.0 - 0.5f64.powi(shared_words.min(16) as i32);
+            let blended = breadth
+                * (CENTROID_SHARE * f64::from(sim.centroid)
+                    + (1.0 - CENTROID_SHARE) * f64::from(sim.nearest));
+            archive_score = calibrate(blended);
+            if !sim.matched.is_empty() {
+                let named: Vec<&str> = sim
+                    .matched
+                    .iter()
+                    .take(REASON_TERMS)
+                    .map(|(t, _)| surfaces.get(t).map_or(t.as_str(), String::as_str))
+                    .collect();
+                reasons.push(format!(
+                    "archive similarity {:.2} (terms: {})",
+                    archive_score,
+                    named.join(", ")
+                ));
+            } else {
+                reasons.push("no term in common with the archive".to_string());
+            }
+            if let Some(d) = sim.nearest_doc {
+                let id = model.index.docs[d].id.clone();
+                reasons.push(format!(
+                    "nearest: {} ({:.2})",
+                    id,
+                    calibrate(f64::from(sim.nearest))
+                ));
+                nearest = Some(id);
+            }
+        }
+    }
+
+    let mut miss = 1.0 - archive_score;
+    let mut keyword_reasons = Vec::new();
+    let mut seen: Vec<Vec<String>> = Vec::new();
+    let configured = rules
+        .keywords
+        .iter()
+        .map(|k| (k, "keyword"))
+        .chain(source_keywords.iter().map(|k| (k, "source keyword")));
+    for (phrase, kind) in configured {
+        let stems = phrase_stems(phrase);
+        if stems.is_empty() || seen.contains(&stems) {
+            continue;
+        }
+        if let Some(field) = fields.find(&stems) {
+            miss *= 1.0 - field.keyword_evidence();
+            keyword_reasons.push(format!("{kind} {:?} in {}", phrase.trim(), field.name()));
+        }
+        seen.push(stems);
+    }
+    keyword_reasons.extend(reasons);
+    let score = (1.0 - miss).clamp(0.0, 1.0);
+    Verdict {
+        keep: score >= rules.threshold,
+        score,
+        reasons: keyword_reasons,
+        nearest,
+    }
+}
+
+/// Maps a cosine in `0..=1` to a score in `0..1`: `CALIBRATION_COSINE` gives 0.5.
+fn calibrate(cosine: f64) -> f64 {
+    if cosine.is_nan() || cosine <= 0.0 {
+        return 0.0;
+    }
+    let x = (cosine / CALIBRATION_COSINE).powf(CALIBRATION_STEEPNESS);
+    (x / (1.0 + x)).clamp(0.0, 1.0)
+}
+
+/// A short hex string naming the rules that make decisions: it changes when keywords,
+/// excludes, threshold, `learn_from_archive`, the source's keywords or the scoring scheme
+/// change, and not when phrases are only reordered, re-cased or repeated.
+pub fn rules_fingerprint(rules: &Rules, source_keywords: &[String]) -> String {
+    let norm = |list: &[String]| {
+        let mut v: Vec<String> = list
+            .iter()
+            .map(|p| phrase_stems(p).join(" "))
+            .filter(|p| !p.is_empty())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let mut h = blake3::Hasher::new();
+    h.update(SCHEME_VERSION.as_bytes());
+    h.update(
+        format!(
+            "\0cal {CALIBRATION_COSINE} {CALIBRATION_STEEPNESS} {KEYWORD_IN_TITLE} {KEYWORD_IN_SUMMARY} {KEYWORD_IN_TEXT}"
+        )
+        .as_bytes(),
+    );
+    for (name, list) in [
+        ("keywords", norm(&rules.keywords)),
+        ("exclude", norm(&rules.exclude)),
+        ("source", norm(source_keywords)),
+    ] {
+        h.update(b"\0");
+        h.update(name.as_bytes());
+        for p in list {
+            h.update(b"\0");
+            h.update(p.as_bytes());
+        }
+    }
+    h.update(format!("\0threshold {}", rules.threshold).as_bytes());
+    h.update(format!("\0learn {}", rules.learn_from_archive).as_bytes());
+    h.finalize().to_hex()[..16].to_string()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,563 @@
+//! Unit, property and evaluation tests of relevance scoring. Fixtures live in
+//! `tests/fixtures/relevance/`.
+
+use super::*;
+use std::path::PathBuf;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/relevance")
+}
+
+fn read(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `(id, title, text)` of a plain-text article: the title is the first line with a letter.
+fn article(id: String, text: String) -> (String, String, String) {
+    let title = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.chars().any(char::is_alphabetic) && !l.contains(" x "))
+        .unwrap_or("")
+        .to_string();
+    (id, title, text)
+}
+
+fn seed_docs() -> Vec<(String, String, String)> {
+    vec![article("seed".into(), read(&fixtures().join("seed.txt")))]
+}
+
+fn archive_docs() -> Vec<(String, String, String)> {
+    let mut docs = seed_docs();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(fixtures().join("archive"))
+        .expect("archive fixture folder")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    paths.sort();
+    for p in paths {
+        let id = p.file_stem().expect("stem").to_string_lossy().into_owned();
+        docs.push(article(id, read(&p)));
+    }
+    docs
+}
+
+fn build(docs: &[(String, String, String)]) -> TopicModel {
+    TopicModel::build(
+        docs.iter()
+            .map(|(id, title, text)| TopicDoc { id, title, text }),
+    )
+}
+
+fn keywords() -> Vec<String> {
+    read(&fixtures().join("keywords.txt"))
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect()
+}
+
+#[derive(serde::Deserialize)]
+struct Labelled {
+    id: String,
+    label: String,
+    title: String,
+    summary: String,
+    link: String,
+    #[allow(dead_code)]
+    note: String,
+}
+
+fn labelled() -> Vec<Labelled> {
+    read(&fixtures().join("labelled.jsonl"))
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("labelled.jsonl:{}: {e}", n + 1))
+        })
+        .collect()
+}
+
+/// The fixed split rule: an item is in the tuning half when the first byte of the blake3
+/// hash of its id is even, held out otherwise. Independent of file order and content.
+fn is_tuning(id: &str) -> bool {
+    blake3::hash(id.as_bytes()).as_bytes()[0].is_multiple_of(2)
+}
+
+fn cand(item: &Labelled) -> Candidate<'_> {
+    Candidate {
+        title: &item.title,
+        summary: &item.summary,
+        text: "",
+        link: Some(&item.link),
+        categories: &[],
+    }
+}
+
+struct Counts {
+    tp: usize,
+    fp: usize,
+    fn_: usize,
+    tn: usize,
+}
+
+impl Counts {
+    fn of(scored: &[(&Labelled, Verdict)], threshold: f64) -> Counts {
+        let mut c = Counts {
+            tp: 0,
+            fp: 0,
+            fn_: 0,
+            tn: 0,
+        };
+        for (item, v) in scored {
+            let related = item.label == "related";
+            match (v.score >= threshold, related) {
+                (true, true) => c.tp += 1,
+                (true, false) => c.fp += 1,
+                (false, true) => c.fn_ += 1,
+                (false, false) => c.tn += 1,
+            }
+        }
+        c
+    }
+    fn precision(&self) -> f64 {
+        if self.tp + self.fp == 0 {
+            1.0
+        } else {
+            self.tp as f64 / (self.tp + self.fp) as f64
+        }
+    }
+    fn recall(&self) -> f64 {
+        if self.tp + self.fn_ == 0 {
+            1.0
+        } else {
+            self.tp as f64 / (self.tp + self.fn_) as f64
+        }
+    }
+    fn f1(&self) -> f64 {
+        let (p, r) = (self.precision(), self.recall());
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
+    }
+}
+
+struct Setting {
+    name: &'static str,
+    /// Best-F1 threshold on the tuning half (lowest on a tie).
+    tuned: f64,
+    threshold: f64,
+    held_out: Counts,
+    all: Counts,
+    tuned_held_out: Counts,
+    tuned_all: Counts,
+}
+
+/// The threshold proposed for the demo config, whose archive has several documents.
+const DEMO_THRESHOLD: f64 = 0.7;
+
+fn evaluate(
+    name: &'static str,
+    model: &TopicModel,
+    kw: &[String],
+    items: &[Labelled],
+    thr: f64,
+) -> Setting {
+    let rules = Rules {
+        keywords: kw.to_vec(),
+        ..Rules::default()
+    };
+    let scored: Vec<(&Labelled, Verdict)> = items
+        .iter()
+        .map(|i| (i, score(&cand(i), model, &rules, &[])))
+        .collect();
+    let (tune, held): (Vec<_>, Vec<_>) =
+        scored.iter().cloned().partition(|(i, _)| is_tuning(&i.id));
+    println!(
+        "\n== {name} ({} tuning / {} held-out items)",
+        tune.len(),
+        held.len()
+    );
+    println!("threshold sweep on the tuning half:  thr   P     R     F1");
+    let mut tuned = (f64::MIN, DEFAULT_THRESHOLD);
+    for step in 4..=18 {
+        let t = f64::from(step) * 0.05;
+        let c = Counts::of(&tune, t);
+        if c.f1() > tuned.0 + 1e-9 {
+            tuned = (c.f1(), t);
+        }
+        println!(
+            "                                     {t:.2}  {:.2}  {:.2}  {:.2}",
+            c.precision(),
+            c.recall(),
+            c.f1()
+        );
+    }
+    for (thr, part, set) in [
+        (thr, "tuning", &tune),
+        (thr, "held-out", &held),
+        (thr, "all", &scored),
+        (tuned.1, "held-out", &held),
+        (tuned.1, "all", &scored),
+    ] {
+        let c = Counts::of(set, thr);
+        println!(
+            "at {thr:.2} {part:>9}: P {:.3} R {:.3} F1 {:.3} (tp {} fp {} fn {} tn {})",
+            c.precision(),
+            c.recall(),
+            c.f1(),
+            c.tp,
+            c.fp,
+            c.fn_,
+            c.tn
+        );
+    }
+    let mut errors: Vec<&(&Labelled, Verdict)> = scored
+        .iter()
+        .filter(|(i, v)| (v.score >= thr) != (i.label == "related"))
+        .collect();
+    errors.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    for (i, v) in errors {
+        let kind = if i.label == "related" { "FN" } else { "FP" };
+        println!(
+            "  {kind} {} {:.3} {:?} — {}",
+            i.id,
+            v.score,
+            i.title,
+            v.reasons.join("; ")
+        );
+    }
+    Setting {
+        name,
+        tuned: tuned.1,
+        threshold: thr,
+        held_out: Counts::of(&held, thr),
+        all: Counts::of(&scored, thr),
+        tuned_held_out: Counts::of(&held, tuned.1),
+        tuned_all: Counts::of(&scored, tuned.1),
+    }
+}
+
+/// Scores the labelled set four ways and prints precision/recall/F1, a threshold sweep and
+/// the confusion list (`cargo test --lib relevance::tests::evaluation -- --nocapture`).
+#[test]
+fn evaluation() {
+    let items = labelled();
+    assert!(items.len() >= 80, "labelled set too small: {}", items.len());
+    let related = items.iter().filter(|i| i.label == "related").count();
+    assert!(related * 2 >= items.len() - 4 && related * 2 <= items.len() + 4);
+    let seed = build(&seed_docs());
+    let archive = build(&archive_docs());
+    let kw = keywords();
+    let results = [
+        evaluate(
+            "seed alone, no keywords",
+            &seed,
+            &[],
+            &items,
+            DEFAULT_THRESHOLD,
+        ),
+        evaluate(
+            "seed + archive, no keywords",
+            &archive,
+            &[],
+            &items,
+            DEFAULT_THRESHOLD,
+        ),
+        evaluate(
+            "seed alone + keywords",
+            &seed,
+            &kw,
+            &items,
+            DEFAULT_THRESHOLD,
+        ),
+        evaluate(
+            "seed + archive + keywords",
+            &archive,
+            &kw,
+            &items,
+            DEFAULT_THRESHOLD,
+        ),
+    ];
+    let line = |c: &Counts| {
+        format!(
+            "P {:.3} R {:.3} F1 {:.3}",
+            c.precision(),
+            c.recall(),
+            c.f1()
+        )
+    };
+    println!("\nsummary:");
+    for s in &results {
+        println!(
+            "  {:<28} at {:.2}: all {} | held-out {}",
+            s.name,
+            s.threshold,
+            line(&s.all),
+            line(&s.held_out)
+        );
+        println!(
+            "  {:<28} at {:.2} (tuned): all {} | held-out {}",
+            "",
+            s.tuned,
+            line(&s.tuned_all),
+            line(&s.tuned_held_out)
+        );
+    }
+    // Targets. One threshold does not yet serve a one-document and a five-document archive
+    // alike (the report says why): the seed alone is held to the default threshold, the
+    // demo archive with keywords to the demo config's threshold.
+    let [seed_only, _, _, _] = &results;
+    for c in [&seed_only.all, &seed_only.held_out] {
+        assert!(
+            c.precision() >= 0.9 && c.recall() >= 0.74,
+            "seed alone: {}",
+            line(c)
+        );
+    }
+    let demo = evaluate(
+        "demo config (archive + keywords)",
+        &archive,
+        &kw,
+        &items,
+        DEMO_THRESHOLD,
+    );
+    for c in [&demo.all, &demo.held_out] {
+        assert!(
+            c.precision() >= 0.9 && c.recall() >= 0.9,
+            "demo config: {}",
+            line(c)
+        );
+    }
+}
+
+fn model_of(texts: &[(&str, &str)]) -> TopicModel {
+    TopicModel::build(texts.iter().map(|&(id, text)| TopicDoc {
+        id,
+        title: "",
+        text,
+    }))
+}
+
+fn item<'a>(title: &'a str, summary: &'a str) -> Candidate<'a> {
+    Candidate {
+        title,
+        summary,
+        text: "",
+        link: None,
+        categories: &[],
+    }
+}
+
+#[test]
+fn exclude_rejects_and_names_the_phrase() {
+    let m = build(&seed_docs());
+    let rules = Rules {
+        exclude: vec!["Football".into()],
+        ..Rules::default()
+    };
+    let v = score(
+        &item("Iran political prisoners massacre football", ""),
+        &m,
+        &rules,
+        &[],
+    );
+    assert!(!v.keep);
+    assert_eq!(v.score, 0.0);
+    assert_eq!(v.reasons, ["excluded by \"Football\" in title"]);
+}
+
+#[test]
+fn keyword_hit_is_strong_evidence_and_named() {
+    let m = TopicModel::build([]);
+    assert!(m.is_empty());
+    let rules = Rules {
+        keywords: vec!["1988 Massacre".into()],
+        ..Rules::default()
+    };
+    let v = score(
+        &item("Survivors of the 1988 massacres speak", ""),
+        &m,
+        &rules,
+        &[],
+    );
+    assert!(v.keep, "{v:?}");
+    assert!(
+        v.reasons
+            .contains(&"keyword \"1988 Massacre\" in title".to_string())
+    );
+    let v = score(
+        &item("Weather", "The 1988 massacre anniversary"),
+        &m,
+        &Rules::default(),
+        &["1988 massacre".into()],
+    );
+    assert!(
+        v.keep && v.reasons[0] == "source keyword \"1988 massacre\" in summary",
+        "{v:?}"
+    );
+    let v = score(&item("Weather today", "Sunny"), &m, &rules, &[]);
+    assert!(!v.keep && v.score == 0.0);
+}
+
+#[test]
+fn related_item_keeps_and_names_nearest_document() {
+    let m = build(&archive_docs());
+    let v = score(
+        &item(
+            "Iran hangs political prisoners as UN experts demand inquiry into 1988 massacre",
+            "Families of executed prisoners called for accountability.",
+        ),
+        &m,
+        &Rules::default(),
+        &[],
+    );
+    assert!(v.keep, "{v:?}");
+    assert!(v.nearest.is_some());
+    assert!(
+        v.reasons.iter().any(|r| r.starts_with("nearest: ")),
+        "{v:?}"
+    );
+    let v = score(
+        &item("Geneva motor show cancelled", "Carmakers stay away."),
+        &m,
+        &Rules::default(),
+        &[],
+    );
+    assert!(!v.keep, "{v:?}");
+}
+
+#[test]
+fn fingerprints_follow_the_topic_and_rules() {
+    let a = model_of(&[
+        ("a", "Iran executes political prisoners"),
+        ("b", "Mass graves in Iran"),
+    ]);
+    let b = model_of(&[
+        ("b", "Mass graves in Iran"),
+        ("a", "Iran executes political prisoners"),
+    ]);
+    let c = model_of(&[("a", "Iran executes political prisoners")]);
+    assert_eq!(a.fingerprint(), b.fingerprint());
+    assert_ne!(a.fingerprint(), c.fingerprint());
+    let r1 = Rules {
+        keywords: vec!["PMOI".into(), "1988 massacre".into()],
+        ..Rules::default()
+    };
+    let r2 = Rules {
+        keywords: vec!["1988 Massacre".into(), "pmoi".into()],
+        ..Rules::default()
+    };
+    assert_eq!(rules_fingerprint(&r1, &[]), rules_fingerprint(&r2, &[]));
+    assert_ne!(
+        rules_fingerprint(&r1, &[]),
+        rules_fingerprint(&r1, &["evin".into()])
+    );
+    let r3 = Rules {
+        threshold: 0.6,
+        ..r1.clone()
+    };
+    assert_ne!(rules_fingerprint(&r1, &[]), rules_fingerprint(&r3, &[]));
+}
+
+#[test]
+fn model_is_send_sync_clone() {
+    fn check<T: Send + Sync + Clone>() {}
+    check::<TopicModel>();
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::LazyLock;
+
+    static MODEL: LazyLock<TopicModel> = LazyLock::new(|| build(&archive_docs()));
+
+    const WORDS: &[&str] = &[
+        "Iran",
+        "executions",
+        "political",
+        "prisoners",
+        "Genève",
+        "massacre",
+        "1988",
+        "the",
+        "football",
+        "oil",
+        "Évin",
+        "prison",
+        "UN",
+        "inquiry",
+        "Srebrenica",
+        "rights",
+        "human",
+        "café",
+        "naïve",
+        "Zürich",
+        "MEK",
+        "regime",
+        "sanctions",
+        "of",
+        "and",
+    ];
+
+    fn text() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(WORDS), 0..25).prop_map(|w| w.join(" "))
+    }
+
+    fn strip_accents(s: &str) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        s.nfd()
+            .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn score_is_in_unit_interval(t in text(), s in text(), raw in ".{0,200}") {
+            let c = Candidate { title: &t, summary: &s, text: &raw, link: Some(&raw), categories: &[] };
+            let v = score(&c, &MODEL, &Rules::default(), &[]);
+            prop_assert!((0.0..=1.0).contains(&v.score));
+            prop_assert_eq!(v.keep, v.score >= 0.5);
+        }
+
+        #[test]
+        fn exclude_always_rejects(t in text(), s in text(), pick in 0usize..100) {
+            let words: Vec<&str> = t.split(' ').chain(s.split(' ')).filter(|w| !w.is_empty()).collect();
+            prop_assume!(!words.is_empty());
+            let rules = Rules {
+                keywords: vec!["Iran".into()],
+                exclude: vec![words[pick % words.len()].to_uppercase()],
+                ..Rules::default()
+            };
+            let v = score(&item(&t, &s), &MODEL, &rules, &["massacre".into()]);
+            prop_assert!(!v.keep);
+            prop_assert_eq!(v.score, 0.0);
+        }
+
+        #[test]
+        fn a_present_keyword_never_lowers_the_score(t in text(), s in text(), pick in 0usize..100, len in 1usize..3) {
+            let words: Vec<&str> = t.split(' ').chain(s.split(' ')).filter(|w| !w.is_empty()).collect();
+            prop_assume!(!words.is_empty());
+            let start = pick % words.len();
+            let phrase = words[start..(start + len).min(words.len())].join(" ");
+            let before = score(&item(&t, &s), &MODEL, &Rules::default(), &[]);
+            let rules = Rules { keywords: vec![phrase], ..Rules::default() };
+            let after = score(&item(&t, &s), &MODEL, &rules, &[]);
+            prop_assert!(after.score >= before.score, "{} < {}", after.score, before.score);
+        }
+
+        #[test]
+        fn case_and_accents_do_not_matter(t in text(), s in text()) {
+            let base = score(&item(&t, &s), &MODEL, &Rules::default(), &[]);
+            let upper = score(&item(&t.to_uppercase(), &s.to_lowercase()), &MODEL, &Rules::default(), &[]);
+            let plain = score(&item(&strip_accents(&t), &strip_accents(&s)), &MODEL, &Rules::default(), &[]);
+            prop_assert_eq!(base.score, upper.score);
+            prop_assert_eq!(base.score, plain.score);
+        }
+    }
+}
