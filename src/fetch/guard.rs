@@ -116,16 +116,23 @@ pub(crate) fn find_refusal<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a 
     None
 }
 
-/// A DNS resolver that refuses a name when ANY of its addresses is [`forbidden`].
+/// The address policy in force: [`forbidden`] in production; tests substitute one that
+/// lets a loopback test server play the part of a public host.
+pub(crate) type Policy = fn(IpAddr) -> Option<&'static str>;
+
+/// A DNS resolver that refuses a name when ANY of its addresses is forbidden.
 ///
 /// Refusing the whole name (rather than dropping the bad addresses) keeps a name that
 /// mixes public and private records — a DNS-rebinding pattern — from reaching anything.
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct GuardedResolver;
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GuardedResolver {
+    pub policy: Policy,
+}
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
+        let forbidden = self.policy;
         Box::pin(async move {
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
                 .await?
@@ -217,7 +224,8 @@ mod tests {
     #[tokio::test]
     async fn resolver_refuses_localhost() {
         let name: Name = "localhost".parse().expect("name");
-        let err = match GuardedResolver.resolve(name).await {
+        let resolver = GuardedResolver { policy: forbidden };
+        let err = match resolver.resolve(name).await {
             Ok(_) => panic!("localhost must be refused"),
             Err(e) => e,
         };

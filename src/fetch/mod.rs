@@ -184,6 +184,7 @@ struct Inner {
     /// Resolves through [`guard::GuardedResolver`] (links from upstream items).
     guarded: reqwest::Client,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    policy: guard::Policy,
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -235,6 +236,14 @@ impl Fetcher {
     /// Builds the client; fails only on an unusable config (e.g. a `User-Agent` with
     /// control characters) or TLS setup.
     pub fn new(config: FetchConfig) -> Result<Fetcher, FetchError> {
+        Fetcher::with_policy(config, guard::forbidden)
+    }
+
+    /// [`Fetcher::new`] with another address policy (tests only).
+    pub(crate) fn with_policy(
+        config: FetchConfig,
+        policy: guard::Policy,
+    ) -> Result<Fetcher, FetchError> {
         let user_agent =
             HeaderValue::from_str(&config.user_agent).map_err(|e| FetchError::InvalidConfig {
                 key: "user_agent",
@@ -257,7 +266,7 @@ impl Fetcher {
             open.clone()
         } else {
             base()
-                .dns_resolver(Arc::new(guard::GuardedResolver))
+                .dns_resolver(Arc::new(guard::GuardedResolver { policy }))
                 .build()
                 .map_err(build_err)?
         };
@@ -268,6 +277,7 @@ impl Fetcher {
                 open,
                 guarded,
                 hosts: Mutex::new(HashMap::new()),
+                policy,
             }),
         })
     }
@@ -290,7 +300,7 @@ impl Fetcher {
             Target::Http(url) => {
                 let guard = req.guard && !cfg.allow_private;
                 if guard {
-                    check_literal(&url)?;
+                    check_literal(&url, self.inner.policy)?;
                 }
                 let permit = self.permit(&url).await;
                 let deadline = tokio::time::Instant::now() + cfg.timeout;
@@ -366,7 +376,7 @@ impl Fetcher {
                     redirects += 1;
                     tracing::debug!(from = %url, to = %next, status, "redirect");
                     if guard {
-                        check_literal(&next)?;
+                        check_literal(&next, self.inner.policy)?;
                     }
                     drop(resp);
                     url = next;
@@ -489,13 +499,13 @@ impl Fetcher {
 
 /// Refuses a URL whose host is an IP literal in a forbidden range (the resolver never sees
 /// those).
-fn check_literal(url: &Url) -> Result<(), FetchError> {
+fn check_literal(url: &Url, policy: guard::Policy) -> Result<(), FetchError> {
     let ip = match url.host() {
         Some(url::Host::Ipv4(v4)) => IpAddr::V4(v4),
         Some(url::Host::Ipv6(v6)) => IpAddr::V6(v6),
         _ => return Ok(()),
     };
-    match guard::forbidden(ip) {
+    match policy(ip) {
         Some(kind) => Err(FetchError::Refused {
             url: url.to_string(),
             addr: ip,
