@@ -1,1 +1,2 @@
 //! The archive: the only owner of the data folder, the SQL and the captures.
+pub mod warc;
