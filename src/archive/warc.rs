@@ -161,7 +161,10 @@ fn gzip_record(headers: &[(&str, String)], block: &[u8]) -> io::Result<Vec<u8>> 
     plain.extend_from_slice(b"\r\n");
     plain.extend_from_slice(block);
     plain.extend_from_slice(b"\r\n\r\n");
-    let mut gz = GzEncoder::new(Vec::with_capacity(plain.len() / 3 + 64), Compression::new(6));
+    let mut gz = GzEncoder::new(
+        Vec::with_capacity(plain.len() / 3 + 64),
+        Compression::new(6),
+    );
     gz.write_all(&plain)?;
     gz.finish()
 }
@@ -171,10 +174,11 @@ fn gzip_record(headers: &[(&str, String)], block: &[u8]) -> io::Result<Vec<u8>> 
 fn stored_response_head(head: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(head.len() + 32);
     for line in head.split_inclusive(|&b| b == b'\n') {
-        let is_te = line
-            .iter()
-            .position(|&b| b == b':')
-            .is_some_and(|colon| line[..colon].trim_ascii().eq_ignore_ascii_case(b"transfer-encoding"));
+        let is_te = line.iter().position(|&b| b == b':').is_some_and(|colon| {
+            line[..colon]
+                .trim_ascii()
+                .eq_ignore_ascii_case(b"transfer-encoding")
+        });
         if is_te {
             out.extend_from_slice(b"x-archive-orig-");
             out.extend_from_slice(line.trim_ascii_start());
@@ -228,7 +232,10 @@ pub fn append_exchange(
     request_headers.extend(common.iter().cloned());
     request_headers.extend([
         ("WARC-Concurrent-To", response_id.clone()),
-        ("Content-Type", "application/http;msgtype=request".to_owned()),
+        (
+            "Content-Type",
+            "application/http;msgtype=request".to_owned(),
+        ),
         ("WARC-Block-Digest", sha1_digest(request_block)),
         ("WARC-Payload-Digest", sha1_digest(b"")),
     ]);
@@ -242,7 +249,10 @@ pub fn append_exchange(
     response_headers.extend(common.iter().cloned());
     response_headers.extend([
         ("WARC-Concurrent-To", request_id),
-        ("Content-Type", "application/http;msgtype=response".to_owned()),
+        (
+            "Content-Type",
+            "application/http;msgtype=response".to_owned(),
+        ),
         ("WARC-Block-Digest", sha1_digest(&response_block)),
         ("WARC-Payload-Digest", sha1_digest(&exchange.wire_body)),
     ]);
@@ -334,11 +344,7 @@ impl<R: BufRead> BufRead for Counting<R> {
 }
 
 /// Reads one record (headers and block) from a decoded stream.
-fn parse_record(
-    r: &mut impl BufRead,
-    path: &Path,
-    offset: u64,
-) -> Result<WarcRecord, WarcError> {
+fn parse_record(r: &mut impl BufRead, path: &Path, offset: u64) -> Result<WarcRecord, WarcError> {
     let corrupt = |reason: String| WarcError::Corrupt {
         path: path.to_path_buf(),
         offset,
@@ -376,7 +382,9 @@ fn parse_record(
         let text = text.trim_end_matches(['\r', '\n']);
         if version.is_none() {
             if !text.starts_with("WARC/") {
-                return Err(corrupt(format!("expected a WARC version line, got {text:?}")));
+                return Err(corrupt(format!(
+                    "expected a WARC version line, got {text:?}"
+                )));
             }
             version = Some(text.to_owned());
             continue;
@@ -427,7 +435,10 @@ pub fn read_record(path: &Path, offset: u64) -> Result<WarcRecord, WarcError> {
     let mut file = File::open(path).map_err(io_err)?;
     file.seek(SeekFrom::Start(offset)).map_err(io_err)?;
     let mut reader = BufReader::new(file);
-    let gzipped = reader.fill_buf().map_err(io_err)?.starts_with(&[0x1f, 0x8b]);
+    let gzipped = reader
+        .fill_buf()
+        .map_err(io_err)?
+        .starts_with(&[0x1f, 0x8b]);
     if gzipped {
         let mut gz = BufReader::new(flate2::bufread::GzDecoder::new(reader));
         parse_record(&mut gz, path, offset)
@@ -458,21 +469,17 @@ pub fn read_all(path: &Path) -> Result<Vec<IndexedRecord>, WarcError> {
         }
         let result = if head.starts_with(&[0x1f, 0x8b]) {
             let mut gz = flate2::bufread::GzDecoder::new(&mut reader);
-            let parsed = {
-                let mut buffered = BufReader::new(&mut gz);
-                let parsed = parse_record(&mut buffered, path, offset);
-                // Drain the rest of the member (the record's closing CRLF CRLF and the
-                // gzip trailer) so the next member starts where the reader stands.
-                parsed.and_then(|rec| {
-                    io::copy(&mut buffered, &mut io::sink())
-                        .map(|_| rec)
-                        .map_err(|_| WarcError::Truncated {
-                            path: path.to_path_buf(),
-                            offset,
-                        })
-                })
-            };
-            parsed
+            let mut buffered = BufReader::new(&mut gz);
+            // Drain the rest of the member (the record's closing CRLF CRLF and the gzip
+            // trailer) so the next member starts where the reader stands.
+            parse_record(&mut buffered, path, offset).and_then(|rec| {
+                io::copy(&mut buffered, &mut io::sink())
+                    .map(|_| rec)
+                    .map_err(|_| WarcError::Truncated {
+                        path: path.to_path_buf(),
+                        offset,
+                    })
+            })
         } else if head.starts_with(b"WARC/") {
             let rec = parse_record(&mut reader, path, offset);
             // Plain WARC: skip the CRLF CRLF separator.
@@ -510,7 +517,10 @@ pub fn read_all(path: &Path) -> Result<Vec<IndexedRecord>, WarcError> {
 fn skip_newlines(r: &mut Counting<BufReader<File>>) -> io::Result<()> {
     loop {
         let buf = r.fill_buf()?;
-        let n = buf.iter().take_while(|b| **b == b'\r' || **b == b'\n').count();
+        let n = buf
+            .iter()
+            .take_while(|b| **b == b'\r' || **b == b'\n')
+            .count();
         if n == 0 {
             return Ok(());
         }
@@ -606,13 +616,20 @@ mod tests {
         let before = std::fs::read(&path).expect("read");
         let second = append_exchange(&path, URI, at(1_536_919_260), &exchange()).expect("append");
         let after = std::fs::read(&path).expect("read");
-        assert_eq!(&after[..before.len()], &before[..], "earlier bytes never change");
+        assert_eq!(
+            &after[..before.len()],
+            &before[..],
+            "earlier bytes never change"
+        );
         assert_eq!(second.offset + second.length, after.len() as u64);
-        assert_eq!(first.offset + first.length, second.offset - {
-            // the request member written before the second response
-            let all = read_all(&path).expect("read_all");
-            all[3].length
-        });
+        assert_eq!(
+            first.offset + first.length,
+            second.offset - {
+                // the request member written before the second response
+                let all = read_all(&path).expect("read_all");
+                all[3].length
+            }
+        );
 
         let rec = read_record(&path, first.offset).expect("record");
         assert_eq!(rec.version, "WARC/1.1");
@@ -633,7 +650,10 @@ mod tests {
         let (head, body) = rec.http_parts().expect("http");
         assert_eq!(body, fixture("page.html.gz").as_slice());
         let head = String::from_utf8_lossy(head);
-        assert!(head.contains("\r\nx-archive-orig-transfer-encoding: chunked\r\n"), "{head}");
+        assert!(
+            head.contains("\r\nx-archive-orig-transfer-encoding: chunked\r\n"),
+            "{head}"
+        );
         assert!(!head.contains("\r\ntransfer-encoding"), "{head}");
         assert_eq!(
             rec.header("WARC-Payload-Digest"),
@@ -641,16 +661,28 @@ mod tests {
         );
 
         let all = read_all(&path).expect("read_all");
-        let types: Vec<_> = all.iter().map(|r| r.record.record_type().unwrap_or("")).collect();
-        assert_eq!(types, ["warcinfo", "request", "response", "request", "response"]);
+        let types: Vec<_> = all
+            .iter()
+            .map(|r| r.record.record_type().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            types,
+            ["warcinfo", "request", "response", "request", "response"]
+        );
         assert_eq!(all[0].offset, 0);
-        assert_eq!(all[0].record.header("WARC-Filename"), Some("captures-2018.warc.gz"));
+        assert_eq!(
+            all[0].record.header("WARC-Filename"),
+            Some("captures-2018.warc.gz")
+        );
         for r in &all {
             r.record.verify_digests().expect("every digest");
             assert_eq!(read_record(&path, r.offset).expect("by offset"), r.record);
         }
         assert_eq!((all[2].offset, all[2].length), (first.offset, first.length));
-        assert_eq!((all[4].offset, all[4].length), (second.offset, second.length));
+        assert_eq!(
+            (all[4].offset, all[4].length),
+            (second.offset, second.length)
+        );
         // request and response point at each other
         assert_eq!(
             all[1].record.header("WARC-Concurrent-To"),
@@ -678,7 +710,10 @@ mod tests {
         rec.block[last] ^= 1;
         assert!(matches!(
             rec.verify_digests(),
-            Err(WarcError::DigestMismatch { header: "WARC-Block-Digest", .. })
+            Err(WarcError::DigestMismatch {
+                header: "WARC-Block-Digest",
+                ..
+            })
         ));
         // A body changed together with the block digest still fails on the payload.
         let mut rec = read_record(&path, cap.offset).expect("record");
@@ -691,7 +726,10 @@ mod tests {
         }
         assert!(matches!(
             rec.verify_digests(),
-            Err(WarcError::DigestMismatch { header: "WARC-Payload-Digest", .. })
+            Err(WarcError::DigestMismatch {
+                header: "WARC-Payload-Digest",
+                ..
+            })
         ));
     }
 
@@ -701,19 +739,27 @@ mod tests {
         let path = dir.path().join("crash.warc.gz");
         let first = append_exchange(&path, URI, at(0), &exchange()).expect("append");
         // Simulate a crash: half of a further gzip member reaches the disk.
-        let member = gzip_record(&[("WARC-Type", "response".to_owned())], &[7u8; 5000])
-            .expect("member");
+        let member =
+            gzip_record(&[("WARC-Type", "response".to_owned())], &[7u8; 5000]).expect("member");
         let mut f = OpenOptions::new().append(true).open(&path).expect("open");
         f.write_all(&member[..member.len() / 2]).expect("partial");
         drop(f);
         let all = read_all(&path).expect("read_all");
         assert_eq!(all.len(), 3, "warcinfo, request, response survive");
-        assert_eq!(read_record(&path, first.offset).expect("intact").record_type(), Some("response"));
+        assert_eq!(
+            read_record(&path, first.offset)
+                .expect("intact")
+                .record_type(),
+            Some("response")
+        );
 
         // The next append lands after the damage and is still found by a scan.
         let later = append_exchange(&path, URI, at(60), &exchange()).expect("append");
         let all = read_all(&path).expect("read_all");
-        let ids: Vec<_> = all.iter().filter_map(|r| r.record.header("WARC-Record-ID")).collect();
+        let ids: Vec<_> = all
+            .iter()
+            .filter_map(|r| r.record.header("WARC-Record-ID"))
+            .collect();
         assert!(ids.contains(&first.record_id.as_str()));
         assert!(ids.contains(&later.record_id.as_str()));
         assert_eq!(all.len(), 5);
@@ -746,14 +792,19 @@ mod tests {
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].record.block, b"hello");
         assert_eq!(all[1].record.block, b"hi");
-        assert_eq!(read_record(&path, all[1].offset).expect("second").block, b"hi");
+        assert_eq!(
+            read_record(&path, all[1].offset).expect("second").block,
+            b"hi"
+        );
     }
 
     /// Serves four canned responses on 127.0.0.1: chunked gzip, brotli with a length,
     /// plain text, and a 304.
     async fn canned_server() -> std::net::SocketAddr {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let gz = fixture("page.html.gz");
         let br = fixture("page.html.br");
@@ -769,7 +820,11 @@ mod tests {
                             Ok(n) => got.extend_from_slice(&buf[..n]),
                         }
                     }
-                    let line = String::from_utf8_lossy(&got).lines().next().unwrap_or("").to_owned();
+                    let line = String::from_utf8_lossy(&got)
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .to_owned();
                     let mut out = Vec::new();
                     if line.contains(" /gz ") {
                         out.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\
@@ -781,14 +836,22 @@ mod tests {
                         }
                         out.extend_from_slice(b"0\r\n\r\n");
                     } else if line.contains(" /br ") {
-                        out.extend_from_slice(format!("HTTP/1.1 200 OK\r\nContent-Encoding: br\r\n\
-                            Content-Length: {}\r\nConnection: close\r\n\r\n", br.len()).as_bytes());
+                        out.extend_from_slice(
+                            format!(
+                                "HTTP/1.1 200 OK\r\nContent-Encoding: br\r\n\
+                            Content-Length: {}\r\nConnection: close\r\n\r\n",
+                                br.len()
+                            )
+                            .as_bytes(),
+                        );
                         out.extend_from_slice(&br);
                     } else if line.contains(" /304 ") {
                         out.extend_from_slice(b"HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\nConnection: close\r\n\r\n");
                     } else {
-                        out.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\
-                            Content-Length: 5\r\nConnection: close\r\n\r\nhello");
+                        out.extend_from_slice(
+                            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\
+                            Content-Length: 5\r\nConnection: close\r\n\r\nhello",
+                        );
                     }
                     let _ = s.write_all(&out).await;
                     let _ = s.shutdown().await;
@@ -839,13 +902,21 @@ mod tests {
             .output()
             .expect("run warc_check.py");
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "warc_check.py failed:\n{text}{}", String::from_utf8_lossy(&out.stderr));
-        assert!(text.contains("9 records, 9 with verified digests"), "{text}");
+        assert!(
+            out.status.success(),
+            "warc_check.py failed:\n{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains("9 records, 9 with verified digests"),
+            "{text}"
+        );
     }
 
     #[test]
     fn stored_head_renames_transfer_encoding_only() {
-        let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nx-transfer-encoding-note: a\r\n\r\n";
+        let head =
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nx-transfer-encoding-note: a\r\n\r\n";
         let out = String::from_utf8(stored_response_head(head)).expect("utf8");
         assert_eq!(
             out,

@@ -17,7 +17,10 @@ pub(crate) enum DecodeError {
     /// A coding this client does not implement.
     Unsupported(String),
     /// The coded bytes are not valid for their coding.
-    Invalid { coding: &'static str, source: io::Error },
+    Invalid {
+        coding: &'static str,
+        source: io::Error,
+    },
 }
 
 /// The codings listed in a `Content-Encoding` value, in the order they were applied,
@@ -212,7 +215,8 @@ impl Decoder {
                     Stage::Deflate(Box::new(Deflate::Pending(Vec::new(), Box::new(chain))))
                 }
                 "br" => Stage::Brotli(Box::new(brotli_decompressor::DecompressorWriter::new(
-                    chain, 32 * 1024,
+                    chain,
+                    32 * 1024,
                 ))),
                 other => return Err(DecodeError::Unsupported(other.to_owned())),
             };
@@ -342,7 +346,10 @@ mod tests {
             assert!(wire.len() < 200_000, "{name} should be small on the wire");
             match decode_all(coding, &wire, 1 << 20) {
                 Err(DecodeError::TooLarge) => {}
-                other => panic!("{name}: expected TooLarge, got {:?}", other.map(|b| b.len())),
+                other => panic!(
+                    "{name}: expected TooLarge, got {:?}",
+                    other.map(|b| b.len())
+                ),
             }
         }
     }
@@ -362,7 +369,10 @@ mod tests {
         for coding in ["gzip", "br"] {
             match decode_all(coding, b"<html>not compressed at all</html>", 1 << 20) {
                 Err(DecodeError::Invalid { coding: c, .. }) => assert_eq!(c, coding),
-                other => panic!("{coding}: expected Invalid, got {:?}", other.map(|b| b.len())),
+                other => panic!(
+                    "{coding}: expected Invalid, got {:?}",
+                    other.map(|b| b.len())
+                ),
             }
         }
         assert!(matches!(

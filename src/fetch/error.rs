@@ -19,7 +19,9 @@ pub enum FetchError {
     InvalidUrl { url: String, reason: String },
 
     /// A guarded request would reach a loopback, private, link-local or metadata address.
-    #[error("refused to fetch {url}: it resolves to {kind} address {addr} (fetch.allow_private is off)")]
+    #[error(
+        "refused to fetch {url}: it resolves to {kind} address {addr} (fetch.allow_private is off)"
+    )]
     Refused {
         url: String,
         addr: IpAddr,

@@ -124,7 +124,9 @@ mod tests {
         text.lines()
             .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
             .map(|l| {
-                let (i, e) = l.split_once(" => ").unwrap_or_else(|| panic!("bad line {l:?}"));
+                let (i, e) = l
+                    .split_once(" => ")
+                    .unwrap_or_else(|| panic!("bad line {l:?}"));
                 (i.to_owned(), e.trim().to_owned())
             })
             .collect()
@@ -157,12 +159,20 @@ mod tests {
 
     #[test]
     fn resume_at_uses_received_time() {
-        let now = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).single().expect("date");
+        let now = Utc
+            .with_ymd_and_hms(2024, 5, 1, 12, 0, 0)
+            .single()
+            .expect("date");
         assert_eq!(
             RetryAfter::Seconds(90).resume_at(now),
-            Utc.with_ymd_and_hms(2024, 5, 1, 12, 1, 30).single().expect("date")
+            Utc.with_ymd_and_hms(2024, 5, 1, 12, 1, 30)
+                .single()
+                .expect("date")
         );
-        let past = Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).single().expect("date");
+        let past = Utc
+            .with_ymd_and_hms(2020, 1, 1, 0, 0, 0)
+            .single()
+            .expect("date");
         assert_eq!(RetryAfter::At(past).resume_at(now), now);
         assert_eq!(
             RetryAfter::Seconds(u64::MAX).resume_at(now),
@@ -172,7 +182,10 @@ mod tests {
 
     #[test]
     fn http_date_round_trip() {
-        let t = Utc.with_ymd_and_hms(1994, 11, 6, 8, 49, 37).single().expect("date");
+        let t = Utc
+            .with_ymd_and_hms(1994, 11, 6, 8, 49, 37)
+            .single()
+            .expect("date");
         let s = format_http_date(t);
         assert_eq!(s, "Sun, 06 Nov 1994 08:49:37 GMT");
         assert_eq!(parse_http_date(&s), Some(t));

@@ -98,7 +98,11 @@ pub(crate) struct Refusal {
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} resolves to {} address {}", self.host, self.kind, self.addr)
+        write!(
+            f,
+            "{} resolves to {} address {}",
+            self.host, self.kind, self.addr
+        )
     }
 }
 
@@ -134,9 +138,8 @@ impl Resolve for GuardedResolver {
         let host = name.as_str().to_owned();
         let forbidden = self.policy;
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             for sa in &addrs {
                 if let Some(kind) = forbidden(sa.ip()) {
                     return Err(Box::new(Refusal {

@@ -252,6 +252,13 @@ impl Fetcher {
         let base = || {
             reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                // Off even if another crate turns reqwest's decompression features on:
+                // the wire bytes must reach us untouched.
+                .no_gzip()
+                .no_brotli()
+                .no_deflate()
+                .no_zstd()
+                // A proxy would resolve names for us and bypass the address guard.
                 .no_proxy()
                 .connect_timeout(config.connect_timeout)
                 .pool_idle_timeout(Duration::from_secs(30))
@@ -365,23 +372,23 @@ impl Fetcher {
                 .await
                 .map_err(|e| send_error(e, &url, cfg))?;
             let status = resp.status().as_u16();
-            if matches!(status, 301 | 302 | 303 | 307 | 308) {
-                if let Some(next) = redirect_target(&url, resp.headers())? {
-                    if redirects >= cfg.max_redirects {
-                        return Err(FetchError::TooManyRedirects {
-                            url: req.url.clone(),
-                            max: cfg.max_redirects,
-                        });
-                    }
-                    redirects += 1;
-                    tracing::debug!(from = %url, to = %next, status, "redirect");
-                    if guard {
-                        check_literal(&next, self.inner.policy)?;
-                    }
-                    drop(resp);
-                    url = next;
-                    continue;
+            if matches!(status, 301 | 302 | 303 | 307 | 308)
+                && let Some(next) = redirect_target(&url, resp.headers())?
+            {
+                if redirects >= cfg.max_redirects {
+                    return Err(FetchError::TooManyRedirects {
+                        url: req.url.clone(),
+                        max: cfg.max_redirects,
+                    });
                 }
+                redirects += 1;
+                tracing::debug!(from = %url, to = %next, status, "redirect");
+                if guard {
+                    check_literal(&next, self.inner.policy)?;
+                }
+                drop(resp);
+                url = next;
+                continue;
             }
 
             let fetched_at = Utc::now();
@@ -406,11 +413,8 @@ impl Fetcher {
                 });
             }
             let not_modified = status == 304;
-            let first = |name: &HeaderName| {
-                resp.headers()
-                    .get(name)
-                    .map(|v| header_text(v.as_bytes()))
-            };
+            let first =
+                |name: &HeaderName| resp.headers().get(name).map(|v| header_text(v.as_bytes()));
             let content_type = first(&header::CONTENT_TYPE);
             let mut etag = first(&header::ETAG);
             let mut last_modified = first(&header::LAST_MODIFIED);

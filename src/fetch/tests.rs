@@ -80,7 +80,12 @@ impl Server {
         let connections = Arc::new(AtomicUsize::new(0));
         let active = Arc::new(AtomicUsize::new(0));
         let peak = Arc::new(AtomicUsize::new(0));
-        let (s, c, a, p) = (seen.clone(), connections.clone(), active.clone(), peak.clone());
+        let (s, c, a, p) = (
+            seen.clone(),
+            connections.clone(),
+            active.clone(),
+            peak.clone(),
+        );
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
@@ -201,7 +206,11 @@ async fn second_request_with_validators_gets_304() {
         let fresh = req.header("if-none-match") == Some("\"v1\"")
             || req.header("if-modified-since") == Some(LAST_MODIFIED);
         if fresh {
-            Reply::bytes(http("304 Not Modified", &[("Cache-Control", "max-age=60")], b""))
+            Reply::bytes(http(
+                "304 Not Modified",
+                &[("Cache-Control", "max-age=60")],
+                b"",
+            ))
         } else {
             Reply::bytes(http(
                 "200 OK",
@@ -229,11 +238,19 @@ async fn second_request_with_validators_gets_304() {
     assert_eq!(first.max_age, Some(Duration::from_secs(300)));
     assert_eq!(first.content_type.as_deref(), Some("application/rss+xml"));
     assert_eq!(first.header("ETAG"), Some("\"v1\""));
-    assert!(first.headers.iter().all(|(n, _)| *n == n.to_ascii_lowercase()));
+    assert!(
+        first
+            .headers
+            .iter()
+            .all(|(n, _)| *n == n.to_ascii_lowercase())
+    );
     let ex = first.exchange.as_ref().expect("exchange");
     let req_head = String::from_utf8_lossy(&ex.request_head);
     assert!(req_head.starts_with("GET /feed HTTP/1.1\r\n"), "{req_head}");
-    assert!(req_head.contains(&format!("Host: {}\r\n", server.addr)), "{req_head}");
+    assert!(
+        req_head.contains(&format!("Host: {}\r\n", server.addr)),
+        "{req_head}"
+    );
     assert!(req_head.contains("User-Agent: feedkeeper-test/1 (+http://x.test/)\r\n"));
     assert!(req_head.contains("Accept-Encoding: gzip, br\r\n"));
     assert!(req_head.ends_with("\r\n\r\n"));
@@ -268,7 +285,11 @@ async fn second_request_with_validators_gets_304() {
 #[tokio::test]
 async fn retry_after_in_seconds_and_as_a_date() {
     let server = Server::start(|req| match req.path.as_str() {
-        "/busy" => Reply::bytes(http("429 Too Many Requests", &[("Retry-After", "120")], b"")),
+        "/busy" => Reply::bytes(http(
+            "429 Too Many Requests",
+            &[("Retry-After", "120")],
+            b"",
+        )),
         "/down" => Reply::bytes(http(
             "503 Service Unavailable",
             &[("Retry-After", "Wed, 21 Oct 2037 07:28:00 GMT")],
@@ -464,7 +485,11 @@ async fn redirect_loop_stops_at_the_limit() {
     assert_eq!(server.seen().len(), 4);
 
     let server = Server::start(|_| {
-        Reply::bytes(http("307 Temporary Redirect", &[("Location", "/same")], b""))
+        Reply::bytes(http(
+            "307 Temporary Redirect",
+            &[("Location", "/same")],
+            b"",
+        ))
     })
     .await;
     let err = fetcher(|_| {})
@@ -478,7 +503,11 @@ async fn redirect_loop_stops_at_the_limit() {
 #[tokio::test]
 async fn redirect_to_a_non_http_scheme_is_invalid() {
     let server = Server::start(|_| {
-        Reply::bytes(http("302 Found", &[("Location", "file:///etc/passwd")], b""))
+        Reply::bytes(http(
+            "302 Found",
+            &[("Location", "file:///etc/passwd")],
+            b"",
+        ))
     })
     .await;
     let err = fetcher(|_| {})
@@ -563,7 +592,10 @@ async fn compression_bombs_are_cut_off() {
             matches!(err, FetchError::TooLarge { limit, .. } if limit == 1 << 20),
             "{path}: {err:?}"
         );
-        assert!(started.elapsed() < Duration::from_secs(3), "{path} took too long");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{path} took too long"
+        );
     }
 }
 
@@ -627,7 +659,10 @@ async fn gzip_and_brotli_are_decoded_and_the_wire_bytes_kept() {
     })
     .await;
     let f = fetcher(|_| {});
-    let got = f.get(&FetchRequest::new(server.url("/gz"))).await.expect("gz");
+    let got = f
+        .get(&FetchRequest::new(server.url("/gz")))
+        .await
+        .expect("gz");
     assert_eq!(got.body, page);
     let ex = got.exchange.expect("exchange");
     assert_eq!(ex.wire_body, gz);
@@ -639,7 +674,10 @@ async fn gzip_and_brotli_are_decoded_and_the_wire_bytes_kept() {
         .expect("br");
     assert_eq!(got.body, page);
     let ex = got.exchange.expect("exchange");
-    assert_eq!(ex.wire_body, br, "wire body is transfer-decoded, content-encoded");
+    assert_eq!(
+        ex.wire_body, br,
+        "wire body is transfer-decoded, content-encoded"
+    );
     assert!(String::from_utf8_lossy(&ex.response_head).contains("transfer-encoding: chunked\r\n"));
 
     let err = f
@@ -654,10 +692,9 @@ async fn gzip_and_brotli_are_decoded_and_the_wire_bytes_kept() {
 
 #[tokio::test]
 async fn per_host_limit_caps_concurrent_connections() {
-    let server = Server::start(|_| {
-        Reply::delayed(Duration::from_millis(150), http("200 OK", &[], b"ok"))
-    })
-    .await;
+    let server =
+        Server::start(|_| Reply::delayed(Duration::from_millis(150), http("200 OK", &[], b"ok")))
+            .await;
     let f = fetcher(|c| c.per_host = 2);
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -677,10 +714,9 @@ async fn per_host_limit_caps_concurrent_connections() {
     assert!(started.elapsed() >= Duration::from_millis(400));
 
     // Another host name is another budget.
-    let other = Server::start(|_| {
-        Reply::delayed(Duration::from_millis(150), http("200 OK", &[], b"ok"))
-    })
-    .await;
+    let other =
+        Server::start(|_| Reply::delayed(Duration::from_millis(150), http("200 OK", &[], b"ok")))
+            .await;
     let both = fetcher(|c| c.per_host = 1);
     let a_req = FetchRequest::new(other.url("/a"));
     let a = both.get(&a_req);
@@ -712,7 +748,10 @@ async fn bad_urls_are_invalid() {
     let f = fetcher(|_| {});
     for url in ["", "ftp://example.org/feed", "http://", "gopher://x"] {
         let err = f.get(&FetchRequest::new(url)).await.expect_err(url);
-        assert!(matches!(err, FetchError::InvalidUrl { .. }), "{url}: {err:?}");
+        assert!(
+            matches!(err, FetchError::InvalidUrl { .. }),
+            "{url}: {err:?}"
+        );
     }
     assert!(matches!(
         Fetcher::new(FetchConfig {
@@ -749,7 +788,9 @@ async fn local_files_are_capped_and_not_modified_by_mtime() {
     assert!(second.not_modified);
     assert_eq!(second.status, 304);
     assert!(second.body.is_empty());
-    let file_url = url::Url::from_file_path(&path).expect("file url").to_string();
+    let file_url = url::Url::from_file_path(&path)
+        .expect("file url")
+        .to_string();
     let third = f
         .get(&FetchRequest::new(&file_url).with_validators(None, Some(lm.clone())))
         .await
@@ -774,7 +815,10 @@ async fn local_files_are_capped_and_not_modified_by_mtime() {
         .get(&FetchRequest::new(&as_path))
         .await
         .expect_err("cap");
-    assert!(matches!(err, FetchError::TooLarge { limit: 100, .. }), "{err:?}");
+    assert!(
+        matches!(err, FetchError::TooLarge { limit: 100, .. }),
+        "{err:?}"
+    );
 
     // Errors name the path.
     let missing = dir.path().join("missing.xml");
@@ -790,7 +834,10 @@ async fn local_files_are_capped_and_not_modified_by_mtime() {
         .get(&FetchRequest::guarded(&file_url))
         .await
         .expect_err("guarded file");
-    assert!(matches!(err, FetchError::LocalFileRefused { .. }), "{err:?}");
+    assert!(
+        matches!(err, FetchError::LocalFileRefused { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -805,9 +852,20 @@ fn fetcher_is_send_sync_and_cheap_to_clone() {
 
 #[test]
 fn targets_are_classified() {
-    assert!(matches!(parse_target("https://example.org/feed"), Ok(Target::Http(_))));
-    assert!(matches!(parse_target("examples/feed.xml"), Ok(Target::File(_))));
+    assert!(matches!(
+        parse_target("https://example.org/feed"),
+        Ok(Target::Http(_))
+    ));
+    assert!(matches!(
+        parse_target("examples/feed.xml"),
+        Ok(Target::File(_))
+    ));
     assert!(matches!(parse_target("/abs/feed.xml"), Ok(Target::File(_))));
-    assert!(matches!(parse_target("file:///abs/feed.xml"), Ok(Target::File(p)) if p == std::path::Path::new("/abs/feed.xml")));
-    assert!(matches!(parse_target("mailto:x@example.org"), Err(FetchError::InvalidUrl { .. })));
+    assert!(
+        matches!(parse_target("file:///abs/feed.xml"), Ok(Target::File(p)) if p == std::path::Path::new("/abs/feed.xml"))
+    );
+    assert!(matches!(
+        parse_target("mailto:x@example.org"),
+        Err(FetchError::InvalidUrl { .. })
+    ));
 }
