@@ -14,6 +14,7 @@
 
 pub mod lock;
 mod sqlite;
+pub mod warc;
 
 use std::path::{Path, PathBuf};
 

@@ -80,11 +80,8 @@ impl TopicModel {
         for doc in &index.docs {
             h.update(b"\0doc\0");
             h.update(doc.id.as_bytes());
-            let mut terms: Vec<(&str, f32)> = doc
-                .terms
-                .iter()
-                .map(|&(t, w)| (index.term_texts[t as usize].as_str(), w))
-                .collect();
+            let mut terms: Vec<(&str, f32)> =
+                doc.terms.iter().map(|&(t, w)| (index.term_texts[t as usize].as_str(), w)).collect();
             terms.sort_by(|a, b| a.0.cmp(b.0));
             for (t, w) in terms {
                 h.update(b"\0");
@@ -124,12 +121,7 @@ pub struct Rules {
 
 impl Default for Rules {
     fn default() -> Self {
-        Rules {
-            keywords: Vec::new(),
-            exclude: Vec::new(),
-            threshold: DEFAULT_THRESHOLD,
-            learn_from_archive: true,
-        }
+        Rules { keywords: Vec::new(), exclude: Vec::new(), threshold: DEFAULT_THRESHOLD, learn_from_archive: true }
     }
 }
 
@@ -195,10 +187,7 @@ impl Fields {
         let mut fields = vec![
             (Field::Title, terms::tokenize(c.title)),
             (Field::Summary, terms::tokenize(c.summary)),
-            (
-                Field::Categories,
-                terms::tokenize(&c.categories.join(" \n ")),
-            ),
+            (Field::Categories, terms::tokenize(&c.categories.join(" \n "))),
             (Field::Text, terms::tokenize(c.text)),
         ];
         if let Some(link) = c.link {
@@ -214,10 +203,7 @@ impl Fields {
         }
         self.fields
             .iter()
-            .find(|(_, toks)| {
-                toks.windows(phrase.len())
-                    .any(|w| w.iter().zip(phrase).all(|(t, p)| t.stem == *p))
-            })
+            .find(|(_, toks)| toks.windows(phrase.len()).any(|w| w.iter().zip(phrase).all(|(t, p)| t.stem == *p)))
             .map(|(f, _)| *f)
     }
 }
@@ -232,20 +218,12 @@ fn link_words(link: &str) -> String {
 
 /// A configured phrase as the stems it must match.
 fn phrase_stems(phrase: &str) -> Vec<String> {
-    terms::tokenize(phrase)
-        .into_iter()
-        .map(|t| t.stem)
-        .collect()
+    terms::tokenize(phrase).into_iter().map(|t| t.stem).collect()
 }
 
 /// Scores one candidate. `source_keywords` are the `keywords` of the source the item came
 /// from, added to `rules.keywords` for this item only.
-pub fn score(
-    candidate: &Candidate,
-    model: &TopicModel,
-    rules: &Rules,
-    source_keywords: &[String],
-) -> Verdict {
+pub fn score(candidate: &Candidate, model: &TopicModel, rules: &Rules, source_keywords: &[String]) -> Verdict {
     let fields = Fields::new(candidate);
 
     for phrase in &rules.exclude {
@@ -253,11 +231,7 @@ pub fn score(
             return Verdict {
                 keep: false,
                 score: 0.0,
-                reasons: vec![format!(
-                    "excluded by {:?} in {}",
-                    phrase.trim(),
-                    field.name()
-                )],
+                reasons: vec![format!("excluded by {:?} in {}", phrase.trim(), field.name())],
                 nearest: None,
             };
         }
@@ -285,9 +259,8 @@ pub fn score(
             let shared_words = sim.matched.iter().filter(|(t, _)| !t.contains(' ')).count();
             // One shared word is weak evidence however rare it is ("Iranian film wins...").
             let breadth = 1.0 - 0.5f64.powi(shared_words.min(16) as i32);
-            let blended = breadth
-                * (CENTROID_SHARE * f64::from(sim.centroid)
-                    + (1.0 - CENTROID_SHARE) * f64::from(sim.nearest));
+            let blended =
+                breadth * (CENTROID_SHARE * f64::from(sim.centroid) + (1.0 - CENTROID_SHARE) * f64::from(sim.nearest));
             archive_score = calibrate(blended);
             if !sim.matched.is_empty() {
                 let named: Vec<&str> = sim
@@ -296,21 +269,13 @@ pub fn score(
                     .take(REASON_TERMS)
                     .map(|(t, _)| surfaces.get(t).map_or(t.as_str(), String::as_str))
                     .collect();
-                reasons.push(format!(
-                    "archive similarity {:.2} (terms: {})",
-                    archive_score,
-                    named.join(", ")
-                ));
+                reasons.push(format!("archive similarity {:.2} (terms: {})", archive_score, named.join(", ")));
             } else {
                 reasons.push("no term in common with the archive".to_string());
             }
             if let Some(d) = sim.nearest_doc {
                 let id = model.index.docs[d].id.clone();
-                reasons.push(format!(
-                    "nearest: {} ({:.2})",
-                    id,
-                    calibrate(f64::from(sim.nearest))
-                ));
+                reasons.push(format!("nearest: {} ({:.2})", id, calibrate(f64::from(sim.nearest))));
                 nearest = Some(id);
             }
         }
@@ -319,11 +284,8 @@ pub fn score(
     let mut miss = 1.0 - archive_score;
     let mut keyword_reasons = Vec::new();
     let mut seen: Vec<Vec<String>> = Vec::new();
-    let configured = rules
-        .keywords
-        .iter()
-        .map(|k| (k, "keyword"))
-        .chain(source_keywords.iter().map(|k| (k, "source keyword")));
+    let configured =
+        rules.keywords.iter().map(|k| (k, "keyword")).chain(source_keywords.iter().map(|k| (k, "source keyword")));
     for (phrase, kind) in configured {
         let stems = phrase_stems(phrase);
         if stems.is_empty() || seen.contains(&stems) {
@@ -337,12 +299,7 @@ pub fn score(
     }
     keyword_reasons.extend(reasons);
     let score = (1.0 - miss).clamp(0.0, 1.0);
-    Verdict {
-        keep: score >= rules.threshold,
-        score,
-        reasons: keyword_reasons,
-        nearest,
-    }
+    Verdict { keep: score >= rules.threshold, score, reasons: keyword_reasons, nearest }
 }
 
 /// Maps a cosine in `0..=1` to a score in `0..1`: `CALIBRATION_COSINE` gives 0.5.
@@ -359,11 +316,7 @@ fn calibrate(cosine: f64) -> f64 {
 /// change, and not when phrases are only reordered, re-cased or repeated.
 pub fn rules_fingerprint(rules: &Rules, source_keywords: &[String]) -> String {
     let norm = |list: &[String]| {
-        let mut v: Vec<String> = list
-            .iter()
-            .map(|p| phrase_stems(p).join(" "))
-            .filter(|p| !p.is_empty())
-            .collect();
+        let mut v: Vec<String> = list.iter().map(|p| phrase_stems(p).join(" ")).filter(|p| !p.is_empty()).collect();
         v.sort();
         v.dedup();
         v
@@ -376,11 +329,9 @@ pub fn rules_fingerprint(rules: &Rules, source_keywords: &[String]) -> String {
         )
         .as_bytes(),
     );
-    for (name, list) in [
-        ("keywords", norm(&rules.keywords)),
-        ("exclude", norm(&rules.exclude)),
-        ("source", norm(source_keywords)),
-    ] {
+    for (name, list) in
+        [("keywords", norm(&rules.keywords)), ("exclude", norm(&rules.exclude)), ("source", norm(source_keywords))]
+    {
         h.update(b"\0");
         h.update(name.as_bytes());
         for p in list {

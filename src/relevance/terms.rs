@@ -49,10 +49,7 @@ static BACKGROUND: LazyLock<HashMap<String, f32>> = LazyLock::new(|| {
         };
         *per_billion.entry(fold(word)).or_insert(0.0) += 10f64.powf(f64::from(z10) / 10.0);
     }
-    per_billion
-        .into_iter()
-        .map(|(stem, f)| (stem, f.log10() as f32))
-        .collect()
+    per_billion.into_iter().map(|(stem, f)| (stem, f.log10() as f32)).collect()
 });
 
 /// Case- and accent-folds text: lowercase, compatibility decomposition, combining marks
@@ -96,9 +93,7 @@ fn strip_markup(text: &str) -> std::borrow::Cow<'_, str> {
         let skip = if let Some(after) = tail.strip_prefix('<') {
             let next = after.chars().next();
             match next {
-                Some(c) if c.is_ascii_alphabetic() || c == '/' || c == '!' => {
-                    tail.find('>').map(|end| end + 1)
-                }
+                Some(c) if c.is_ascii_alphabetic() || c == '/' || c == '!' => tail.find('>').map(|end| end + 1),
                 _ => None,
             }
         } else {
@@ -126,11 +121,7 @@ fn strip_markup(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn stem_word(word: &str) -> String {
-    if word.chars().all(|c| c.is_ascii_lowercase()) {
-        STEMMER.stem(word).into_owned()
-    } else {
-        word.to_owned()
-    }
+    if word.chars().all(|c| c.is_ascii_lowercase()) { STEMMER.stem(word).into_owned() } else { word.to_owned() }
 }
 
 /// One word of folded text.
@@ -252,14 +243,9 @@ mod tests {
 
     #[test]
     fn tokens_are_stemmed_and_possessives_dropped() {
-        let stems: Vec<String> = tokenize("Iran's executions of political prisoners in 1988")
-            .into_iter()
-            .map(|t| t.stem)
-            .collect();
-        assert_eq!(
-            stems,
-            ["iran", "execut", "of", "polit", "prison", "in", "1988"]
-        );
+        let stems: Vec<String> =
+            tokenize("Iran's executions of political prisoners in 1988").into_iter().map(|t| t.stem).collect();
+        assert_eq!(stems, ["iran", "execut", "of", "polit", "prison", "in", "1988"]);
     }
 
     #[test]

@@ -43,10 +43,7 @@ fn archive_docs() -> Vec<(String, String, String)> {
 }
 
 fn build(docs: &[(String, String, String)]) -> TopicModel {
-    TopicModel::build(
-        docs.iter()
-            .map(|(id, title, text)| TopicDoc { id, title, text }),
-    )
+    TopicModel::build(docs.iter().map(|(id, title, text)| TopicDoc { id, title, text }))
 }
 
 fn keywords() -> Vec<String> {
@@ -74,9 +71,7 @@ fn labelled() -> Vec<Labelled> {
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, l)| {
-            serde_json::from_str(l).unwrap_or_else(|e| panic!("labelled.jsonl:{}: {e}", n + 1))
-        })
+        .map(|(n, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("labelled.jsonl:{}: {e}", n + 1)))
         .collect()
 }
 
@@ -87,13 +82,7 @@ fn is_tuning(id: &str) -> bool {
 }
 
 fn cand(item: &Labelled) -> Candidate<'_> {
-    Candidate {
-        title: &item.title,
-        summary: &item.summary,
-        text: "",
-        link: Some(&item.link),
-        categories: &[],
-    }
+    Candidate { title: &item.title, summary: &item.summary, text: "", link: Some(&item.link), categories: &[] }
 }
 
 struct Counts {
@@ -105,12 +94,7 @@ struct Counts {
 
 impl Counts {
     fn of(scored: &[(&Labelled, Verdict)], threshold: f64) -> Counts {
-        let mut c = Counts {
-            tp: 0,
-            fp: 0,
-            fn_: 0,
-            tn: 0,
-        };
+        let mut c = Counts { tp: 0, fp: 0, fn_: 0, tn: 0 };
         for (item, v) in scored {
             let related = item.label == "related";
             match (v.score >= threshold, related) {
@@ -123,26 +107,14 @@ impl Counts {
         c
     }
     fn precision(&self) -> f64 {
-        if self.tp + self.fp == 0 {
-            1.0
-        } else {
-            self.tp as f64 / (self.tp + self.fp) as f64
-        }
+        if self.tp + self.fp == 0 { 1.0 } else { self.tp as f64 / (self.tp + self.fp) as f64 }
     }
     fn recall(&self) -> f64 {
-        if self.tp + self.fn_ == 0 {
-            1.0
-        } else {
-            self.tp as f64 / (self.tp + self.fn_) as f64
-        }
+        if self.tp + self.fn_ == 0 { 1.0 } else { self.tp as f64 / (self.tp + self.fn_) as f64 }
     }
     fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 {
-            0.0
-        } else {
-            2.0 * p * r / (p + r)
-        }
+        if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
     }
 }
 
@@ -160,28 +132,11 @@ struct Setting {
 /// The threshold proposed for the demo config, whose archive has several documents.
 const DEMO_THRESHOLD: f64 = 0.7;
 
-fn evaluate(
-    name: &'static str,
-    model: &TopicModel,
-    kw: &[String],
-    items: &[Labelled],
-    thr: f64,
-) -> Setting {
-    let rules = Rules {
-        keywords: kw.to_vec(),
-        ..Rules::default()
-    };
-    let scored: Vec<(&Labelled, Verdict)> = items
-        .iter()
-        .map(|i| (i, score(&cand(i), model, &rules, &[])))
-        .collect();
-    let (tune, held): (Vec<_>, Vec<_>) =
-        scored.iter().cloned().partition(|(i, _)| is_tuning(&i.id));
-    println!(
-        "\n== {name} ({} tuning / {} held-out items)",
-        tune.len(),
-        held.len()
-    );
+fn evaluate(name: &'static str, model: &TopicModel, kw: &[String], items: &[Labelled], thr: f64) -> Setting {
+    let rules = Rules { keywords: kw.to_vec(), ..Rules::default() };
+    let scored: Vec<(&Labelled, Verdict)> = items.iter().map(|i| (i, score(&cand(i), model, &rules, &[]))).collect();
+    let (tune, held): (Vec<_>, Vec<_>) = scored.iter().cloned().partition(|(i, _)| is_tuning(&i.id));
+    println!("\n== {name} ({} tuning / {} held-out items)", tune.len(), held.len());
     println!("threshold sweep on the tuning half:  thr   P     R     F1");
     let mut tuned = (f64::MIN, DEFAULT_THRESHOLD);
     for step in 4..=18 {
@@ -190,12 +145,7 @@ fn evaluate(
         if c.f1() > tuned.0 + 1e-9 {
             tuned = (c.f1(), t);
         }
-        println!(
-            "                                     {t:.2}  {:.2}  {:.2}  {:.2}",
-            c.precision(),
-            c.recall(),
-            c.f1()
-        );
+        println!("                                     {t:.2}  {:.2}  {:.2}  {:.2}", c.precision(), c.recall(), c.f1());
     }
     for (thr, part, set) in [
         (thr, "tuning", &tune),
@@ -216,20 +166,12 @@ fn evaluate(
             c.tn
         );
     }
-    let mut errors: Vec<&(&Labelled, Verdict)> = scored
-        .iter()
-        .filter(|(i, v)| (v.score >= thr) != (i.label == "related"))
-        .collect();
+    let mut errors: Vec<&(&Labelled, Verdict)> =
+        scored.iter().filter(|(i, v)| (v.score >= thr) != (i.label == "related")).collect();
     errors.sort_by(|a, b| a.0.id.cmp(&b.0.id));
     for (i, v) in errors {
         let kind = if i.label == "related" { "FN" } else { "FP" };
-        println!(
-            "  {kind} {} {:.3} {:?} — {}",
-            i.id,
-            v.score,
-            i.title,
-            v.reasons.join("; ")
-        );
+        println!("  {kind} {} {:.3} {:?} — {}", i.id, v.score, i.title, v.reasons.join("; "));
     }
     Setting {
         name,
@@ -254,52 +196,15 @@ fn evaluation() {
     let archive = build(&archive_docs());
     let kw = keywords();
     let results = [
-        evaluate(
-            "seed alone, no keywords",
-            &seed,
-            &[],
-            &items,
-            DEFAULT_THRESHOLD,
-        ),
-        evaluate(
-            "seed + archive, no keywords",
-            &archive,
-            &[],
-            &items,
-            DEFAULT_THRESHOLD,
-        ),
-        evaluate(
-            "seed alone + keywords",
-            &seed,
-            &kw,
-            &items,
-            DEFAULT_THRESHOLD,
-        ),
-        evaluate(
-            "seed + archive + keywords",
-            &archive,
-            &kw,
-            &items,
-            DEFAULT_THRESHOLD,
-        ),
+        evaluate("seed alone, no keywords", &seed, &[], &items, DEFAULT_THRESHOLD),
+        evaluate("seed + archive, no keywords", &archive, &[], &items, DEFAULT_THRESHOLD),
+        evaluate("seed alone + keywords", &seed, &kw, &items, DEFAULT_THRESHOLD),
+        evaluate("seed + archive + keywords", &archive, &kw, &items, DEFAULT_THRESHOLD),
     ];
-    let line = |c: &Counts| {
-        format!(
-            "P {:.3} R {:.3} F1 {:.3}",
-            c.precision(),
-            c.recall(),
-            c.f1()
-        )
-    };
+    let line = |c: &Counts| format!("P {:.3} R {:.3} F1 {:.3}", c.precision(), c.recall(), c.f1());
     println!("\nsummary:");
     for s in &results {
-        println!(
-            "  {:<28} at {:.2}: all {} | held-out {}",
-            s.name,
-            s.threshold,
-            line(&s.all),
-            line(&s.held_out)
-        );
+        println!("  {:<28} at {:.2}: all {} | held-out {}", s.name, s.threshold, line(&s.all), line(&s.held_out));
         println!(
             "  {:<28} at {:.2} (tuned): all {} | held-out {}",
             "",
@@ -313,59 +218,27 @@ fn evaluation() {
     // demo archive with keywords to the demo config's threshold.
     let [seed_only, _, _, _] = &results;
     for c in [&seed_only.all, &seed_only.held_out] {
-        assert!(
-            c.precision() >= 0.9 && c.recall() >= 0.74,
-            "seed alone: {}",
-            line(c)
-        );
+        assert!(c.precision() >= 0.9 && c.recall() >= 0.74, "seed alone: {}", line(c));
     }
-    let demo = evaluate(
-        "demo config (archive + keywords)",
-        &archive,
-        &kw,
-        &items,
-        DEMO_THRESHOLD,
-    );
+    let demo = evaluate("demo config (archive + keywords)", &archive, &kw, &items, DEMO_THRESHOLD);
     for c in [&demo.all, &demo.held_out] {
-        assert!(
-            c.precision() >= 0.9 && c.recall() >= 0.9,
-            "demo config: {}",
-            line(c)
-        );
+        assert!(c.precision() >= 0.9 && c.recall() >= 0.9, "demo config: {}", line(c));
     }
 }
 
 fn model_of(texts: &[(&str, &str)]) -> TopicModel {
-    TopicModel::build(texts.iter().map(|&(id, text)| TopicDoc {
-        id,
-        title: "",
-        text,
-    }))
+    TopicModel::build(texts.iter().map(|&(id, text)| TopicDoc { id, title: "", text }))
 }
 
 fn item<'a>(title: &'a str, summary: &'a str) -> Candidate<'a> {
-    Candidate {
-        title,
-        summary,
-        text: "",
-        link: None,
-        categories: &[],
-    }
+    Candidate { title, summary, text: "", link: None, categories: &[] }
 }
 
 #[test]
 fn exclude_rejects_and_names_the_phrase() {
     let m = build(&seed_docs());
-    let rules = Rules {
-        exclude: vec!["Football".into()],
-        ..Rules::default()
-    };
-    let v = score(
-        &item("Iran political prisoners massacre football", ""),
-        &m,
-        &rules,
-        &[],
-    );
+    let rules = Rules { exclude: vec!["Football".into()], ..Rules::default() };
+    let v = score(&item("Iran political prisoners massacre football", ""), &m, &rules, &[]);
     assert!(!v.keep);
     assert_eq!(v.score, 0.0);
     assert_eq!(v.reasons, ["excluded by \"Football\" in title"]);
@@ -375,31 +248,12 @@ fn exclude_rejects_and_names_the_phrase() {
 fn keyword_hit_is_strong_evidence_and_named() {
     let m = TopicModel::build([]);
     assert!(m.is_empty());
-    let rules = Rules {
-        keywords: vec!["1988 Massacre".into()],
-        ..Rules::default()
-    };
-    let v = score(
-        &item("Survivors of the 1988 massacres speak", ""),
-        &m,
-        &rules,
-        &[],
-    );
+    let rules = Rules { keywords: vec!["1988 Massacre".into()], ..Rules::default() };
+    let v = score(&item("Survivors of the 1988 massacres speak", ""), &m, &rules, &[]);
     assert!(v.keep, "{v:?}");
-    assert!(
-        v.reasons
-            .contains(&"keyword \"1988 Massacre\" in title".to_string())
-    );
-    let v = score(
-        &item("Weather", "The 1988 massacre anniversary"),
-        &m,
-        &Rules::default(),
-        &["1988 massacre".into()],
-    );
-    assert!(
-        v.keep && v.reasons[0] == "source keyword \"1988 massacre\" in summary",
-        "{v:?}"
-    );
+    assert!(v.reasons.contains(&"keyword \"1988 Massacre\" in title".to_string()));
+    let v = score(&item("Weather", "The 1988 massacre anniversary"), &m, &Rules::default(), &["1988 massacre".into()]);
+    assert!(v.keep && v.reasons[0] == "source keyword \"1988 massacre\" in summary", "{v:?}");
     let v = score(&item("Weather today", "Sunny"), &m, &rules, &[]);
     assert!(!v.keep && v.score == 0.0);
 }
@@ -418,49 +272,23 @@ fn related_item_keeps_and_names_nearest_document() {
     );
     assert!(v.keep, "{v:?}");
     assert!(v.nearest.is_some());
-    assert!(
-        v.reasons.iter().any(|r| r.starts_with("nearest: ")),
-        "{v:?}"
-    );
-    let v = score(
-        &item("Geneva motor show cancelled", "Carmakers stay away."),
-        &m,
-        &Rules::default(),
-        &[],
-    );
+    assert!(v.reasons.iter().any(|r| r.starts_with("nearest: ")), "{v:?}");
+    let v = score(&item("Geneva motor show cancelled", "Carmakers stay away."), &m, &Rules::default(), &[]);
     assert!(!v.keep, "{v:?}");
 }
 
 #[test]
 fn fingerprints_follow_the_topic_and_rules() {
-    let a = model_of(&[
-        ("a", "Iran executes political prisoners"),
-        ("b", "Mass graves in Iran"),
-    ]);
-    let b = model_of(&[
-        ("b", "Mass graves in Iran"),
-        ("a", "Iran executes political prisoners"),
-    ]);
+    let a = model_of(&[("a", "Iran executes political prisoners"), ("b", "Mass graves in Iran")]);
+    let b = model_of(&[("b", "Mass graves in Iran"), ("a", "Iran executes political prisoners")]);
     let c = model_of(&[("a", "Iran executes political prisoners")]);
     assert_eq!(a.fingerprint(), b.fingerprint());
     assert_ne!(a.fingerprint(), c.fingerprint());
-    let r1 = Rules {
-        keywords: vec!["PMOI".into(), "1988 massacre".into()],
-        ..Rules::default()
-    };
-    let r2 = Rules {
-        keywords: vec!["1988 Massacre".into(), "pmoi".into()],
-        ..Rules::default()
-    };
+    let r1 = Rules { keywords: vec!["PMOI".into(), "1988 massacre".into()], ..Rules::default() };
+    let r2 = Rules { keywords: vec!["1988 Massacre".into(), "pmoi".into()], ..Rules::default() };
     assert_eq!(rules_fingerprint(&r1, &[]), rules_fingerprint(&r2, &[]));
-    assert_ne!(
-        rules_fingerprint(&r1, &[]),
-        rules_fingerprint(&r1, &["evin".into()])
-    );
-    let r3 = Rules {
-        threshold: 0.6,
-        ..r1.clone()
-    };
+    assert_ne!(rules_fingerprint(&r1, &[]), rules_fingerprint(&r1, &["evin".into()]));
+    let r3 = Rules { threshold: 0.6, ..r1.clone() };
     assert_ne!(rules_fingerprint(&r1, &[]), rules_fingerprint(&r3, &[]));
 }
 
@@ -511,9 +339,7 @@ mod properties {
 
     fn strip_accents(s: &str) -> String {
         use unicode_normalization::UnicodeNormalization;
-        s.nfd()
-            .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-            .collect()
+        s.nfd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).collect()
     }
 
     proptest! {

@@ -1,1 +1,0 @@
-//! The one HTTP and file client.
