@@ -140,6 +140,7 @@ pub fn router(root: PathBuf) -> Router {
 fn router_with(root: PathBuf, limits: Limits) -> Router {
     let site = Arc::new(Site {
         cache: Cache::new(limits.cache_budget),
+        canonical_root: std::sync::Mutex::new(None),
         root,
         limits,
     });
@@ -170,10 +171,16 @@ impl Default for Limits {
 
 #[derive(Debug)]
 struct Site {
+    /// The feeds folder as configured.
     root: PathBuf,
+    /// Its canonical path, with the (device, inode) it was computed for.
+    canonical_root: std::sync::Mutex<Option<KnownRoot>>,
     cache: Cache,
     limits: Limits,
 }
+
+/// The canonical root and the (device, inode) of the directory it was worked out for.
+type KnownRoot = (Option<(u64, u64)>, Arc<Path>);
 
 const ACCESS_LOG: &str = "feedkeeper::serve::access";
 const ALLOWED: &str = "GET, HEAD";
@@ -226,7 +233,7 @@ struct Found {
     relative: Vec<String>,
     version: Version,
     /// Canonical root, for the archive rule.
-    root: PathBuf,
+    root: Arc<Path>,
 }
 
 enum Located {
@@ -300,6 +307,7 @@ impl Site {
         } else {
             &entry.etag
         };
+        let gzip_len = gzip.as_ref().map(|g| g.len() as u64);
 
         let if_match = joined(headers, header::IF_MATCH);
         let if_unmodified_since = joined(headers, header::IF_UNMODIFIED_SINCE);
@@ -346,6 +354,13 @@ impl Site {
             h.insert(header::VARY, VARY_AE);
         }
         if status == StatusCode::NOT_MODIFIED {
+            // A 304 may carry Content-Length only as the length a 200 would have (RFC 9110
+            // §8.6); hyper drops it for GET, and for HEAD it must not be a made-up 0.
+            if *method == Method::HEAD {
+                let len = gzip_len.unwrap_or_else(|| entry.version.len());
+                res.headers_mut()
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            }
             return res;
         }
         if let Some(len) = length {
@@ -362,15 +377,14 @@ impl Site {
     }
 
     /// Finds the regular file a checked request path names, below the canonical root.
-    /// Synchronous: canonicalize and stat only.
+    /// Synchronous: `stat`/`lstat` only (and `canonicalize` when a symlink is met).
     fn locate(&self, wanted: &RequestPath) -> Located {
-        let root = match std::fs::canonicalize(&self.root) {
+        let root = match self.canonical_root() {
             Ok(root) => root,
             Err(err) => return Located::Miss(Miss::Failed(err)),
         };
-        let mut candidate = root.clone();
-        candidate.extend(&wanted.segments);
-        let (target, meta) = match inside(&root, &candidate) {
+        let names: Vec<&str> = wanted.segments.iter().map(String::as_str).collect();
+        let (target, meta) = match descend(&root, root.to_path_buf(), &names) {
             Ok(found) => found,
             Err(miss) => return Located::Miss(miss),
         };
@@ -378,7 +392,7 @@ impl Site {
             if !wanted.directory {
                 return Located::AddSlash;
             }
-            match inside(&root, &target.join("index.html")) {
+            match descend(&root, target, &["index.html"]) {
                 Ok(found) => found,
                 Err(miss) => return Located::Miss(miss),
             }
@@ -390,7 +404,7 @@ impl Site {
         if !meta.is_file() {
             return Located::Miss(Miss::NotFound);
         }
-        let relative = match target.strip_prefix(&root) {
+        let relative = match target.strip_prefix(&*root) {
             Ok(rel) => rel
                 .components()
                 .filter_map(|c| match c {
@@ -406,6 +420,27 @@ impl Site {
             relative,
             root,
         })
+    }
+
+    /// The canonical feeds folder. Re-canonicalized whenever `stat` of the configured path
+    /// shows another directory (say a `feeds` symlink flipped to a new folder); otherwise
+    /// the last answer is reused, which saves a `readlink` per path component per request.
+    fn canonical_root(&self) -> io::Result<Arc<Path>> {
+        let meta = std::fs::metadata(&self.root)?;
+        let id = file_id(&meta);
+        let mut known = self
+            .canonical_root
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some((known_id, path)) = known.as_ref()
+            && id.is_some()
+            && *known_id == id
+        {
+            return Ok(path.clone());
+        }
+        let path: Arc<Path> = std::fs::canonicalize(&self.root)?.into();
+        *known = Some((id, path.clone()));
+        Ok(path)
     }
 
     /// The cached entry for this version, or reads the file (on the blocking pool) and
@@ -441,9 +476,40 @@ impl Site {
     }
 }
 
+/// Walks `names` down from `base` (a canonical directory below `root`) and returns the
+/// canonical path with its metadata. Each name was checked by [`path::parse`] (a plain,
+/// visible file name), so while no component is a symlink the joined path is already
+/// canonical and one `lstat` per name is all it costs. At the first symlink the whole path
+/// is canonicalized instead and must stay below `root` with no hidden component: a link
+/// leading out of the feeds folder, or to a dot-file, is a 404.
+fn descend(
+    root: &Path,
+    base: PathBuf,
+    names: &[&str],
+) -> Result<(PathBuf, std::fs::Metadata), Miss> {
+    let mut path = base;
+    let mut meta = None;
+    for (i, name) in names.iter().enumerate() {
+        path.push(name);
+        let m = std::fs::symlink_metadata(&path).map_err(not_there)?;
+        if m.file_type().is_symlink() {
+            path.extend(&names[i + 1..]);
+            return through_symlink(root, &path);
+        }
+        meta = Some(m);
+    }
+    match meta {
+        Some(m) => Ok((path, m)),
+        None => {
+            let m = std::fs::metadata(&path).map_err(not_there)?;
+            Ok((path, m))
+        }
+    }
+}
+
 /// Canonicalizes `candidate` and stats it; refuses it unless it stays below `root` and no
-/// component below the root is hidden (a symlink may not lead to a dot-file either).
-fn inside(root: &Path, candidate: &Path) -> Result<(PathBuf, std::fs::Metadata), Miss> {
+/// component below the root is hidden.
+fn through_symlink(root: &Path, candidate: &Path) -> Result<(PathBuf, std::fs::Metadata), Miss> {
     let target = std::fs::canonicalize(candidate).map_err(not_there)?;
     let Ok(rel) = target.strip_prefix(root) else {
         tracing::warn!(path = %candidate.display(), "refused: resolves outside the feeds folder");
@@ -458,6 +524,18 @@ fn inside(root: &Path, candidate: &Path) -> Result<(PathBuf, std::fs::Metadata),
     }
     let meta = std::fs::metadata(&target).map_err(not_there)?;
     Ok((target, meta))
+}
+
+/// Device and inode: which directory a path leads to right now.
+#[cfg(unix)]
+fn file_id(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    None
 }
 
 fn not_there(err: io::Error) -> Miss {

@@ -402,6 +402,29 @@ async fn head_has_get_headers_and_no_body() {
             "{ae}: {hh}"
         );
     }
+    // A 304 to HEAD tells the real length (or none), never a made-up 0; to GET, no body.
+    let atom = std::fs::read(site.root.join("atom.xml")).unwrap();
+    let etag = etag_of(&atom);
+    let (s, h, b) = raw(
+        server.addr,
+        &format!("HEAD /atom.xml HTTP/1.1\r\nIf-None-Match: {etag}"),
+    )
+    .await;
+    assert_eq!(s, 304);
+    assert!(b.is_empty());
+    assert!(
+        h.to_ascii_lowercase()
+            .contains(&format!("content-length: {}", atom.len())),
+        "{h}"
+    );
+    let (s, h, b) = raw(
+        server.addr,
+        &format!("GET /atom.xml HTTP/1.1\r\nIf-None-Match: {etag}"),
+    )
+    .await;
+    assert_eq!(s, 304);
+    assert!(b.is_empty());
+    assert!(!h.to_ascii_lowercase().contains("content-length: 0"), "{h}");
     let res = client().head(server.url("/")).send().await.unwrap();
     assert_eq!(hdr(&res, "content-type"), Some("text/html; charset=utf-8"));
     server.stop().await.unwrap();
@@ -932,5 +955,48 @@ async fn curl_etag_save_and_compare() {
     );
     let out = curl(compare).await.unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "200");
+    server.stop().await.unwrap();
+}
+
+/// Deploys that flip a `feeds` symlink to a new folder are followed at once, and the
+/// canonical root is worked out again for the new folder.
+#[cfg(unix)]
+#[tokio::test]
+async fn root_symlink_flip_serves_the_new_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    copy_dir(&fixtures().join("feeds"), &a);
+    copy_dir(&fixtures().join("feeds"), &b);
+    std::fs::write(
+        b.join("atom.xml"),
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>b</title></feed>\n",
+    )
+    .unwrap();
+    std::fs::write(a.join("only-in-a.txt"), "a\n").unwrap();
+    let current = tmp.path().join("current");
+    std::os::unix::fs::symlink(&a, &current).unwrap();
+    let server = start(&current).await;
+    let c = client();
+    let get = |p: &'static str| {
+        let c = c.clone();
+        let url = server.url(p);
+        async move {
+            let res = c.get(url).send().await.unwrap();
+            (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
+        }
+    };
+    assert_eq!(
+        get("/atom.xml").await.1,
+        std::fs::read(a.join("atom.xml")).unwrap()
+    );
+    assert_eq!(get("/only-in-a.txt").await.0, 200);
+    let next = tmp.path().join("current.next");
+    std::os::unix::fs::symlink(&b, &next).unwrap();
+    std::fs::rename(&next, &current).unwrap();
+    assert_eq!(
+        get("/atom.xml").await.1,
+        std::fs::read(b.join("atom.xml")).unwrap()
+    );
+    assert_eq!(get("/only-in-a.txt").await.0, 404);
     server.stop().await.unwrap();
 }
