@@ -3,13 +3,14 @@
 //! cache lifetimes (immutable for full RFC 5005 archive documents, short for the rest).
 //!
 //! It must never write anything, and never serve a byte from outside the feeds folder or a
-//! hidden file: request paths are checked segment by segment ([`path`]), then the joined
-//! path is canonicalized and must stay below the canonical root (a symlink pointing out is
-//! a 404). Every request looks the file up afresh (`stat` of the canonical path), so a file
-//! the publisher replaces by rename is served new at once; the bytes, ETag and gzip body
-//! are cached per file version ([`cache`]) so nothing is hashed or compressed per request.
-//! Path checks and `stat` run inline on the async threads (microseconds on a local disk);
-//! reading, hashing and compressing run on the blocking pool.
+//! hidden file: request paths are checked segment by segment (`path`) and walked down
+//! from the canonical root with `lstat`; a symlink met on the way is canonicalized and the
+//! result must stay below the canonical root with no dot-file in it (otherwise 404).
+//! Every request looks the file up afresh, so a file the publisher replaces by rename is
+//! served new at once; the bytes, ETag and gzip body are cached per file version
+//! (`cache`: device, inode, length, mtime, ctime) so nothing is hashed or compressed per
+//! request. Path checks and `stat` run inline on the async threads (microseconds on a
+//! local disk); reading, hashing and compressing run on the blocking pool.
 
 mod cache;
 mod negotiate;
@@ -307,8 +308,6 @@ impl Site {
         } else {
             &entry.etag
         };
-        let gzip_len = gzip.as_ref().map(|g| g.len() as u64);
-
         let if_match = joined(headers, header::IF_MATCH);
         let if_unmodified_since = joined(headers, header::IF_UNMODIFIED_SINCE);
         let if_none_match = joined(headers, header::IF_NONE_MATCH);
@@ -320,60 +319,8 @@ impl Site {
             if_modified_since: if_modified_since.as_deref(),
         };
         let outcome = negotiate::evaluate(&conditions, etag.to_str().unwrap_or(""), entry.modified);
-
-        let (status, body, length) = match outcome {
-            Precondition::NotModified => (StatusCode::NOT_MODIFIED, Body::empty(), None),
-            Precondition::Failed => (StatusCode::PRECONDITION_FAILED, Body::empty(), Some(0)),
-            Precondition::Proceed => match (gzip, payload) {
-                (Some(gz), _) => {
-                    let len = gz.len() as u64;
-                    (StatusCode::OK, Body::from(gz), Some(len))
-                }
-                (None, Payload::Memory(bytes)) => {
-                    let len = bytes.len() as u64;
-                    (StatusCode::OK, Body::from(bytes), Some(len))
-                }
-                (None, Payload::Disk(file)) => {
-                    let len = entry.version.len();
-                    (StatusCode::OK, stream(file, len), Some(len))
-                }
-            },
-        };
-        let mut res = Response::new(body);
-        *res.status_mut() = status;
-        let h = res.headers_mut();
-        if status != StatusCode::PRECONDITION_FAILED {
-            h.insert(header::ETAG, etag.clone());
-            h.insert(header::LAST_MODIFIED, entry.last_modified.clone());
-            h.insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static(policy.header()),
-            );
-        }
-        if media.compressible {
-            h.insert(header::VARY, VARY_AE);
-        }
-        if status == StatusCode::NOT_MODIFIED {
-            // A 304 may carry Content-Length only as the length a 200 would have (RFC 9110
-            // §8.6); hyper drops it for GET, and for HEAD it must not be a made-up 0.
-            if *method == Method::HEAD {
-                let len = gzip_len.unwrap_or_else(|| entry.version.len());
-                res.headers_mut()
-                    .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-            }
-            return res;
-        }
-        if let Some(len) = length {
-            h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-        }
-        if status == StatusCode::OK {
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media.mime));
-            h.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
-            if res.headers().get(header::ETAG) == Some(&entry.etag_gzip) {
-                res.headers_mut().insert(header::CONTENT_ENCODING, GZIP);
-            }
-        }
-        res
+        let head = *method == Method::HEAD;
+        file_response(outcome, head, &entry, payload, gzip, media, policy)
     }
 
     /// Finds the regular file a checked request path names, below the canonical root.
@@ -474,6 +421,73 @@ impl Site {
             }
         }
     }
+}
+
+/// The response for a found file once preconditions are evaluated: validators, cache
+/// lifetime and `Vary` on 200 and 304 alike; body, type and encoding on 200 only.
+fn file_response(
+    outcome: Precondition,
+    head: bool,
+    entry: &Entry,
+    payload: Payload,
+    gzip: Option<Bytes>,
+    media: negotiate::MediaType,
+    policy: negotiate::CachePolicy,
+) -> Response {
+    if outcome == Precondition::Failed {
+        let mut res = plain(StatusCode::PRECONDITION_FAILED, "precondition failed\n");
+        res.headers_mut().remove(header::CACHE_CONTROL);
+        return res;
+    }
+    let gzipped = gzip.is_some();
+    let etag = if gzipped {
+        &entry.etag_gzip
+    } else {
+        &entry.etag
+    };
+    let length = gzip.as_ref().map_or_else(
+        || match &payload {
+            Payload::Memory(bytes) => bytes.len() as u64,
+            Payload::Disk(_) => entry.version.len(),
+        },
+        |g| g.len() as u64,
+    );
+    let mut res = if outcome == Precondition::NotModified {
+        let mut res = Response::new(Body::empty());
+        *res.status_mut() = StatusCode::NOT_MODIFIED;
+        res
+    } else {
+        let body = match (gzip, payload) {
+            (Some(gz), _) => Body::from(gz),
+            (None, Payload::Memory(bytes)) => Body::from(bytes),
+            (None, Payload::Disk(file)) => stream(file, length),
+        };
+        Response::new(body)
+    };
+    let ok = res.status() == StatusCode::OK;
+    let h = res.headers_mut();
+    h.insert(header::ETAG, etag.clone());
+    h.insert(header::LAST_MODIFIED, entry.last_modified.clone());
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(policy.header()),
+    );
+    if media.compressible {
+        h.insert(header::VARY, VARY_AE);
+    }
+    // A 304 may carry Content-Length only as the length a 200 would have (RFC 9110 §8.6):
+    // hyper drops it from a 304 to GET, and a 304 to HEAD must not get axum's made-up 0.
+    if ok || head {
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    if ok {
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media.mime));
+        h.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+        if gzipped {
+            h.insert(header::CONTENT_ENCODING, GZIP);
+        }
+    }
+    res
 }
 
 /// Walks `names` down from `base` (a canonical directory below `root`) and returns the
