@@ -1,1 +1,0 @@
-//! Read-only HTTP over the feeds folder.
