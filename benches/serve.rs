@@ -13,38 +13,28 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-const ARTICLE: &str =
-    include_str!("../tests/fixtures/serve/feeds/articles/geneva-conference-2018-0.html");
+const ARTICLE: &str = include_str!("../tests/fixtures/serve/feeds/articles/geneva-conference-2018-0.html");
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["write-atom", dir] => write_atom(&PathBuf::from(dir)),
         ["free-port"] => {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")?
-                .local_addr()?
-                .port();
+            let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
             println!("{port}");
             Ok(())
         }
         ["run", dir] => run(PathBuf::from(dir), "127.0.0.1:0".parse()?),
         ["run", dir, addr] => run(PathBuf::from(dir), addr.parse()?),
         _ => {
-            eprintln!(
-                "serve bench helper: see bench/serve.sh (usage: write-atom DIR | free-port | run DIR [ADDR])"
-            );
+            eprintln!("serve bench helper: see bench/serve.sh (usage: write-atom DIR | free-port | run DIR [ADDR])");
             Ok(())
         }
     }
 }
 
 fn run(root: PathBuf, listen: SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         println!("listening on {}", listener.local_addr()?);
@@ -63,18 +53,11 @@ fn run(root: PathBuf, listen: SocketAddr) -> Result<(), Box<dyn std::error::Erro
 
 /// Paragraph texts of the fixture article (already HTML-escaped there).
 fn paragraphs() -> Vec<&'static str> {
-    ARTICLE
-        .split("<p>")
-        .skip(1)
-        .filter_map(|p| p.split("</p>").next())
-        .filter(|p| p.len() > 80)
-        .collect()
+    ARTICLE.split("<p>").skip(1).filter_map(|p| p.split("</p>").next()).filter(|p| p.len() > 80).collect()
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 fn write_atom(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
@@ -87,9 +70,7 @@ fn write_atom(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     out.push_str(&format!("  <link rel=\"self\" href=\"{base}atom.xml\"/>\n  <link rel=\"prev-archive\" href=\"{base}archive/3/atom.xml\"/>\n"));
     out.push_str("  <updated>2018-09-14T12:00:00Z</updated>\n");
     for i in 0..50 {
-        let html: String = (0..12)
-            .map(|k| format!("<p>{}</p>\n", paras[(i + k) % paras.len()]))
-            .collect();
+        let html: String = (0..12).map(|k| format!("<p>{}</p>\n", paras[(i + k) % paras.len()])).collect();
         out.push_str(&format!(
             "  <entry>\n    <title>Geneva conference calls for inquiry into the 1988 massacre ({i})</title>\n    \
              <id>urn:feedkeeper:{i:08x}</id>\n    <link href=\"{base}articles/geneva-conference-{i}.html\"/>\n    \
@@ -103,10 +84,6 @@ fn write_atom(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     out.push_str("</feed>\n");
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("atom.xml"), &out)?;
-    println!(
-        "wrote {} ({} bytes)",
-        dir.join("atom.xml").display(),
-        out.len()
-    );
+    println!("wrote {} ({} bytes)", dir.join("atom.xml").display(), out.len());
     Ok(())
 }

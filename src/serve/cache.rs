@@ -47,17 +47,9 @@ impl Version {
         let nanos = |t: std::io::Result<SystemTime>| {
             t.ok()
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or((0, 0), |d| {
-                    (d.as_secs() as i64, i64::from(d.subsec_nanos()))
-                })
+                .map_or((0, 0), |d| (d.as_secs() as i64, i64::from(d.subsec_nanos())))
         };
-        Version {
-            dev: 0,
-            ino: 0,
-            len: meta.len(),
-            mtime: nanos(meta.modified()),
-            ctime: nanos(meta.created()),
-        }
+        Version { dev: 0, ino: 0, len: meta.len(), mtime: nanos(meta.modified()), ctime: nanos(meta.created()) }
     }
 
     pub(crate) fn len(&self) -> u64 {
@@ -83,12 +75,7 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
-    pub(crate) fn new(
-        version: Version,
-        modified: SystemTime,
-        hash: &blake3::Hash,
-        body: Option<Bytes>,
-    ) -> Entry {
+    pub(crate) fn new(version: Version, modified: SystemTime, hash: &blake3::Hash, body: Option<Bytes>) -> Entry {
         let hex = hash.to_hex();
         let modified = whole_seconds(modified);
         Entry {
@@ -107,12 +94,7 @@ impl Entry {
     pub(crate) async fn gzip(&self, min_len: usize) -> Option<Bytes> {
         let body = self.body.as_ref().filter(|b| b.len() >= min_len)?.clone();
         self.gzip
-            .get_or_init(|| async move {
-                tokio::task::spawn_blocking(move || compress(&body))
-                    .await
-                    .ok()
-                    .flatten()
-            })
+            .get_or_init(|| async move { tokio::task::spawn_blocking(move || compress(&body)).await.ok().flatten() })
             .await
             .clone()
     }
@@ -131,10 +113,7 @@ fn quoted(s: &str) -> HeaderValue {
 
 fn compress(body: &[u8]) -> Option<Bytes> {
     use std::io::Write;
-    let mut enc = flate2::write::GzEncoder::new(
-        Vec::with_capacity(body.len() / 3),
-        flate2::Compression::best(),
-    );
+    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 3), flate2::Compression::best());
     enc.write_all(body).ok()?;
     let out = enc.finish().ok()?;
     (out.len() < body.len()).then(|| Bytes::from(out))
@@ -155,25 +134,16 @@ struct Inner {
 
 impl Cache {
     pub(crate) fn new(budget: usize) -> Cache {
-        Cache {
-            budget,
-            inner: Mutex::new(Inner::default()),
-        }
+        Cache { budget, inner: Mutex::new(Inner::default()) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The entry for `path` if it is for exactly this version.
     pub(crate) fn get(&self, path: &Path, version: &Version) -> Option<Arc<Entry>> {
-        self.lock()
-            .map
-            .get(path)
-            .filter(|e| e.version == *version)
-            .cloned()
+        self.lock().map.get(path).filter(|e| e.version == *version).cloned()
     }
 
     /// Stores `entry` for `path`, replacing an older version, and evicts others when over budget.

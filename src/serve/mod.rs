@@ -79,17 +79,10 @@ pub enum ServeError {
 
 /// Binds `opts.listen`, logs `serving <root> on http://<addr>/` and serves until `shutdown`
 /// completes (in-flight requests finish first).
-pub async fn serve(
-    opts: ServeOptions,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ServeError> {
+pub async fn serve(opts: ServeOptions, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
     check_root(&opts.root)?;
-    let listener = TcpListener::bind(opts.listen)
-        .await
-        .map_err(|source| ServeError::Bind {
-            addr: opts.listen,
-            source,
-        })?;
+    let listener =
+        TcpListener::bind(opts.listen).await.map_err(|source| ServeError::Bind { addr: opts.listen, source })?;
     serve_on(listener, opts.root, shutdown).await
 }
 
@@ -101,10 +94,9 @@ pub async fn serve_on(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     check_root(&root)?;
-    let addr = listener.local_addr().map_err(|source| ServeError::Bind {
-        addr: SocketAddr::from(([0, 0, 0, 0], 0)),
-        source,
-    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ServeError::Bind { addr: SocketAddr::from(([0, 0, 0, 0], 0)), source })?;
     tracing::info!("serving {} on http://{addr}/", root.display());
     let listener = listener.tap_io(|tcp| {
         if let Err(err) = tcp.set_nodelay(true) {
@@ -119,17 +111,8 @@ pub async fn serve_on(
 }
 
 fn check_root(root: &Path) -> Result<(), ServeError> {
-    let meta = std::fs::metadata(root).map_err(|source| ServeError::Root {
-        path: root.to_path_buf(),
-        source,
-    })?;
-    if meta.is_dir() {
-        Ok(())
-    } else {
-        Err(ServeError::NotADirectory {
-            path: root.to_path_buf(),
-        })
-    }
+    let meta = std::fs::metadata(root).map_err(|source| ServeError::Root { path: root.to_path_buf(), source })?;
+    if meta.is_dir() { Ok(()) } else { Err(ServeError::NotADirectory { path: root.to_path_buf() }) }
 }
 
 /// The router serving `root`: every path and method goes to one handler. Requests carry
@@ -162,11 +145,7 @@ struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits {
-            max_cached_file: 8 << 20,
-            cache_budget: 128 << 20,
-            min_gzip: 256,
-        }
+        Limits { max_cached_file: 8 << 20, cache_budget: 128 << 20, min_gzip: 256 }
     }
 }
 
@@ -196,11 +175,7 @@ async fn handle(State(site): State<Arc<Site>>, req: Request) -> Response {
     let bytes = if req.method == Method::HEAD {
         0
     } else {
-        response
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-            .unwrap_or(0)
+        response.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok()).unwrap_or(0)
     };
     let remote = req.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     tracing::info!(
@@ -262,8 +237,7 @@ impl Site {
         let method = &req.method;
         if *method != Method::GET && *method != Method::HEAD {
             let mut res = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
-            res.headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static(ALLOWED));
+            res.headers_mut().insert(header::ALLOW, HeaderValue::from_static(ALLOWED));
             return res;
         }
         let wanted = match path::parse(req.uri.path()) {
@@ -292,9 +266,8 @@ impl Site {
         let file_name = found.relative.last().map_or("", String::as_str);
         let media = negotiate::media_type(file_name);
         let relative: Vec<&str> = found.relative.iter().map(String::as_str).collect();
-        let policy = negotiate::cache_policy(&relative, |next| {
-            found.root.join("archive").join(next.to_string()).is_dir()
-        });
+        let policy =
+            negotiate::cache_policy(&relative, |next| found.root.join("archive").join(next.to_string()).is_dir());
         let headers = &req.headers;
         let gzip = if media.compressible
             && joined(headers, header::ACCEPT_ENCODING).is_some_and(|v| negotiate::accepts_gzip(&v))
@@ -303,11 +276,7 @@ impl Site {
         } else {
             None
         };
-        let etag = if gzip.is_some() {
-            &entry.etag_gzip
-        } else {
-            &entry.etag
-        };
+        let etag = if gzip.is_some() { &entry.etag_gzip } else { &entry.etag };
         let if_match = joined(headers, header::IF_MATCH);
         let if_unmodified_since = joined(headers, header::IF_UNMODIFIED_SINCE);
         let if_none_match = joined(headers, header::IF_NONE_MATCH);
@@ -361,12 +330,7 @@ impl Site {
                 .collect(),
             Err(_) => return Located::Miss(Miss::NotFound),
         };
-        Located::File(Found {
-            version: Version::of(&meta),
-            path: target,
-            relative,
-            root,
-        })
+        Located::File(Found { version: Version::of(&meta), path: target, relative, root })
     }
 
     /// The canonical feeds folder. Re-canonicalized whenever `stat` of the configured path
@@ -375,10 +339,7 @@ impl Site {
     fn canonical_root(&self) -> io::Result<Arc<Path>> {
         let meta = std::fs::metadata(&self.root)?;
         let id = file_id(&meta);
-        let mut known = self
-            .canonical_root
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut known = self.canonical_root.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((known_id, path)) = known.as_ref()
             && id.is_some()
             && *known_id == id
@@ -402,9 +363,7 @@ impl Site {
         let max = self.limits.max_cached_file;
         let known = self.cache.get(&found.path, &found.version);
         let (entry, payload, fresh) =
-            tokio::task::spawn_blocking(move || read_version(&path, max, known))
-                .await
-                .map_err(io::Error::other)??;
+            tokio::task::spawn_blocking(move || read_version(&path, max, known)).await.map_err(io::Error::other)??;
         if fresh {
             self.cache.insert(found.path.clone(), entry.clone());
         }
@@ -440,11 +399,7 @@ fn file_response(
         return res;
     }
     let gzipped = gzip.is_some();
-    let etag = if gzipped {
-        &entry.etag_gzip
-    } else {
-        &entry.etag
-    };
+    let etag = if gzipped { &entry.etag_gzip } else { &entry.etag };
     let length = gzip.as_ref().map_or_else(
         || match &payload {
             Payload::Memory(bytes) => bytes.len() as u64,
@@ -468,10 +423,7 @@ fn file_response(
     let h = res.headers_mut();
     h.insert(header::ETAG, etag.clone());
     h.insert(header::LAST_MODIFIED, entry.last_modified.clone());
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(policy.header()),
-    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy.header()));
     if media.compressible {
         h.insert(header::VARY, VARY_AE);
     }
@@ -496,11 +448,7 @@ fn file_response(
 /// canonical and one `lstat` per name is all it costs. At the first symlink the whole path
 /// is canonicalized instead and must stay below `root` with no hidden component: a link
 /// leading out of the feeds folder, or to a dot-file, is a 404.
-fn descend(
-    root: &Path,
-    base: PathBuf,
-    names: &[&str],
-) -> Result<(PathBuf, std::fs::Metadata), Miss> {
+fn descend(root: &Path, base: PathBuf, names: &[&str]) -> Result<(PathBuf, std::fs::Metadata), Miss> {
     let mut path = base;
     let mut meta = None;
     for (i, name) in names.iter().enumerate() {
@@ -554,9 +502,7 @@ fn file_id(_meta: &std::fs::Metadata) -> Option<(u64, u64)> {
 
 fn not_there(err: io::Error) -> Miss {
     match err.kind() {
-        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::InvalidFilename => {
-            Miss::NotFound
-        }
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::InvalidFilename => Miss::NotFound,
         io::ErrorKind::PermissionDenied => Miss::Forbidden,
         _ => Miss::Failed(err),
     }
@@ -565,11 +511,7 @@ fn not_there(err: io::Error) -> Miss {
 /// Opens `path` and reads the version the open file actually is. Small files are read
 /// whole and hashed; large ones are hashed (unless `known` already is this version),
 /// rewound and handed back for streaming. The bool says whether the entry is new.
-fn read_version(
-    path: &Path,
-    max_cached: u64,
-    known: Option<Arc<Entry>>,
-) -> io::Result<(Arc<Entry>, Payload, bool)> {
+fn read_version(path: &Path, max_cached: u64, known: Option<Arc<Entry>>) -> io::Result<(Arc<Entry>, Payload, bool)> {
     use std::io::{Read, Seek};
     let mut file = std::fs::File::open(path)?;
     let meta = file.metadata()?;
@@ -611,10 +553,7 @@ fn stream(file: std::fs::File, len: u64) -> Body {
 
 /// All lines of a header joined with `,` (borrowed when there is one); non-ASCII lines are skipped.
 fn joined(headers: &HeaderMap, name: HeaderName) -> Option<Cow<'_, str>> {
-    let mut values = headers
-        .get_all(&name)
-        .iter()
-        .filter_map(|v| v.to_str().ok());
+    let mut values = headers.get_all(&name).iter().filter_map(|v| v.to_str().ok());
     let first = values.next()?;
     match values.next() {
         None => Some(Cow::Borrowed(first)),
@@ -633,10 +572,7 @@ fn plain(status: StatusCode, text: &'static str) -> Response {
     let mut res = Response::new(Body::from(text));
     *res.status_mut() = status;
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(text.len()));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     res

@@ -17,17 +17,11 @@ pub struct MediaType {
 }
 
 const fn text(mime: &'static str) -> MediaType {
-    MediaType {
-        mime,
-        compressible: true,
-    }
+    MediaType { mime, compressible: true }
 }
 
 const fn binary(mime: &'static str) -> MediaType {
-    MediaType {
-        mime,
-        compressible: false,
-    }
+    MediaType { mime, compressible: false }
 }
 
 /// The media type of a file, from its name. Feed documents are recognised by the names the
@@ -141,10 +135,7 @@ fn entity_tags(list: &str) -> Option<Vec<EntityTag<'_>>> {
         let Some(end) = rest[1..].find('"') else {
             break;
         };
-        tags.push(EntityTag {
-            weak,
-            opaque: &rest[..end + 2],
-        });
+        tags.push(EntityTag { weak, opaque: &rest[..end + 2] });
         rest = &rest[end + 2..];
     }
     Some(tags)
@@ -247,8 +238,7 @@ impl CachePolicy {
 pub fn archive_page(segments: &[&str]) -> Option<u64> {
     match segments {
         ["archive", n, _, ..] => {
-            let canonical =
-                !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0');
+            let canonical = !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0');
             if canonical { n.parse().ok() } else { None }
         }
         _ => None,
@@ -348,105 +338,40 @@ mod tests {
         let older = date(999_999);
         assert_eq!(eval(Conditions::default()), Precondition::Proceed);
         assert_eq!(
-            eval(Conditions {
-                if_modified_since: Some(&same),
-                ..Default::default()
-            }),
+            eval(Conditions { if_modified_since: Some(&same), ..Default::default() }),
             Precondition::NotModified
         );
+        assert_eq!(eval(Conditions { if_modified_since: Some(&older), ..Default::default() }), Precondition::Proceed);
         assert_eq!(
-            eval(Conditions {
-                if_modified_since: Some(&older),
-                ..Default::default()
-            }),
-            Precondition::Proceed
-        );
-        assert_eq!(
-            eval(Conditions {
-                if_modified_since: Some("yesterday"),
-                ..Default::default()
-            }),
+            eval(Conditions { if_modified_since: Some("yesterday"), ..Default::default() }),
             Precondition::Proceed
         );
         // If-None-Match wins over If-Modified-Since, both ways.
         assert_eq!(
-            eval(Conditions {
-                if_none_match: Some("\"old\""),
-                if_modified_since: Some(&same),
-                ..Default::default()
-            }),
+            eval(Conditions { if_none_match: Some("\"old\""), if_modified_since: Some(&same), ..Default::default() }),
             Precondition::Proceed
         );
         assert_eq!(
-            eval(Conditions {
-                if_none_match: Some(TAG),
-                if_modified_since: Some(&older),
-                ..Default::default()
-            }),
+            eval(Conditions { if_none_match: Some(TAG), if_modified_since: Some(&older), ..Default::default() }),
             Precondition::NotModified
         );
-        assert_eq!(
-            eval(Conditions {
-                if_match: Some("\"old\""),
-                ..Default::default()
-            }),
-            Precondition::Failed
-        );
-        assert_eq!(
-            eval(Conditions {
-                if_match: Some("W/\"abc\""),
-                ..Default::default()
-            }),
-            Precondition::Failed
-        );
-        assert_eq!(
-            eval(Conditions {
-                if_match: Some(TAG),
-                ..Default::default()
-            }),
-            Precondition::Proceed
-        );
-        assert_eq!(
-            eval(Conditions {
-                if_unmodified_since: Some(&older),
-                ..Default::default()
-            }),
-            Precondition::Failed
-        );
+        assert_eq!(eval(Conditions { if_match: Some("\"old\""), ..Default::default() }), Precondition::Failed);
+        assert_eq!(eval(Conditions { if_match: Some("W/\"abc\""), ..Default::default() }), Precondition::Failed);
+        assert_eq!(eval(Conditions { if_match: Some(TAG), ..Default::default() }), Precondition::Proceed);
+        assert_eq!(eval(Conditions { if_unmodified_since: Some(&older), ..Default::default() }), Precondition::Failed);
     }
 
     #[test]
     fn archive_cache_rule() {
         let next_is = |want: u64| move |n: u64| n == want;
-        assert_eq!(
-            cache_policy(&["archive", "1", "atom.xml"], next_is(2)),
-            CachePolicy::Immutable
-        );
-        assert_eq!(
-            cache_policy(&["archive", "2", "atom.xml"], next_is(2)),
-            CachePolicy::Short
-        );
-        assert_eq!(
-            cache_policy(&["archive", "01", "atom.xml"], |_| true),
-            CachePolicy::Short
-        );
-        assert_eq!(
-            cache_policy(&["archive", "0", "atom.xml"], |_| true),
-            CachePolicy::Short
-        );
-        assert_eq!(
-            cache_policy(&["archive", "1"], |_| true),
-            CachePolicy::Short
-        );
+        assert_eq!(cache_policy(&["archive", "1", "atom.xml"], next_is(2)), CachePolicy::Immutable);
+        assert_eq!(cache_policy(&["archive", "2", "atom.xml"], next_is(2)), CachePolicy::Short);
+        assert_eq!(cache_policy(&["archive", "01", "atom.xml"], |_| true), CachePolicy::Short);
+        assert_eq!(cache_policy(&["archive", "0", "atom.xml"], |_| true), CachePolicy::Short);
+        assert_eq!(cache_policy(&["archive", "1"], |_| true), CachePolicy::Short);
         assert_eq!(cache_policy(&["atom.xml"], |_| true), CachePolicy::Short);
-        assert_eq!(
-            cache_policy(&["tags", "x", "atom.xml"], |_| true),
-            CachePolicy::Short
-        );
-        assert_eq!(
-            cache_policy(&["archive", "18446744073709551615", "atom.xml"], |_| true),
-            CachePolicy::Short
-        );
+        assert_eq!(cache_policy(&["tags", "x", "atom.xml"], |_| true), CachePolicy::Short);
+        assert_eq!(cache_policy(&["archive", "18446744073709551615", "atom.xml"], |_| true), CachePolicy::Short);
     }
 
     proptest! {

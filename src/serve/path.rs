@@ -68,31 +68,21 @@ impl Rejection {
 pub fn parse(raw: &str) -> Result<RequestPath, Rejection> {
     let rest = raw.strip_prefix('/').ok_or(Rejection::NotAbsolute)?;
     if rest.is_empty() {
-        return Ok(RequestPath {
-            segments: Vec::new(),
-            directory: true,
-        });
+        return Ok(RequestPath { segments: Vec::new(), directory: true });
     }
     let (rest, directory) = match rest.strip_suffix('/') {
         Some(inner) => (inner, true),
         None => (rest, false),
     };
-    let segments = rest
-        .split('/')
-        .map(segment)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(RequestPath {
-        segments,
-        directory,
-    })
+    let segments = rest.split('/').map(segment).collect::<Result<Vec<_>, _>>()?;
+    Ok(RequestPath { segments, directory })
 }
 
 fn segment(raw: &str) -> Result<String, Rejection> {
     if raw.is_empty() {
         return Err(Rejection::EmptySegment);
     }
-    let decoded =
-        String::from_utf8(percent_decode(raw.as_bytes())?).map_err(|_| Rejection::NotUtf8)?;
+    let decoded = String::from_utf8(percent_decode(raw.as_bytes())?).map_err(|_| Rejection::NotUtf8)?;
     for c in decoded.chars() {
         match c {
             '/' => return Err(Rejection::EncodedSeparator),
@@ -156,26 +146,14 @@ mod tests {
 
     #[test]
     fn plain_paths() {
-        assert_eq!(
-            ok("/"),
-            RequestPath {
-                segments: vec![],
-                directory: true
-            }
-        );
+        assert_eq!(ok("/"), RequestPath { segments: vec![], directory: true });
         assert_eq!(
             ok("/archive/3/atom.xml"),
-            RequestPath {
-                segments: vec!["archive".into(), "3".into(), "atom.xml".into()],
-                directory: false
-            }
+            RequestPath { segments: vec!["archive".into(), "3".into(), "atom.xml".into()], directory: false }
         );
         assert_eq!(
             ok("/tags/human%20rights/"),
-            RequestPath {
-                segments: vec!["tags".into(), "human rights".into()],
-                directory: true
-            }
+            RequestPath { segments: vec!["tags".into(), "human rights".into()], directory: true }
         );
         assert_eq!(ok("/tags/caf%C3%A9/rss.xml").segments[1], "café");
         assert_eq!(ok("/a..b/x.y.z").segments, vec!["a..b", "x.y.z"]);

@@ -79,11 +79,7 @@ async fn start(root: &Path) -> Server {
     let task = tokio::spawn(serve_on(listener, root.to_path_buf(), async {
         let _ = rx.await;
     }));
-    Server {
-        addr,
-        stop: Some(tx),
-        task: Some(task),
-    }
+    Server { addr, stop: Some(tx), task: Some(task) }
 }
 
 /// A server with custom cache limits (no connect info: the access log says `-`).
@@ -100,19 +96,11 @@ async fn start_with(root: &Path, limits: Limits) -> Server {
             .await
             .map_err(|source| ServeError::Serve { addr, source })
     });
-    Server {
-        addr,
-        stop: Some(tx),
-        task: Some(task),
-    }
+    Server { addr, stop: Some(tx), task: Some(task) }
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap()
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).no_proxy().build().unwrap()
 }
 
 fn etag_of(bytes: &[u8]) -> String {
@@ -125,9 +113,7 @@ fn hdr<'a>(res: &'a reqwest::Response, name: &str) -> Option<&'a str> {
 
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(bytes)
-        .read_to_end(&mut out)
-        .unwrap();
+    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).unwrap();
     out
 }
 
@@ -138,25 +124,15 @@ async fn raw(addr: SocketAddr, request_head: &str) -> (u16, String, Vec<u8>) {
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut buf = Vec::new();
     stream.read_to_end(&mut buf).await.unwrap();
-    let split = buf
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a header block");
+    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("a header block");
     let head = String::from_utf8_lossy(&buf[..split]).into_owned();
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status in {head:?}"));
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no status in {head:?}"));
     (status, head, buf[split + 4..].to_vec())
 }
 
 /// Replaces `path` the way the publisher does: temp file in the same folder, then rename.
 fn replace_atomically(path: &Path, bytes: &[u8]) {
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp",
-        path.file_name().unwrap().to_string_lossy()
-    ));
+    let tmp = path.with_file_name(format!(".{}.tmp", path.file_name().unwrap().to_string_lossy()));
     let mut f = std::fs::File::create(&tmp).unwrap();
     f.write_all(bytes).unwrap();
     f.sync_all().unwrap();
@@ -170,10 +146,7 @@ async fn fixture_table_types_cache_control_and_bodies() {
     let client = client();
     let table = std::fs::read_to_string(fixtures().join("expected.tsv")).unwrap();
     let mut checked = 0;
-    for line in table
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-    {
+    for line in table.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
         let cols: Vec<&str> = line.split('\t').collect();
         let [target, status, mime, cache, file] = cols[..] else {
             panic!("bad expected.tsv line {line:?}");
@@ -182,11 +155,7 @@ async fn fixture_table_types_cache_control_and_bodies() {
         assert_eq!(res.status().as_u16().to_string(), status, "{target}");
         if mime != "-" {
             assert_eq!(hdr(&res, "content-type"), Some(mime), "{target}");
-            assert_eq!(
-                hdr(&res, "x-content-type-options"),
-                Some("nosniff"),
-                "{target}"
-            );
+            assert_eq!(hdr(&res, "x-content-type-options"), Some("nosniff"), "{target}");
         }
         if cache != "-" {
             assert_eq!(hdr(&res, "cache-control"), Some(cache), "{target}");
@@ -202,16 +171,9 @@ async fn fixture_table_types_cache_control_and_bodies() {
             assert_eq!(hdr(&res, "etag"), Some(etag_of(&want).as_str()), "{target}");
             let lm = hdr(&res, "last-modified").expect("Last-Modified");
             httpdate::parse_http_date(lm).expect("an HTTP date");
-            assert_eq!(
-                hdr(&res, "content-length"),
-                Some(want.len().to_string().as_str())
-            );
+            assert_eq!(hdr(&res, "content-length"), Some(want.len().to_string().as_str()));
             assert!(res.headers().get("content-encoding").is_none());
-            assert_eq!(
-                res.bytes().await.unwrap().as_ref(),
-                want.as_slice(),
-                "{target}"
-            );
+            assert_eq!(res.bytes().await.unwrap().as_ref(), want.as_slice(), "{target}");
         }
         checked += 1;
     }
@@ -228,8 +190,7 @@ async fn conditional_requests_and_precedence() {
     let first = c.get(&url).send().await.unwrap();
     let etag = hdr(&first, "etag").unwrap().to_string();
     let lm = hdr(&first, "last-modified").unwrap().to_string();
-    let long_ago =
-        httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(86_400));
+    let long_ago = httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(86_400));
 
     let status = |headers: Vec<(&'static str, String)>| {
         let c = c.clone();
@@ -247,62 +208,24 @@ async fn conditional_requests_and_precedence() {
             let body = res.bytes().await.unwrap();
             if code == 304 {
                 assert!(body.is_empty(), "304 with a body");
-                assert!(
-                    etag.is_some() && cache.is_some() && vary.is_some(),
-                    "304 lacks headers"
-                );
+                assert!(etag.is_some() && cache.is_some() && vary.is_some(), "304 lacks headers");
             }
             code
         }
     };
     assert_eq!(status(vec![("if-none-match", etag.clone())]).await, 304);
-    assert_eq!(
-        status(vec![("if-none-match", format!("W/{etag}"))]).await,
-        304
-    );
-    assert_eq!(
-        status(vec![("if-none-match", format!("\"nope\", {etag}"))]).await,
-        304
-    );
+    assert_eq!(status(vec![("if-none-match", format!("W/{etag}"))]).await, 304);
+    assert_eq!(status(vec![("if-none-match", format!("\"nope\", {etag}"))]).await, 304);
     assert_eq!(status(vec![("if-none-match", "*".into())]).await, 304);
-    assert_eq!(
-        status(vec![("if-none-match", "\"nope\"".into())]).await,
-        200
-    );
+    assert_eq!(status(vec![("if-none-match", "\"nope\"".into())]).await, 200);
     assert_eq!(status(vec![("if-modified-since", lm.clone())]).await, 304);
-    assert_eq!(
-        status(vec![("if-modified-since", long_ago.clone())]).await,
-        200
-    );
-    assert_eq!(
-        status(vec![("if-modified-since", "not a date".into())]).await,
-        200
-    );
+    assert_eq!(status(vec![("if-modified-since", long_ago.clone())]).await, 200);
+    assert_eq!(status(vec![("if-modified-since", "not a date".into())]).await, 200);
     // If-None-Match wins over If-Modified-Since, in both directions.
-    assert_eq!(
-        status(vec![
-            ("if-none-match", "\"nope\"".into()),
-            ("if-modified-since", lm.clone())
-        ])
-        .await,
-        200
-    );
-    assert_eq!(
-        status(vec![
-            ("if-none-match", etag.clone()),
-            ("if-modified-since", long_ago.clone())
-        ])
-        .await,
-        304
-    );
+    assert_eq!(status(vec![("if-none-match", "\"nope\"".into()), ("if-modified-since", lm.clone())]).await, 200);
+    assert_eq!(status(vec![("if-none-match", etag.clone()), ("if-modified-since", long_ago.clone())]).await, 304);
     // Two If-None-Match lines are one list.
-    let res = c
-        .get(&url)
-        .header("if-none-match", "\"a\"")
-        .header("if-none-match", etag.clone())
-        .send()
-        .await
-        .unwrap();
+    let res = c.get(&url).header("if-none-match", "\"a\"").header("if-none-match", etag.clone()).send().await.unwrap();
     assert_eq!(res.status(), 304);
     assert_eq!(status(vec![("if-match", "\"nope\"".into())]).await, 412);
     assert_eq!(status(vec![("if-match", etag.clone())]).await, 200);
@@ -328,11 +251,7 @@ async fn gzip_negotiation_and_vary() {
     assert_eq!(hdr(&res, "vary"), Some("accept-encoding"));
     assert_eq!(hdr(&res, "content-type"), Some("application/atom+xml"));
     let gz_etag = hdr(&res, "etag").unwrap().to_string();
-    assert_ne!(
-        gz_etag,
-        etag_of(&atom),
-        "gzip bytes need their own strong ETag"
-    );
+    assert_ne!(gz_etag, etag_of(&atom), "gzip bytes need their own strong ETag");
     let body = res.bytes().await.unwrap();
     assert!(body.len() < atom.len());
     assert_eq!(gunzip(&body), atom);
@@ -349,13 +268,7 @@ async fn gzip_negotiation_and_vary() {
     assert_eq!(hdr(&res, "etag"), Some(gz_etag.as_str()));
     assert_eq!(hdr(&res, "vary"), Some("accept-encoding"));
 
-    for ae in [
-        None,
-        Some("gzip;q=0"),
-        Some("br"),
-        Some("identity"),
-        Some("gzip;q=0, *"),
-    ] {
+    for ae in [None, Some("gzip;q=0"), Some("br"), Some("identity"), Some("gzip;q=0, *")] {
         let res = get("/atom.xml", ae).await.unwrap();
         assert!(res.headers().get("content-encoding").is_none(), "{ae:?}");
         assert_eq!(hdr(&res, "vary"), Some("accept-encoding"), "{ae:?}");
@@ -387,41 +300,22 @@ async fn head_has_get_headers_and_no_body() {
         assert!(!gb.is_empty());
         assert!(hb.is_empty(), "HEAD sent {} body bytes", hb.len());
         let pick = |block: &str| -> Vec<String> {
-            let mut lines: Vec<String> = block
-                .lines()
-                .skip(1)
-                .map(str::to_ascii_lowercase)
-                .filter(|l| !l.starts_with("date:"))
-                .collect();
+            let mut lines: Vec<String> =
+                block.lines().skip(1).map(str::to_ascii_lowercase).filter(|l| !l.starts_with("date:")).collect();
             lines.sort();
             lines
         };
         assert_eq!(pick(&gh), pick(&hh), "{ae}");
-        assert!(
-            pick(&hh).contains(&format!("content-length: {}", gb.len())),
-            "{ae}: {hh}"
-        );
+        assert!(pick(&hh).contains(&format!("content-length: {}", gb.len())), "{ae}: {hh}");
     }
     // A 304 to HEAD tells the real length (or none), never a made-up 0; to GET, no body.
     let atom = std::fs::read(site.root.join("atom.xml")).unwrap();
     let etag = etag_of(&atom);
-    let (s, h, b) = raw(
-        server.addr,
-        &format!("HEAD /atom.xml HTTP/1.1\r\nIf-None-Match: {etag}"),
-    )
-    .await;
+    let (s, h, b) = raw(server.addr, &format!("HEAD /atom.xml HTTP/1.1\r\nIf-None-Match: {etag}")).await;
     assert_eq!(s, 304);
     assert!(b.is_empty());
-    assert!(
-        h.to_ascii_lowercase()
-            .contains(&format!("content-length: {}", atom.len())),
-        "{h}"
-    );
-    let (s, h, b) = raw(
-        server.addr,
-        &format!("GET /atom.xml HTTP/1.1\r\nIf-None-Match: {etag}"),
-    )
-    .await;
+    assert!(h.to_ascii_lowercase().contains(&format!("content-length: {}", atom.len())), "{h}");
+    let (s, h, b) = raw(server.addr, &format!("GET /atom.xml HTTP/1.1\r\nIf-None-Match: {etag}")).await;
     assert_eq!(s, 304);
     assert!(b.is_empty());
     assert!(!h.to_ascii_lowercase().contains("content-length: 0"), "{h}");
@@ -449,38 +343,17 @@ async fn hostile_paths_never_leave_the_root() {
     let site = site();
     let server = start(&site.root).await;
     // The traps are real: the secret is there to be found by a careless server.
-    assert!(
-        std::fs::read_to_string(site.root.join("leak.txt"))
-            .unwrap()
-            .contains(SECRET)
-    );
-    assert!(
-        std::fs::read_to_string(site.root.join("visible.xml"))
-            .unwrap()
-            .contains(SECRET)
-    );
+    assert!(std::fs::read_to_string(site.root.join("leak.txt")).unwrap().contains(SECRET));
+    assert!(std::fs::read_to_string(site.root.join("visible.xml")).unwrap().contains(SECRET));
     let list = std::fs::read_to_string(fixtures().join("hostile-paths.txt")).unwrap();
     let mut checked = 0;
-    for target in list
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-    {
+    for target in list.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
         for method in ["GET", "HEAD"] {
-            let (status, head, body) =
-                raw(server.addr, &format!("{method} {target} HTTP/1.1")).await;
+            let (status, head, body) = raw(server.addr, &format!("{method} {target} HTTP/1.1")).await;
             let body = String::from_utf8_lossy(&body);
-            assert!(
-                (400..500).contains(&status),
-                "{method} {target} -> {status}\n{head}"
-            );
-            assert!(
-                !body.contains(SECRET),
-                "{method} {target} leaked the secret"
-            );
-            assert!(
-                !body.contains("root:"),
-                "{method} {target} leaked /etc/passwd"
-            );
+            assert!((400..500).contains(&status), "{method} {target} -> {status}\n{head}");
+            assert!(!body.contains(SECRET), "{method} {target} leaked the secret");
+            assert!(!body.contains("root:"), "{method} {target} leaked /etc/passwd");
         }
         checked += 1;
     }
@@ -500,10 +373,7 @@ async fn replaced_file_is_served_new_at_once() {
     let path = site.root.join("atom.xml");
     let v1 = std::fs::read(&path).unwrap();
     // Same length as v1: only the version key (inode, times) tells them apart.
-    let v2: Vec<u8> = v1
-        .iter()
-        .map(|b| if *b == b'G' { b'g' } else { *b })
-        .collect();
+    let v2: Vec<u8> = v1.iter().map(|b| if *b == b'G' { b'g' } else { *b }).collect();
     assert_ne!(v1, v2);
     assert_eq!(v1.len(), v2.len());
 
@@ -511,12 +381,7 @@ async fn replaced_file_is_served_new_at_once() {
         let c = c.clone();
         let url = server.url("/atom.xml");
         async move {
-            let res = c
-                .get(url)
-                .header("accept-encoding", ae)
-                .send()
-                .await
-                .unwrap();
+            let res = c.get(url).header("accept-encoding", ae).send().await.unwrap();
             let etag = hdr(&res, "etag").unwrap().to_string();
             let gz = res.headers().contains_key("content-encoding");
             let body = res.bytes().await.unwrap().to_vec();
@@ -525,10 +390,7 @@ async fn replaced_file_is_served_new_at_once() {
     };
     let (e1, b1) = fetch("identity").await;
     let (g1, gb1) = fetch("gzip").await;
-    assert_eq!(
-        (b1.as_slice(), gb1.as_slice()),
-        (v1.as_slice(), v1.as_slice())
-    );
+    assert_eq!((b1.as_slice(), gb1.as_slice()), (v1.as_slice(), v1.as_slice()));
 
     replace_atomically(&path, &v2);
     let (e2, b2) = fetch("identity").await;
@@ -539,12 +401,7 @@ async fn replaced_file_is_served_new_at_once() {
     assert_ne!(g1, g2);
     assert_eq!(e2, etag_of(&v2));
     // The old validator no longer matches.
-    let res = c
-        .get(server.url("/atom.xml"))
-        .header("if-none-match", &e1)
-        .send()
-        .await
-        .unwrap();
+    let res = c.get(server.url("/atom.xml")).header("if-none-match", &e1).send().await.unwrap();
     assert_eq!(res.status(), 200);
 
     // Rewritten in place with another length: also seen at once.
@@ -564,15 +421,8 @@ async fn responses_stay_consistent_under_concurrent_replacement() {
     let server = start(&site.root).await;
     let path = site.root.join("feed.json");
     let base = std::fs::read(&path).unwrap();
-    let versions: Vec<Vec<u8>> = (0..20)
-        .map(|i| {
-            [
-                base.as_slice(),
-                format!("{i:>width$}\n", width = i + 1).as_bytes(),
-            ]
-            .concat()
-        })
-        .collect();
+    let versions: Vec<Vec<u8>> =
+        (0..20).map(|i| [base.as_slice(), format!("{i:>width$}\n", width = i + 1).as_bytes()].concat()).collect();
     let writer = {
         let versions = versions.clone();
         let path = path.clone();
@@ -590,85 +440,43 @@ async fn responses_stay_consistent_under_concurrent_replacement() {
         assert_eq!(res.status(), 200);
         let etag = hdr(&res, "etag").unwrap().to_string();
         let body = res.bytes().await.unwrap();
-        assert_eq!(
-            etag,
-            etag_of(&body),
-            "ETag and bytes from different versions"
-        );
-        assert!(
-            body.as_ref() == base.as_slice()
-                || versions.iter().any(|v| v.as_slice() == body.as_ref())
-        );
+        assert_eq!(etag, etag_of(&body), "ETag and bytes from different versions");
+        assert!(body.as_ref() == base.as_slice() || versions.iter().any(|v| v.as_slice() == body.as_ref()));
         seen += 1;
     }
     writer.await.unwrap();
     let res = c.get(server.url("/feed.json")).send().await.unwrap();
-    assert_eq!(
-        res.bytes().await.unwrap().as_ref(),
-        versions.last().unwrap().as_slice()
-    );
+    assert_eq!(res.bytes().await.unwrap().as_ref(), versions.last().unwrap().as_slice());
     server.stop().await.unwrap();
 }
 
 #[tokio::test]
 async fn large_files_stream_with_cached_etag() {
     let site = site();
-    let limits = Limits {
-        max_cached_file: 4096,
-        cache_budget: 1 << 20,
-        min_gzip: 256,
-    };
+    let limits = Limits { max_cached_file: 4096, cache_budget: 1 << 20, min_gzip: 256 };
     let server = start_with(&site.root, limits).await;
     let c = client();
-    let big: Vec<u8> = (0..300_000u32)
-        .flat_map(|i| format!("{i} ").into_bytes())
-        .collect();
+    let big: Vec<u8> = (0..300_000u32).flat_map(|i| format!("{i} ").into_bytes()).collect();
     let path = site.root.join("archive/1/capture.warc.gz");
     std::fs::write(&path, &big).unwrap();
     let txt = site.root.join("big.txt");
     std::fs::write(&txt, &big).unwrap();
     for target in ["/archive/1/capture.warc.gz", "/big.txt"] {
-        let res = c
-            .get(server.url(target))
-            .header("accept-encoding", "gzip")
-            .send()
-            .await
-            .unwrap();
+        let res = c.get(server.url(target)).header("accept-encoding", "gzip").send().await.unwrap();
         assert_eq!(res.status(), 200);
-        assert!(
-            res.headers().get("content-encoding").is_none(),
-            "large files are not compressed"
-        );
+        assert!(res.headers().get("content-encoding").is_none(), "large files are not compressed");
         let etag = hdr(&res, "etag").unwrap().to_string();
         assert_eq!(etag, etag_of(&big));
-        assert_eq!(
-            hdr(&res, "content-length"),
-            Some(big.len().to_string().as_str())
-        );
+        assert_eq!(hdr(&res, "content-length"), Some(big.len().to_string().as_str()));
         assert_eq!(res.bytes().await.unwrap().as_ref(), big.as_slice());
-        let res = c
-            .get(server.url(target))
-            .header("if-none-match", &etag)
-            .send()
-            .await
-            .unwrap();
+        let res = c.get(server.url(target)).header("if-none-match", &etag).send().await.unwrap();
         assert_eq!(res.status(), 304);
         let res = c.head(server.url(target)).send().await.unwrap();
-        assert_eq!(
-            hdr(&res, "content-length"),
-            Some(big.len().to_string().as_str())
-        );
+        assert_eq!(hdr(&res, "content-length"), Some(big.len().to_string().as_str()));
     }
-    let res = c
-        .get(server.url("/archive/1/capture.warc.gz"))
-        .send()
-        .await
-        .unwrap();
+    let res = c.get(server.url("/archive/1/capture.warc.gz")).send().await.unwrap();
     assert_eq!(hdr(&res, "content-type"), Some("application/gzip"));
-    assert_eq!(
-        hdr(&res, "cache-control"),
-        Some("public, max-age=31536000, immutable")
-    );
+    assert_eq!(hdr(&res, "cache-control"), Some("public, max-age=31536000, immutable"));
     // Replaced: new bytes, new ETag.
     let big2 = [big.as_slice(), b"tail"].concat();
     replace_atomically(&txt, &big2);
@@ -688,15 +496,9 @@ async fn archive_page_becomes_immutable_when_the_next_one_appears() {
         let url = server.url(p);
         async move { hdr(&c.get(url).send().await.unwrap(), "cache-control").map(str::to_owned) }
     };
-    assert_eq!(
-        cache_of("/archive/2/atom.xml").await.as_deref(),
-        Some("public, max-age=300")
-    );
+    assert_eq!(cache_of("/archive/2/atom.xml").await.as_deref(), Some("public, max-age=300"));
     std::fs::create_dir(site.root.join("archive/3")).unwrap();
-    assert_eq!(
-        cache_of("/archive/2/atom.xml").await.as_deref(),
-        Some("public, max-age=31536000, immutable")
-    );
+    assert_eq!(cache_of("/archive/2/atom.xml").await.as_deref(), Some("public, max-age=31536000, immutable"));
     server.stop().await.unwrap();
 }
 
@@ -706,12 +508,7 @@ fn cache_stays_within_budget() {
     let meta = std::fs::metadata(fixtures().join("feeds/atom.xml")).unwrap();
     for i in 0..50 {
         let body = Bytes::from(vec![b'x'; 1000]);
-        let entry = Arc::new(Entry::new(
-            Version::of(&meta),
-            std::time::UNIX_EPOCH,
-            &blake3::hash(&body),
-            Some(body),
-        ));
+        let entry = Arc::new(Entry::new(Version::of(&meta), std::time::UNIX_EPOCH, &blake3::hash(&body), Some(body)));
         cache.insert(PathBuf::from(format!("/f{i}")), entry);
         assert!(cache.used() <= 10_000 + 2256, "used {}", cache.used());
     }
@@ -759,71 +556,39 @@ async fn serve_logs_start_and_one_access_line_per_request() {
     server.stop().await.unwrap();
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        log.contains(&format!(
-            "serving {} on http://{}/",
-            site.root.display(),
-            server_addr(&log)
-        )),
-        "{log}"
-    );
+    assert!(log.contains(&format!("serving {} on http://{}/", site.root.display(), server_addr(&log))), "{log}");
     let access: Vec<&str> = log.lines().filter(|l| l.contains(ACCESS_LOG)).collect();
     assert_eq!(access.len(), 2, "{log}");
     let first = access[0];
-    for want in [
-        "INFO",
-        "method=GET",
-        "path=/atom.xml",
-        "status=200",
-        &format!("bytes={len}"),
-        "ms=",
-        "remote=127.0.0.1:",
-    ] {
+    for want in
+        ["INFO", "method=GET", "path=/atom.xml", "status=200", &format!("bytes={len}"), "ms=", "remote=127.0.0.1:"]
+    {
         assert!(first.contains(want), "{want:?} missing from {first:?}");
     }
     assert!(access[1].contains("status=404") && access[1].contains("path=/nope.xml"));
 }
 
 fn server_addr(log: &str) -> String {
-    log.split("on http://")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .unwrap_or("")
-        .to_string()
+    log.split("on http://").nth(1).and_then(|r| r.split('/').next()).unwrap_or("").to_string()
 }
 
 #[tokio::test]
 async fn serve_reports_bad_root_and_busy_port() {
     let tmp = tempfile::tempdir().unwrap();
     let missing = tmp.path().join("missing");
-    let opts = ServeOptions {
-        root: missing.clone(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-    };
+    let opts = ServeOptions { root: missing.clone(), listen: "127.0.0.1:0".parse().unwrap() };
     let err = serve(opts, async {}).await.unwrap_err();
     assert!(matches!(err, ServeError::Root { .. }));
-    assert!(
-        err.to_string().contains(&missing.display().to_string()),
-        "{err}"
-    );
+    assert!(err.to_string().contains(&missing.display().to_string()), "{err}");
 
     let file = tmp.path().join("file");
     std::fs::write(&file, "x").unwrap();
-    let opts = ServeOptions {
-        root: file,
-        listen: "127.0.0.1:0".parse().unwrap(),
-    };
-    assert!(matches!(
-        serve(opts, async {}).await,
-        Err(ServeError::NotADirectory { .. })
-    ));
+    let opts = ServeOptions { root: file, listen: "127.0.0.1:0".parse().unwrap() };
+    assert!(matches!(serve(opts, async {}).await, Err(ServeError::NotADirectory { .. })));
 
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = busy.local_addr().unwrap();
-    let opts = ServeOptions {
-        root: tmp.path().to_path_buf(),
-        listen: addr,
-    };
+    let opts = ServeOptions { root: tmp.path().to_path_buf(), listen: addr };
     let err = serve(opts, async {}).await.unwrap_err();
     assert!(matches!(err, ServeError::Bind { .. }));
     assert!(err.to_string().contains(&addr.to_string()), "{err}");
@@ -832,22 +597,12 @@ async fn serve_reports_bad_root_and_busy_port() {
 #[tokio::test]
 async fn serve_runs_until_shutdown() {
     let site = site();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let listen: SocketAddr = ([127, 0, 0, 1], port).into();
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(serve(
-        ServeOptions {
-            root: site.root.clone(),
-            listen,
-        },
-        async {
-            let _ = rx.await;
-        },
-    ));
+    let task = tokio::spawn(serve(ServeOptions { root: site.root.clone(), listen }, async {
+        let _ = rx.await;
+    }));
     let c = client();
     let mut res = None;
     for _ in 0..100 {
@@ -859,11 +614,7 @@ async fn serve_runs_until_shutdown() {
     }
     assert_eq!(res.expect("server came up").status(), 200);
     tx.send(()).unwrap();
-    tokio::time::timeout(std::time::Duration::from_secs(5), task)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), task).await.unwrap().unwrap().unwrap();
 }
 
 /// curl is on the machine and on CI (which installs it): a real client's conditional GET.
@@ -894,17 +645,10 @@ async fn curl_etag_save_and_compare() {
     ])
     .await
     .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "200");
     let saved = std::fs::read_to_string(&etag_file).unwrap();
-    assert_eq!(
-        saved.trim(),
-        etag_of(&std::fs::read(site.root.join("atom.xml")).unwrap())
-    );
+    assert_eq!(saved.trim(), etag_of(&std::fs::read(site.root.join("atom.xml")).unwrap()));
     let compare = vec![
         "-sS".into(),
         "-o".into(),
@@ -929,10 +673,7 @@ async fn curl_etag_save_and_compare() {
         ef.clone(),
         url.clone(),
     ];
-    assert_eq!(
-        String::from_utf8_lossy(&curl(gz).await.unwrap().stdout),
-        "200"
-    );
+    assert_eq!(String::from_utf8_lossy(&curl(gz).await.unwrap().stdout), "200");
     let gz_compare = vec![
         "-sS".into(),
         "--compressed".into(),
@@ -944,15 +685,9 @@ async fn curl_etag_save_and_compare() {
         ef.clone(),
         url.clone(),
     ];
-    assert_eq!(
-        String::from_utf8_lossy(&curl(gz_compare).await.unwrap().stdout),
-        "304"
-    );
+    assert_eq!(String::from_utf8_lossy(&curl(gz_compare).await.unwrap().stdout), "304");
     // After a publish, the saved ETag is stale: 200.
-    replace_atomically(
-        &site.root.join("atom.xml"),
-        b"<feed xmlns=\"http://www.w3.org/2005/Atom\"/>\n",
-    );
+    replace_atomically(&site.root.join("atom.xml"), b"<feed xmlns=\"http://www.w3.org/2005/Atom\"/>\n");
     let out = curl(compare).await.unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "200");
     server.stop().await.unwrap();
@@ -967,11 +702,8 @@ async fn root_symlink_flip_serves_the_new_folder() {
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     copy_dir(&fixtures().join("feeds"), &a);
     copy_dir(&fixtures().join("feeds"), &b);
-    std::fs::write(
-        b.join("atom.xml"),
-        "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>b</title></feed>\n",
-    )
-    .unwrap();
+    std::fs::write(b.join("atom.xml"), "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>b</title></feed>\n")
+        .unwrap();
     std::fs::write(a.join("only-in-a.txt"), "a\n").unwrap();
     let current = tmp.path().join("current");
     std::os::unix::fs::symlink(&a, &current).unwrap();
@@ -985,18 +717,12 @@ async fn root_symlink_flip_serves_the_new_folder() {
             (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
         }
     };
-    assert_eq!(
-        get("/atom.xml").await.1,
-        std::fs::read(a.join("atom.xml")).unwrap()
-    );
+    assert_eq!(get("/atom.xml").await.1, std::fs::read(a.join("atom.xml")).unwrap());
     assert_eq!(get("/only-in-a.txt").await.0, 200);
     let next = tmp.path().join("current.next");
     std::os::unix::fs::symlink(&b, &next).unwrap();
     std::fs::rename(&next, &current).unwrap();
-    assert_eq!(
-        get("/atom.xml").await.1,
-        std::fs::read(b.join("atom.xml")).unwrap()
-    );
+    assert_eq!(get("/atom.xml").await.1, std::fs::read(b.join("atom.xml")).unwrap());
     assert_eq!(get("/only-in-a.txt").await.0, 404);
     server.stop().await.unwrap();
 }
