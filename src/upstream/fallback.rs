@@ -18,7 +18,22 @@ pub(crate) fn count_item_tags(doc: &str) -> usize {
             .filter(|&at| matches!(doc.as_bytes().get(at + needle.len()), Some(b'>' | b' ' | b'\n' | b'\r' | b'\t' | b'/')))
             .count()
     };
-    count("<item") + count("<entry")
+    count("<item") + count("<entry") + count("<ITEM") + count("<ENTRY")
+}
+
+/// The channel's title and link, when the XML reader found none.
+pub(crate) fn read_channel(doc: &str) -> (Option<String>, Option<String>) {
+    let html = Html::parse_document(doc);
+    let (Ok(title), Ok(link)) = (Selector::parse("channel > title, feed > title"), Selector::parse("channel > link")) else {
+        return (None, None);
+    };
+    let t = html.select(&title).next().map(|t| crate::content::escape(&t.text().collect::<String>()));
+    let l = html.select(&link).next().and_then(|l| {
+        l.value().attr("href").map(str::to_string).or_else(|| {
+            l.next_sibling().and_then(|n| n.value().as_text().map(|t| t.trim().to_string()))
+        })
+    });
+    (t, l)
 }
 
 /// Reads items out of a document parsed as HTML.

@@ -13,5 +13,8 @@ pub mod parse;
 mod text;
 mod xml;
 
+#[cfg(test)]
+mod fixture_tests;
+
 pub use parse::{FeedFormat, FeedItem, ParseError, ParsedFeed, parse_feed};
 pub use text::html_to_plain;

@@ -210,17 +210,21 @@ pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, feed_url: &str) -> R
         }
         let doc = &text[start.offset..];
         let mut draft = xml::read(doc, base.as_ref());
-        let expected = fallback::count_item_tags(doc);
-        if draft.items.len() < expected {
+        let found = draft.items.iter().filter(|i| !i.is_empty()).count();
+        if found < fallback::count_item_tags(doc) {
             let recovered = fallback::read(doc, base.as_ref());
-            if recovered.len() > draft.items.len() {
+            if recovered.len() > found {
                 draft.repairs.push(format!(
-                    "recovered {} items with the HTML fallback (the XML reader found {})",
-                    recovered.len(),
-                    draft.items.len()
+                    "recovered {} items with the HTML fallback (the XML reader found {found})",
+                    recovered.len()
                 ));
                 draft.items = recovered;
                 draft.structure = true;
+                if draft.title.is_none() && draft.site_url.is_none() {
+                    let (title, link) = fallback::read_channel(doc);
+                    draft.title = title;
+                    draft.site_url = link.and_then(|l| resolve(&l, base.as_ref()));
+                }
             }
         }
         draft

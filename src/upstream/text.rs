@@ -95,8 +95,22 @@ fn read_reference(s: &str) -> Reference {
         return Reference::Char(numeric_char(n), len, RefKind::Numeric);
     }
     let name_len = b[1..].iter().take(40).take_while(|c| c.is_ascii_alphanumeric()).count();
-    if name_len == 0 || b.get(1 + name_len) != Some(&b';') {
+    if name_len == 0 {
         return Reference::Bare;
+    }
+    if b.get(1 + name_len) != Some(&b';') {
+        // Browsers read `&amp`, `&lt`, `&gt`, `&quot` without the `;` when a word ends there.
+        let c = match &s[1..1 + name_len] {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            _ => return Reference::Bare,
+        };
+        if b.get(1 + name_len) == Some(&b'=') {
+            return Reference::Bare;
+        }
+        return Reference::Char(Some(c), 1 + name_len, RefKind::Html);
     }
     let name = &s[1..1 + name_len];
     let len = name_len + 2;

@@ -881,7 +881,12 @@ fn capture<'a>(src: &'a str, after: usize, qname: &str) -> Capture<'a> {
     let bytes = src.as_bytes();
     let mut i = after;
     let mut depth = 0usize;
-    let end_unclosed = |at: usize| Capture { inner: &src[after..at], resume: at, closed: false };
+    let end_unclosed = |at: usize| {
+        // The body of an element left open ends at the first tag that is not HTML (the next
+        // field of the item), so that field is still read.
+        let cut = first_non_html_tag(&src[after..at]).map_or(at, |i| after + i);
+        Capture { inner: &src[after..cut], resume: cut, closed: false }
+    };
     while let Some(off) = memchr::memchr(b'<', &bytes[i..]) {
         let j = i + off;
         let rest = &src[j..];
@@ -943,6 +948,86 @@ fn capture<'a>(src: &'a str, after: usize, qname: &str) -> Capture<'a> {
         i = j + 1;
     }
     end_unclosed(src.len())
+}
+
+/// The offset of the first tag in `s` whose name is not an HTML element's.
+fn first_non_html_tag(s: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(off) = memchr::memchr(b'<', &s.as_bytes()[from..]) {
+        let at = from + off;
+        let rest = &s[at..];
+        if let Some(body) = rest.strip_prefix("<![CDATA[") {
+            from = at + 9 + body.find("]]>").map_or(body.len(), |e| e + 3);
+            continue;
+        }
+        let (_, name) = tag_name(rest);
+        if !name.is_empty() && !is_html_element(&name.to_ascii_lowercase()) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// HTML element names that turn up inside feed text elements.
+fn is_html_element(name: &str) -> bool {
+    matches!(
+        name,
+        "a" | "abbr"
+            | "b"
+            | "big"
+            | "blockquote"
+            | "br"
+            | "center"
+            | "cite"
+            | "code"
+            | "dd"
+            | "del"
+            | "div"
+            | "dl"
+            | "dt"
+            | "em"
+            | "figcaption"
+            | "figure"
+            | "font"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "hr"
+            | "i"
+            | "iframe"
+            | "img"
+            | "ins"
+            | "li"
+            | "ol"
+            | "p"
+            | "pre"
+            | "q"
+            | "s"
+            | "small"
+            | "span"
+            | "strike"
+            | "strong"
+            | "sub"
+            | "sup"
+            | "table"
+            | "tbody"
+            | "td"
+            | "th"
+            | "thead"
+            | "tr"
+            | "u"
+            | "ul"
+            | "video"
+            | "audio"
+            | "source"
+            | "picture"
+            | "time"
+            | "mark"
+    )
 }
 
 /// Whether a stretch of source crosses an item or feed boundary tag.

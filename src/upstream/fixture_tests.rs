@@ -1,0 +1,106 @@
+//! The table-driven test over `tests/fixtures/upstream/`: every feed document there is
+//! parsed and compared with its `<name>.expected.json` companion (format, title, item
+//! count, and per item id, title, link and dates; or the error). A new real-world case is a
+//! new pair of files. `UPDATE_EXPECTED=1` rewrites the companions from the parser's output
+//! (review the diff before committing it).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use super::{FeedItem, ParsedFeed, parse_feed};
+
+fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/upstream")
+}
+
+/// The fixture documents (every file that is not an expected companion), sorted.
+pub(crate) fn fixture_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixture_dir())
+        .expect("fixture dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && !p.to_string_lossy().ends_with(".expected.json"))
+        .collect();
+    files.sort();
+    files
+}
+
+pub(crate) fn expected_path(doc: &Path) -> PathBuf {
+    let name = doc.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    doc.with_file_name(format!("{stem}.expected.json"))
+}
+
+fn date(d: Option<chrono::DateTime<chrono::Utc>>) -> Value {
+    d.map_or(Value::Null, |d| Value::String(crate::date::rfc3339(&d)))
+}
+
+fn item_json(i: &FeedItem) -> Value {
+    json!({
+        "id": i.upstream_id,
+        "title": i.title,
+        "link": i.link,
+        "published": date(i.published),
+        "updated": date(i.updated),
+        "authors": i.authors,
+        "categories": i.categories,
+        "language": i.language,
+        "summary_start": i.summary.as_ref().map(|s| s.chars().take(60).collect::<String>()),
+        "content_start": i.content_html.as_ref().map(|s| s.chars().take(60).collect::<String>()),
+    })
+}
+
+fn feed_json(f: &ParsedFeed) -> Value {
+    json!({
+        "format": f.format.as_str(),
+        "title": f.title,
+        "site_url": f.site_url,
+        "language": f.language,
+        "ttl_secs": f.ttl.map(|t| t.as_secs()),
+        "hub": f.hub,
+        "repairs": f.repairs,
+        "item_count": f.items.len(),
+        "items": f.items.iter().map(item_json).collect::<Vec<_>>(),
+    })
+}
+
+#[test]
+fn fixtures_match_their_expected_output() {
+    let update = std::env::var_os("UPDATE_EXPECTED").is_some();
+    let files = fixture_files();
+    assert!(files.len() >= 30, "the corpus has {} documents", files.len());
+    let mut failures = Vec::new();
+    for doc in &files {
+        let exp_path = expected_path(doc);
+        let mut expected: Value = match std::fs::read_to_string(&exp_path) {
+            Ok(s) => serde_json::from_str(&s).unwrap_or_else(|e| panic!("{}: {e}", exp_path.display())),
+            Err(_) if update => json!({}),
+            Err(e) => panic!("{}: {e}", exp_path.display()),
+        };
+        let name = doc.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let feed_url = expected["feed_url"].as_str().map_or_else(|| format!("https://feeds.example.org/{name}"), str::to_string);
+        let content_type = expected["content_type"].as_str().map(str::to_string);
+        let bytes = std::fs::read(doc).expect("read fixture");
+        let mut actual = match parse_feed(&bytes, content_type.as_deref(), &feed_url) {
+            Ok(f) => feed_json(&f),
+            Err(e) => json!({ "error": e.to_string() }),
+        };
+        let obj = actual.as_object_mut().expect("object");
+        obj.insert("feed_url".into(), json!(feed_url));
+        obj.insert("content_type".into(), json!(content_type));
+        if update {
+            let text = serde_json::to_string_pretty(&actual).expect("json") + "\n";
+            std::fs::write(&exp_path, text).expect("write expected");
+            continue;
+        }
+        // Only the keys the companion lists are compared, so a companion can be partial.
+        let exp_obj = expected.as_object_mut().expect("expected object");
+        for (key, want) in exp_obj.iter() {
+            let got = actual.get(key).unwrap_or(&Value::Null);
+            if got != want {
+                failures.push(format!("{name}: {key}\n  expected {want}\n  actual   {got}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+}
