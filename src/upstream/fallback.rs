@@ -30,7 +30,7 @@ pub(crate) fn read_channel(doc: &str) -> (Option<String>, Option<String>) {
     let t = html.select(&title).next().map(|t| crate::content::escape(&t.text().collect::<String>()));
     let l = html.select(&link).next().and_then(|l| {
         l.value().attr("href").map(str::to_string).or_else(|| {
-            l.next_sibling().and_then(|n| n.value().as_text().map(|t| t.trim().to_string()))
+            l.next_sibling().and_then(|n| n.value().as_text().map(|t| url_text(t)))
         })
     });
     (t, l)
@@ -55,10 +55,12 @@ pub(crate) fn read(doc: &str, base: Option<&Url>) -> Vec<ItemDraft> {
         Html::parse_document(doc)
     };
     let Ok(sel) = Selector::parse("item, entry") else { return Vec::new() };
-    html.select(&sel).map(|el| read_item(el, base)).filter(|i| !i.is_empty()).collect()
+    let tail = doc.trim_end();
+    html.select(&sel).map(|el| read_item(el, base, tail)).filter(|i| !i.is_empty()).collect()
 }
 
-fn read_item(el: ElementRef<'_>, base: Option<&Url>) -> ItemDraft {
+/// `doc_end` is the document without trailing space: a link text it ends with was cut.
+fn read_item(el: ElementRef<'_>, base: Option<&Url>, doc_end: &str) -> ItemDraft {
     let mut item = ItemDraft::default();
     let children: Vec<_> = el.children().collect();
     for (i, child) in children.iter().enumerate() {
@@ -72,7 +74,11 @@ fn read_item(el: ElementRef<'_>, base: Option<&Url>) -> ItemDraft {
                 let href = match c.value().attr("href") {
                     Some(h) => Some(h.to_string()),
                     // `<link>` is void in HTML: its URL is the text after it.
-                    None => children.get(i + 1).and_then(|n| n.value().as_text()).map(|t| t.trim().to_string()),
+                    None => children
+                        .get(i + 1)
+                        .and_then(|n| n.value().as_text())
+                        .filter(|t| !doc_end.ends_with(t.trim_end()))
+                        .map(|t| url_text(t)),
                 };
                 let rel = c.value().attr("rel").unwrap_or("alternate");
                 if let (Some(h), "alternate", None) = (href.as_deref(), rel, item.link.as_ref()) {
@@ -118,6 +124,11 @@ fn read_item(el: ElementRef<'_>, base: Option<&Url>) -> ItemDraft {
         }
     }
     item
+}
+
+/// The URL in the text after a void `<link>`: up to the first space or `<`.
+fn url_text(t: &str) -> String {
+    t.trim_start().split(|c: char| c.is_whitespace() || c == '<').next().unwrap_or_default().to_string()
 }
 
 /// The element's body as feed text: text nodes (CDATA became text) and child markup as HTML.

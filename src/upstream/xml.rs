@@ -224,7 +224,10 @@ impl<'a> State<'a> {
                 Ok(_) => {}
                 Err(_) => {
                     // Skip the unreadable tag and go on from the next `<`.
-                    let at = (pos + xr.error_position() as usize).max(pos) + 1;
+                    let mut at = (pos + xr.error_position() as usize).max(pos) + 1;
+                    while at < src.len() && !src.is_char_boundary(at) {
+                        at += 1;
+                    }
                     match src.get(at..).and_then(|rest| rest.find('<')) {
                         Some(next) => {
                             self.fix.skipped_tags += 1;
@@ -324,10 +327,15 @@ impl<'a> State<'a> {
                     None
                 } else {
                     let cap = capture(self.src, after, &qname);
+                    let cut_off = !cap.closed && cap.resume >= self.src.len();
                     if !cap.closed {
                         self.fix.unclosed_elements += 1;
                     }
-                    self.assign(field, cap.inner, &attrs);
+                    // A value cut off by the end of the document is kept only where a part of
+                    // it still means something (text); a cut link, id or date would be wrong.
+                    if !(cut_off && field.is_exact()) {
+                        self.assign(field, cap.inner, &attrs);
+                    }
                     Some(cap.resume)
                 };
                 self.pop_scopes(depth);
@@ -814,6 +822,30 @@ enum Field {
     Ttl,
     SyPeriod,
     SyFrequency,
+}
+
+impl Field {
+    /// Fields whose value is wrong rather than shorter when cut.
+    fn is_exact(self) -> bool {
+        matches!(
+            self,
+            Field::Link
+                | Field::Guid
+                | Field::Id
+                | Field::DcIdentifier
+                | Field::Published
+                | Field::DcDate
+                | Field::Created
+                | Field::Updated
+                | Field::FeedLink
+                | Field::Ttl
+                | Field::SyPeriod
+                | Field::SyFrequency
+                | Field::Language
+                | Field::FeedLanguage
+                | Field::PersonEmail
+        )
+    }
 }
 
 fn rss_version(version: Option<&str>) -> FeedFormat {
