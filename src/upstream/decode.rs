@@ -69,6 +69,13 @@ pub(crate) fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Decoded
             }
             finish(text, repairs)
         }
+        Err(_) if declared.is_some_and(|d| d != UTF_8 && !is_utf16(d)) => {
+            // The HTTP charset said UTF-8 and does not fit; the document's own declaration does.
+            let enc = declared.unwrap_or(WINDOWS_1252);
+            let (text, _) = enc.decode_without_bom_handling(body);
+            repairs.push(format!("decoded as {} (XML declaration; {source} said utf-8)", label(enc)));
+            finish(text, repairs)
+        }
         Err(_) => {
             let (valid_multibyte, invalid) = utf8_census(body);
             if valid_multibyte >= invalid {
@@ -82,7 +89,7 @@ pub(crate) fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Decoded
                 detector.feed(body, true);
                 let guess = detector.guess(None, chardetng::Utf8Detection::Deny);
                 let (text, _, _) = guess.decode(body);
-                let said = if source == "default" { "no declaration".to_string() } else { format!("declared utf-8") };
+                let said = if source == "default" { "no declaration" } else { "declared utf-8" };
                 repairs.push(format!("decoded as {} ({said})", label(guess)));
                 finish(text, repairs)
             }
@@ -235,6 +242,21 @@ mod tests {
         let (t, r) = text("<a>é and \u{2019} and ".as_bytes().iter().chain(b"\x92").copied().collect::<Vec<_>>().as_slice(), None);
         assert!(t.ends_with("é and \u{2019} and \u{2019}"), "{t}");
         assert!(r[0].contains("1 bytes"), "{r:?}");
+    }
+
+    #[test]
+    fn declaration_used_when_the_http_charset_does_not_fit() {
+        let (t, r) = text(b"<?xml version=\"1.0\" encoding=\"windows-1256\"?><a>\xe3\xc4\xca\xe3\xd1</a>", Some("text/xml; charset=utf-8"));
+        assert!(t.contains("\u{645}\u{624}\u{62a}\u{645}\u{631}"), "{t}");
+        assert_eq!(r, vec!["decoded as windows-1256 (XML declaration; HTTP charset said utf-8)"]);
+    }
+
+    #[test]
+    fn legacy_bytes_without_any_declaration_are_sniffed() {
+        let arabic = encoding_rs::WINDOWS_1256.encode("<a>مؤتمر في جنيف حول إعدامات عام 1988 عقد مؤتمر في جنيف بمشاركة ناجين وعائلات الضحايا</a>").0;
+        let (t, r) = text(&arabic, None);
+        assert!(t.contains("مؤتمر في جنيف"), "{t}");
+        assert_eq!(r, vec!["decoded as windows-1256 (no declaration)"]);
     }
 
     #[test]

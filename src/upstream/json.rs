@@ -56,7 +56,8 @@ pub(crate) fn read(text: &str, base: Option<&Url>) -> Result<FeedDraft, String> 
 }
 
 fn read_top(top: &Map<String, Value>, base: Option<&Url>, draft: &mut FeedDraft) {
-    draft.title = str_field(top, "title").map(|t| text_to_html(&t));
+    // Titles are read as HTML-ish text like RSS titles: producers put entities in them.
+    draft.title = str_field(top, "title");
     draft.site_url = str_field(top, "home_page_url").and_then(|u| resolve(&u, base));
     draft.language = str_field(top, "language");
     draft.hub = top
@@ -96,7 +97,7 @@ fn read_item(item: &Map<String, Value>, base: Option<&Url>) -> ItemDraft {
     let content_html = str_field(item, "content_html").or_else(|| str_field(item, "content_text").map(|t| text_to_html(&t)));
     ItemDraft {
         id: str_field(item, "id"),
-        title: str_field(item, "title").map(|t| text_to_html(&t)),
+        title: str_field(item, "title"),
         link: str_field(item, "url").and_then(|u| resolve(&u, base)),
         link_fallback: str_field(item, "external_url").and_then(|u| resolve(&u, base)),
         summary_html: str_field(item, "summary").map(|s| text_to_html(&s)),

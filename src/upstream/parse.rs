@@ -55,6 +55,12 @@ impl FeedFormat {
     }
 }
 
+impl FeedFormat {
+    fn is_atom(self) -> bool {
+        matches!(self, FeedFormat::Atom03 | FeedFormat::Atom10)
+    }
+}
+
 impl std::fmt::Display for FeedFormat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -306,10 +312,4 @@ fn dedupe(v: &mut Vec<String>) {
         *s = t;
         !s.is_empty() && seen.insert(s.clone())
     });
-}
-
-impl FeedFormat {
-    fn is_atom(self) -> bool {
-        matches!(self, FeedFormat::Atom03 | FeedFormat::Atom10)
-    }
 }

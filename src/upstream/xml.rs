@@ -130,6 +130,11 @@ impl Attrs {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
+    /// An attribute by name, ignoring ASCII case (`VERSION` in hand-written feeds).
+    fn get_ci(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
     /// An attribute by local name, whatever its prefix (`rdf:about`, `about`).
     fn get_local(&self, local: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k.rsplit(':').next() == Some(local)).map(|(_, v)| v.as_str())
@@ -374,7 +379,7 @@ impl<'a> State<'a> {
             "rss" | "rdf" | "feed" if !self.draft.structure && ns != Ns::Other => {
                 self.draft.structure = true;
                 self.draft.format = match lower.as_str() {
-                    "rss" => rss_version(attrs.get("version")),
+                    "rss" => rss_version(attrs.get_ci("version")),
                     "rdf" => {
                         if self.decls.iter().any(|(p, n, _)| p.is_empty() && *n == Ns::Rss090) {
                             FeedFormat::Rss090
@@ -383,7 +388,7 @@ impl<'a> State<'a> {
                         }
                     }
                     _ => {
-                        if ns == Ns::Atom03 || attrs.get("version").is_some_and(|v| v.trim() == "0.3") {
+                        if ns == Ns::Atom03 || attrs.get_ci("version").is_some_and(|v| v.trim() == "0.3") {
                             FeedFormat::Atom03
                         } else {
                             FeedFormat::Atom10
