@@ -161,7 +161,11 @@ fn main() {
     let script = tmp.join("bench.py");
     let spec_path = tmp.join("spec.json");
     let spec = serde_json::json!([
-        ["corpus", docs.iter().map(|d| serde_json::json!([d.path, d.content_type, d.feed_url])).collect::<Vec<_>>(), 1_000_000],
+        [
+            "corpus",
+            docs.iter().map(|d| serde_json::json!([d.path, d.content_type, d.feed_url])).collect::<Vec<_>>(),
+            1_000_000
+        ],
         ["large", [[big_path, "application/rss+xml; charset=UTF-8", "https://large.example.org/feed/"]], 3_000_000],
     ]);
     let written = std::fs::write(&big_path, &big).is_ok()

@@ -80,9 +80,7 @@ pub(crate) fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Decoded
             let (valid_multibyte, invalid) = utf8_census(body);
             if valid_multibyte >= invalid {
                 // Mostly UTF-8 with stray windows-1252 bytes (a pasted curly quote).
-                repairs.push(format!(
-                    "decoded {invalid} bytes that are not UTF-8 as windows-1252 ({source}: utf-8)"
-                ));
+                repairs.push(format!("decoded {invalid} bytes that are not UTF-8 as windows-1252 ({source}: utf-8)"));
                 finish(Cow::Owned(mixed_utf8_cp1252(body)), repairs)
             } else {
                 let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
@@ -223,13 +221,17 @@ mod tests {
 
     #[test]
     fn http_charset_wins_over_declaration() {
-        let (t, _) = text(b"<?xml version=\"1.0\" encoding=\"utf-8\"?><a>caf\xe9</a>", Some("text/xml; charset=iso-8859-1"));
+        let (t, _) =
+            text(b"<?xml version=\"1.0\" encoding=\"utf-8\"?><a>caf\xe9</a>", Some("text/xml; charset=iso-8859-1"));
         assert!(t.contains("café"));
     }
 
     #[test]
     fn valid_utf8_overrules_a_legacy_label() {
-        let (t, r) = text("<?xml version=\"1.0\" encoding=\"utf-8\"?><a>café</a>".as_bytes(), Some("text/xml; charset=ISO-8859-1"));
+        let (t, r) = text(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><a>café</a>".as_bytes(),
+            Some("text/xml; charset=ISO-8859-1"),
+        );
         assert!(t.contains("café"), "{t}");
         assert_eq!(r, vec!["decoded as utf-8 (HTTP charset said windows-1252, the other declaration utf-8)"]);
     }
@@ -239,21 +241,29 @@ mod tests {
         let (t, r) = text(b"<?xml version=\"1.0\" encoding=\"utf-8\"?><a>\x93quoted\x94 caf\xe9</a>", None);
         assert!(t.contains("\u{201c}quoted\u{201d} café"), "{t}");
         assert_eq!(r.len(), 1, "{r:?}");
-        let (t, r) = text("<a>é and \u{2019} and ".as_bytes().iter().chain(b"\x92").copied().collect::<Vec<_>>().as_slice(), None);
+        let (t, r) = text(
+            "<a>é and \u{2019} and ".as_bytes().iter().chain(b"\x92").copied().collect::<Vec<_>>().as_slice(),
+            None,
+        );
         assert!(t.ends_with("é and \u{2019} and \u{2019}"), "{t}");
         assert!(r[0].contains("1 bytes"), "{r:?}");
     }
 
     #[test]
     fn declaration_used_when_the_http_charset_does_not_fit() {
-        let (t, r) = text(b"<?xml version=\"1.0\" encoding=\"windows-1256\"?><a>\xe3\xc4\xca\xe3\xd1</a>", Some("text/xml; charset=utf-8"));
+        let (t, r) = text(
+            b"<?xml version=\"1.0\" encoding=\"windows-1256\"?><a>\xe3\xc4\xca\xe3\xd1</a>",
+            Some("text/xml; charset=utf-8"),
+        );
         assert!(t.contains("\u{645}\u{624}\u{62a}\u{645}\u{631}"), "{t}");
         assert_eq!(r, vec!["decoded as windows-1256 (XML declaration; HTTP charset said utf-8)"]);
     }
 
     #[test]
     fn legacy_bytes_without_any_declaration_are_sniffed() {
-        let arabic = encoding_rs::WINDOWS_1256.encode("<a>مؤتمر في جنيف حول إعدامات عام 1988 عقد مؤتمر في جنيف بمشاركة ناجين وعائلات الضحايا</a>").0;
+        let arabic = encoding_rs::WINDOWS_1256
+            .encode("<a>مؤتمر في جنيف حول إعدامات عام 1988 عقد مؤتمر في جنيف بمشاركة ناجين وعائلات الضحايا</a>")
+            .0;
         let (t, r) = text(&arabic, None);
         assert!(t.contains("مؤتمر في جنيف"), "{t}");
         assert_eq!(r, vec!["decoded as windows-1256 (no declaration)"]);
@@ -268,7 +278,8 @@ mod tests {
         assert_eq!(r.len(), 1);
         let utf16: Vec<u8> = "\u{feff}<a>é</a>".encode_utf16().flat_map(u16::to_le_bytes).collect();
         assert_eq!(text(&utf16, Some("text/xml; charset=utf-8")).0, "<a>é</a>");
-        let utf16be: Vec<u8> = "<?xml version='1.0' encoding='utf-16'?><a/>".encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let utf16be: Vec<u8> =
+            "<?xml version='1.0' encoding='utf-16'?><a/>".encode_utf16().flat_map(u16::to_be_bytes).collect();
         assert!(text(&utf16be, None).0.ends_with("<a/>"));
     }
 

@@ -15,7 +15,9 @@ use super::parse::{ItemDraft, resolve};
 pub(crate) fn count_item_tags(doc: &str) -> usize {
     let count = |needle: &str| {
         memchr::memmem::find_iter(doc.as_bytes(), needle.as_bytes())
-            .filter(|&at| matches!(doc.as_bytes().get(at + needle.len()), Some(b'>' | b' ' | b'\n' | b'\r' | b'\t' | b'/')))
+            .filter(|&at| {
+                matches!(doc.as_bytes().get(at + needle.len()), Some(b'>' | b' ' | b'\n' | b'\r' | b'\t' | b'/'))
+            })
             .count()
     };
     count("<item") + count("<entry") + count("<ITEM") + count("<ENTRY")
@@ -24,14 +26,16 @@ pub(crate) fn count_item_tags(doc: &str) -> usize {
 /// The channel's title and link, when the XML reader found none.
 pub(crate) fn read_channel(doc: &str) -> (Option<String>, Option<String>) {
     let html = Html::parse_document(doc);
-    let (Ok(title), Ok(link)) = (Selector::parse("channel > title, feed > title"), Selector::parse("channel > link")) else {
+    let (Ok(title), Ok(link)) = (Selector::parse("channel > title, feed > title"), Selector::parse("channel > link"))
+    else {
         return (None, None);
     };
     let t = html.select(&title).next().map(|t| crate::content::escape(&t.text().collect::<String>()));
     let l = html.select(&link).next().and_then(|l| {
-        l.value().attr("href").map(str::to_string).or_else(|| {
-            l.next_sibling().and_then(|n| n.value().as_text().map(|t| url_text(t)))
-        })
+        l.value()
+            .attr("href")
+            .map(str::to_string)
+            .or_else(|| l.next_sibling().and_then(|n| n.value().as_text().map(|t| url_text(t))))
     });
     (t, l)
 }
@@ -100,15 +104,11 @@ fn read_item(el: ElementRef<'_>, base: Option<&Url>, doc_end: &str) -> ItemDraft
             "content:encoded" | "content" => {
                 item.content_html.get_or_insert_with(|| body(c));
             }
-            "pubdate" | "published" | "dc:date" | "issued" => {
-                if item.published.is_none() {
-                    item.published = crate::date::parse(&body(c));
-                }
+            "pubdate" | "published" | "dc:date" | "issued" if item.published.is_none() => {
+                item.published = crate::date::parse(&body(c));
             }
-            "updated" | "modified" => {
-                if item.updated.is_none() {
-                    item.updated = crate::date::parse(&body(c));
-                }
+            "updated" | "modified" if item.updated.is_none() => {
+                item.updated = crate::date::parse(&body(c));
             }
             "dc:creator" | "author" => {
                 let a = super::text::html_to_plain(&body(c));

@@ -78,7 +78,8 @@ fn fixtures_match_their_expected_output() {
             Err(e) => panic!("{}: {e}", exp_path.display()),
         };
         let name = doc.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-        let feed_url = expected["feed_url"].as_str().map_or_else(|| format!("https://feeds.example.org/{name}"), str::to_string);
+        let feed_url =
+            expected["feed_url"].as_str().map_or_else(|| format!("https://feeds.example.org/{name}"), str::to_string);
         let content_type = expected["content_type"].as_str().map(str::to_string);
         let bytes = std::fs::read(doc).expect("read fixture");
         let mut actual = match parse_feed(&bytes, content_type.as_deref(), &feed_url) {
@@ -124,8 +125,7 @@ fn every_cut_of_every_fixture_parses_without_panic() {
                         // path) may be a prefix of a real one.
                         let cut_link = link.trim_end_matches('/');
                         assert!(
-                            full_links.iter().any(|l| l.starts_with(cut_link))
-                                || full_links.is_empty(),
+                            full_links.iter().any(|l| l.starts_with(cut_link)) || full_links.is_empty(),
                             "{} cut at {cut}: link {link} not in the whole document",
                             doc.display()
                         );
@@ -169,7 +169,8 @@ fn feed_rs_agrees_on_well_formed_fixtures() {
     let mut checked = 0;
     for doc in fixture_files() {
         let name = doc.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-        let supported = ["rss091", "rss092", "rss10", "rss20", "atom10", "jsonfeed"].iter().any(|p| name.starts_with(p));
+        let supported =
+            ["rss091", "rss092", "rss10", "rss20", "atom10", "jsonfeed"].iter().any(|p| name.starts_with(p));
         if !supported {
             continue;
         }

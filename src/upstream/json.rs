@@ -94,7 +94,8 @@ fn authors(obj: &Map<String, Value>) -> Vec<String> {
 
 fn read_item(item: &Map<String, Value>, base: Option<&Url>) -> ItemDraft {
     let date = |k: &str| str_field(item, k).and_then(|d| crate::date::parse(&d));
-    let content_html = str_field(item, "content_html").or_else(|| str_field(item, "content_text").map(|t| text_to_html(&t)));
+    let content_html =
+        str_field(item, "content_html").or_else(|| str_field(item, "content_text").map(|t| text_to_html(&t)));
     ItemDraft {
         id: str_field(item, "id"),
         title: str_field(item, "title"),

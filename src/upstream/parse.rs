@@ -286,7 +286,8 @@ fn finish_item(d: &ItemDraft, feed: &FeedDraft) -> FeedItem {
     let title = d.title.as_deref().map(html_to_plain).unwrap_or_default();
     let summary = d.summary_html.as_deref().map(html_to_plain).filter(|s| !s.is_empty());
     let content_html = d.content_html.clone().or_else(|| d.summary_html.clone()).filter(|c| !c.trim().is_empty());
-    let mut authors = if d.authors.is_empty() && feed.format.is_atom() { feed.authors.clone() } else { d.authors.clone() };
+    let mut authors =
+        if d.authors.is_empty() && feed.format.is_atom() { feed.authors.clone() } else { d.authors.clone() };
     dedupe(&mut authors);
     let mut categories = d.categories.clone();
     dedupe(&mut categories);

@@ -551,11 +551,11 @@ fn tag_end(s: &str) -> Option<usize> {
         match quote {
             Some(q) if b == q => quote = None,
             Some(_) => {}
-            None if b == b'"' || b == b'\'' => {
-                // Only a quote right after `=` opens a value; a stray apostrophe does not.
-                if s.as_bytes()[..i].iter().rev().find(|c| !c.is_ascii_whitespace()) == Some(&b'=') {
-                    quote = Some(b);
-                }
+            // Only a quote right after `=` opens a value; a stray apostrophe does not.
+            None if (b == b'"' || b == b'\'')
+                && s.as_bytes()[..i].iter().rev().find(|c| !c.is_ascii_whitespace()) == Some(&b'=') =>
+            {
+                quote = Some(b);
             }
             None if b == b'>' => return Some(i),
             None => {}

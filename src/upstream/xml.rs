@@ -325,27 +325,27 @@ impl<'a> State<'a> {
         let (ns, local) = self.resolve_ns(&qname);
         let role = self.classify(ns, &local, &attrs);
 
-        if role == Role::Other {
-            if let Some(field) = self.field(ns, &local) {
-                let resume = if empty {
-                    self.assign(field, "", &attrs);
-                    None
-                } else {
-                    let cap = capture(self.src, after, &qname);
-                    let cut_off = !cap.closed && cap.resume >= self.src.len();
-                    if !cap.closed {
-                        self.fix.unclosed_elements += 1;
-                    }
-                    // A value cut off by the end of the document is kept only where a part of
-                    // it still means something (text); a cut link, id or date would be wrong.
-                    if !(cut_off && field.is_exact()) {
-                        self.assign(field, cap.inner, &attrs);
-                    }
-                    Some(cap.resume)
-                };
-                self.pop_scopes(depth);
-                return resume;
-            }
+        if role == Role::Other
+            && let Some(field) = self.field(ns, &local)
+        {
+            let resume = if empty {
+                self.assign(field, "", &attrs);
+                None
+            } else {
+                let cap = capture(self.src, after, &qname);
+                let cut_off = !cap.closed && cap.resume >= self.src.len();
+                if !cap.closed {
+                    self.fix.unclosed_elements += 1;
+                }
+                // A value cut off by the end of the document is kept only where a part of
+                // it still means something (text); a cut link, id or date would be wrong.
+                if !(cut_off && field.is_exact()) {
+                    self.assign(field, cap.inner, &attrs);
+                }
+                Some(cap.resume)
+            };
+            self.pop_scopes(depth);
+            return resume;
         }
         if empty || is_html_void(&local) {
             match role {
@@ -606,23 +606,26 @@ impl<'a> State<'a> {
             Field::Link => {
                 let base = self.base().cloned();
                 if let Some(href) = attrs.get("href") {
-                    let rel = attrs.get("rel").map_or_else(|| "alternate".to_string(), |r| r.trim().to_ascii_lowercase());
+                    let rel =
+                        attrs.get("rel").map_or_else(|| "alternate".to_string(), |r| r.trim().to_ascii_lowercase());
                     let htmlish = attrs.get("type").is_none_or(|t| t.to_ascii_lowercase().contains("html"));
                     let url = resolve(href, base.as_ref());
                     if let Some(item) = self.item.as_mut() {
                         if rel == "alternate" && htmlish && item.link.is_none() {
                             item.link = url;
-                        } else if item.link_fallback.is_none() && !matches!(rel.as_str(), "self" | "enclosure" | "replies" | "edit") {
+                        } else if item.link_fallback.is_none()
+                            && !matches!(rel.as_str(), "self" | "enclosure" | "replies" | "edit")
+                        {
                             item.link_fallback = url;
                         }
                     }
                 } else {
                     let v = plain(self);
                     let url = resolve(&v, base.as_ref());
-                    if let Some(item) = self.item.as_mut() {
-                        if item.link.is_none() {
-                            item.link = url;
-                        }
+                    if let Some(item) = self.item.as_mut()
+                        && item.link.is_none()
+                    {
+                        item.link = url;
                     }
                 }
             }
@@ -639,18 +642,18 @@ impl<'a> State<'a> {
             }
             Field::Id | Field::DcIdentifier => {
                 let v = plain(self);
-                if let Some(item) = self.item.as_mut().filter(|_| !v.is_empty()) {
-                    if field == Field::Id || item.id.is_none() {
-                        item.id = Some(v);
-                    }
+                if let Some(item) = self.item.as_mut().filter(|_| !v.is_empty())
+                    && (field == Field::Id || item.id.is_none())
+                {
+                    item.id = Some(v);
                 }
             }
             Field::Description | Field::DcDescription => {
                 let v = self.text_construct(raw, attrs, true);
-                if let Some(item) = self.item.as_mut() {
-                    if field == Field::Description || item.summary_html.is_none() {
-                        item.summary_html = Some(v);
-                    }
+                if let Some(item) = self.item.as_mut()
+                    && (field == Field::Description || item.summary_html.is_none())
+                {
+                    item.summary_html = Some(v);
                 }
             }
             Field::Summary => {
@@ -668,10 +671,10 @@ impl<'a> State<'a> {
                     return;
                 }
                 let v = self.text_construct(raw, attrs, false);
-                if let Some(item) = self.item.as_mut() {
-                    if item.content_html.is_none() {
-                        item.content_html = Some(v);
-                    }
+                if let Some(item) = self.item.as_mut()
+                    && item.content_html.is_none()
+                {
+                    item.content_html = Some(v);
                 }
             }
             Field::ContentEncoded => {
@@ -682,10 +685,10 @@ impl<'a> State<'a> {
             }
             Field::Published | Field::DcDate | Field::Created => {
                 let d = crate::date::parse(&plain(self));
-                if let Some(item) = self.item.as_mut() {
-                    if field == Field::Published || item.published.is_none() {
-                        item.published = d.or(item.published);
-                    }
+                if let Some(item) = self.item.as_mut()
+                    && (field == Field::Published || item.published.is_none())
+                {
+                    item.published = d.or(item.published);
                 }
             }
             Field::Updated => {
@@ -725,7 +728,10 @@ impl<'a> State<'a> {
                 let base = self.base().cloned();
                 match attrs.get("href") {
                     Some(href) => {
-                        let rel = attrs.get("rel").map(|r| r.trim().to_ascii_lowercase()).unwrap_or_else(|| "alternate".into());
+                        let rel = attrs
+                            .get("rel")
+                            .map(|r| r.trim().to_ascii_lowercase())
+                            .unwrap_or_else(|| "alternate".into());
                         let url = resolve(href, base.as_ref());
                         if rel == "hub" {
                             self.draft.hub = self.draft.hub.take().or(url);
@@ -1078,9 +1084,7 @@ fn tag_name(s: &str) -> (bool, &str) {
         Some(b) => (true, b),
         None => (false, &s[1..]),
     };
-    let end = body
-        .find(|c: char| !(c.is_alphanumeric() || matches!(c, ':' | '_' | '-' | '.')))
-        .unwrap_or(body.len());
+    let end = body.find(|c: char| !(c.is_alphanumeric() || matches!(c, ':' | '_' | '-' | '.'))).unwrap_or(body.len());
     let name = &body[..end];
     if name.as_bytes().first().is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_') {
         (closing, name)
@@ -1112,7 +1116,8 @@ mod tests {
         let src = "<description><![CDATA[a </description> b]]></description>tail";
         let c = capture(src, 13, "description");
         assert_eq!(c.inner, "<![CDATA[a </description> b]]>");
-        let src = "<description><![CDATA[never closed</description></item><item><description><![CDATA[x]]></description>";
+        let src =
+            "<description><![CDATA[never closed</description></item><item><description><![CDATA[x]]></description>";
         let c = capture(src, 13, "description");
         assert_eq!(c.inner, "<![CDATA[never closed");
         assert!(c.closed);
