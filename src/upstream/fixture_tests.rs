@@ -148,6 +148,24 @@ mod props {
         }
 
         #[test]
+        fn mutated_fixtures_never_panic(
+            pick in any::<proptest::sample::Index>(),
+            edits in proptest::collection::vec((any::<proptest::sample::Index>(), prop_oneof![
+                Just(b'<'), Just(b'>'), Just(b'&'), Just(b'"'), Just(b']'), Just(0xE9u8), Just(0x92u8), Just(0u8),
+            ]), 1..12),
+        ) {
+            let files = super::fixture_files();
+            let mut bytes = std::fs::read(pick.get(&files)).expect("read fixture");
+            for (at, b) in edits {
+                if !bytes.is_empty() {
+                    let i = at.index(bytes.len());
+                    bytes[i] = b;
+                }
+            }
+            let _ = super::parse_feed(&bytes, None, "https://e.org/f");
+        }
+
+        #[test]
         fn feed_shaped_soup_never_panics(parts in proptest::collection::vec(prop_oneof![
             Just("<rss version=\"2.0\">"), Just("<channel>"), Just("<item>"), Just("</item>"), Just("<title>"),
             Just("</title>"), Just("<link>"), Just("</link>"), Just("<![CDATA["), Just("]]>"), Just("&amp;"),

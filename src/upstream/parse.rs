@@ -140,7 +140,8 @@ pub(crate) struct FeedDraft {
     pub authors: Vec<String>,
     pub items: Vec<ItemDraft>,
     pub repairs: Vec<String>,
-    /// The document ended inside the feed (a cut-off file).
+    /// The document ended inside the feed (a cut-off file). With no item recovered this is
+    /// [`ParseError::Truncated`].
     pub truncated: bool,
 }
 
@@ -240,10 +241,11 @@ pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, feed_url: &str) -> R
 
     repairs.extend(draft.repairs.iter().cloned());
     let kept: Vec<FeedItem> = draft.items.iter().filter(|i| !i.is_empty()).map(|i| finish_item(i, &draft)).collect();
+    // A cut-off document with no complete item is a failed poll, not an empty feed.
+    if kept.is_empty() && draft.truncated {
+        return Err(ParseError::Truncated { url });
+    }
     if kept.is_empty() && !draft.structure {
-        if draft.truncated {
-            return Err(ParseError::Truncated { url });
-        }
         let reason = if looks_like_html(text) { "looks like an HTML page" } else { "no feed root element" };
         return Err(ParseError::NotAFeed { url, reason: reason.to_string() });
     }
@@ -313,4 +315,64 @@ fn dedupe(v: &mut Vec<String>) {
         *s = t;
         !s.is_empty() && seen.insert(s.clone())
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_url_and_the_reason() {
+        let url = "https://e.org/feed";
+        let msg = |b: &[u8], ct: Option<&str>| parse_feed(b, ct, url).map(|_| ()).unwrap_err().to_string();
+        assert_eq!(msg(b"", None), "https://e.org/feed: empty body");
+        assert_eq!(msg(b"just words", None), "https://e.org/feed: not a feed: neither XML nor JSON");
+        assert_eq!(
+            msg(b"<?xml version=\"1.0\"?><urlset><url><loc>https://e.org/</loc></url></urlset>", None),
+            "https://e.org/feed: not a feed: no feed root element"
+        );
+        assert_eq!(
+            msg(b"<!doctype html><html><body><p>Moved</p></body></html>", Some("text/html")),
+            "https://e.org/feed: not a feed: looks like an HTML page"
+        );
+        assert!(
+            msg(br#"{"error":"x"}"#, Some("application/json")).starts_with("https://e.org/feed: invalid JSON Feed")
+        );
+        assert_eq!(
+            msg(b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title><ite", None),
+            "https://e.org/feed: truncated and nothing recoverable"
+        );
+        assert_eq!(
+            msg(br#"{"version":"https://jsonfeed.org/version/1.1","title":"T","items":[{"id":"1","ur"#, None),
+            "https://e.org/feed: truncated and nothing recoverable"
+        );
+    }
+
+    #[test]
+    fn a_feed_with_no_items_is_not_an_error() {
+        let f = parse_feed(b"<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Empty</title></feed>", None, "x")
+            .expect("feed");
+        assert_eq!(f.format, FeedFormat::Atom10);
+        assert_eq!(f.title.as_deref(), Some("Empty"));
+        assert!(f.items.is_empty());
+    }
+
+    #[test]
+    fn declaration_inside_content_is_not_a_document_start() {
+        let doc = "<rss version=\"2.0\"><channel><title>T</title><item><title>Code</title><link>https://e.org/c</link>\
+                   <description><![CDATA[<pre><?xml version=\"1.0\"?></pre>]]></description></item></channel></rss>";
+        let f = parse_feed(doc.as_bytes(), None, "https://e.org/").expect("feed");
+        assert_eq!(f.title.as_deref(), Some("T"));
+        assert_eq!(f.items.len(), 1);
+        assert!(f.repairs.is_empty(), "{:?}", f.repairs);
+    }
+
+    #[test]
+    fn ttl_from_syndication_module() {
+        let d = FeedDraft { sy_period: Some("daily".into()), sy_frequency: Some(4), ..FeedDraft::default() };
+        assert_eq!(ttl(&d), Some(Duration::from_secs(6 * 3600)));
+        let d = FeedDraft { ttl_minutes: Some(90), sy_period: Some("hourly".into()), ..FeedDraft::default() };
+        assert_eq!(ttl(&d), Some(Duration::from_secs(90 * 60)));
+        assert_eq!(ttl(&FeedDraft::default()), None);
+    }
 }

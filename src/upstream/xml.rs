@@ -28,11 +28,24 @@ pub(crate) struct DocumentStart {
 /// else the first `<`. `None` when the text has no markup at all.
 pub(crate) fn document_start(text: &str) -> Option<DocumentStart> {
     let lt = text.find('<')?;
-    let offset = match text[..text.len().min(64 * 1024)].find("<?xml") {
-        Some(decl) if decl > 0 => decl,
+    let head = &text[..floor_char_boundary(text, 64 * 1024)];
+    let offset = match head.find("<?xml") {
+        // A declaration after the root has started is inside the document (a code sample).
+        Some(decl) if decl > 0 && !["<rss", "<feed", "RDF", "<channel"].iter().any(|r| head[..decl].contains(r)) => {
+            decl
+        }
         _ => lt,
     };
     Some(DocumentStart { offset, skipped_garbage: !text[..offset].trim().is_empty() })
+}
+
+/// The largest char boundary at or below `at`.
+fn floor_char_boundary(s: &str, at: usize) -> usize {
+    let mut i = at.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 /// Namespaces this reader knows.
