@@ -152,6 +152,25 @@ fn main() {
         b_total as f64 / big.len() as f64 / b_el.as_secs_f64()
     );
 
+    // The slowest documents, to show where per-document cost goes.
+    let mut per_doc: Vec<(f64, String)> = docs
+        .iter()
+        .map(|d| {
+            let runs = 200;
+            let start = Instant::now();
+            for _ in 0..runs {
+                std::hint::black_box(parse_feed(&d.bytes, d.content_type.as_deref(), &d.feed_url).ok());
+            }
+            let name = d.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            (start.elapsed().as_secs_f64() * 1e6 / f64::from(runs), name)
+        })
+        .collect();
+    per_doc.sort_by(|a, b| b.0.total_cmp(&a.0));
+    println!("  slowest documents (µs per parse):");
+    for (us, name) in per_doc.iter().take(5) {
+        println!("    {us:8.1}  {name}");
+    }
+
     // Python feedparser on the same inputs, when available.
     let tmp = std::env::temp_dir().join(format!("feedkeeper-bench-{}", std::process::id()));
     if std::fs::create_dir_all(&tmp).is_err() {

@@ -209,7 +209,7 @@ pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, feed_url: &str) -> R
 
     let first = text.trim_start().chars().next();
     let json_type = content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
-    let draft = if first == Some('{') || (json_type && first != Some('<')) {
+    let mut draft = if first == Some('{') || (json_type && first != Some('<')) {
         json::read(text, base.as_ref()).map_err(|reason| ParseError::Json { url: url.clone(), reason })?
     } else if let Some(start) = xml::document_start(text) {
         if start.skipped_garbage {
@@ -240,7 +240,8 @@ pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, feed_url: &str) -> R
     };
 
     repairs.extend(draft.repairs.iter().cloned());
-    let kept: Vec<FeedItem> = draft.items.iter().filter(|i| !i.is_empty()).map(|i| finish_item(i, &draft)).collect();
+    let drafts = std::mem::take(&mut draft.items);
+    let kept: Vec<FeedItem> = drafts.into_iter().filter(|i| !i.is_empty()).map(|i| finish_item(i, &draft)).collect();
     // A cut-off document with no complete item is a failed poll, not an empty feed.
     if kept.is_empty() && draft.truncated {
         return Err(ParseError::Truncated { url });
@@ -284,26 +285,25 @@ fn ttl(d: &FeedDraft) -> Option<Duration> {
     Some(Duration::from_secs(period / freq))
 }
 
-fn finish_item(d: &ItemDraft, feed: &FeedDraft) -> FeedItem {
+fn finish_item(d: ItemDraft, feed: &FeedDraft) -> FeedItem {
     let title = d.title.as_deref().map(html_to_plain).unwrap_or_default();
     let summary = d.summary_html.as_deref().map(html_to_plain).filter(|s| !s.is_empty());
-    let content_html = d.content_html.clone().or_else(|| d.summary_html.clone()).filter(|c| !c.trim().is_empty());
-    let mut authors =
-        if d.authors.is_empty() && feed.format.is_atom() { feed.authors.clone() } else { d.authors.clone() };
+    let content_html = d.content_html.or(d.summary_html).filter(|c| !c.trim().is_empty());
+    let mut authors = if d.authors.is_empty() && feed.format.is_atom() { feed.authors.clone() } else { d.authors };
     dedupe(&mut authors);
-    let mut categories = d.categories.clone();
+    let mut categories = d.categories;
     dedupe(&mut categories);
     FeedItem {
-        upstream_id: d.id.clone(),
+        upstream_id: d.id,
         title,
-        link: d.link.clone().or_else(|| d.link_fallback.clone()),
+        link: d.link.or(d.link_fallback),
         summary,
         content_html,
         authors,
         published: d.published,
         updated: d.updated,
         categories,
-        language: d.language.clone().or_else(|| feed.language.clone()),
+        language: d.language.or_else(|| feed.language.clone()),
     }
 }
 

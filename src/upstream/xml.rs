@@ -937,6 +937,7 @@ fn capture<'a>(src: &'a str, after: usize, qname: &str) -> Capture<'a> {
     let bytes = src.as_bytes();
     let mut i = after;
     let mut depth = 0usize;
+    let mut close_cache: Option<Option<usize>> = None;
     let end_unclosed = |at: usize| {
         // The body of an element left open ends at the first tag that is not HTML (the next
         // field of the item), so that field is still read.
@@ -948,7 +949,16 @@ fn capture<'a>(src: &'a str, after: usize, qname: &str) -> Capture<'a> {
         let rest = &src[j..];
         if rest.starts_with("<![CDATA[") {
             let cdata_end = rest.find("]]>");
-            let close_at = find_ascii_ci(rest, &format!("</{qname}"));
+            // Where the element's end tag is (searched once per body, not once per section).
+            let close_abs = match close_cache {
+                Some(found) if found.is_none_or(|c| c >= j) => found,
+                _ => {
+                    let found = find_ascii_ci(rest, &format!("</{qname}")).map(|c| j + c);
+                    close_cache = Some(found);
+                    found
+                }
+            };
+            let close_at = close_abs.map(|c| c - j);
             match (cdata_end, close_at) {
                 (Some(ce), Some(ca)) if ca < ce && crosses_boundary(&rest[ca..ce]) => {
                     // `]]>` missing here: the CDATA ends with its element.
@@ -1139,6 +1149,18 @@ mod tests {
         assert_eq!(c.inner, "Unclosed title");
         assert!(!c.closed);
         assert_eq!(&src[c.resume..], "</item><item>");
+    }
+
+    #[test]
+    fn many_cdata_sections_in_an_unclosed_element_stay_linear() {
+        let mut src = String::from("<description>");
+        for _ in 0..20_000 {
+            src.push_str("<![CDATA[x]]>");
+        }
+        let started = std::time::Instant::now();
+        let c = capture(&src, 13, "description");
+        assert!(!c.closed);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
     }
 
     #[test]
