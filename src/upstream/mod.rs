@@ -1,6 +1,6 @@
 //! One poll of one upstream source: fetch -> parse (with repair) -> items.
 //!
-//! Parsing lives in submodules and is pure (bytes and metadata in, items out): [`parse`]
+//! Parsing lives in submodules and is pure (bytes and metadata in, items out): `parse`
 //! holds the model and [`parse_feed`]; `decode` picks the encoding; `xml` is the lenient
 //! reader for every RSS and Atom version; `json` reads JSON Feed; `fallback` reads items out
 //! of hopeless XML with an HTML parser; `text` decodes entities and strips markup. Relevance
@@ -9,7 +9,7 @@
 mod decode;
 mod fallback;
 mod json;
-pub mod parse;
+mod parse;
 mod text;
 mod xml;
 
@@ -17,4 +17,3 @@ mod xml;
 mod fixture_tests;
 
 pub use parse::{FeedFormat, FeedItem, ParseError, ParsedFeed, parse_feed};
-pub use text::html_to_plain;

@@ -476,7 +476,7 @@ fn is_block(name: &str) -> bool {
 /// boundaries become spaces), scripts and styles dropped with their content, references
 /// decoded once (so a double-escaped `&amp;amp;` read by XML as `&amp;` ends as `&`),
 /// whitespace collapsed, characters XML forbids dropped.
-pub fn html_to_plain(html: &str) -> String {
+pub(crate) fn html_to_plain(html: &str) -> String {
     let mut rep = TextRepairs::default();
     let mut out = String::with_capacity(html.len());
     let mut rest = html;

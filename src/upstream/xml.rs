@@ -619,8 +619,7 @@ impl<'a> State<'a> {
             Field::Link => {
                 let base = self.base().cloned();
                 if let Some(href) = attrs.get("href") {
-                    let rel =
-                        attrs.get("rel").map_or_else(|| "alternate".to_string(), |r| r.trim().to_ascii_lowercase());
+                    let rel = link_rel(attrs);
                     let htmlish = attrs.get("type").is_none_or(|t| t.to_ascii_lowercase().contains("html"));
                     let url = resolve(href, base.as_ref());
                     if let Some(item) = self.item.as_mut() {
@@ -741,10 +740,7 @@ impl<'a> State<'a> {
                 let base = self.base().cloned();
                 match attrs.get("href") {
                     Some(href) => {
-                        let rel = attrs
-                            .get("rel")
-                            .map(|r| r.trim().to_ascii_lowercase())
-                            .unwrap_or_else(|| "alternate".into());
+                        let rel = link_rel(attrs);
                         let url = resolve(href, base.as_ref());
                         if rel == "hub" {
                             self.draft.hub = self.draft.hub.take().or(url);
@@ -869,6 +865,16 @@ impl Field {
                 | Field::FeedLanguage
                 | Field::PersonEmail
         )
+    }
+}
+
+/// A link's relation, lowercased; `alternate` when absent; the IANA IRI form
+/// (`http://www.iana.org/assignments/relation/alternate`) read as its short name.
+fn link_rel(attrs: &Attrs) -> String {
+    let rel = attrs.get("rel").map_or("alternate", str::trim).to_ascii_lowercase();
+    match rel.strip_prefix("http://www.iana.org/assignments/relation/") {
+        Some(short) => short.to_string(),
+        None => rel,
     }
 }
 
@@ -1192,7 +1198,7 @@ mod tests {
             <author><name>Feed Author</name></author>
             <entry xml:base="2020/"><title type="html">A &lt;b&gt;x&lt;/b&gt;</title><link rel="related" href="r.html"/><link href="a.html"/><id>x</id>
               <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>Hi</p></div></content></entry>
-            <entry><title>B</title><link xml:base="/other/" href="b"/><source><title>S</title><link href="/src"/></source></entry></feed>"#,
+            <entry><title>B</title><link rel="http://www.iana.org/assignments/relation/alternate" xml:base="/other/" href="b"/><source><title>S</title><link href="/src"/></source></entry></feed>"#,
         );
         assert_eq!(d.format, FeedFormat::Atom10);
         assert_eq!(d.hub.as_deref(), Some("https://hub.example/"));
