@@ -1,1 +1,19 @@
 //! One poll of one upstream source: fetch -> parse (with repair) -> items.
+//!
+//! Parsing lives in submodules and is pure (bytes and metadata in, items out): `parse`
+//! holds the model and [`parse_feed`]; `decode` picks the encoding; `xml` is the lenient
+//! reader for every RSS and Atom version; `json` reads JSON Feed; `fallback` reads items out
+//! of hopeless XML with an HTML parser; `text` decodes entities and strips markup. Relevance
+//! and storage belong elsewhere.
+
+mod decode;
+mod fallback;
+mod json;
+mod parse;
+mod text;
+mod xml;
+
+#[cfg(test)]
+mod fixture_tests;
+
+pub use parse::{FeedFormat, FeedItem, ParseError, ParsedFeed, parse_feed};

@@ -1,0 +1,378 @@
+//! Parsing one upstream feed document as real servers send it: bytes and the HTTP
+//! `Content-Type` in, a [`ParsedFeed`] out, whatever the format (RSS 0.90–2.0, Atom 0.3/1.0,
+//! JSON Feed 1.0/1.1) and however broken the document (wrong encoding, bare `&`, HTML
+//! entities, raw HTML in text elements, unclosed CDATA, a cut-off file, garbage before the
+//! XML declaration, undeclared namespace prefixes). Every repair is listed in
+//! [`ParsedFeed::repairs`]; an error is returned only when nothing at all can be recovered.
+//!
+//! Pure: no network, no storage, no clock. Every date goes through [`crate::date::parse`].
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use super::decode;
+use super::fallback;
+use super::json;
+use super::text::html_to_plain;
+use super::xml;
+
+/// The format and version of an upstream feed document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum FeedFormat {
+    Rss090,
+    Rss091,
+    Rss092,
+    Rss093,
+    Rss094,
+    Rss10,
+    Rss20,
+    Atom03,
+    Atom10,
+    JsonFeed,
+    #[default]
+    Unknown,
+}
+
+impl FeedFormat {
+    /// A short stable name (`rss20`, `atom10`, `json`…), the one the fixtures and
+    /// feedparser's `version` use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedFormat::Rss090 => "rss090",
+            FeedFormat::Rss091 => "rss091",
+            FeedFormat::Rss092 => "rss092",
+            FeedFormat::Rss093 => "rss093",
+            FeedFormat::Rss094 => "rss094",
+            FeedFormat::Rss10 => "rss10",
+            FeedFormat::Rss20 => "rss20",
+            FeedFormat::Atom03 => "atom03",
+            FeedFormat::Atom10 => "atom10",
+            FeedFormat::JsonFeed => "json",
+            FeedFormat::Unknown => "unknown",
+        }
+    }
+}
+
+impl FeedFormat {
+    fn is_atom(self) -> bool {
+        matches!(self, FeedFormat::Atom03 | FeedFormat::Atom10)
+    }
+}
+
+impl std::fmt::Display for FeedFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One upstream feed, normalised.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ParsedFeed {
+    pub format: FeedFormat,
+    /// Plain text.
+    pub title: Option<String>,
+    /// The feed's home page link, absolute.
+    pub site_url: Option<String>,
+    pub language: Option<String>,
+    /// RSS `<ttl>` (minutes), else `sy:updatePeriod` / `sy:updateFrequency`.
+    pub ttl: Option<Duration>,
+    /// `rel="hub"` (WebSub) if present, absolute.
+    pub hub: Option<String>,
+    pub items: Vec<FeedItem>,
+    /// Human-readable list of the repairs applied, in the order they were made.
+    pub repairs: Vec<String>,
+}
+
+/// One item of an upstream feed, normalised.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FeedItem {
+    /// Atom `id` / RSS `guid` (RSS 1.0: `rdf:about`) / JSON Feed `id`, verbatim.
+    pub upstream_id: Option<String>,
+    /// Plain text: references decoded (also double-escaped ones), tags stripped, whitespace
+    /// collapsed; `""` if none.
+    pub title: String,
+    /// Absolute: resolved against `xml:base` and the feed URL; Atom `rel="alternate"`
+    /// preferred; an RSS `guid` that is a permalink when there is no `<link>`.
+    pub link: Option<String>,
+    /// Plain text of RSS `description` / Atom `summary` / JSON Feed `summary`.
+    pub summary: Option<String>,
+    /// Raw HTML of the fullest content: `content:encoded`, Atom `content`, JSON Feed
+    /// `content_html` (or `content_text` escaped); else the description/summary HTML. NOT
+    /// sanitized: the caller does that.
+    pub content_html: Option<String>,
+    pub authors: Vec<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    pub categories: Vec<String>,
+    /// The item's own language (`xml:lang`, `dc:language`, JSON `language`), else the feed's.
+    pub language: Option<String>,
+}
+
+/// Why a document yielded no feed at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    #[error("{url}: empty body")]
+    Empty { url: String },
+    #[error("{url}: not a feed: {reason}")]
+    NotAFeed { url: String, reason: String },
+    #[error("{url}: truncated and nothing recoverable")]
+    Truncated { url: String },
+    #[error("{url}: invalid JSON Feed: {reason}")]
+    Json { url: String, reason: String },
+}
+
+/// What a format reader recovered, before normalisation.
+#[derive(Debug, Default)]
+pub(crate) struct FeedDraft {
+    pub format: FeedFormat,
+    /// Whether a feed root (`rss`, `RDF`, `feed`, `channel`, a JSON Feed object) was seen.
+    pub structure: bool,
+    pub title: Option<String>,
+    pub site_url: Option<String>,
+    pub language: Option<String>,
+    pub ttl_minutes: Option<u64>,
+    pub sy_period: Option<String>,
+    pub sy_frequency: Option<u32>,
+    pub hub: Option<String>,
+    pub authors: Vec<String>,
+    pub items: Vec<ItemDraft>,
+    pub repairs: Vec<String>,
+    /// The document ended inside the feed (a cut-off file). With no item recovered this is
+    /// [`ParseError::Truncated`].
+    pub truncated: bool,
+}
+
+/// One item as read, before normalisation.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct ItemDraft {
+    pub id: Option<String>,
+    /// Title as HTML-ish text (references already decoded once by the reader).
+    pub title: Option<String>,
+    pub link: Option<String>,
+    /// A link to use when there is no proper one (permalink guid, `rdf:about`, other rels).
+    pub link_fallback: Option<String>,
+    pub summary_html: Option<String>,
+    pub content_html: Option<String>,
+    pub authors: Vec<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    pub categories: Vec<String>,
+    pub language: Option<String>,
+}
+
+impl ItemDraft {
+    /// Whether the item carries anything worth keeping.
+    pub fn is_empty(&self) -> bool {
+        self.id.is_none()
+            && self.link.is_none()
+            && self.link_fallback.is_none()
+            && self.title.as_deref().is_none_or(|t| t.trim().is_empty())
+            && self.summary_html.is_none()
+            && self.content_html.is_none()
+    }
+}
+
+/// Resolves a possibly relative reference against a base; `None` when it is empty or
+/// cannot be made an absolute URL.
+pub(crate) fn resolve(href: &str, base: Option<&Url>) -> Option<String> {
+    let href = href.trim();
+    if href.is_empty() {
+        return None;
+    }
+    if let Ok(u) = Url::parse(href) {
+        return Some(u.to_string());
+    }
+    base?.join(href).ok().map(|u| u.to_string())
+}
+
+/// The feed URL as a base for relative links: an absolute URL, or a local file path.
+fn base_url(feed_url: &str) -> Option<Url> {
+    Url::parse(feed_url).ok().or_else(|| {
+        let path = std::path::Path::new(feed_url);
+        if path.is_absolute() { Url::from_file_path(path).ok() } else { None }
+    })
+}
+
+/// Parses one feed document. See the module documentation.
+pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, feed_url: &str) -> Result<ParsedFeed, ParseError> {
+    let url = feed_url.to_string();
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ParseError::Empty { url });
+    }
+    let decoded = decode::decode(bytes, content_type);
+    let mut repairs = decoded.repairs;
+    let text: &str = &decoded.text;
+    let base = base_url(feed_url);
+
+    let first = text.trim_start().chars().next();
+    let json_type = content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
+    let mut draft = if first == Some('{') || (json_type && first != Some('<')) {
+        json::read(text, base.as_ref()).map_err(|reason| ParseError::Json { url: url.clone(), reason })?
+    } else if let Some(start) = xml::document_start(text) {
+        if start.skipped_garbage {
+            repairs.push(format!("skipped {} bytes of garbage before the document", start.offset));
+        }
+        let doc = &text[start.offset..];
+        let mut draft = xml::read(doc, base.as_ref());
+        let found = draft.items.iter().filter(|i| !i.is_empty()).count();
+        if found < fallback::count_item_tags(doc) {
+            let recovered = fallback::read(doc, base.as_ref());
+            if recovered.len() > found {
+                draft.repairs.push(format!(
+                    "recovered {} items with the HTML fallback (the XML reader found {found})",
+                    recovered.len()
+                ));
+                draft.items = recovered;
+                draft.structure = true;
+                if draft.title.is_none() && draft.site_url.is_none() {
+                    let (title, link) = fallback::read_channel(doc);
+                    draft.title = title;
+                    draft.site_url = link.and_then(|l| resolve(&l, base.as_ref()));
+                }
+            }
+        }
+        draft
+    } else {
+        return Err(ParseError::NotAFeed { url, reason: "neither XML nor JSON".to_string() });
+    };
+
+    repairs.extend(draft.repairs.iter().cloned());
+    let drafts = std::mem::take(&mut draft.items);
+    let kept: Vec<FeedItem> = drafts.into_iter().filter(|i| !i.is_empty()).map(|i| finish_item(i, &draft)).collect();
+    // A cut-off document with no complete item is a failed poll, not an empty feed.
+    if kept.is_empty() && draft.truncated {
+        return Err(ParseError::Truncated { url });
+    }
+    if kept.is_empty() && !draft.structure {
+        let reason = if looks_like_html(text) { "looks like an HTML page" } else { "no feed root element" };
+        return Err(ParseError::NotAFeed { url, reason: reason.to_string() });
+    }
+    Ok(ParsedFeed {
+        format: draft.format,
+        title: draft.title.as_deref().map(html_to_plain).filter(|t| !t.is_empty()),
+        site_url: draft.site_url.clone(),
+        language: draft.language.clone(),
+        ttl: ttl(&draft),
+        hub: draft.hub.clone(),
+        items: kept,
+        repairs,
+    })
+}
+
+fn looks_like_html(text: &str) -> bool {
+    let head: String = text.chars().take(2048).collect::<String>().to_ascii_lowercase();
+    head.contains("<html") || head.contains("<!doctype html") || head.contains("<body") || head.contains("<head")
+}
+
+fn ttl(d: &FeedDraft) -> Option<Duration> {
+    if let Some(m) = d.ttl_minutes.filter(|m| *m > 0) {
+        return Some(Duration::from_secs(m.saturating_mul(60)));
+    }
+    if d.sy_period.is_none() && d.sy_frequency.is_none() {
+        return None;
+    }
+    let period: u64 = match d.sy_period.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        Some("hourly") => 3600,
+        Some("weekly") => 7 * 86_400,
+        Some("monthly") => 30 * 86_400,
+        Some("yearly") => 365 * 86_400,
+        _ => 86_400,
+    };
+    let freq = u64::from(d.sy_frequency.unwrap_or(1).max(1));
+    Some(Duration::from_secs(period / freq))
+}
+
+fn finish_item(d: ItemDraft, feed: &FeedDraft) -> FeedItem {
+    let title = d.title.as_deref().map(html_to_plain).unwrap_or_default();
+    let summary = d.summary_html.as_deref().map(html_to_plain).filter(|s| !s.is_empty());
+    let content_html = d.content_html.or(d.summary_html).filter(|c| !c.trim().is_empty());
+    let mut authors = if d.authors.is_empty() && feed.format.is_atom() { feed.authors.clone() } else { d.authors };
+    dedupe(&mut authors);
+    let mut categories = d.categories;
+    dedupe(&mut categories);
+    FeedItem {
+        upstream_id: d.id,
+        title,
+        link: d.link.or(d.link_fallback),
+        summary,
+        content_html,
+        authors,
+        published: d.published,
+        updated: d.updated,
+        categories,
+        language: d.language.or_else(|| feed.language.clone()),
+    }
+}
+
+/// Trims, drops empties and duplicates, keeps the first order.
+fn dedupe(v: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    v.retain_mut(|s| {
+        let t = super::text::collapse(s);
+        *s = t;
+        !s.is_empty() && seen.insert(s.clone())
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_url_and_the_reason() {
+        let url = "https://e.org/feed";
+        let msg = |b: &[u8], ct: Option<&str>| parse_feed(b, ct, url).map(|_| ()).unwrap_err().to_string();
+        assert_eq!(msg(b"", None), "https://e.org/feed: empty body");
+        assert_eq!(msg(b"just words", None), "https://e.org/feed: not a feed: neither XML nor JSON");
+        assert_eq!(
+            msg(b"<?xml version=\"1.0\"?><urlset><url><loc>https://e.org/</loc></url></urlset>", None),
+            "https://e.org/feed: not a feed: no feed root element"
+        );
+        assert_eq!(
+            msg(b"<!doctype html><html><body><p>Moved</p></body></html>", Some("text/html")),
+            "https://e.org/feed: not a feed: looks like an HTML page"
+        );
+        assert!(
+            msg(br#"{"error":"x"}"#, Some("application/json")).starts_with("https://e.org/feed: invalid JSON Feed")
+        );
+        assert_eq!(
+            msg(b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title><ite", None),
+            "https://e.org/feed: truncated and nothing recoverable"
+        );
+        assert_eq!(
+            msg(br#"{"version":"https://jsonfeed.org/version/1.1","title":"T","items":[{"id":"1","ur"#, None),
+            "https://e.org/feed: truncated and nothing recoverable"
+        );
+    }
+
+    #[test]
+    fn a_feed_with_no_items_is_not_an_error() {
+        let f = parse_feed(b"<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Empty</title></feed>", None, "x")
+            .expect("feed");
+        assert_eq!(f.format, FeedFormat::Atom10);
+        assert_eq!(f.title.as_deref(), Some("Empty"));
+        assert!(f.items.is_empty());
+    }
+
+    #[test]
+    fn declaration_inside_content_is_not_a_document_start() {
+        let doc = "<rss version=\"2.0\"><channel><title>T</title><item><title>Code</title><link>https://e.org/c</link>\
+                   <description><![CDATA[<pre><?xml version=\"1.0\"?></pre>]]></description></item></channel></rss>";
+        let f = parse_feed(doc.as_bytes(), None, "https://e.org/").expect("feed");
+        assert_eq!(f.title.as_deref(), Some("T"));
+        assert_eq!(f.items.len(), 1);
+        assert!(f.repairs.is_empty(), "{:?}", f.repairs);
+    }
+
+    #[test]
+    fn ttl_from_syndication_module() {
+        let d = FeedDraft { sy_period: Some("daily".into()), sy_frequency: Some(4), ..FeedDraft::default() };
+        assert_eq!(ttl(&d), Some(Duration::from_secs(6 * 3600)));
+        let d = FeedDraft { ttl_minutes: Some(90), sy_period: Some("hourly".into()), ..FeedDraft::default() };
+        assert_eq!(ttl(&d), Some(Duration::from_secs(90 * 60)));
+        assert_eq!(ttl(&FeedDraft::default()), None);
+    }
+}
