@@ -46,8 +46,11 @@ pub(super) struct Head {
     pub updated: Option<DateTime<Utc>>,
     pub url: Option<String>,
     /// The index of the first body unit: everything before it belonged to the head or was
-    /// debris.
+    /// debris, except [`Head::lead`].
     pub body_start: usize,
+    /// A standfirst-shaped unit read while the summary was already known (front matter):
+    /// it is body text, and goes back at the top of the body.
+    pub lead: Option<usize>,
 }
 
 /// How many units may precede the body before the reader stops looking for a head.
@@ -57,12 +60,22 @@ const TITLE_MAX: usize = 300;
 /// Standfirsts longer than this are body text.
 const STANDFIRST_MAX: usize = 400;
 
+/// What front matter already says, so the head reader does not guess it (and does not
+/// take the body's text for it).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Known<'a> {
+    pub title: Option<&'a str>,
+    pub summary: Option<&'a str>,
+}
+
 /// Reads the head: skips debris, takes the first substantial unit as the title (unless
-/// `known_title` is given), then bylines, date lines, URL lines and a standfirst, until the
-/// body begins (a dateline, a sentence, a list, or anything else).
-pub(super) fn read_head(units: &[Unit], known_title: Option<&str>) -> Head {
+/// known), then bylines, date lines, URL lines and a standfirst (unless known), until the
+/// body begins (a dateline, a sentence, a list, or anything else). Lines repeating a known
+/// title or summary are skipped.
+pub(super) fn read_head(units: &[Unit], known: Known<'_>) -> Head {
     let mut head = Head::default();
-    let mut title_seen = known_title.map(fold);
+    let mut title_seen = known.title.map(fold);
+    let known_summary = known.summary.map(fold);
     let mut i = 0;
     while i < units.len() && i < HEAD_LIMIT {
         let unit = &units[i];
@@ -81,9 +94,7 @@ pub(super) fn read_head(units: &[Unit], known_title: Option<&str>) -> Head {
             i += 1;
             continue;
         }
-        if let Some(summary) = &head.summary
-            && fold(summary) == folded
-        {
+        if head.summary.as_deref().map(fold).as_ref().or(known_summary.as_ref()) == Some(&folded) {
             i += 1;
             continue;
         }
@@ -141,10 +152,15 @@ pub(super) fn read_head(units: &[Unit], known_title: Option<&str>) -> Head {
             continue;
         }
         if head.summary.is_none()
+            && head.lead.is_none()
             && standfirst_shape(unit)
             && ((!sentence_ish(text) && text.chars().count() <= TITLE_MAX) || meta_follows(units, i + 1))
         {
-            head.summary = Some(text.to_string());
+            if known.summary.is_some() {
+                head.lead = Some(i);
+            } else {
+                head.summary = Some(text.to_string());
+            }
             i += 1;
             continue;
         }
@@ -309,9 +325,34 @@ const DEBRIS_LINES: &[&str] = &[
     "comments",
 ];
 
+/// Labels of lines that are page furniture, not content: tag lists, photo credits,
+/// links to other articles.
+const LABELLED_DEBRIS: &[&str] = &[
+    "tags",
+    "tagged",
+    "tagged with",
+    "categories",
+    "filed under",
+    "topics",
+    "photo",
+    "photo credit",
+    "photograph",
+    "image",
+    "image credit",
+    "file photo",
+    "picture",
+    "credit",
+    "read more",
+    "read also",
+    "also read",
+    "see also",
+    "related",
+    "more on this",
+];
+
 /// Whether a line is page debris: an ad-slot size (`728 x 90`, `300x250`, `970 × 250`), an
-/// "Advertisement"-style label, a breadcrumb trail, a `Tags:` line, or no letters or
-/// digits at all (`***`, `—`).
+/// "Advertisement"-style label, a breadcrumb trail, a `Tags:`, `Photo:` or `Read more:`
+/// line, or no letters or digits at all (`***`, `—`).
 pub(super) fn is_debris(s: &str) -> bool {
     let t = s.trim();
     if !t.chars().any(char::is_alphanumeric) {
@@ -320,9 +361,7 @@ pub(super) fn is_debris(s: &str) -> bool {
     if is_ad_size(t) || is_breadcrumb(t) {
         return true;
     }
-    if t.len() <= 300
-        && strip_label(t, &["tags", "tagged", "tagged with", "categories", "filed under", "topics"]).is_some()
-    {
+    if t.len() <= 300 && strip_label(t, LABELLED_DEBRIS).is_some() && !sentence_ish(t) {
         return true;
     }
     if t.len() <= 40 {
@@ -393,21 +432,17 @@ pub(super) fn name_like(s: &str) -> bool {
 /// A photo caption at `i`: a name alone on a line followed by the same name again, or by a
 /// caption line starting with it. Returns how many units it spans.
 pub(super) fn caption_span(units: &[Unit], i: usize) -> Option<usize> {
-    let name = units[i].text.as_str();
-    if !name_like(name) {
+    if !name_like(&units[i].text) {
         return None;
     }
-    let mut n = 1;
-    while let Some(next) = units.get(i + n)
-        && (next.text == name || is_caption_of(&next.text, name))
-    {
-        n += 1;
-    }
+    let texts: Vec<&str> = units.iter().map(|u| u.text.as_str()).collect();
+    let n = caption_run(&texts, i);
     (n > 1).then_some(n)
 }
 
-/// Whether `line` is a caption for the photo of `name`: it starts with the name and is
-/// short, and either has no closing full stop or is a single short sentence.
+/// Whether `line` is a caption for the photo of `name`: it starts with the name, is short,
+/// and is not a finished sentence ("Ingrid Betancourt is a Colombian-French politician").
+/// A sentence starting with the name is body text, kept.
 pub(super) fn is_caption_of(line: &str, name: &str) -> bool {
     let Some(rest) = line.strip_prefix(name) else {
         return false;
@@ -416,8 +451,25 @@ pub(super) fn is_caption_of(line: &str, name: &str) -> bool {
     {
         return false;
     }
-    let len = line.chars().count();
-    len <= 200 && (!sentence_ish(line) || len <= 120)
+    line.chars().count() <= 200 && !sentence_ish(line)
+}
+
+/// The length of a photo caption run starting at the name at `i` in `texts`: the name, its
+/// repeats, at most one caption line, and repeats after it. 1 when nothing follows.
+pub(super) fn caption_run<S: AsRef<str>>(texts: &[S], i: usize) -> usize {
+    let name = texts[i].as_ref();
+    let same = |j: usize| texts.get(j).is_some_and(|t| t.as_ref() == name);
+    let mut n = 1;
+    while same(i + n) {
+        n += 1;
+    }
+    if texts.get(i + n).is_some_and(|t| t.as_ref() != name && is_caption_of(t.as_ref(), name)) {
+        n += 1;
+        while same(i + n) {
+            n += 1;
+        }
+    }
+    n
 }
 
 // ---------------------------------------------------------------------------------------
@@ -880,6 +932,8 @@ mod tests {
             "Home » News » Middle East",
             "News > World",
             "Tags: Iran, 1988 massacre",
+            "Photo: AFP",
+            "Read more: Iran destroying mass graves",
         ] {
             assert!(is_debris(s), "{s}");
         }
@@ -907,8 +961,9 @@ mod tests {
             "Ingrid Betancourt\u{a0} is a Colombian-French politician, former senator, and anti-corruption activist",
             "Ingrid Betancourt"
         ));
+        assert!(!is_caption_of("Ingrid Betancourts are many", "Ingrid Betancourt"));
         assert!(!is_caption_of(
-            "Ingrid Betancourts are many, and this is a long sentence that goes on and on about nothing much at all, really, until it ends.",
+            "Ingrid Betancourt, who spoke first, said the families had waited.",
             "Ingrid Betancourt"
         ));
     }
@@ -937,7 +992,7 @@ mod tests {
         .into_iter()
         .map(Unit::paragraph)
         .collect();
-        let head = read_head(&units, None);
+        let head = read_head(&units, Known::default());
         assert_eq!(head.title.as_deref(), Some("Geneva conference calls for inquiry"));
         assert_eq!(head.summary.as_deref(), Some("Dignitaries reiterated the need to investigate the 1988 massacre"));
         assert_eq!(head.authors, vec!["PMOI/MEK"]);
@@ -957,26 +1012,28 @@ mod tests {
                 "By Jane Doe",
                 "Body.",
             ]),
-            None,
+            Known::default(),
         );
         assert_eq!(head.title.as_deref(), Some("Geneva conference calls for inquiry"));
         assert_eq!(head.summary.as_deref(), Some("Dignitaries reiterated the need to investigate"));
         assert_eq!(head.body_start, 6);
-        let head =
-            read_head(&units(&["Iran News in Brief", "Amnesty says Iran is destroying mass graves", "Body."]), None);
+        let head = read_head(
+            &units(&["Iran News in Brief", "Amnesty says Iran is destroying mass graves", "Body."]),
+            Known::default(),
+        );
         assert_eq!(head.title.as_deref(), Some("Amnesty says Iran is destroying mass graves"));
         let head = read_head(
             &units(&["Iran Executions Draw Condemnation", "Rights groups say hundreds were executed", "By Jane Doe"]),
-            None,
+            Known::default(),
         );
         assert_eq!(head.title.as_deref(), Some("Iran Executions Draw Condemnation"));
         // A short title followed by a sentence is still the title.
-        let head = read_head(&units(&["Iran Executions", "The first paragraph is a sentence."]), None);
+        let head = read_head(&units(&["Iran Executions", "The first paragraph is a sentence."]), Known::default());
         assert_eq!(head.title.as_deref(), Some("Iran Executions"));
         // A sentence between the title and the dateline paragraph is the standfirst.
         let head = read_head(
             &units(&["A title here", "A standfirst that is a sentence.", "Sept. 14, 2018 - Body text.", "More."]),
-            None,
+            Known::default(),
         );
         assert_eq!((head.summary.as_deref(), head.body_start), (Some("A standfirst that is a sentence."), 2));
     }
@@ -984,11 +1041,30 @@ mod tests {
     #[test]
     fn a_sentence_after_the_title_is_body_unless_a_byline_follows() {
         let units = |v: &[&str]| v.iter().map(|s| Unit::paragraph(*s)).collect::<Vec<_>>();
-        let head = read_head(&units(&["A title here", "By Jane Doe", "The first paragraph is a sentence."]), None);
-        assert_eq!((head.summary, head.body_start), (None, 2));
         let head =
-            read_head(&units(&["A title here", "A standfirst that is a sentence.", "By Jane Doe", "Body."]), None);
+            read_head(&units(&["A title here", "By Jane Doe", "The first paragraph is a sentence."]), Known::default());
+        assert_eq!((head.summary, head.body_start), (None, 2));
+        let head = read_head(
+            &units(&["A title here", "A standfirst that is a sentence.", "By Jane Doe", "Body."]),
+            Known::default(),
+        );
         assert_eq!(head.summary.as_deref(), Some("A standfirst that is a sentence."));
         assert_eq!(head.body_start, 3);
+    }
+
+    /// Dateline forms seen in real articles that `date::dateline` does not read yet (owned
+    /// by the lead; reported rather than worked around here). Run with `--ignored`.
+    #[test]
+    #[ignore = "needs date::dateline support; reported to the lead"]
+    fn dateline_forms_missing_from_date_rs() {
+        for s in [
+            "14 September 2018, Geneva — The conference", // date, then place
+            "Sept. 14, 2018: In a conference",            // colon separator
+            "Sept. 14, 2018 -\u{a0}In a conference",      // no-break space after the dash (the seed's own)
+            "Sept. 14, 2018—In a conference",             // unspaced em dash
+            "PARIS — Sept. 14, 2018 — The conference",    // place, dash, date, dash
+        ] {
+            assert_eq!(date::dateline(s).map(|d| d.0), Some(day(2018, 9, 14)), "{s}");
+        }
     }
 }

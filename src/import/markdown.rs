@@ -7,7 +7,7 @@
 use pulldown_cmark::{Event, Options, Parser, Tag};
 use url::Url;
 
-use super::head::{self, Head, Shape, Unit};
+use super::head::{self, Head, Known, Shape, Unit};
 use crate::article::collapse_whitespace;
 use crate::content;
 
@@ -28,21 +28,23 @@ fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH
 }
 
-/// Reads a Markdown article. `known_title` comes from front matter; `base` (the article's
-/// URL, when known) makes relative links absolute. When `base` is `None`, a URL line in
-/// the head is used.
-pub(super) fn read(md: &str, known_title: Option<&str>, base: Option<&Url>) -> MarkdownArticle {
+/// Reads a Markdown article. What front matter already says (`known`) is not guessed;
+/// `base` (the article's URL, when known) makes relative links absolute. When `base` is
+/// `None`, a URL line in the head is used.
+pub(super) fn read(md: &str, known: Known<'_>, base: Option<&Url>) -> MarkdownArticle {
     let blocks = blocks(md);
     let units: Vec<Unit> = blocks.iter().map(|(_, u)| u.clone()).collect();
-    let mut head = head::read_head(&units, known_title);
-    let body_md = blocks.get(head.body_start).map_or("", |(start, _)| &md[*start..]);
+    let mut head = head::read_head(&units, known);
+    let lead = head.lead.map_or("", |i| &md[blocks[i].0.clone()]);
+    let rest = blocks.get(head.body_start).map_or("", |(span, _)| &md[span.start..]);
+    let body_md = if lead.is_empty() { rest.to_string() } else { format!("{lead}\n\n{rest}") };
     if head.published.is_none() {
         let firsts: Vec<&str> =
             units[head.body_start..].iter().filter(|u| u.shape == Shape::Paragraph).map(|u| u.text.as_str()).collect();
         head.published = super::text::first_dateline(&firsts);
     }
     let head_base = head.url.as_deref().and_then(|u| Url::parse(u).ok());
-    let html = content::sanitize(&render(body_md), base.or(head_base.as_ref()));
+    let html = content::sanitize(&render(&body_md), base.or(head_base.as_ref()));
     let text = content::html_to_text(&html);
     MarkdownArticle { head, html: html.trim().to_string(), text }
 }
@@ -53,10 +55,10 @@ fn render(md: &str) -> String {
     html
 }
 
-/// The leading top-level blocks (separated by blank lines) with their byte offsets, each
+/// The leading top-level blocks (separated by blank lines) with their byte spans, each
 /// read as a unit: its shape from the first Markdown element, its plain text. Stops at the
 /// first fenced code block (blank lines inside it do not separate blocks).
-fn blocks(md: &str) -> Vec<(usize, Unit)> {
+fn blocks(md: &str) -> Vec<(std::ops::Range<usize>, Unit)> {
     let mut spans: Vec<(usize, usize)> = Vec::new();
     let mut start: Option<usize> = None;
     let mut pos = 0;
@@ -83,7 +85,7 @@ fn blocks(md: &str) -> Vec<(usize, Unit)> {
     if let Some(s) = start {
         spans.push((s, pos));
     }
-    spans.into_iter().map(|(s, e)| (s, unit(&md[s..e]))).collect()
+    spans.into_iter().map(|(s, e)| (s..e, unit(&md[s..e]))).collect()
 }
 
 fn unit(block: &str) -> Unit {
@@ -108,7 +110,7 @@ mod tests {
     fn heading_title_byline_and_body() {
         let md = "# Iran destroying mass graves\n\n*Authorities are bulldozing sites, a report says*\n\n**By Jane Doe**\n\nLONDON, April 30, 2018 — Iranian authorities are destroying [sites](/report).\n\n## Background\n\n- one\n- two\n";
         let base = Url::parse("https://example.org/news/a").expect("url");
-        let a = read(md, None, Some(&base));
+        let a = read(md, Known::default(), Some(&base));
         assert_eq!(a.head.title.as_deref(), Some("Iran destroying mass graves"));
         assert_eq!(a.head.summary.as_deref(), Some("Authorities are bulldozing sites, a report says"));
         assert_eq!(a.head.authors, vec!["Jane Doe"]);
@@ -123,7 +125,7 @@ mod tests {
     #[test]
     fn fenced_code_is_not_split() {
         let md = "Title of the note\n\n```\na\n\nb\n```\n\nAfter.";
-        let a = read(md, None, None);
+        let a = read(md, Known::default(), None);
         assert_eq!(a.head.title.as_deref(), Some("Title of the note"));
         assert!(a.html.contains("<pre><code>a\n\nb\n</code></pre>"), "{}", a.html);
         assert!(a.html.contains("After."));
@@ -131,7 +133,11 @@ mod tests {
 
     #[test]
     fn known_title_heading_is_dropped() {
-        let a = read("# The Title Here Now\n\nBody text.", Some("The title here now"), None);
+        let a = read(
+            "# The Title Here Now\n\nBody text.",
+            Known { title: Some("The title here now"), summary: None },
+            None,
+        );
         assert_eq!(a.html, "<p>Body text.</p>");
     }
 }

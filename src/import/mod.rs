@@ -159,13 +159,13 @@ pub fn parse(bytes: &[u8], file_name: &str, now: DateTime<Utc>) -> Result<Import
         message: e.message,
     })?;
     let fm = fm.unwrap_or_default();
-    let known_title = fm.title.as_deref();
+    let known = head::Known { title: fm.title.as_deref(), summary: fm.summary.as_deref() };
     let base = fm.url.as_deref().and_then(|u| Url::parse(u).ok());
     let (head, body) = if format == Format::Markdown || fm.markdown {
-        let md = markdown::read(body, known_title, base.as_ref());
+        let md = markdown::read(body, known, base.as_ref());
         (md.head, Content { text: md.text, html: md.html })
     } else {
-        let t = text::read(body, known_title);
+        let t = text::read(body, known);
         let content =
             Content { text: content::join_paragraphs(&t.paragraphs), html: content::paragraphs_to_html(&t.paragraphs) };
         (t.head, content)
@@ -472,6 +472,23 @@ mod tests {
     }
 
     #[test]
+    fn front_matter_overrides_guesses_without_losing_text() {
+        let body = "A short standfirst in the body\n\nBy Someone Else\n\nSept. 14, 2018 - Body text.\n";
+        for name in ["a.txt", "a.md"] {
+            let fm = "---\ntitle: The title from front matter\nsummary: The summary from front matter\ndate: 2020-01-02\n---\n";
+            let a = parse(format!("{fm}{body}").as_bytes(), name, now()).expect("ok").article;
+            assert_eq!(a.title, "The title from front matter", "{name}");
+            assert_eq!(a.summary.as_deref(), Some("The summary from front matter"), "{name}");
+            assert_eq!(a.published, Utc.with_ymd_and_hms(2020, 1, 2, 0, 0, 0).single(), "{name}");
+            assert_eq!(a.authors, vec![Person::named("Someone Else")], "{name}");
+            assert_eq!(
+                a.content.text, "A short standfirst in the body\n\nSept. 14, 2018 - Body text.",
+                "{name}: the body's standfirst stays in the body"
+            );
+        }
+    }
+
+    #[test]
     fn errors_name_the_file() {
         let e = parse(b"", "empty.txt", now()).expect_err("empty");
         assert_eq!(e.to_string(), "empty.txt: the file is empty");
@@ -507,6 +524,33 @@ mod tests {
         assert!(!is_importable(Path::new("photo.jpg")) && is_importable(Path::new("A.MD")));
         let e = discover(&[root.join("nope")]).expect_err("missing");
         assert!(matches!(e, ImportError::NotFound { .. }) && e.to_string().contains("nope"), "{e}");
+    }
+
+    /// The demo archive (`examples/demo/articles/`) imports completely: every file has a
+    /// title, a byline, a date and body text free of page debris, and ids are distinct.
+    #[test]
+    fn demo_articles_import() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo/articles");
+        let files = discover(&[dir]).expect("demo folder");
+        assert_eq!(files.len(), 6, "{files:?}");
+        let mut ids = HashSet::new();
+        for path in &files {
+            let a = import_file(path, now()).unwrap_or_else(|e| panic!("{e}")).article;
+            let name = path.display();
+            assert!(a.published.is_some() && !a.authors.is_empty() && a.summary.is_some(), "{name}: {a:?}");
+            assert!(a.content.text.split("\n\n").count() >= 8, "{name}: short body");
+            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+            let day = a.published.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
+            assert!(stem.ends_with(&day), "{name}: published {day} differs from the file name");
+            for debris in ["728 x 90", "300x250", "970 × 250", "Reported by", "By Documentation", "Mass grave site"] {
+                assert!(!a.content.text.contains(debris), "{name}: {debris}");
+            }
+            if path.extension().is_some_and(|e| e == "md") {
+                assert!(a.tags.contains(&"1988-massacre".to_string()), "{name}: {:?}", a.tags);
+                assert!(a.content.html.contains("<h2>") && !a.content.html.contains("<h1>"), "{name}");
+            }
+            assert!(ids.insert(a.id.clone()), "{name}: duplicate id");
+        }
     }
 
     fn words() -> impl Strategy<Value = String> {

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
-use super::head::{self, Head, Unit};
+use super::head::{self, Head, Known, Unit};
 use crate::article::{collapse_whitespace, fold};
 
 /// A plain-text article: its head and its body paragraphs.
@@ -21,13 +21,15 @@ pub(super) struct TextArticle {
 
 /// Lines longer than this are whole paragraphs, not hard-wrapped lines.
 const WRAP_MAX: usize = 100;
+/// A body line this short that appears twice in a row is a photo caption; longer doubled
+/// paragraphs are kept once.
+const DOUBLED_CAPTION_MAX: usize = 160;
 
-/// Reads a plain-text article. `known_title` (from front matter) stops the reader from
-/// taking the first line as the title.
-pub(super) fn read(text: &str, known_title: Option<&str>) -> TextArticle {
+/// Reads a plain-text article. What front matter already says (`known`) is not guessed.
+pub(super) fn read(text: &str, known: Known<'_>) -> TextArticle {
     let units = units(text);
-    let mut head = head::read_head(&units, known_title);
-    let paragraphs = body(&units, &head, known_title);
+    let mut head = head::read_head(&units, known);
+    let paragraphs = body(&units, &head, known.title);
     if head.published.is_none() {
         head.published = first_dateline(&paragraphs);
     }
@@ -39,9 +41,8 @@ pub(super) fn first_dateline<S: AsRef<str>>(paragraphs: &[S]) -> Option<DateTime
     paragraphs.iter().take(3).find_map(|p| head::dateline_date(p.as_ref()))
 }
 
-/// Splits text into paragraph units: blocks at blank lines; inside a block, identical
-/// consecutive lines once and debris lines dropped; lines joined when the file is
-/// hard-wrapped, else one unit per line.
+/// Splits text into paragraph units: blocks at blank lines, debris lines dropped; lines
+/// joined when the file is hard-wrapped, else one unit per line.
 fn units(text: &str) -> Vec<Unit> {
     let mut blocks: Vec<Vec<String>> = Vec::new();
     let mut current: Vec<String> = Vec::new();
@@ -53,19 +54,22 @@ fn units(text: &str) -> Vec<Unit> {
             }
             continue;
         }
-        if head::is_debris(&line) || current.last() == Some(&line) {
-            continue;
+        if !head::is_debris(&line) {
+            current.push(line);
         }
-        current.push(line);
     }
     if !current.is_empty() {
         blocks.push(current);
     }
     let width = wrap_width(&blocks);
     let mut units = Vec::new();
-    for block in &blocks {
+    for block in &mut blocks {
         match width {
-            Some(width) => join_wrapped(block, width, &mut units),
+            Some(width) => {
+                // Joining a doubled line would make "X X"; keep one copy.
+                block.dedup();
+                join_wrapped(block, width, &mut units);
+            }
             None => units.extend(block.iter().map(|l| Unit::paragraph(l.clone()))),
         }
     }
@@ -88,7 +92,8 @@ fn wrap_width(blocks: &[Vec<String>]) -> Option<usize> {
 }
 
 /// Joins a hard-wrapped block into paragraphs. A line ends its paragraph when the next
-/// line's first word would have fitted on it (the writer broke the line on purpose), and
+/// line's first word would have fitted on it with room to spare (under 60% of the wrap
+/// width: the writer broke the line on purpose), and
 /// bylines, date lines, URL lines and list items always stand on their own.
 fn join_wrapped(block: &[String], width: usize, out: &mut Vec<Unit>) {
     let mut current: Vec<&str> = Vec::new();
@@ -110,7 +115,7 @@ fn join_wrapped(block: &[String], width: usize, out: &mut Vec<Unit>) {
         current.push(line);
         if let Some(next) = block.get(i + 1) {
             let next_word = next.split_whitespace().next().map_or(0, |w| w.chars().count());
-            if (line.chars().count() + 1 + next_word) * 4 < width * 3 {
+            if (line.chars().count() + 1 + next_word) * 5 < width * 3 {
                 flush(&mut current, out);
             }
         }
@@ -133,23 +138,29 @@ fn is_list_item(line: &str) -> bool {
 /// Cleans the body (the units from `head.body_start`): drops debris, lines repeating the
 /// head (title, standfirst, byline…) or an earlier paragraph, and photo captions (a name
 /// alone on a line that is doubled, followed by a caption starting with the same name, or
-/// mentioned in the text).
+/// mentioned in the text; any short line shown twice in a row).
 fn body(units: &[Unit], head: &Head, known_title: Option<&str>) -> Vec<String> {
     let (head_units, body_units) = units.split_at(head.body_start);
+    let lead = head.lead.map(|i| units[i].text.as_str());
     let mut seen: HashSet<String> = [known_title, head.title.as_deref(), head.summary.as_deref()]
         .into_iter()
         .flatten()
-        .chain(head_units.iter().map(|u| u.text.as_str()))
+        .chain(head_units.iter().map(|u| u.text.as_str()).filter(|t| Some(*t) != lead))
         .map(fold)
         .collect();
-    let texts: Vec<&str> = body_units.iter().map(|u| u.text.as_str()).filter(|t| !head::is_debris(t)).collect();
+    let texts: Vec<&str> =
+        lead.into_iter().chain(body_units.iter().map(|u| u.text.as_str())).filter(|t| !head::is_debris(t)).collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < texts.len() {
         let t = texts[i];
         if head::name_like(t) && is_caption_name(&texts, i) {
-            i += 1;
-            while i < texts.len() && (texts[i] == t || head::is_caption_of(texts[i], t)) {
+            i += head::caption_run(&texts, i);
+            continue;
+        }
+        // A short line shown twice in a row is a photo caption (alt text and caption).
+        if texts.get(i + 1) == Some(&t) && doubled_caption(t) {
+            while texts.get(i) == Some(&t) {
                 i += 1;
             }
             continue;
@@ -162,6 +173,13 @@ fn body(units: &[Unit], head: &Head, known_title: Option<&str>) -> Vec<String> {
         out.push(t.to_string());
     }
     out
+}
+
+/// Whether a line shown twice in a row is a caption rather than a paragraph pasted twice:
+/// short, and not a full sentence unless very short.
+fn doubled_caption(line: &str) -> bool {
+    let len = line.chars().count();
+    len <= DOUBLED_CAPTION_MAX && (!head::sentence_ish(line) || len <= 80)
 }
 
 /// Whether the name-like line at `i` is a photo caption's name.
@@ -198,7 +216,7 @@ mod tests {
     fn doubled_lines_and_debris_go() {
         let a = read(
             "728 x 90\n\nA title for the piece\n\nStand first here now\nStand first here now\n\nBody one.\n\n300x250\n\nBody two.",
-            None,
+            Known::default(),
         );
         assert_eq!(a.head.title.as_deref(), Some("A title for the piece"));
         assert_eq!(a.head.summary.as_deref(), Some("Stand first here now"));
@@ -208,7 +226,7 @@ mod tests {
     #[test]
     fn captions_go_in_all_three_forms() {
         let text = "A title for the piece\n\nBy Jane Doe\n\nJane Roe and Ali Rezaei spoke at length about the killings.\n\nJane Roe\n\nJane Roe is a lawyer\n\nMore text.\n\nAli Rezaei\n\nAli Rezaei\n\nEven more.\n\nBackground Facts\n\nThe end.";
-        let a = read(text, None);
+        let a = read(text, Known::default());
         assert_eq!(
             a.paragraphs,
             vec![
@@ -222,9 +240,19 @@ mod tests {
     }
 
     #[test]
+    fn doubled_short_lines_are_captions_doubled_paragraphs_are_kept_once() {
+        let long = "This paragraph was pasted twice by accident and is long enough to be a real paragraph of the article, not a caption.";
+        let text = format!(
+            "A title for the piece\n\nBy Jane Doe\n\nFirst.\n\nEvin prison in Tehran\n\nEvin prison in Tehran\n\nSecond.\n\n{long}\n\n{long}\n\nThird."
+        );
+        let a = read(&text, Known::default());
+        assert_eq!(a.paragraphs, vec!["First.", "Second.", long, "Third."]);
+    }
+
+    #[test]
     fn hard_wrapped_paragraphs_join() {
         let text = "Iran destroying mass graves, report says\n\nBy Jane Doe\n\nLONDON, April 30, 2018 - Iranian authorities are destroying suspected\nmass grave sites of the victims of the 1988 prison massacres, a new\nreport says.\n\nThe sites hold the remains of thousands of political prisoners who\nwere executed in secret.\nFamilies have long asked where their relatives are buried.\n";
-        let a = read(text, None);
+        let a = read(text, Known::default());
         assert_eq!(a.head.authors, vec!["Jane Doe"]);
         assert_eq!(
             a.paragraphs,
@@ -243,7 +271,7 @@ mod tests {
         let text = format!(
             "A title for the piece\nFirst paragraph is long enough to not be a wrapped line at all, {long} {long} {long}.\nSecond paragraph is also long and stands on its own line here, {long} {long}."
         );
-        let a = read(&text, None);
+        let a = read(&text, Known::default());
         assert_eq!(a.paragraphs.len(), 2, "{:?}", a.paragraphs);
     }
 }
