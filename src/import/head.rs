@@ -120,6 +120,10 @@ pub(super) fn read_head(units: &[Unit], known: Known<'_>) -> Head {
             i += 1;
             continue;
         }
+        if !head.authors.is_empty() && is_role(text) {
+            i += 1; // "Staff Writer" on its own line under the byline
+            continue;
+        }
         if let Some(name) = source_line(text) {
             head.source = head.source.or(Some(name));
             i += 1;
@@ -562,7 +566,7 @@ pub(super) fn byline(line: &str) -> Option<Byline> {
         _ => return None,
     };
     let (text, trailing_date) = peel_date(text);
-    let names = split_names(text)?;
+    let names = split_names(peel_place(text))?;
     let source = if reporting || (names.len() == 1 && looks_like_organisation(&names[0])) {
         Some(names[0].clone())
     } else {
@@ -617,6 +621,21 @@ fn peel_date(text: &str) -> (&str, Option<DateTime<Utc>>) {
         }
     }
     (text, None)
+}
+
+/// Removes a trailing place from a byline's names: "Jane Doe in Geneva", "Jane Doe in
+/// New York" (one to three capitalised words after " in ").
+fn peel_place(text: &str) -> &str {
+    match text.rsplit_once(" in ") {
+        Some((names, place))
+            if !names.trim().is_empty()
+                && (1..=3).contains(&place.split_whitespace().count())
+                && place.split_whitespace().all(capitalised) =>
+        {
+            names.trim()
+        }
+        _ => text,
+    }
 }
 
 /// Splits "X, Y and Z" into names, dropping role words; `None` unless every part is a
@@ -876,6 +895,7 @@ mod tests {
         assert_eq!(names("Jane Doe | Staff writer"), Some(vec!["Jane Doe".into()]));
         assert_eq!(names("By Jane Doe, Senior Correspondent"), Some(vec!["Jane Doe".into()]));
         assert_eq!(names("*By Jane Doe*"), Some(vec!["Jane Doe".into()]));
+        assert_eq!(names("By Jane Doe in New York"), Some(vec!["Jane Doe".into()]));
         let b = byline("By Jane Doe | Sept. 14, 2018").expect("byline with date");
         assert_eq!((b.names, b.date), (vec!["Jane Doe".to_string()], Some(day(2018, 9, 14))));
         let b = byline("By Jane Doe on 14 September 2018").expect("byline with date");
@@ -1036,6 +1056,16 @@ mod tests {
             Known::default(),
         );
         assert_eq!((head.summary.as_deref(), head.body_start), (Some("A standfirst that is a sentence."), 2));
+    }
+
+    #[test]
+    fn a_role_line_under_the_byline_is_skipped() {
+        let units: Vec<Unit> = ["A title for the piece", "By Jane Doe", "Staff Writer", "Body text."]
+            .into_iter()
+            .map(Unit::paragraph)
+            .collect();
+        let head = read_head(&units, Known::default());
+        assert_eq!((head.authors, head.body_start), (vec!["Jane Doe".to_string()], 3));
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub(super) struct TextArticle {
 
 /// Lines longer than this are whole paragraphs, not hard-wrapped lines.
 const WRAP_MAX: usize = 100;
+/// Above this many name-like lines, a lone name is not looked up in the rest of the text
+/// (the lookup is quadratic; real articles have a handful).
+const MENTION_CHECK_MAX: usize = 64;
 /// A body line this short that appears twice in a row is a photo caption; longer doubled
 /// paragraphs are kept once.
 const DOUBLED_CAPTION_MAX: usize = 160;
@@ -150,11 +153,12 @@ fn body(units: &[Unit], head: &Head, known_title: Option<&str>) -> Vec<String> {
         .collect();
     let texts: Vec<&str> =
         lead.into_iter().chain(body_units.iter().map(|u| u.text.as_str())).filter(|t| !head::is_debris(t)).collect();
+    let mention_check = texts.iter().filter(|t| head::name_like(t)).count() <= MENTION_CHECK_MAX;
     let mut out = Vec::new();
     let mut i = 0;
     while i < texts.len() {
         let t = texts[i];
-        if head::name_like(t) && is_caption_name(&texts, i) {
+        if head::name_like(t) && is_caption_name(&texts, i, mention_check) {
             i += head::caption_run(&texts, i);
             continue;
         }
@@ -182,15 +186,17 @@ fn doubled_caption(line: &str) -> bool {
     len <= DOUBLED_CAPTION_MAX && (!head::sentence_ish(line) || len <= 80)
 }
 
-/// Whether the name-like line at `i` is a photo caption's name.
-fn is_caption_name(texts: &[&str], i: usize) -> bool {
+/// Whether the name-like line at `i` is a photo caption's name: doubled, followed by its
+/// caption, or (in a document with few such lines, to stay linear on odd input) a name
+/// the text mentions elsewhere.
+fn is_caption_name(texts: &[&str], i: usize, mention_check: bool) -> bool {
     let name = texts[i];
     if let Some(next) = texts.get(i + 1)
         && (*next == name || head::is_caption_of(next, name))
     {
         return true;
     }
-    texts.iter().enumerate().any(|(j, other)| j != i && *other != name && mentions(other, name))
+    mention_check && texts.iter().enumerate().any(|(j, other)| j != i && *other != name && mentions(other, name))
 }
 
 /// Whether `text` contains `name` as whole words.
