@@ -1,1 +1,0 @@
-//! Article files (plain text, front matter, saved HTML) -> `Article`.
