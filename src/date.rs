@@ -40,24 +40,54 @@ pub fn rfc2822(dt: &DateTime<Utc>) -> String {
     dt.format("%a, %d %b %Y %H:%M:%S +0000").to_string()
 }
 
-/// Finds a date at the start of a dateline such as `Sept. 14, 2018 - In a conference held…`
-/// or `GENEVA, 14 September 2018 — …`. Returns the date and the byte offset where the text
-/// after the dateline's separator begins.
+/// Finds a date at the start of a dateline such as `Sept. 14, 2018 - In a conference held…`,
+/// `GENEVA, 14 September 2018 — …`, `14 September 2018, Geneva — …`, `PARIS — Sept. 14,
+/// 2018 — …`, `Sept. 14, 2018: …` or `Geneva, Switzerland (Reuters) Sept. 14, 2018 - …`.
+/// Returns the date and the byte offset where the text after the dateline's separator begins.
 pub fn dateline(line: &str) -> Option<(DateTime<Utc>, usize)> {
-    // A dateline ends at the first dash separator; the date is the whole head or its tail
-    // after a place name and comma.
-    let seps = [" - ", " – ", " — ", " -- ", " —", "— ", " | "];
-    let (head, rest_at) =
-        seps.iter().filter_map(|sep| line.find(sep).map(|i| (i, i + sep.len()))).min_by_key(|(i, _)| *i)?;
-    let head_text = &line[..head];
-    if head_text.chars().count() > 60 {
-        return None;
+    const SEPARATORS: [&str; 7] = ["\u{2014}", "\u{2013}", " - ", " -\u{a0}", " -- ", ": ", " | "];
+    let mut cuts: Vec<(usize, usize)> =
+        SEPARATORS.iter().flat_map(|sep| line.match_indices(sep).map(move |(i, m)| (i, i + m.len()))).collect();
+    cuts.sort_unstable();
+    for (at, after) in cuts {
+        let head = &line[..at];
+        if head.chars().count() > 80 {
+            break;
+        }
+        if let Some(date) = date_in_head(head) {
+            let rest = line[after..].trim_start_matches(|c: char| c.is_whitespace());
+            return Some((date, line.len() - rest.len()));
+        }
     }
-    let date = parse(head_text).or_else(|| {
-        let (_, tail) = head_text.split_once(',')?;
-        parse(tail)
-    })?;
-    Some((date, rest_at))
+    None
+}
+
+/// The date in a dateline's head: the whole head, or what is left after dropping a place or
+/// agency before it (`GENEVA, …`, `PARIS — …`, `(Reuters)`) or a place after it (`…, Geneva`).
+fn date_in_head(head: &str) -> Option<DateTime<Utc>> {
+    let mut text = head.to_string();
+    while let (Some(open), Some(close)) = (text.find('('), text.find(')')) {
+        if close < open {
+            break;
+        }
+        text.replace_range(open..=close, " ");
+    }
+    // After the last dash: "PARIS — Sept. 14, 2018".
+    let text = text.rsplit(['\u{2014}', '\u{2013}']).next().unwrap_or(&text).replace(" - ", " ");
+    let parts: Vec<&str> = text.split(',').collect();
+    for start in 0..parts.len() {
+        for end in (start + 1..=parts.len()).rev() {
+            let candidate = parts[start..end].join(",");
+            // Also without up to three leading words: a place name with no comma after it.
+            let words: Vec<&str> = candidate.split_whitespace().collect();
+            for skip in 0..words.len().min(4) {
+                if let Some(d) = parse(&words[skip..].join(" ")) {
+                    return Some(d);
+                }
+            }
+        }
+    }
+    None
 }
 
 fn in_range(dt: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -520,6 +550,20 @@ mod tests {
         let (d, _) = dateline("GENEVA, 14 September 2018 — The conference").expect("place dateline");
         assert_eq!(d, ymd_hms(2018, 9, 14, 0, 0, 0));
         assert_eq!(dateline("Tens of thousands of prisoners - more than 30,000 - were killed"), None);
+        let day = ymd_hms(2018, 9, 14, 0, 0, 0);
+        for (line, rest) in [
+            ("14 September 2018, Geneva — The conference", "The conference"),
+            ("Sept. 14, 2018: In a conference", "In a conference"),
+            ("Sept. 14, 2018 -\u{a0}In a conference", "In a conference"),
+            ("Sept. 14, 2018\u{2014}In a conference", "In a conference"),
+            ("PARIS \u{2014} Sept. 14, 2018 \u{2014} The families", "The families"),
+            ("Geneva, Switzerland, Sept. 14, 2018 - Dignitaries", "Dignitaries"),
+            ("GENEVA (Reuters) Sept. 14, 2018 - Dignitaries", "Dignitaries"),
+        ] {
+            let (d, at) = dateline(line).unwrap_or_else(|| panic!("no dateline in {line:?}"));
+            assert_eq!((d, &line[at..]), (day, rest), "{line:?}");
+        }
+        assert_eq!(dateline("Ingrid Betancourt: the regime decided to execute them - all of them"), None);
     }
 
     #[test]

@@ -1085,8 +1085,7 @@ mod tests {
     /// Dateline forms seen in real articles that `date::dateline` does not read yet (owned
     /// by the lead; reported rather than worked around here). Run with `--ignored`.
     #[test]
-    #[ignore = "needs date::dateline support; reported to the lead"]
-    fn dateline_forms_missing_from_date_rs() {
+    fn dateline_forms_read_by_date_rs() {
         for s in [
             "14 September 2018, Geneva — The conference", // date, then place
             "Sept. 14, 2018: In a conference",            // colon separator
