@@ -812,34 +812,10 @@ pub(super) fn date_text(s: &str) -> Option<DateTime<Utc>> {
 }
 
 /// The date of a dateline at the start of a paragraph (`Sept. 14, 2018 - In a conference…`,
-/// `GENEVA, 14 September 2018 — …`, `Geneva, Switzerland, Sept. 14, 2018 — …`), read by
-/// [`date::dateline`]; leading place names separated by commas are tried off one by one,
-/// and a bracketed agency name (`(Reuters)`) is ignored.
+/// `GENEVA, 14 September 2018 — …`, `LONDON, Sept. 14, 2018 (Reuters) - …`): place names and
+/// agencies are [`date::dateline`]'s business.
 pub(super) fn dateline_date(text: &str) -> Option<DateTime<Utc>> {
-    dateline_places(text).or_else(|| {
-        // "LONDON, Sept. 14, 2018 (Reuters) - …": the agency in brackets is not part of the date.
-        let open = text.find('(').filter(|&o| o < 80)?;
-        let close = text[open..].find(')')? + open;
-        dateline_places(&format!("{}{}", text[..open].trim_end(), &text[close + 1..]))
-    })
-}
-
-fn dateline_places(text: &str) -> Option<DateTime<Utc>> {
-    if let Some((d, _)) = date::dateline(text) {
-        return Some(d);
-    }
-    let mut from = 0;
-    for _ in 0..3 {
-        let comma = text[from..].find(',')? + from;
-        if comma > 80 {
-            return None;
-        }
-        if let Some((d, _)) = date::dateline(text[comma + 1..].trim_start()) {
-            return Some(d);
-        }
-        from = comma + 1;
-    }
-    None
+    date::dateline(text).map(|(d, _)| d)
 }
 
 /// A line that is an article URL: bare, or labelled (`URL: …`, `Source: …`, `Link: …`).
