@@ -17,6 +17,8 @@
 //! This module must not do I/O, read clocks or log per item; everything comes in as
 //! arguments and the same inputs always give the same verdict.
 
+mod facets;
+mod lexicon;
 mod model;
 mod terms;
 
@@ -24,6 +26,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use facets::{Evidence, FacetParams, Facets};
 use model::{Index, SCHEME_VERSION, TermCounts};
 use terms::Token;
 
@@ -48,6 +51,15 @@ const TITLE_WEIGHT: f32 = 2.0;
 const SUMMARY_WEIGHT: f32 = 1.0;
 const TEXT_WEIGHT: f32 = 1.0;
 const LINK_WEIGHT: f32 = 0.5;
+/// Prominence of a term found only in the body text or the categories.
+const TEXT_PROMINENCE: f32 = 0.8;
+/// Prominence of a term found only in the link.
+const LINK_PROMINENCE: f32 = 0.5;
+/// Words of a long body that count towards the facets.
+const LEAD_WORDS: usize = 200;
+/// Share of the what evidence an item keeps when it names none of the archive's places,
+/// organisations or people.
+pub const ENTITY_FLOOR: f64 = 0.25;
 /// Matched terms named in the reasons.
 const REASON_TERMS: usize = 6;
 
@@ -66,6 +78,7 @@ pub struct TopicDoc<'a> {
 #[derive(Debug, Clone)]
 pub struct TopicModel {
     index: Index,
+    facets: Facets,
     fingerprint: String,
 }
 
@@ -73,8 +86,13 @@ impl TopicModel {
     /// Learns the topic from archived documents. Order does not matter; documents with no
     /// informative words are ignored.
     pub fn build<'a>(docs: impl IntoIterator<Item = TopicDoc<'a>>) -> TopicModel {
+        Self::build_with(docs, FacetParams::default())
+    }
+
+    fn build_with<'a>(docs: impl IntoIterator<Item = TopicDoc<'a>>, params: FacetParams) -> TopicModel {
         terms::warm_up();
         let index = Index::build(docs.into_iter().map(|d| (d.id, d.title, d.text)));
+        let facets = Facets::build(&index.topic, &index.names, index.paragraphs, params);
         let mut h = blake3::Hasher::new();
         h.update(SCHEME_VERSION.as_bytes());
         for doc in &index.docs {
@@ -94,7 +112,11 @@ impl TopicModel {
             }
         }
         let fingerprint = h.finalize().to_hex()[..16].to_string();
-        TopicModel { index, fingerprint }
+        TopicModel {
+            index,
+            facets,
+            fingerprint,
+        }
     }
 
     /// True when no archived document contributed a term: the archive says nothing yet.
@@ -270,49 +292,10 @@ pub fn score(
         if model.is_empty() {
             reasons.push("archive empty: no learned topic".to_string());
         } else {
-            let mut counts = TermCounts::new();
-            let mut surfaces = HashMap::new();
-            for (field, toks) in &fields.fields {
-                let w = match field {
-                    Field::Title => TITLE_WEIGHT,
-                    Field::Summary | Field::Categories => SUMMARY_WEIGHT,
-                    Field::Text => TEXT_WEIGHT,
-                    Field::Link => LINK_WEIGHT,
-                };
-                model::add_terms(toks, w, &mut counts, Some(&mut surfaces));
-            }
-            let sim = model.index.similarity(&model::weigh(counts));
-            let shared_words = sim.matched.iter().filter(|(t, _)| !t.contains(' ')).count();
-            // One shared word is weak evidence however rare it is ("Iranian film wins...").
-            let breadth = 1.0 - 0.5f64.powi(shared_words.min(16) as i32);
-            let blended = breadth
-                * (CENTROID_SHARE * f64::from(sim.centroid)
-                    + (1.0 - CENTROID_SHARE) * f64::from(sim.nearest));
-            archive_score = calibrate(blended);
-            if !sim.matched.is_empty() {
-                let named: Vec<&str> = sim
-                    .matched
-                    .iter()
-                    .take(REASON_TERMS)
-                    .map(|(t, _)| surfaces.get(t).map_or(t.as_str(), String::as_str))
-                    .collect();
-                reasons.push(format!(
-                    "archive similarity {:.2} (terms: {})",
-                    archive_score,
-                    named.join(", ")
-                ));
-            } else {
-                reasons.push("no term in common with the archive".to_string());
-            }
-            if let Some(d) = sim.nearest_doc {
-                let id = model.index.docs[d].id.clone();
-                reasons.push(format!(
-                    "nearest: {} ({:.2})",
-                    id,
-                    calibrate(f64::from(sim.nearest))
-                ));
-                nearest = Some(id);
-            }
+            let judged = judge(&fields, model);
+            archive_score = judged.score;
+            reasons.extend(judged.reasons);
+            nearest = judged.nearest;
         }
     }
 
@@ -341,6 +324,83 @@ pub fn score(
         keep: score >= rules.threshold,
         score,
         reasons: keyword_reasons,
+        nearest,
+    }
+}
+
+/// What the archive says about one item.
+struct Judgement {
+    score: f64,
+    evidence: Evidence,
+    reasons: Vec<String>,
+    nearest: Option<String>,
+}
+
+/// Scores the item against the learned topic (see the module docs).
+fn judge(fields: &Fields, model: &TopicModel) -> Judgement {
+    let mut counts = TermCounts::new();
+    let mut surfaces = HashMap::new();
+    let mut prominence: HashMap<String, f32> = HashMap::new();
+    for (field, toks) in &fields.fields {
+        let (w, p) = match field {
+            Field::Title => (TITLE_WEIGHT, 1.0),
+            Field::Summary => (SUMMARY_WEIGHT, 1.0),
+            Field::Categories => (SUMMARY_WEIGHT, TEXT_PROMINENCE),
+            Field::Text => (TEXT_WEIGHT, TEXT_PROMINENCE),
+            Field::Link => (LINK_WEIGHT, LINK_PROMINENCE),
+        };
+        model::add_terms(toks, w, &mut counts, Some(&mut surfaces));
+        // A news item names its subject early: only the lead of a long body counts.
+        let lead = if *field == Field::Text {
+            &toks[..toks.len().min(LEAD_WORDS)]
+        } else {
+            &toks[..]
+        };
+        let mut field_terms = TermCounts::new();
+        model::add_terms(lead, 1.0, &mut field_terms, None);
+        for term in field_terms.into_keys() {
+            let e = prominence.entry(term).or_insert(0.0);
+            *e = e.max(p);
+        }
+    }
+    let mut terms: Vec<(&str, f32)> = prominence.iter().map(|(t, &p)| (t.as_str(), p)).collect();
+    terms.sort_by(|a, b| a.0.cmp(b.0));
+    let evidence = model.facets.evidence(terms);
+    let floor = model.facets.entity_floor(ENTITY_FLOOR);
+    let raw = evidence.what * (floor + (1.0 - floor) * evidence.entity);
+    let score = raw;
+
+    let name = |t: &String| surfaces.get(t).map_or(t.clone(), String::clone);
+    let list = |v: &[(String, f64)]| -> String {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.iter().take(REASON_TERMS).map(|(t, _)| name(t)).collect::<Vec<_>>().join(", ")
+        }
+    };
+    let mut reasons = vec![format!(
+        "archive topic {:.2}: where/who {:.2} ({}), what {:.2} ({})",
+        score,
+        evidence.entity,
+        list(&evidence.entity_terms),
+        evidence.what,
+        list(&evidence.what_terms)
+    )];
+    let sim = model.index.similarity(&model::weigh(counts));
+    let mut nearest = None;
+    if let Some(d) = sim.nearest_doc {
+        let id = model.index.docs[d].id.clone();
+        reasons.push(format!(
+            "nearest: {} ({:.2})",
+            id,
+            calibrate(f64::from(sim.nearest))
+        ));
+        nearest = Some(id);
+    }
+    Judgement {
+        score,
+        evidence,
+        reasons,
         nearest,
     }
 }

@@ -16,6 +16,8 @@ use super::terms::{self, Token};
 pub const PROFILE_TERMS: usize = 150;
 /// Terms kept in the centroid profile.
 pub const CENTROID_TERMS: usize = 200;
+/// Terms kept in the topic (the coverage-weighted centroid the facets are made from).
+pub const TOPIC_TERMS: usize = 600;
 /// How strongly the centroid favours terms found in many archived documents.
 pub const CENTROID_COVERAGE_POWER: f32 = 0.5;
 /// Extra weight of a term always written as a name in an archived document.
@@ -23,7 +25,7 @@ pub const NAME_BOOST: f32 = 1.0;
 /// A bigram's weight is this share of its two words' weights added up.
 const BIGRAM_FACTOR: f32 = 0.6;
 /// Version of the term and weight scheme; part of every fingerprint.
-pub const SCHEME_VERSION: &str = "relevance-v1";
+pub const SCHEME_VERSION: &str = "relevance-v2";
 
 /// A sparse term vector: term text -> weight.
 pub type TermWeights = HashMap<String, f32>;
@@ -155,6 +157,14 @@ pub struct Index {
     pub centroid: Vec<f32>,
     /// See [`reach`].
     pub centroid_reach: f32,
+    /// The coverage-weighted centroid, strongest [`TOPIC_TERMS`] terms, strongest first.
+    pub topic: Vec<(String, f32)>,
+    /// How the words of the topic are written across the archive (unigrams only).
+    pub names: HashMap<String, terms::NameStats>,
+    /// Documents in the index.
+    pub n_docs: usize,
+    /// Paragraphs of running text in those documents (see `terms::name_stats`).
+    pub paragraphs: u32,
 }
 
 /// Terms a short item can be expected to share with a profile; see [`reach`].
@@ -179,6 +189,8 @@ impl Index {
     pub fn build<'a>(docs: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> Index {
         let mut profiles: Vec<(String, Vec<(String, f32)>)> = Vec::new();
         let mut tokens = Vec::new();
+        let mut all_names: HashMap<String, terms::NameStats> = HashMap::new();
+        let mut paragraphs = 0u32;
         for (id, title, text) in docs {
             let mut counts = TermCounts::new();
             tokens.clear();
@@ -191,6 +203,11 @@ impl Index {
             let mut names = HashMap::new();
             terms::name_counts(title, &mut names);
             terms::name_counts(text, &mut names);
+            let mut doc_names = HashMap::new();
+            paragraphs += terms::name_stats(text, &mut doc_names);
+            for (stem, st) in doc_names {
+                all_names.entry(stem).or_default().merge_doc(&st);
+            }
             let mut weights = weigh(counts);
             for (term, w) in weights.iter_mut() {
                 *w *= name_boost(term, &names);
@@ -207,6 +224,7 @@ impl Index {
         let mut centroid_acc = TermWeights::new();
         let mut df: HashMap<String, f32> = HashMap::new();
         let n_docs = profiles.len() as f32;
+        let profiles_len = profiles.len();
         for (doc_no, (id, p)) in profiles.into_iter().enumerate() {
             let mut terms_v = Vec::with_capacity(p.len());
             for (term, w) in p {
@@ -229,7 +247,18 @@ impl Index {
             let coverage = df.get(term).copied().unwrap_or(0.0) / n_docs;
             *w *= coverage.powf(CENTROID_COVERAGE_POWER);
         }
-        let centroid = profile(centroid_acc, CENTROID_TERMS);
+        let topic = profile(centroid_acc, TOPIC_TERMS);
+        index.n_docs = profiles_len;
+        index.paragraphs = paragraphs;
+        index.names = topic
+            .iter()
+            .filter_map(|(t, _)| all_names.get_key_value(t.as_str()))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        let mut centroid: Vec<(String, f32)> =
+            topic.iter().take(CENTROID_TERMS).cloned().collect();
+        normalise(&mut centroid);
+        index.topic = topic;
         index.centroid_reach = reach(centroid.iter().map(|(_, w)| *w));
         index.centroid = vec![0.0; index.term_texts.len()];
         for (term, w) in centroid {
