@@ -70,8 +70,8 @@ pub enum Facet {
 /// The facets of one topic: term key -> centrality.
 #[derive(Debug, Clone, Default)]
 pub struct Facets {
-    /// Share of the archive's paragraphs that use its strongest name: how much the topic
-    /// is anchored to particular places, organisations or people.
+    /// Share of the archive's paragraphs that use its strongest name, less one paragraph:
+    /// how much the topic is anchored to particular places, organisations or people.
     pub anchor: f32,
     pub entity: HashMap<String, f32>,
     pub what: HashMap<String, f32>,
@@ -110,9 +110,32 @@ fn is_name_part(stats: &NameStats) -> bool {
 
 /// Capitalised words that name no place, organisation or person.
 const NOT_NAMES: &[&str] = &[
-    "januari", "februari", "march", "april", "may", "june", "juli", "august", "septemb",
-    "octob", "novemb", "decemb", "sept", "monday", "tuesday", "wednesday", "thursday",
-    "friday", "saturday", "sunday", "mr", "mrs", "ms", "dr", "sir", "madam",
+    "januari",
+    "februari",
+    "march",
+    "april",
+    "may",
+    "june",
+    "juli",
+    "august",
+    "septemb",
+    "octob",
+    "novemb",
+    "decemb",
+    "sept",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "sir",
+    "madam",
 ];
 
 fn is_year(term: &str) -> bool {
@@ -138,9 +161,7 @@ impl Facets {
             is_year(t) || names.get(t).is_some_and(is_name)
         };
         let name_part = |t: &str| -> bool {
-            lex.role(t).is_none()
-                && !NOT_NAMES.contains(&t)
-                && names.get(t).is_some_and(is_name_part)
+            lex.role(t).is_none() && !NOT_NAMES.contains(&t) && names.get(t).is_some_and(is_name_part)
         };
         let mut entity: Vec<(&str, f32)> = Vec::new();
         let mut what: Vec<(&str, f32)> = Vec::new();
@@ -170,22 +191,17 @@ impl Facets {
                 }
             }
         }
-        let mut out = Facets {
-            params: Some(p),
-            ..Facets::default()
-        };
+        let mut out = Facets { params: Some(p), ..Facets::default() };
         entity.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        // A name used in one paragraph only is incidental, whatever the archive's size.
         if let Some(&(_, top)) = entity.first() {
-            out.anchor = (top / paragraphs.max(1) as f32).min(1.0);
+            out.anchor = ((top - 1.0).max(0.0) / paragraphs.max(1) as f32).min(1.0);
         }
         if let Some(&(_, reference)) = entity.get(p.entity_ref_rank.max(1) - 1).or(entity.last())
             && reference > 0.0
         {
             for (t, w) in &entity {
-                out.entity.insert(
-                    (*t).to_owned(),
-                    (w / reference).min(1.0).powf(p.entity_power),
-                );
+                out.entity.insert((*t).to_owned(), (w / reference).min(1.0).powf(p.entity_power));
             }
         }
         what.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
@@ -193,17 +209,12 @@ impl Facets {
             && reference > 0.0
         {
             for (t, w) in &what {
-                out.what
-                    .insert((*t).to_owned(), (w / reference).min(1.0).powf(p.what_power));
+                out.what.insert((*t).to_owned(), (w / reference).min(1.0).powf(p.what_power));
             }
         }
         // Widen the what facet through the lexicon's groups of acts.
         for group in lex.groups.iter().filter(|g| g.role == Role::Act) {
-            let strength = group
-                .terms
-                .iter()
-                .filter_map(|t| out.what.get(t))
-                .fold(0.0f32, |a, &b| a.max(b));
+            let strength = group.terms.iter().filter_map(|t| out.what.get(t)).fold(0.0f32, |a, &b| a.max(b));
             let widened = p.expansion * strength;
             if widened <= 0.0 {
                 continue;
@@ -246,8 +257,7 @@ impl Facets {
                 }
             }
         }
-        let by_strength =
-            |a: &(String, f64), b: &(String, f64)| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0));
+        let by_strength = |a: &(String, f64), b: &(String, f64)| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0));
         ev.entity_terms.sort_by(by_strength);
         ev.what_terms.sort_by(by_strength);
         // Summed in a fixed order, so the result does not depend on hash order.

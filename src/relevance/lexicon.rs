@@ -25,7 +25,6 @@ pub enum Role {
 /// One group of the lexicon.
 #[derive(Debug, Clone)]
 pub struct Group {
-    pub name: String,
     pub role: Role,
     /// Term keys as the model writes them: a stem, or two stems joined by a space.
     pub terms: Vec<String>,
@@ -71,7 +70,8 @@ fn parse(text: &str) -> Lexicon {
             continue;
         };
         let mut head = head.split_whitespace();
-        let (Some(name), Some(role)) = (head.next(), head.next()) else {
+        // The group's name is for people reading the file.
+        let (Some(_name), Some(role)) = (head.next(), head.next()) else {
             lex.rejected.push(line.to_owned());
             continue;
         };
@@ -84,11 +84,7 @@ fn parse(text: &str) -> Lexicon {
             }
         };
         let g = lex.groups.len();
-        let mut group = Group {
-            name: name.to_owned(),
-            role,
-            terms: Vec::new(),
-        };
+        let mut group = Group { role, terms: Vec::new() };
         for phrase in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             match phrase_key(phrase) {
                 Some(key) => {
@@ -132,9 +128,6 @@ mod tests {
         assert_eq!(phrase_key("put to death"), None);
         assert_eq!(phrase_key("the"), None);
         assert_eq!(phrase_key("Hanged").as_deref(), Some("hang"));
-        assert_eq!(
-            phrase_key("Solitary confinement").as_deref(),
-            Some("solitari confin")
-        );
+        assert_eq!(phrase_key("Solitary confinement").as_deref(), Some("solitari confin"));
     }
 }

@@ -48,8 +48,7 @@ pub fn add_terms(
         if tok.weight > 0.0 {
             bump(acc, &tok.stem, field_weight, tok.weight);
             if let Some(s) = surfaces.as_deref_mut() {
-                s.entry(tok.stem.clone())
-                    .or_insert_with(|| tok.surface.clone());
+                s.entry(tok.stem.clone()).or_insert_with(|| tok.surface.clone());
             }
         }
         if tok.stop {
@@ -64,12 +63,7 @@ pub fn add_terms(
             {
                 s.insert(key.clone(), format!("{} {}", p.surface, tok.surface));
             }
-            bump(
-                acc,
-                &key,
-                field_weight,
-                BIGRAM_FACTOR * (p.weight + tok.weight),
-            );
+            bump(acc, &key, field_weight, BIGRAM_FACTOR * (p.weight + tok.weight));
         }
         prev = Some(tok);
     }
@@ -104,12 +98,7 @@ pub fn weigh(counts: TermCounts) -> TermWeights {
 /// a name (Iran, Evin, PMOI): a topic archive is about particular places, organisations
 /// and people, and items of the same genre about other ones are its nearest misses.
 fn name_boost(term: &str, names: &HashMap<String, (u32, u32)>) -> f32 {
-    let rate = |stem: &str| {
-        names.get(stem).map_or(
-            0.0,
-            |&(n, t)| if t == 0 { 0.0 } else { n as f32 / t as f32 },
-        )
-    };
+    let rate = |stem: &str| names.get(stem).map_or(0.0, |&(n, t)| if t == 0 { 0.0 } else { n as f32 / t as f32 });
     let r = match term.split_once(' ') {
         Some((a, b)) => rate(a).min(rate(b)),
         None => rate(term),
@@ -177,11 +166,7 @@ pub const REACH_TERMS: usize = 10;
 fn reach(weights: impl Iterator<Item = f32>) -> f32 {
     let mut w: Vec<f32> = weights.collect();
     w.sort_by(|a, b| b.total_cmp(a));
-    w.iter()
-        .take(REACH_TERMS)
-        .map(|x| x * x)
-        .sum::<f32>()
-        .sqrt()
+    w.iter().take(REACH_TERMS).map(|x| x * x).sum::<f32>().sqrt()
 }
 
 impl Index {
@@ -236,11 +221,7 @@ impl Index {
             }
             terms_v.sort_by_key(|&(t, _)| t);
             let reach = reach(terms_v.iter().map(|&(_, w)| w));
-            index.docs.push(DocProfile {
-                id,
-                reach,
-                terms: terms_v,
-            });
+            index.docs.push(DocProfile { id, reach, terms: terms_v });
         }
         // A term the archive keeps coming back to is the topic; one document's aside is not.
         for (term, w) in centroid_acc.iter_mut() {
@@ -255,8 +236,7 @@ impl Index {
             .filter_map(|(t, _)| all_names.get_key_value(t.as_str()))
             .map(|(k, v)| (k.clone(), *v))
             .collect();
-        let mut centroid: Vec<(String, f32)> =
-            topic.iter().take(CENTROID_TERMS).cloned().collect();
+        let mut centroid: Vec<(String, f32)> = topic.iter().take(CENTROID_TERMS).cloned().collect();
         normalise(&mut centroid);
         index.topic = topic;
         index.centroid_reach = reach(centroid.iter().map(|(_, w)| *w));
@@ -311,12 +291,7 @@ impl Index {
         let mut entries: Vec<(&String, f32)> = candidate.iter().map(|(t, &w)| (t, w)).collect();
         entries.sort_by(|a, b| a.0.cmp(b.0));
         let norm = entries.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
-        let mut out = Similarity {
-            nearest: 0.0,
-            nearest_doc: None,
-            centroid: 0.0,
-            matched: Vec::new(),
-        };
+        let mut out = Similarity { nearest: 0.0, nearest_doc: None, centroid: 0.0, matched: Vec::new() };
         if norm <= 0.0 || self.docs.is_empty() {
             return out;
         }

@@ -49,10 +49,7 @@ static BACKGROUND: LazyLock<HashMap<String, f32>> = LazyLock::new(|| {
         };
         *per_billion.entry(fold(word)).or_insert(0.0) += 10f64.powf(f64::from(z10) / 10.0);
     }
-    per_billion
-        .into_iter()
-        .map(|(stem, f)| (stem, f.log10() as f32))
-        .collect()
+    per_billion.into_iter().map(|(stem, f)| (stem, f.log10() as f32)).collect()
 });
 
 /// Case- and accent-folds text: lowercase, compatibility decomposition, combining marks
@@ -96,9 +93,7 @@ fn strip_markup(text: &str) -> std::borrow::Cow<'_, str> {
         let skip = if let Some(after) = tail.strip_prefix('<') {
             let next = after.chars().next();
             match next {
-                Some(c) if c.is_ascii_alphabetic() || c == '/' || c == '!' => {
-                    tail.find('>').map(|end| end + 1)
-                }
+                Some(c) if c.is_ascii_alphabetic() || c == '/' || c == '!' => tail.find('>').map(|end| end + 1),
                 _ => None,
             }
         } else {
@@ -292,13 +287,8 @@ pub fn name_stats(text: &str, acc: &mut HashMap<String, NameStats>) -> u32 {
             words.push(Word {
                 text: word,
                 capital: word.chars().next().is_some_and(char::is_uppercase),
-                acronym: letters >= 2
-                    && word
-                        .chars()
-                        .filter(|c| c.is_alphabetic())
-                        .all(char::is_uppercase),
-                start: words.is_empty()
-                    || gap.contains(['.', '!', '?', ':', '"', '“', '•', '(', '[']),
+                acronym: letters >= 2 && word.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase),
+                start: words.is_empty() || gap.contains(['.', '!', '?', ':', '"', '“', '•', '(', '[']),
                 joined: !words.is_empty() && gap.chars().all(|c| c.is_whitespace() || c == '-'),
             });
         }
@@ -333,8 +323,7 @@ pub fn name_stats(text: &str, acc: &mut HashMap<String, NameStats>) -> u32 {
         for (i, w) in words.iter().enumerate() {
             // The year of a date ("May 20, 2023", "September 1988") dates the text; the
             // year of an event ("the 1988 massacre") is part of the topic.
-            if is_year_word(w.text) && (1..=2).any(|back| i >= back && is_month(words[i - back].text))
-            {
+            if is_year_word(w.text) && (1..=2).any(|back| i >= back && is_month(words[i - back].text)) {
                 continue;
             }
             toks.clear();
@@ -371,12 +360,32 @@ fn is_year_word(word: &str) -> bool {
 /// English month names and their usual abbreviations, as written in datelines.
 fn is_month(word: &str) -> bool {
     const MONTHS: &[&str] = &[
-        "jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun",
-        "june", "jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october",
-        "nov", "november", "dec", "december",
+        "jan",
+        "january",
+        "feb",
+        "february",
+        "mar",
+        "march",
+        "apr",
+        "april",
+        "may",
+        "jun",
+        "june",
+        "jul",
+        "july",
+        "aug",
+        "august",
+        "sep",
+        "sept",
+        "september",
+        "oct",
+        "october",
+        "nov",
+        "november",
+        "dec",
+        "december",
     ];
-    word.chars().next().is_some_and(char::is_uppercase)
-        && MONTHS.contains(&word.to_ascii_lowercase().as_str())
+    word.chars().next().is_some_and(char::is_uppercase) && MONTHS.contains(&word.to_ascii_lowercase().as_str())
 }
 
 /// Background Zipf value of a folded word, and whether the background lists it.
@@ -419,14 +428,9 @@ mod tests {
 
     #[test]
     fn tokens_are_stemmed_and_possessives_dropped() {
-        let stems: Vec<String> = tokenize("Iran's executions of political prisoners in 1988")
-            .into_iter()
-            .map(|t| t.stem)
-            .collect();
-        assert_eq!(
-            stems,
-            ["iran", "execut", "of", "polit", "prison", "in", "1988"]
-        );
+        let stems: Vec<String> =
+            tokenize("Iran's executions of political prisoners in 1988").into_iter().map(|t| t.stem).collect();
+        assert_eq!(stems, ["iran", "execut", "of", "polit", "prison", "in", "1988"]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! `tests/fixtures/relevance/`.
 
 use super::*;
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 fn fixtures() -> PathBuf {
@@ -43,10 +44,7 @@ fn archive_docs() -> Vec<(String, String, String)> {
 }
 
 fn build(docs: &[(String, String, String)]) -> TopicModel {
-    TopicModel::build(
-        docs.iter()
-            .map(|(id, title, text)| TopicDoc { id, title, text }),
-    )
+    TopicModel::build(docs.iter().map(|(id, title, text)| TopicDoc { id, title, text }))
 }
 
 fn keywords() -> Vec<String> {
@@ -74,9 +72,7 @@ fn labelled() -> Vec<Labelled> {
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, l)| {
-            serde_json::from_str(l).unwrap_or_else(|e| panic!("labelled.jsonl:{}: {e}", n + 1))
-        })
+        .map(|(n, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("labelled.jsonl:{}: {e}", n + 1)))
         .collect()
 }
 
@@ -87,13 +83,7 @@ fn is_tuning(id: &str) -> bool {
 }
 
 fn cand(item: &Labelled) -> Candidate<'_> {
-    Candidate {
-        title: &item.title,
-        summary: &item.summary,
-        text: "",
-        link: Some(&item.link),
-        categories: &[],
-    }
+    Candidate { title: &item.title, summary: &item.summary, text: "", link: Some(&item.link), categories: &[] }
 }
 
 struct Counts {
@@ -105,12 +95,7 @@ struct Counts {
 
 impl Counts {
     fn of(scored: &[(&Labelled, Verdict)], threshold: f64) -> Counts {
-        let mut c = Counts {
-            tp: 0,
-            fp: 0,
-            fn_: 0,
-            tn: 0,
-        };
+        let mut c = Counts { tp: 0, fp: 0, fn_: 0, tn: 0 };
         for (item, v) in scored {
             let related = item.label == "related";
             match (v.score >= threshold, related) {
@@ -123,26 +108,14 @@ impl Counts {
         c
     }
     fn precision(&self) -> f64 {
-        if self.tp + self.fp == 0 {
-            1.0
-        } else {
-            self.tp as f64 / (self.tp + self.fp) as f64
-        }
+        if self.tp + self.fp == 0 { 1.0 } else { self.tp as f64 / (self.tp + self.fp) as f64 }
     }
     fn recall(&self) -> f64 {
-        if self.tp + self.fn_ == 0 {
-            1.0
-        } else {
-            self.tp as f64 / (self.tp + self.fn_) as f64
-        }
+        if self.tp + self.fn_ == 0 { 1.0 } else { self.tp as f64 / (self.tp + self.fn_) as f64 }
     }
     fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 {
-            0.0
-        } else {
-            2.0 * p * r / (p + r)
-        }
+        if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
     }
 }
 
@@ -155,28 +128,11 @@ struct Setting {
     all: Counts,
 }
 
-fn evaluate(
-    name: &'static str,
-    model: &TopicModel,
-    kw: &[String],
-    items: &[Labelled],
-    thr: f64,
-) -> Setting {
-    let rules = Rules {
-        keywords: kw.to_vec(),
-        ..Rules::default()
-    };
-    let scored: Vec<(&Labelled, Verdict)> = items
-        .iter()
-        .map(|i| (i, score(&cand(i), model, &rules, &[])))
-        .collect();
-    let (tune, held): (Vec<_>, Vec<_>) =
-        scored.iter().cloned().partition(|(i, _)| is_tuning(&i.id));
-    println!(
-        "\n== {name} ({} tuning / {} held-out items)",
-        tune.len(),
-        held.len()
-    );
+fn evaluate(name: &'static str, model: &TopicModel, kw: &[String], items: &[Labelled], thr: f64) -> Setting {
+    let rules = Rules { keywords: kw.to_vec(), ..Rules::default() };
+    let scored: Vec<(&Labelled, Verdict)> = items.iter().map(|i| (i, score(&cand(i), model, &rules, &[]))).collect();
+    let (tune, held): (Vec<_>, Vec<_>) = scored.iter().cloned().partition(|(i, _)| is_tuning(&i.id));
+    println!("\n== {name} ({} tuning / {} held-out items)", tune.len(), held.len());
     println!("threshold sweep on the tuning half:  thr   P     R     F1");
     let mut tuned = (f64::MIN, DEFAULT_THRESHOLD);
     for step in 4..=18 {
@@ -185,12 +141,7 @@ fn evaluate(
         if c.f1() > tuned.0 + 1e-9 {
             tuned = (c.f1(), t);
         }
-        println!(
-            "                                     {t:.2}  {:.2}  {:.2}  {:.2}",
-            c.precision(),
-            c.recall(),
-            c.f1()
-        );
+        println!("                                     {t:.2}  {:.2}  {:.2}  {:.2}", c.precision(), c.recall(), c.f1());
     }
     for (thr, part, set) in [
         (thr, "tuning", &tune),
@@ -211,20 +162,12 @@ fn evaluate(
             c.tn
         );
     }
-    let mut errors: Vec<&(&Labelled, Verdict)> = scored
-        .iter()
-        .filter(|(i, v)| (v.score >= thr) != (i.label == "related"))
-        .collect();
+    let mut errors: Vec<&(&Labelled, Verdict)> =
+        scored.iter().filter(|(i, v)| (v.score >= thr) != (i.label == "related")).collect();
     errors.sort_by(|a, b| a.0.id.cmp(&b.0.id));
     for (i, v) in errors {
         let kind = if i.label == "related" { "FN" } else { "FP" };
-        println!(
-            "  {kind} {} {:.3} {:?} — {}",
-            i.id,
-            v.score,
-            i.title,
-            v.reasons.join("; ")
-        );
+        println!("  {kind} {} {:.3} {:?} — {}", i.id, v.score, i.title, v.reasons.join("; "));
     }
     Setting {
         name,
@@ -238,19 +181,11 @@ fn evaluate(
 /// `(id, title, text)` documents made from labelled items (title and summary), as if they
 /// had been archived.
 fn item_docs<'a>(items: impl IntoIterator<Item = &'a Labelled>) -> Vec<(String, String, String)> {
-    items
-        .into_iter()
-        .map(|i| (i.id.clone(), i.title.clone(), i.summary.clone()))
-        .collect()
+    items.into_iter().map(|i| (i.id.clone(), i.title.clone(), i.summary.clone())).collect()
 }
 
 fn line(c: &Counts) -> String {
-    format!(
-        "P {:.3} R {:.3} F1 {:.3}",
-        c.precision(),
-        c.recall(),
-        c.f1()
-    )
+    format!("P {:.3} R {:.3} F1 {:.3}", c.precision(), c.recall(), c.f1())
 }
 
 /// Scores the labelled set four ways at the default threshold and prints precision,
@@ -276,40 +211,47 @@ fn evaluation() {
     // A grown archive: the tuning half's related items archived too (24 documents),
     // judged on the held-out half it has not seen.
     let mut grown_docs = archive_docs();
-    grown_docs.extend(item_docs(
-        items.iter().filter(|i| is_tuning(&i.id) && i.label == "related"),
-    ));
+    grown_docs.extend(item_docs(items.iter().filter(|i| is_tuning(&i.id) && i.label == "related")));
     let grown = build(&grown_docs);
     let held: Vec<Labelled> = labelled().into_iter().filter(|i| !is_tuning(&i.id)).collect();
-    let grown_result = evaluate(
-        "grown archive (24 docs), held-out half",
-        &grown,
-        &[],
-        &held,
-        DEFAULT_THRESHOLD,
-    );
+    let grown_result = evaluate("grown archive (24 docs), held-out half", &grown, &[], &held, DEFAULT_THRESHOLD);
 
     // The same threshold for every archive size: seed plus each subset of the demo archive.
     let extra: Vec<_> = archive_docs().into_iter().skip(1).collect();
     let mut worst = (1.0f64, 1.0f64);
     for mask in 0u32..(1 << extra.len()) {
         let mut docs = seed_docs();
-        docs.extend(
-            extra
-                .iter()
-                .enumerate()
-                .filter(|(k, _)| mask & (1 << k) != 0)
-                .map(|(_, d)| d.clone()),
-        );
+        docs.extend(extra.iter().enumerate().filter(|(k, _)| mask & (1 << k) != 0).map(|(_, d)| d.clone()));
         let m = build(&docs);
-        let scored: Vec<(&Labelled, Verdict)> = items
-            .iter()
-            .map(|i| (i, score(&cand(i), &m, &Rules::default(), &[])))
-            .collect();
+        let scored: Vec<(&Labelled, Verdict)> =
+            items.iter().map(|i| (i, score(&cand(i), &m, &Rules::default(), &[]))).collect();
         let c = Counts::of(&scored, DEFAULT_THRESHOLD);
         worst = (worst.0.min(c.precision()), worst.1.min(c.recall()));
         println!("archive of {} docs (mask {mask:04b}): {}", docs.len(), line(&c));
     }
+
+    // Calibration: each archived document, cut to an item (title and its first 60 words),
+    // scored against a model of the others. 0.5 is meant to be "as close to the topic as a
+    // typical archived article is".
+    let mut loo = Vec::new();
+    for (k, (id, title, text)) in grown_docs.iter().enumerate() {
+        let others: Vec<_> = grown_docs.iter().enumerate().filter(|&(j, _)| j != k).map(|(_, d)| d.clone()).collect();
+        let m = build(&others);
+        let lead: String = text
+            .lines()
+            .filter(|l| l.split_whitespace().count() > 8)
+            .flat_map(str::split_whitespace)
+            .take(60)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let c = Candidate { title, summary: &lead, text: "", link: None, categories: &[] };
+        let v = score(&c, &m, &Rules::default(), &[]);
+        println!("leave-one-out {id}: {:.3}", v.score);
+        loo.push(v.score);
+    }
+    loo.sort_by(f64::total_cmp);
+    let median = loo[loo.len() / 2];
+    let kept = loo.iter().filter(|&&s| s >= DEFAULT_THRESHOLD).count();
 
     println!("\nsummary at the default threshold {DEFAULT_THRESHOLD}:");
     for s in results.iter().chain([&grown_result]) {
@@ -322,26 +264,15 @@ fn evaluation() {
             s.tuned
         );
     }
-    println!(
-        "  worst over the 16 archives of 1..5 docs: P {:.3} R {:.3}",
-        worst.0, worst.1
-    );
+    println!("  worst over the 16 archives of 1..5 docs: P {:.3} R {:.3}", worst.0, worst.1);
+    println!("  archived documents scored against the others: median {median:.3}, {kept} of {} kept", loo.len());
 
     // Targets, all at the default threshold, on both halves.
     let [seed_only, archive_only, seed_kw, archive_kw] = &results;
-    for (s, p, r) in [
-        (seed_only, 0.95, 0.9),
-        (archive_only, 0.95, 0.9),
-        (seed_kw, 0.95, 0.9),
-        (archive_kw, 0.95, 0.9),
-    ] {
+    for (s, p, r) in [(seed_only, 0.95, 0.9), (archive_only, 0.95, 0.9), (seed_kw, 0.95, 0.9), (archive_kw, 0.95, 0.9)]
+    {
         for (half, c) in [("tuning", &s.tuning), ("held-out", &s.held_out)] {
-            assert!(
-                c.precision() >= p && c.recall() >= r,
-                "{} ({half}): {}",
-                s.name,
-                line(c)
-            );
+            assert!(c.precision() >= p && c.recall() >= r, "{} ({half}): {}", s.name, line(c));
         }
     }
     assert!(
@@ -353,36 +284,130 @@ fn evaluation() {
 }
 
 fn model_of(texts: &[(&str, &str)]) -> TopicModel {
-    TopicModel::build(texts.iter().map(|&(id, text)| TopicDoc {
-        id,
-        title: "",
-        text,
-    }))
+    TopicModel::build(texts.iter().map(|&(id, text)| TopicDoc { id, title: "", text }))
 }
 
 fn item<'a>(title: &'a str, summary: &'a str) -> Candidate<'a> {
-    Candidate {
-        title,
-        summary,
-        text: "",
-        link: None,
-        categories: &[],
+    Candidate { title, summary, text: "", link: None, categories: &[] }
+}
+
+#[test]
+fn names_are_told_from_words_by_how_they_are_written() {
+    let mut st = HashMap::new();
+    let paragraphs = terms::name_stats(
+        "Iran Hangs Two Men In Tehran Prison\n\
+         Officials in Tehran said the National Council of Resistance of Iran and the PMOI met \
+         in Geneva, Switzerland on 3 September 1988, and the council met again in 1988.\n",
+        &mut st,
+    );
+    assert_eq!(paragraphs, 1, "the title-case line is skipped");
+    let get = |w: &str| st.get(w).copied().unwrap_or_default();
+    assert_eq!((get("tehran").standalone, get("tehran").total()), (1, 1));
+    assert_eq!((get("council").in_name, get("council").lower), (1, 1));
+    assert_eq!(get("iran").in_name, 1, "joined to a name through 'of'");
+    assert_eq!(get("pmoi").acronym, 1);
+    assert_eq!(get("geneva").standalone, 1, "a comma ends a name");
+    assert_eq!(get("1988").total(), 1, "the year of a date is not counted");
+    assert_eq!(get("offici").paragraphs, 1, "a sentence start counts for paragraphs only");
+    assert_eq!(get("offici").total(), 0);
+}
+
+#[test]
+fn executive_is_not_execution() {
+    let stem = |w: &str| terms::tokenize(w)[0].stem.clone();
+    assert_ne!(stem("executive"), stem("execution"));
+    assert_eq!(stem("executed"), stem("executions"));
+}
+
+#[test]
+fn facets_split_where_from_what() {
+    let m = build(&seed_docs());
+    let e = |t: &str| m.facets.entity.get(t).copied().unwrap_or(0.0);
+    let w = |t: &str| m.facets.what.get(t).copied().unwrap_or(0.0);
+    assert!(e("iran") > 0.9 && e("iranian") > 0.9, "{:?}", m.facets.entity);
+    assert!(e("1988") > 0.5);
+    assert!(e("geneva") < 0.2, "a place named once or twice is not the topic");
+    for actor in ["un", "council", "nation", "amnesti"] {
+        assert_eq!(e(actor), 0.0, "{actor}");
     }
+    assert!(w("execut") > 0.9 && w("massacr") > 0.9);
+    // The seed never says "hanged" or "custody"; the lexicon widens the what facet to them.
+    assert!(w("hang") > 0.3 && w("custodi") > 0.3);
+    assert!(w("footbal") == 0.0 && w("oil") == 0.0);
+    assert!(m.facets.anchor > 0.3);
+}
+
+#[test]
+fn both_facets_are_needed() {
+    let m = build(&seed_docs());
+    let s = |title: &str, summary: &str| score(&item(title, summary), &m, &Rules::default(), &[]);
+    let both =
+        s("Iran hangs political prisoner after sham trial", "Rights groups said the man was tortured in custody.");
+    assert!(both.keep, "{both:?}");
+    assert!(both.reasons[0].contains("where/who"), "{both:?}");
+    let what_only = s(
+        "Authorities hang political prisoner after sham trial",
+        "Rights groups said the man was tortured in custody.",
+    );
+    assert!(!what_only.keep && what_only.score < 0.3, "{what_only:?}");
+    let where_only =
+        s("Iran's oil exports to China hit a five-year high", "Tehran sold more crude to refiners despite sanctions.");
+    assert!(!where_only.keep && where_only.score < 0.2, "{where_only:?}");
+}
+
+#[test]
+fn archive_without_a_recurring_name_leans_on_what() {
+    let m = model_of(&[
+        (
+            "a",
+            "Sourdough starters need regular feeding with flour and water.\n\
+             A healthy starter doubles in size within hours and smells pleasantly sour.",
+        ),
+        (
+            "b",
+            "Long fermentation gives sourdough bread its open crumb and crisp crust.\n\
+             Shape the dough gently, proof it overnight and bake it in a hot Dutch oven.",
+        ),
+        (
+            "c",
+            "Wholemeal flour absorbs more water than white flour, so the dough needs more \
+             hydration.\nKnead less and let the long fermentation do the work.",
+        ),
+    ]);
+    assert!(m.facets.anchor < 0.05, "anchor {}", m.facets.anchor);
+    let bread = score(
+        &item(
+            "Why your sourdough starter smells sour",
+            "Feeding the starter flour and water keeps fermentation going.",
+        ),
+        &m,
+        &Rules::default(),
+        &[],
+    );
+    assert!(bread.keep, "{bread:?}");
+    let other = score(&item("Dutch election results", "The coalition lost seats."), &m, &Rules::default(), &[]);
+    assert!(!other.keep, "{other:?}");
+}
+
+#[test]
+fn only_the_lead_of_a_long_body_counts() {
+    let m = build(&seed_docs());
+    let filler = "The weather stayed mild and markets were calm. ".repeat(40);
+    let late = format!("{filler} Iran executed political prisoners after a sham trial.");
+    let early = format!("Iran executed political prisoners after a sham trial. {filler}");
+    let c = |text: &str| -> f64 {
+        let cand = Candidate { title: "News", summary: "", text, link: None, categories: &[] };
+        score(&cand, &m, &Rules::default(), &[]).score
+    };
+    assert!(c(&early) >= 0.5, "{}", c(&early));
+    assert!(c(&late) < 0.2, "{}", c(&late));
 }
 
 #[test]
 fn exclude_rejects_and_names_the_phrase() {
     let m = build(&seed_docs());
-    let rules = Rules {
-        exclude: vec!["Football".into()],
-        ..Rules::default()
-    };
-    let v = score(
-        &item("Iran political prisoners massacre football", ""),
-        &m,
-        &rules,
-        &[],
-    );
+    let rules = Rules { exclude: vec!["Football".into()], ..Rules::default() };
+    let v = score(&item("Iran political prisoners massacre football", ""), &m, &rules, &[]);
     assert!(!v.keep);
     assert_eq!(v.score, 0.0);
     assert_eq!(v.reasons, ["excluded by \"Football\" in title"]);
@@ -392,31 +417,12 @@ fn exclude_rejects_and_names_the_phrase() {
 fn keyword_hit_is_strong_evidence_and_named() {
     let m = TopicModel::build([]);
     assert!(m.is_empty());
-    let rules = Rules {
-        keywords: vec!["1988 Massacre".into()],
-        ..Rules::default()
-    };
-    let v = score(
-        &item("Survivors of the 1988 massacres speak", ""),
-        &m,
-        &rules,
-        &[],
-    );
+    let rules = Rules { keywords: vec!["1988 Massacre".into()], ..Rules::default() };
+    let v = score(&item("Survivors of the 1988 massacres speak", ""), &m, &rules, &[]);
     assert!(v.keep, "{v:?}");
-    assert!(
-        v.reasons
-            .contains(&"keyword \"1988 Massacre\" in title".to_string())
-    );
-    let v = score(
-        &item("Weather", "The 1988 massacre anniversary"),
-        &m,
-        &Rules::default(),
-        &["1988 massacre".into()],
-    );
-    assert!(
-        v.keep && v.reasons[0] == "source keyword \"1988 massacre\" in summary",
-        "{v:?}"
-    );
+    assert!(v.reasons.contains(&"keyword \"1988 Massacre\" in title".to_string()));
+    let v = score(&item("Weather", "The 1988 massacre anniversary"), &m, &Rules::default(), &["1988 massacre".into()]);
+    assert!(v.keep && v.reasons[0] == "source keyword \"1988 massacre\" in summary", "{v:?}");
     let v = score(&item("Weather today", "Sunny"), &m, &rules, &[]);
     assert!(!v.keep && v.score == 0.0);
 }
@@ -435,49 +441,23 @@ fn related_item_keeps_and_names_nearest_document() {
     );
     assert!(v.keep, "{v:?}");
     assert!(v.nearest.is_some());
-    assert!(
-        v.reasons.iter().any(|r| r.starts_with("nearest: ")),
-        "{v:?}"
-    );
-    let v = score(
-        &item("Geneva motor show cancelled", "Carmakers stay away."),
-        &m,
-        &Rules::default(),
-        &[],
-    );
+    assert!(v.reasons.iter().any(|r| r.starts_with("nearest: ")), "{v:?}");
+    let v = score(&item("Geneva motor show cancelled", "Carmakers stay away."), &m, &Rules::default(), &[]);
     assert!(!v.keep, "{v:?}");
 }
 
 #[test]
 fn fingerprints_follow_the_topic_and_rules() {
-    let a = model_of(&[
-        ("a", "Iran executes political prisoners"),
-        ("b", "Mass graves in Iran"),
-    ]);
-    let b = model_of(&[
-        ("b", "Mass graves in Iran"),
-        ("a", "Iran executes political prisoners"),
-    ]);
+    let a = model_of(&[("a", "Iran executes political prisoners"), ("b", "Mass graves in Iran")]);
+    let b = model_of(&[("b", "Mass graves in Iran"), ("a", "Iran executes political prisoners")]);
     let c = model_of(&[("a", "Iran executes political prisoners")]);
     assert_eq!(a.fingerprint(), b.fingerprint());
     assert_ne!(a.fingerprint(), c.fingerprint());
-    let r1 = Rules {
-        keywords: vec!["PMOI".into(), "1988 massacre".into()],
-        ..Rules::default()
-    };
-    let r2 = Rules {
-        keywords: vec!["1988 Massacre".into(), "pmoi".into()],
-        ..Rules::default()
-    };
+    let r1 = Rules { keywords: vec!["PMOI".into(), "1988 massacre".into()], ..Rules::default() };
+    let r2 = Rules { keywords: vec!["1988 Massacre".into(), "pmoi".into()], ..Rules::default() };
     assert_eq!(rules_fingerprint(&r1, &[]), rules_fingerprint(&r2, &[]));
-    assert_ne!(
-        rules_fingerprint(&r1, &[]),
-        rules_fingerprint(&r1, &["evin".into()])
-    );
-    let r3 = Rules {
-        threshold: 0.6,
-        ..r1.clone()
-    };
+    assert_ne!(rules_fingerprint(&r1, &[]), rules_fingerprint(&r1, &["evin".into()]));
+    let r3 = Rules { threshold: 0.6, ..r1.clone() };
     assert_ne!(rules_fingerprint(&r1, &[]), rules_fingerprint(&r3, &[]));
 }
 
@@ -528,9 +508,7 @@ mod properties {
 
     fn strip_accents(s: &str) -> String {
         use unicode_normalization::UnicodeNormalization;
-        s.nfd()
-            .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-            .collect()
+        s.nfd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).collect()
     }
 
     proptest! {
