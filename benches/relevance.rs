@@ -11,12 +11,8 @@ use feedkeeper::relevance::{Candidate, Rules, TopicDoc, TopicModel, score};
 fn main() {
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/relevance");
     let seed = std::fs::read_to_string(format!("{fixtures}/seed.txt")).expect("seed fixture");
-    let labelled =
-        std::fs::read_to_string(format!("{fixtures}/labelled.jsonl")).expect("labelled fixture");
-    let items: Vec<serde_json::Value> = labelled
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let labelled = std::fs::read_to_string(format!("{fixtures}/labelled.jsonl")).expect("labelled fixture");
+    let items: Vec<serde_json::Value> = labelled.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
     let sentences: Vec<String> = seed
         .split(['.', '\n'])
         .chain(items.iter().filter_map(|i| i["summary"].as_str()))
@@ -31,9 +27,7 @@ fn main() {
             .map(|d| {
                 let mut text = String::new();
                 for _ in 0..12 {
-                    x = x
-                        .wrapping_mul(6_364_136_223_846_793_005)
-                        .wrapping_add(1_442_695_040_888_963_407);
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
                     text.push_str(&sentences[(x >> 33) as usize % sentences.len()]);
                     text.push_str(". ");
                 }
@@ -42,18 +36,18 @@ fn main() {
             .collect()
     };
     let build = |docs: &[(String, String, String)]| {
-        TopicModel::build(
-            docs.iter()
-                .map(|(id, title, text)| TopicDoc { id, title, text }),
-        )
+        TopicModel::build(docs.iter().map(|(id, title, text)| TopicDoc { id, title, text }))
     };
 
     let _warm = build(&make_docs(1));
-    let docs10k = make_docs(10_000);
-    let t = Instant::now();
-    let m10k = build(&docs10k);
-    println!("build 10,000 docs: {:.3} s", t.elapsed().as_secs_f64());
-    black_box(&m10k);
+    // `cargo bench --bench relevance -- quick` skips the 10,000-document build.
+    if !std::env::args().any(|a| a == "quick") {
+        let docs10k = make_docs(10_000);
+        let t = Instant::now();
+        let m10k = build(&docs10k);
+        println!("build 10,000 docs: {:.3} s", t.elapsed().as_secs_f64());
+        black_box(&m10k);
+    }
 
     let docs1k = make_docs(1_000);
     let t = Instant::now();
@@ -66,7 +60,7 @@ fn main() {
         exclude: vec!["football".into()],
         ..Rules::default()
     };
-    let rounds = 40;
+    let rounds = 100;
     let t = Instant::now();
     for _ in 0..rounds {
         for i in &feed {

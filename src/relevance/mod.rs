@@ -61,7 +61,7 @@ const LINK_WEIGHT: f32 = 0.5;
 const TEXT_PROMINENCE: f32 = 0.8;
 /// Prominence of a term found only in the link.
 const LINK_PROMINENCE: f32 = 0.5;
-/// Words of a long body that count towards the facets.
+/// Words of a long summary or body that count towards the facets.
 const LEAD_WORDS: usize = 200;
 /// Share of the what evidence an item keeps when it names none of the archive's places,
 /// organisations or people.
@@ -333,8 +333,12 @@ fn judge(fields: &Fields, model: &TopicModel) -> Judgement {
             Field::Link => (LINK_WEIGHT, LINK_PROMINENCE),
         };
         model::add_terms(toks, w, &mut counts, Some(&mut surfaces));
-        // A news item names its subject early: only the lead of a long body counts.
-        let lead = if *field == Field::Text { &toks[..toks.len().min(LEAD_WORDS)] } else { &toks[..] };
+        // A news item names its subject early: only the lead of a long body (or of a
+        // summary that carries the whole article) counts.
+        let lead = match field {
+            Field::Summary | Field::Text => &toks[..toks.len().min(LEAD_WORDS)],
+            _ => &toks[..],
+        };
         let mut field_terms = TermCounts::new();
         model::add_terms(lead, 1.0, &mut field_terms, None);
         for term in field_terms.into_keys() {

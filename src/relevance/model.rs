@@ -97,8 +97,13 @@ pub fn weigh(counts: TermCounts) -> TermWeights {
 /// How much more a term counts in an archived document because the document writes it as
 /// a name (Iran, Evin, PMOI): a topic archive is about particular places, organisations
 /// and people, and items of the same genre about other ones are its nearest misses.
-fn name_boost(term: &str, names: &HashMap<String, (u32, u32)>) -> f32 {
-    let rate = |stem: &str| names.get(stem).map_or(0.0, |&(n, t)| if t == 0 { 0.0 } else { n as f32 / t as f32 });
+fn name_boost(term: &str, names: &HashMap<String, terms::NameStats>) -> f32 {
+    let rate = |stem: &str| {
+        names.get(stem).map_or(0.0, |st| {
+            let t = st.total();
+            if t == 0 { 0.0 } else { (t - st.lower) as f32 / t as f32 }
+        })
+    };
     let r = match term.split_once(' ') {
         Some((a, b)) => rate(a).min(rate(b)),
         None => rate(term),
@@ -186,16 +191,13 @@ impl Index {
             terms::tokenize_folded(&terms::fold(text), &mut tokens);
             add_terms(&tokens, 1.0, &mut counts, None);
             let mut names = HashMap::new();
-            terms::name_counts(title, &mut names);
-            terms::name_counts(text, &mut names);
-            let mut doc_names = HashMap::new();
-            paragraphs += terms::name_stats(text, &mut doc_names);
-            for (stem, st) in doc_names {
-                all_names.entry(stem).or_default().merge_doc(&st);
-            }
+            paragraphs += terms::name_stats(text, &mut names);
             let mut weights = weigh(counts);
             for (term, w) in weights.iter_mut() {
                 *w *= name_boost(term, &names);
+            }
+            for (stem, st) in names {
+                all_names.entry(stem).or_default().merge_doc(&st);
             }
             let p = profile(weights, PROFILE_TERMS);
             if !p.is_empty() {

@@ -166,9 +166,9 @@ pub fn tokenize_folded(folded: &str, out: &mut Vec<Token>) {
             (Some(c), None) if !c.is_numeric() => continue,
             _ => {}
         }
-        let (z, listed) = zipf(word);
+        let (stem, z, listed) = lookup(word);
         out.push(Token {
-            stem: stem_word(word),
+            stem,
             surface: word.to_owned(),
             weight: word_weight(z),
             stop: z >= STOP_ZIPF,
@@ -177,39 +177,39 @@ pub fn tokenize_folded(folded: &str, out: &mut Vec<Token>) {
     }
 }
 
+/// Words remembered per thread before the memo is cleared, so memory stays bounded in a
+/// process that runs for months.
+const MEMO_WORDS: usize = 100_000;
+
+thread_local! {
+    /// Folded word -> (stem, Zipf value, listed). Stemming and the background lookup are
+    /// most of the cost of reading text, and news repeats its words.
+    static MEMO: std::cell::RefCell<HashMap<String, (String, f32, bool)>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
+/// Stem and background value of a folded word, memoised (pure: same word, same answer).
+fn lookup(word: &str) -> (String, f32, bool) {
+    MEMO.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if let Some((stem, z, listed)) = memo.get(word) {
+            return (stem.clone(), *z, *listed);
+        }
+        if memo.len() >= MEMO_WORDS {
+            memo.clear();
+        }
+        let (z, listed) = zipf(word);
+        let stem = stem_word(word);
+        memo.insert(word.to_owned(), (stem.clone(), z, listed));
+        (stem, z, listed)
+    })
+}
+
 /// Folds and tokenizes in one step.
 pub fn tokenize(text: &str) -> Vec<Token> {
     let mut out = Vec::new();
     tokenize_folded(&fold(text), &mut out);
     out
-}
-
-/// Counts, per stem, how often a word is written as a name (capitalised where a sentence
-/// does not start) out of all its occurrences: `stem -> (as name, total)`. Used on the
-/// archive side only, to find the places, organisations and people the topic is about;
-/// the item being scored is read case-blind.
-pub fn name_counts(text: &str, acc: &mut HashMap<String, (u32, u32)>) {
-    let text = strip_markup(text);
-    let mut sentence_start = true;
-    let mut last_end = 0;
-    for (pos, word) in text.unicode_word_indices() {
-        let gap = &text[last_end..pos];
-        if gap.contains(['.', '!', '?', ':', '\n', '"', '“', '•']) {
-            sentence_start = true;
-        }
-        last_end = pos + word.len();
-        let capital = word.chars().next().is_some_and(char::is_uppercase);
-        let mut toks = Vec::new();
-        tokenize_folded(&fold(word), &mut toks);
-        for t in toks {
-            let e = acc.entry(t.stem).or_insert((0, 0));
-            e.1 += 1;
-            if capital && !sentence_start {
-                e.0 += 1;
-            }
-        }
-        sentence_start = false;
-    }
 }
 
 /// How a stem is written in running text, counted where no sentence starts (there a
@@ -275,6 +275,7 @@ pub fn name_stats(text: &str, acc: &mut HashMap<String, NameStats>) -> u32 {
     }
     let text = strip_markup(text);
     let mut toks = Vec::new();
+    let mut buf = String::new();
     let mut paragraphs = 0;
     let mut in_paragraph: std::collections::HashSet<String> = std::collections::HashSet::new();
     for line in text.lines() {
@@ -327,11 +328,10 @@ pub fn name_stats(text: &str, acc: &mut HashMap<String, NameStats>) -> u32 {
                 continue;
             }
             toks.clear();
-            tokenize_folded(&fold(w.text), &mut toks);
+            word_tokens(w.text, &mut buf, &mut toks);
             for t in toks.drain(..) {
-                if !in_paragraph.contains(&t.stem) {
+                if in_paragraph.insert(t.stem.clone()) {
                     acc.entry(t.stem.clone()).or_default().paragraphs += 1;
-                    in_paragraph.insert(t.stem.clone());
                 }
                 if w.start {
                     continue;
@@ -351,6 +351,22 @@ pub fn name_stats(text: &str, acc: &mut HashMap<String, NameStats>) -> u32 {
         }
     }
     paragraphs
+}
+
+/// The tokens of one word of raw text, as [`tokenize`] would give them; plain ASCII words
+/// skip folding and segmenting again.
+fn word_tokens(word: &str, buf: &mut String, out: &mut Vec<Token>) {
+    if !word.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        tokenize_folded(&fold(word), out);
+        return;
+    }
+    buf.clear();
+    buf.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+    if buf.len() < 2 && !buf.bytes().all(|b| b.is_ascii_digit()) {
+        return;
+    }
+    let (stem, z, listed) = lookup(buf);
+    out.push(Token { stem, surface: buf.clone(), weight: word_weight(z), stop: z >= STOP_ZIPF, unlisted: !listed });
 }
 
 fn is_year_word(word: &str) -> bool {
@@ -431,6 +447,15 @@ mod tests {
         let stems: Vec<String> =
             tokenize("Iran's executions of political prisoners in 1988").into_iter().map(|t| t.stem).collect();
         assert_eq!(stems, ["iran", "execut", "of", "polit", "prison", "in", "1988"]);
+    }
+
+    #[test]
+    fn one_word_reads_as_in_running_text() {
+        for w in ["Iran's", "PMOI", "Tehran", "1988", "a", "7", "Executions", "U.N", "Genève", "x2"] {
+            let (mut buf, mut one) = (String::new(), Vec::new());
+            word_tokens(w, &mut buf, &mut one);
+            assert_eq!(one, tokenize(w), "{w}");
+        }
     }
 
     #[test]
