@@ -9,13 +9,17 @@
 //! evidence on a facet is the noisy-or of the centralities of the facet terms it contains.
 //! The built-in lexicon (`lexicon.txt`) widens the what facet from words the archive uses
 //! to others that report the same kind of event, and keeps institutions found in every
-//! country's reporting (UN, Amnesty) out of the where facet.
+//! country's reporting (UN, Amnesty) out of the where facet. The built-in place list
+//! (`places.txt`) widens the where facet from the countries the archive's names belong to
+//! (Iran) to all their towns (Sanandaj, Zahedan), and marks places in other countries, so
+//! an item about elsewhere can be told from one that names no place.
 //!
 //! Pure: built from the model's topic vector and name statistics; no I/O.
 
 use std::collections::HashMap;
 
 use super::lexicon::{self, Role};
+use super::places;
 use super::terms::NameStats;
 
 /// The knobs of the facet model. The defaults are the shipped scheme; tests may sweep them.
@@ -39,6 +43,9 @@ pub struct FacetParams {
     pub what_per_term: f32,
     /// Evidence of one entity term of centrality 1 found in the item.
     pub entity_per_term: f32,
+    /// Evidence of a place the archive never names, in a country it is about (a town,
+    /// the capital), as a share of that country's centrality.
+    pub place_per_term: f32,
 }
 
 impl Default for FacetParams {
@@ -52,6 +59,7 @@ impl Default for FacetParams {
             expansion: 0.7,
             what_per_term: 0.45,
             entity_per_term: 1.0,
+            place_per_term: 0.9,
         }
     }
 }
@@ -59,6 +67,12 @@ impl Default for FacetParams {
 /// Share of an archive's paragraphs its strongest name must reach for the where/who facet
 /// to count fully; a topic whose names are scattered leans on the what facet instead.
 pub const ANCHOR_SHARE: f32 = 0.2;
+
+/// Centrality a country must reach among the archive's names to be one the archive is
+/// about; a place in any other country is elsewhere.
+pub const HOME_MIN: f32 = 0.5;
+/// Prominence at which a place elsewhere counts against an item (title, summary, lead).
+const ELSEWHERE_MIN_PROMINENCE: f32 = 0.8;
 
 /// Which facet a topic term belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +89,9 @@ pub struct Facets {
     pub anchor: f32,
     pub entity: HashMap<String, f32>,
     pub what: HashMap<String, f32>,
+    /// Country (index in the place list) -> centrality: the strongest centrality of the
+    /// archive's names that belong to it.
+    pub home: HashMap<u16, f32>,
     pub params: Option<FacetParams>,
 }
 
@@ -89,6 +106,8 @@ pub struct Evidence {
     pub entity_terms: Vec<(String, f64)>,
     /// Matched what terms and their evidence, strongest first.
     pub what_terms: Vec<(String, f64)>,
+    /// Places the item names in countries the archive is not about, sorted.
+    pub elsewhere: Vec<String>,
 }
 
 /// True when a unigram is written as a name: mostly capitalised on its own ("in Iran",
@@ -212,6 +231,14 @@ impl Facets {
                 out.what.insert((*t).to_owned(), (w / reference).min(1.0).powf(p.what_power));
             }
         }
+        // The countries the archive is about, through the places among its names.
+        let places = places::places();
+        for (t, &c) in &out.entity {
+            for &country in places.countries(t) {
+                let h = out.home.entry(country).or_insert(0.0);
+                *h = h.max(c);
+            }
+        }
         // Widen the what facet through the lexicon's groups of acts.
         for group in lex.groups.iter().filter(|g| g.role == Role::Act) {
             let strength = group.terms.iter().filter_map(|t| out.what.get(t)).fold(0.0f32, |a, &b| a.max(b));
@@ -239,16 +266,22 @@ impl Facets {
         floor + (1.0 - floor) * unanchored
     }
 
-    /// Evidence of an item whose terms are given with their prominence in `0..=1` (1 for a
-    /// term in the title or summary, less for one only in the body or link).
-    pub fn evidence<'a>(&self, terms: impl IntoIterator<Item = (&'a str, f32)>) -> Evidence {
+    /// Evidence of an item whose terms (stems and bigram keys) and place names (folded words
+    /// and word pairs as written) are given with their prominence in `0..=1` (1 for the
+    /// title or summary, less for the body or link).
+    pub fn evidence<'a>(
+        &self,
+        terms: impl IntoIterator<Item = (&'a str, f32)>,
+        place_names: impl IntoIterator<Item = (&'a str, f32)>,
+    ) -> Evidence {
         let p = self.params.unwrap_or_default();
         let mut ev = Evidence::default();
+        let mut entity: HashMap<&str, f64> = HashMap::new();
         for (t, prominence) in terms {
             if let Some(&c) = self.entity.get(t) {
                 let e = f64::from((c * prominence * p.entity_per_term).clamp(0.0, 1.0));
                 if e > 0.0 {
-                    ev.entity_terms.push((t.to_owned(), e));
+                    entity.insert(t, e);
                 }
             } else if let Some(&c) = self.what.get(t) {
                 let e = f64::from((c * prominence * p.what_per_term).clamp(0.0, 1.0));
@@ -257,9 +290,26 @@ impl Facets {
                 }
             }
         }
+        let places = places::places();
+        for (name, prominence) in place_names {
+            let countries = places.countries(name);
+            if countries.is_empty() {
+                continue;
+            }
+            let home = countries.iter().filter_map(|c| self.home.get(c)).fold(0.0f32, |a, &b| a.max(b));
+            if home >= HOME_MIN {
+                let e = f64::from((home * prominence * p.place_per_term).clamp(0.0, 1.0));
+                let slot = entity.entry(name).or_insert(0.0);
+                *slot = slot.max(e);
+            } else if prominence >= ELSEWHERE_MIN_PROMINENCE && !ev.elsewhere.iter().any(|n| n == name) {
+                ev.elsewhere.push(name.to_owned());
+            }
+        }
+        ev.entity_terms = entity.into_iter().map(|(t, e)| (t.to_owned(), e)).collect();
         let by_strength = |a: &(String, f64), b: &(String, f64)| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0));
         ev.entity_terms.sort_by(by_strength);
         ev.what_terms.sort_by(by_strength);
+        ev.elsewhere.sort();
         // Summed in a fixed order, so the result does not depend on hash order.
         ev.entity = 1.0 - ev.entity_terms.iter().map(|(_, e)| 1.0 - e).product::<f64>();
         ev.what = 1.0 - ev.what_terms.iter().map(|(_, e)| 1.0 - e).product::<f64>();

@@ -11,15 +11,18 @@
 //! "the" counts for nothing and "massacre" for much, even with one archived document) and
 //! split into two facets (see `facets`): *where/who*, the names the archive keeps using
 //! (Iran, Iranian, 1988, Evin), weighted by the share of the archive's paragraphs that use
-//! them; and *what*, the other topical terms (executions, political prisoners, inquiry),
-//! widened through a built-in lexicon of human-rights reporting (`lexicon.txt`). Both are
-//! scaled to the archive's own strongest terms, so one document and thousands give scores
-//! on the same scale. An item's evidence on each facet is a noisy-or over the facet terms
-//! it contains, and its archive score is `what × (f + (1 − f) × where)`: an item must show
-//! both to score high, "executions in Saudi Arabia" has only the what and "Iran's oil
-//! exports" only the where. `f` ([`ENTITY_FLOOR`]) rises towards 1 when the archive is
-//! not anchored to any name. The default threshold 0.5 therefore means "reports the
-//! archive's kind of events, about the archive's places or people".
+//! them and widened to every town of the countries they name (`places.txt`); and *what*,
+//! the other topical terms (executions, political prisoners, inquiry), widened through a
+//! built-in lexicon of human-rights reporting (`lexicon.txt`). Both are scaled to the
+//! archive's own strongest terms, so one document and thousands give scores on the same
+//! scale. An item's evidence on each facet is a noisy-or over the facet terms it contains,
+//! and its archive score is `what × (f + (1 − f) × where)`: an item must show both to score
+//! high. `f` is [`ENTITY_FLOOR`] when the item names a place in another country and none
+//! of the archive's ("executions in Saudi Arabia"), [`NEUTRAL_FLOOR`] when it names no
+//! place at all ("Kurdish activist sentenced to death"), and rises towards 1 when the
+//! archive is not anchored to any name. "Iran's oil exports" has the where without the
+//! what. The default threshold 0.5 therefore means "reports the archive's kind of events,
+//! about the archive's places or people, or strongly so about no place in particular".
 //!
 //! Each configured keyword found in the item is strong independent evidence and combines
 //! as `1 - (1 - s)(1 - k)`, so a keyword can only raise the score and one in the title or
@@ -31,6 +34,7 @@
 mod facets;
 mod lexicon;
 mod model;
+mod places;
 mod terms;
 
 use std::collections::HashMap;
@@ -63,9 +67,12 @@ const TEXT_PROMINENCE: f32 = 0.8;
 const LINK_PROMINENCE: f32 = 0.5;
 /// Words of a long summary or body that count towards the facets.
 const LEAD_WORDS: usize = 200;
-/// Share of the what evidence an item keeps when it names none of the archive's places,
-/// organisations or people.
+/// Share of the what evidence an item keeps when it names a place elsewhere and none of
+/// the archive's places, organisations or people: "executions in Saudi Arabia".
 pub const ENTITY_FLOOR: f64 = 0.25;
+/// Share of the what evidence an item keeps when it names no place or name at all, the
+/// archive's or another country's: "Kurdish activist sentenced to death".
+pub const NEUTRAL_FLOOR: f64 = 0.6;
 /// Matched terms named in the reasons.
 const REASON_TERMS: usize = 6;
 
@@ -324,6 +331,7 @@ fn judge(fields: &Fields, model: &TopicModel) -> Judgement {
     let mut counts = TermCounts::new();
     let mut surfaces = HashMap::new();
     let mut prominence: HashMap<String, f32> = HashMap::new();
+    let mut place_names: HashMap<String, f32> = HashMap::new();
     for (field, toks) in &fields.fields {
         let (w, p) = match field {
             Field::Title => (TITLE_WEIGHT, 1.0),
@@ -345,11 +353,20 @@ fn judge(fields: &Fields, model: &TopicModel) -> Judgement {
             let e = prominence.entry(term).or_insert(0.0);
             *e = e.max(p);
         }
+        for (i, tok) in lead.iter().enumerate() {
+            let pair = lead.get(i + 1).map(|next| format!("{} {}", tok.surface, next.surface));
+            for name in std::iter::once(tok.surface.clone()).chain(pair) {
+                let e = place_names.entry(name).or_insert(0.0);
+                *e = e.max(p);
+            }
+        }
     }
     let mut terms: Vec<(&str, f32)> = prominence.iter().map(|(t, &p)| (t.as_str(), p)).collect();
     terms.sort_by(|a, b| a.0.cmp(b.0));
-    let evidence = model.facets.evidence(terms);
-    let floor = model.facets.entity_floor(ENTITY_FLOOR);
+    let mut places: Vec<(&str, f32)> = place_names.iter().map(|(t, &p)| (t.as_str(), p)).collect();
+    places.sort_by(|a, b| a.0.cmp(b.0));
+    let evidence = model.facets.evidence(terms, places);
+    let floor = model.facets.entity_floor(if evidence.elsewhere.is_empty() { NEUTRAL_FLOOR } else { ENTITY_FLOOR });
     let raw = evidence.what * (floor + (1.0 - floor) * evidence.entity);
     let score = raw;
 
@@ -369,6 +386,10 @@ fn judge(fields: &Fields, model: &TopicModel) -> Judgement {
         evidence.what,
         list(&evidence.what_terms)
     )];
+    if !evidence.elsewhere.is_empty() {
+        let named: Vec<String> = evidence.elsewhere.iter().take(REASON_TERMS).map(name).collect();
+        reasons.push(format!("about elsewhere: {}", named.join(", ")));
+    }
     let sim = model.index.similarity(&model::weigh(counts));
     let mut nearest = None;
     if let Some(d) = sim.nearest_doc {

@@ -302,12 +302,10 @@ fn evaluation() {
     assert!(worst.0 >= 0.95 && worst.1 >= 0.9, "worst subset: {worst:?}");
 }
 
-/// The second held-out set (`holdout2.jsonl`): 40 items on new subjects and wording,
-/// written before the facet scheme was tuned and never looked at while tuning it. Scored
-/// once, at the end; its figures are reported as they came out.
-#[test]
-fn holdout2_evaluation() {
-    let items = labelled_from("holdout2.jsonl");
+/// Scores a labelled file four ways at the default threshold and prints the figures and
+/// the errors. Returns `(setting, counts)`.
+fn evaluate_file(file: &str) -> Vec<(&'static str, Counts)> {
+    let items = labelled_from(file);
     assert_eq!(items.len(), 40);
     let kw = keywords();
     let seed = build(&seed_docs());
@@ -323,7 +321,7 @@ fn holdout2_evaluation() {
         let scored: Vec<(&Labelled, Verdict)> =
             items.iter().map(|i| (i, score(&cand(i), model, &rules, &[]))).collect();
         let c = Counts::of(&scored, DEFAULT_THRESHOLD);
-        println!("\n== holdout2, {name}: {} (tp {} fp {} fn {} tn {})", line(&c), c.tp, c.fp, c.fn_, c.tn);
+        println!("\n== {file}, {name}: {} (tp {} fp {} fn {} tn {})", line(&c), c.tp, c.fp, c.fn_, c.tn);
         for (i, v) in &scored {
             if (v.score >= DEFAULT_THRESHOLD) != (i.label == "related") {
                 let kind = if i.label == "related" { "FN" } else { "FP" };
@@ -332,9 +330,33 @@ fn holdout2_evaluation() {
         }
         results.push((name, c));
     }
-    println!("\nholdout2 summary at {DEFAULT_THRESHOLD}:");
+    println!("\n{file} summary at {DEFAULT_THRESHOLD}:");
     for (name, c) in &results {
         println!("  {name:<30} {}", line(c));
+    }
+    results
+}
+
+/// `holdout2.jsonl`: 40 items on new subjects and wording, written before the facet scheme
+/// was tuned. Scored blind once with the scheme of that time (P 1.000 and R 0.40, 0.45,
+/// 0.45, 0.50 in the order below): items that name an Iranian town or no place at all
+/// were missed. That led to the place list, so this set has been a development set since;
+/// the floors below are what the current scheme reaches.
+#[test]
+fn holdout2_evaluation() {
+    let results = evaluate_file("holdout2.jsonl");
+    for ((name, c), min_recall) in results.iter().zip([0.7, 0.9, 0.75, 0.9]) {
+        assert!(c.precision() >= 0.95 && c.recall() >= min_recall, "{name}: {}", line(c));
+    }
+}
+
+/// `holdout3.jsonl`: 40 more items, written after holdout2 exposed the recall gap and
+/// before the place list existed, and scored once, at the end.
+#[test]
+fn holdout3_evaluation() {
+    let results = evaluate_file("holdout3.jsonl");
+    for (name, c) in &results {
+        assert!(c.precision() >= 0.0 && c.recall() >= 0.0, "{name}: {}", line(c));
     }
 }
 
@@ -400,11 +422,24 @@ fn both_facets_are_needed() {
         s("Iran hangs political prisoner after sham trial", "Rights groups said the man was tortured in custody.");
     assert!(both.keep, "{both:?}");
     assert!(both.reasons[0].contains("where/who"), "{both:?}");
-    let what_only = s(
+    let elsewhere = s(
+        "Saudi authorities hang political prisoner after sham trial",
+        "Rights groups said the man was tortured in custody.",
+    );
+    assert!(!elsewhere.keep && elsewhere.score < 0.3, "{elsewhere:?}");
+    assert!(elsewhere.reasons.iter().any(|r| r == "about elsewhere: saudi"), "{elsewhere:?}");
+    // Naming no place at all is neither for nor against: the what facet must be strong.
+    let nowhere = s(
         "Authorities hang political prisoner after sham trial",
         "Rights groups said the man was tortured in custody.",
     );
-    assert!(!what_only.keep && what_only.score < 0.3, "{what_only:?}");
+    assert!(nowhere.score > elsewhere.score + 0.2 && nowhere.score < both.score, "{nowhere:?}");
+    // A town the archive never names, in the country it is about, is the where/who.
+    let town = s(
+        "Court in Sanandaj sentences activist to death after sham trial",
+        "His lawyer said he was tortured in custody.",
+    );
+    assert!(town.keep && town.reasons[0].contains("sanandaj"), "{town:?}");
     let where_only =
         s("Iran's oil exports to China hit a five-year high", "Tehran sold more crude to refiners despite sanctions.");
     assert!(!where_only.keep && where_only.score < 0.2, "{where_only:?}");
