@@ -351,12 +351,16 @@ fn holdout2_evaluation() {
 }
 
 /// `holdout3.jsonl`: 40 more items, written after holdout2 exposed the recall gap and
-/// before the place list existed, and scored once, at the end.
+/// before the place list existed, and scored once, blind, with the scheme as it is (P
+/// 0.938/0.944/0.941/0.947, R 0.75/0.85/0.80/0.90 in the order below). The scheme has not
+/// been changed since; the floors below pin those figures. Known misses: a town whose name
+/// is also an English word is not taken for a town ("Shiraz"), a US state is not known as
+/// elsewhere ("Alabama"), and a year the archive dwells on (1988) counts as where/who.
 #[test]
 fn holdout3_evaluation() {
     let results = evaluate_file("holdout3.jsonl");
-    for (name, c) in &results {
-        assert!(c.precision() >= 0.0 && c.recall() >= 0.0, "{name}: {}", line(c));
+    for ((name, c), min_recall) in results.iter().zip([0.75, 0.85, 0.8, 0.9]) {
+        assert!(c.precision() >= 0.93 && c.recall() >= min_recall, "{name}: {}", line(c));
     }
 }
 
