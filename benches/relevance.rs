@@ -1,5 +1,6 @@
 //! Prints relevance scoring throughput: a 50-item feed against a 1,000-document model, and
-//! the time to build a 10,000-document model. Run with `cargo bench --bench relevance`.
+//! the time to build 1,000- and 10,000-document models. Run with `cargo bench --bench
+//! relevance` (`-- quick` skips the 10,000-document build).
 //! Documents are made deterministically from the labelled fixtures and the seed, so the
 //! vocabulary is realistic; no network, no clock inside the scorer.
 

@@ -353,9 +353,14 @@ fn judge(fields: &Fields, model: &TopicModel) -> Judgement {
             let e = prominence.entry(term).or_insert(0.0);
             *e = e.max(p);
         }
+        let known = places::places();
         for (i, tok) in lead.iter().enumerate() {
-            let pair = lead.get(i + 1).map(|next| format!("{} {}", tok.surface, next.surface));
-            for name in std::iter::once(tok.surface.clone()).chain(pair) {
+            let pair = lead
+                .get(i + 1)
+                .filter(|_| known.starts_pair(&tok.surface))
+                .map(|next| format!("{} {}", tok.surface, next.surface));
+            let single = (!known.countries(&tok.surface).is_empty()).then(|| tok.surface.clone());
+            for name in single.into_iter().chain(pair.filter(|n| !known.countries(n).is_empty())) {
                 let e = place_names.entry(name).or_insert(0.0);
                 *e = e.max(p);
             }

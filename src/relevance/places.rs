@@ -24,9 +24,16 @@ pub struct Places {
     /// Folded name (one word, or two joined by a space) -> countries it names. Names are
     /// matched as written, not stemmed: "Warne" is not "warned".
     pub countries_of: HashMap<String, Vec<u16>>,
+    /// First words of the two-word names, so a reader need not try every pair of words.
+    pub pair_starts: std::collections::HashSet<String>,
 }
 
 impl Places {
+    /// True when some two-word name starts with this folded word.
+    pub fn starts_pair(&self, word: &str) -> bool {
+        self.pair_starts.contains(word)
+    }
+
     /// The countries a folded name names; empty when it names none.
     pub fn countries(&self, term: &str) -> &[u16] {
         self.countries_of.get(term).map_or(&[], Vec::as_slice)
@@ -52,6 +59,9 @@ fn parse(text: &str) -> Places {
                 return;
             }
             let key = terms::fold(name);
+            if let Some((first, _)) = key.split_once(' ') {
+                places.pair_starts.insert(first.to_owned());
+            }
             if key.split(' ').count() <= 2 {
                 let v = places.countries_of.entry(key).or_default();
                 if !v.contains(&country) {
