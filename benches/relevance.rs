@@ -1,5 +1,6 @@
 //! Prints relevance scoring throughput: a 50-item feed against a 1,000-document model, and
-//! the time to build a 10,000-document model. Run with `cargo bench --bench relevance`.
+//! the time to build 1,000- and 10,000-document models. Run with `cargo bench --bench
+//! relevance` (`-- quick` skips the 10,000-document build).
 //! Documents are made deterministically from the labelled fixtures and the seed, so the
 //! vocabulary is realistic; no network, no clock inside the scorer.
 
@@ -40,11 +41,14 @@ fn main() {
     };
 
     let _warm = build(&make_docs(1));
-    let docs10k = make_docs(10_000);
-    let t = Instant::now();
-    let m10k = build(&docs10k);
-    println!("build 10,000 docs: {:.3} s", t.elapsed().as_secs_f64());
-    black_box(&m10k);
+    // `cargo bench --bench relevance -- quick` skips the 10,000-document build.
+    if !std::env::args().any(|a| a == "quick") {
+        let docs10k = make_docs(10_000);
+        let t = Instant::now();
+        let m10k = build(&docs10k);
+        println!("build 10,000 docs: {:.3} s", t.elapsed().as_secs_f64());
+        black_box(&m10k);
+    }
 
     let docs1k = make_docs(1_000);
     let t = Instant::now();
@@ -57,7 +61,7 @@ fn main() {
         exclude: vec!["football".into()],
         ..Rules::default()
     };
-    let rounds = 40;
+    let rounds = 100;
     let t = Instant::now();
     for _ in 0..rounds {
         for i in &feed {

@@ -3,44 +3,57 @@
 //! The topic is learned from the archive itself ([`TopicModel::build`]) and can be sharpened
 //! with configured keyword phrases and vetoed by exclude phrases ([`Rules`]). [`score`]
 //! turns one [`Candidate`] into a [`Verdict`]: a score in `0..=1` on one scale for every
-//! item, the keep decision against the threshold, and reasons a person can read.
+//! item and every archive size, the keep decision against the threshold, and reasons a
+//! person can read.
 //!
-//! How the score is made: text is case- and accent-folded, split into Unicode words,
-//! stemmed, and weighted against a general-English background (so "the" counts for
-//! nothing and "massacre" for much, even with one archived document). The candidate's
-//! term vector is compared by cosine with each archived document's profile and with their
-//! centroid; the best cosine `c` becomes `c^γ / (c^γ + c₀^γ)`, so `c = c₀` scores 0.5.
+//! How the score is made: text is case- and accent-folded, split into Unicode words and
+//! stemmed. The archive's terms are weighted against a general-English background (so
+//! "the" counts for nothing and "massacre" for much, even with one archived document) and
+//! split into two facets (see `facets`): *where/who*, the names the archive keeps using
+//! (Iran, Iranian, 1988, Evin), weighted by the share of the archive's paragraphs that use
+//! them and widened to every town of the countries they name (`places.txt`); and *what*,
+//! the other topical terms (executions, political prisoners, inquiry), widened through a
+//! built-in lexicon of human-rights reporting (`lexicon.txt`). Both are scaled to the
+//! archive's own strongest terms, so one document and thousands give scores on the same
+//! scale. An item's evidence on each facet is a noisy-or over the facet terms it contains,
+//! and its archive score is `what × (f + (1 − f) × where)`: an item must show both to score
+//! high. `f` is [`ENTITY_FLOOR`] when the item names a place in another country and none
+//! of the archive's ("executions in Saudi Arabia"), [`NEUTRAL_FLOOR`] when it names no
+//! place at all ("Kurdish activist sentenced to death"), and rises towards 1 when the
+//! archive is not anchored to any name. "Iran's oil exports" has the where without the
+//! what. The default threshold 0.5 therefore means "reports the archive's kind of events,
+//! about the archive's places or people, or strongly so about no place in particular".
+//!
 //! Each configured keyword found in the item is strong independent evidence and combines
-//! as `1 - (1 - s)(1 - k)`, so a keyword can only raise the score. An exclude phrase
-//! rejects outright with score 0.
+//! as `1 - (1 - s)(1 - k)`, so a keyword can only raise the score and one in the title or
+//! summary alone reaches the threshold. An exclude phrase rejects outright with score 0.
 //!
 //! This module must not do I/O, read clocks or log per item; everything comes in as
 //! arguments and the same inputs always give the same verdict.
 
+mod facets;
+mod lexicon;
 mod model;
+mod places;
 mod terms;
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
+#[cfg(test)]
+use facets::Evidence;
+use facets::{FacetParams, Facets};
 use model::{Index, SCHEME_VERSION, TermCounts};
 use terms::Token;
 
-/// Cosine with the archive that scores 0.5 (see the module docs); calibrated on the tuning
-/// half of `tests/fixtures/relevance/labelled.jsonl`.
-pub const CALIBRATION_COSINE: f64 = 0.12;
-/// Share of the centroid in the archive similarity; the nearest document has the rest.
-pub const CENTROID_SHARE: f64 = 0.75;
-/// Steepness of the cosine-to-score curve.
-pub const CALIBRATION_STEEPNESS: f64 = 2.5;
 /// Evidence of one configured keyword found in the title.
 pub const KEYWORD_IN_TITLE: f64 = 0.75;
 /// Evidence of one configured keyword found in the summary or categories.
 pub const KEYWORD_IN_SUMMARY: f64 = 0.7;
 /// Evidence of one configured keyword found only in the body text or the link.
 pub const KEYWORD_IN_TEXT: f64 = 0.45;
-/// Default threshold (the SPEC's default), which the calibration above is fitted to.
+/// Default threshold (the SPEC's default); see the module docs for what it means.
 pub const DEFAULT_THRESHOLD: f64 = 0.5;
 
 /// How a candidate's fields count towards its term vector.
@@ -48,6 +61,18 @@ const TITLE_WEIGHT: f32 = 2.0;
 const SUMMARY_WEIGHT: f32 = 1.0;
 const TEXT_WEIGHT: f32 = 1.0;
 const LINK_WEIGHT: f32 = 0.5;
+/// Prominence of a term found only in the body text or the categories.
+const TEXT_PROMINENCE: f32 = 0.8;
+/// Prominence of a term found only in the link.
+const LINK_PROMINENCE: f32 = 0.5;
+/// Words of a long summary or body that count towards the facets.
+const LEAD_WORDS: usize = 200;
+/// Share of the what evidence an item keeps when it names a place elsewhere and none of
+/// the archive's places, organisations or people: "executions in Saudi Arabia".
+pub const ENTITY_FLOOR: f64 = 0.25;
+/// Share of the what evidence an item keeps when it names no place or name at all, the
+/// archive's or another country's: "Kurdish activist sentenced to death".
+pub const NEUTRAL_FLOOR: f64 = 0.6;
 /// Matched terms named in the reasons.
 const REASON_TERMS: usize = 6;
 
@@ -66,6 +91,7 @@ pub struct TopicDoc<'a> {
 #[derive(Debug, Clone)]
 pub struct TopicModel {
     index: Index,
+    facets: Facets,
     fingerprint: String,
 }
 
@@ -73,8 +99,13 @@ impl TopicModel {
     /// Learns the topic from archived documents. Order does not matter; documents with no
     /// informative words are ignored.
     pub fn build<'a>(docs: impl IntoIterator<Item = TopicDoc<'a>>) -> TopicModel {
+        Self::build_with(docs, FacetParams::default())
+    }
+
+    fn build_with<'a>(docs: impl IntoIterator<Item = TopicDoc<'a>>, params: FacetParams) -> TopicModel {
         terms::warm_up();
         let index = Index::build(docs.into_iter().map(|d| (d.id, d.title, d.text)));
+        let facets = Facets::build(&index.topic, &index.names, index.paragraphs, params);
         let mut h = blake3::Hasher::new();
         h.update(SCHEME_VERSION.as_bytes());
         for doc in &index.docs {
@@ -90,8 +121,21 @@ impl TopicModel {
                 h.update(&((w * 10_000.0).round() as i32).to_le_bytes());
             }
         }
+        // The facets also depend on how names are written, the lexicon and the knobs.
+        for (name, facet) in [("entity", &facets.entity), ("what", &facets.what)] {
+            let mut terms: Vec<(&String, &f32)> = facet.iter().collect();
+            terms.sort_by(|a, b| a.0.cmp(b.0));
+            h.update(b"\0facet\0");
+            h.update(name.as_bytes());
+            for (t, w) in terms {
+                h.update(b"\0");
+                h.update(t.as_bytes());
+                h.update(&((w * 10_000.0).round() as i32).to_le_bytes());
+            }
+        }
+        h.update(&((facets.anchor * 10_000.0).round() as i32).to_le_bytes());
         let fingerprint = h.finalize().to_hex()[..16].to_string();
-        TopicModel { index, fingerprint }
+        TopicModel { index, facets, fingerprint }
     }
 
     /// True when no archived document contributed a term: the archive says nothing yet.
@@ -244,40 +288,10 @@ pub fn score(candidate: &Candidate, model: &TopicModel, rules: &Rules, source_ke
         if model.is_empty() {
             reasons.push("archive empty: no learned topic".to_string());
         } else {
-            let mut counts = TermCounts::new();
-            let mut surfaces = HashMap::new();
-            for (field, toks) in &fields.fields {
-                let w = match field {
-                    Field::Title => TITLE_WEIGHT,
-                    Field::Summary | Field::Categories => SUMMARY_WEIGHT,
-                    Field::Text => TEXT_WEIGHT,
-                    Field::Link => LINK_WEIGHT,
-                };
-                model::add_terms(toks, w, &mut counts, Some(&mut surfaces));
-            }
-            let sim = model.index.similarity(&model::weigh(counts));
-            let shared_words = sim.matched.iter().filter(|(t, _)| !t.contains(' ')).count();
-            // One shared word is weak evidence however rare it is ("Iranian film wins...").
-            let breadth = 1.0 - 0.5f64.powi(shared_words.min(16) as i32);
-            let blended =
-                breadth * (CENTROID_SHARE * f64::from(sim.centroid) + (1.0 - CENTROID_SHARE) * f64::from(sim.nearest));
-            archive_score = calibrate(blended);
-            if !sim.matched.is_empty() {
-                let named: Vec<&str> = sim
-                    .matched
-                    .iter()
-                    .take(REASON_TERMS)
-                    .map(|(t, _)| surfaces.get(t).map_or(t.as_str(), String::as_str))
-                    .collect();
-                reasons.push(format!("archive similarity {:.2} (terms: {})", archive_score, named.join(", ")));
-            } else {
-                reasons.push("no term in common with the archive".to_string());
-            }
-            if let Some(d) = sim.nearest_doc {
-                let id = model.index.docs[d].id.clone();
-                reasons.push(format!("nearest: {} ({:.2})", id, calibrate(f64::from(sim.nearest))));
-                nearest = Some(id);
-            }
+            let judged = judge(&fields, model);
+            archive_score = judged.score;
+            reasons.extend(judged.reasons);
+            nearest = judged.nearest;
         }
     }
 
@@ -302,13 +316,99 @@ pub fn score(candidate: &Candidate, model: &TopicModel, rules: &Rules, source_ke
     Verdict { keep: score >= rules.threshold, score, reasons: keyword_reasons, nearest }
 }
 
-/// Maps a cosine in `0..=1` to a score in `0..1`: `CALIBRATION_COSINE` gives 0.5.
-fn calibrate(cosine: f64) -> f64 {
-    if cosine.is_nan() || cosine <= 0.0 {
-        return 0.0;
+/// What the archive says about one item.
+struct Judgement {
+    score: f64,
+    /// Kept for the development dump in the tests.
+    #[cfg(test)]
+    evidence: Evidence,
+    reasons: Vec<String>,
+    nearest: Option<String>,
+}
+
+/// Scores the item against the learned topic (see the module docs).
+fn judge(fields: &Fields, model: &TopicModel) -> Judgement {
+    let mut counts = TermCounts::new();
+    let mut surfaces = HashMap::new();
+    let mut prominence: HashMap<String, f32> = HashMap::new();
+    let mut place_names: HashMap<String, f32> = HashMap::new();
+    for (field, toks) in &fields.fields {
+        let (w, p) = match field {
+            Field::Title => (TITLE_WEIGHT, 1.0),
+            Field::Summary => (SUMMARY_WEIGHT, 1.0),
+            Field::Categories => (SUMMARY_WEIGHT, TEXT_PROMINENCE),
+            Field::Text => (TEXT_WEIGHT, TEXT_PROMINENCE),
+            Field::Link => (LINK_WEIGHT, LINK_PROMINENCE),
+        };
+        model::add_terms(toks, w, &mut counts, Some(&mut surfaces));
+        // A news item names its subject early: only the lead of a long body (or of a
+        // summary that carries the whole article) counts.
+        let lead = match field {
+            Field::Summary | Field::Text => &toks[..toks.len().min(LEAD_WORDS)],
+            _ => &toks[..],
+        };
+        let mut field_terms = TermCounts::new();
+        model::add_terms(lead, 1.0, &mut field_terms, None);
+        for term in field_terms.into_keys() {
+            let e = prominence.entry(term).or_insert(0.0);
+            *e = e.max(p);
+        }
+        let known = places::places();
+        for (i, tok) in lead.iter().enumerate() {
+            let pair = lead
+                .get(i + 1)
+                .filter(|_| known.starts_pair(&tok.surface))
+                .map(|next| format!("{} {}", tok.surface, next.surface));
+            let single = (!known.countries(&tok.surface).is_empty()).then(|| tok.surface.clone());
+            for name in single.into_iter().chain(pair.filter(|n| !known.countries(n).is_empty())) {
+                let e = place_names.entry(name).or_insert(0.0);
+                *e = e.max(p);
+            }
+        }
     }
-    let x = (cosine / CALIBRATION_COSINE).powf(CALIBRATION_STEEPNESS);
-    (x / (1.0 + x)).clamp(0.0, 1.0)
+    let mut terms: Vec<(&str, f32)> = prominence.iter().map(|(t, &p)| (t.as_str(), p)).collect();
+    terms.sort_by(|a, b| a.0.cmp(b.0));
+    let mut places: Vec<(&str, f32)> = place_names.iter().map(|(t, &p)| (t.as_str(), p)).collect();
+    places.sort_by(|a, b| a.0.cmp(b.0));
+    let evidence = model.facets.evidence(terms, places);
+    let floor = model.facets.entity_floor(if evidence.elsewhere.is_empty() { NEUTRAL_FLOOR } else { ENTITY_FLOOR });
+    let raw = evidence.what * (floor + (1.0 - floor) * evidence.entity);
+    let score = raw;
+
+    let name = |t: &String| surfaces.get(t).map_or(t.clone(), String::clone);
+    let list = |v: &[(String, f64)]| -> String {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.iter().take(REASON_TERMS).map(|(t, _)| name(t)).collect::<Vec<_>>().join(", ")
+        }
+    };
+    let mut reasons = vec![format!(
+        "archive topic {:.2}: where/who {:.2} ({}), what {:.2} ({})",
+        score,
+        evidence.entity,
+        list(&evidence.entity_terms),
+        evidence.what,
+        list(&evidence.what_terms)
+    )];
+    if !evidence.elsewhere.is_empty() {
+        let named: Vec<String> = evidence.elsewhere.iter().take(REASON_TERMS).map(name).collect();
+        reasons.push(format!("about elsewhere: {}", named.join(", ")));
+    }
+    let sim = model.index.similarity(&model::weigh(counts));
+    let mut nearest = None;
+    if let Some(d) = sim.nearest_doc {
+        let id = model.index.docs[d].id.clone();
+        reasons.push(format!("nearest: {} (similarity {:.2})", id, sim.nearest.min(1.0)));
+        nearest = Some(id);
+    }
+    Judgement {
+        score,
+        #[cfg(test)]
+        evidence,
+        reasons,
+        nearest,
+    }
 }
 
 /// A short hex string naming the rules that make decisions: it changes when keywords,
@@ -325,7 +425,8 @@ pub fn rules_fingerprint(rules: &Rules, source_keywords: &[String]) -> String {
     h.update(SCHEME_VERSION.as_bytes());
     h.update(
         format!(
-            "\0cal {CALIBRATION_COSINE} {CALIBRATION_STEEPNESS} {KEYWORD_IN_TITLE} {KEYWORD_IN_SUMMARY} {KEYWORD_IN_TEXT}"
+            "\0cal {ENTITY_FLOOR} {TEXT_PROMINENCE} {LINK_PROMINENCE} {LEAD_WORDS} {:?} {KEYWORD_IN_TITLE} {KEYWORD_IN_SUMMARY} {KEYWORD_IN_TEXT}",
+            FacetParams::default()
         )
         .as_bytes(),
     );

@@ -16,6 +16,8 @@ use super::terms::{self, Token};
 pub const PROFILE_TERMS: usize = 150;
 /// Terms kept in the centroid profile.
 pub const CENTROID_TERMS: usize = 200;
+/// Terms kept in the topic (the coverage-weighted centroid the facets are made from).
+pub const TOPIC_TERMS: usize = 600;
 /// How strongly the centroid favours terms found in many archived documents.
 pub const CENTROID_COVERAGE_POWER: f32 = 0.5;
 /// Extra weight of a term always written as a name in an archived document.
@@ -23,7 +25,7 @@ pub const NAME_BOOST: f32 = 1.0;
 /// A bigram's weight is this share of its two words' weights added up.
 const BIGRAM_FACTOR: f32 = 0.6;
 /// Version of the term and weight scheme; part of every fingerprint.
-pub const SCHEME_VERSION: &str = "relevance-v1";
+pub const SCHEME_VERSION: &str = "relevance-v2";
 
 /// A sparse term vector: term text -> weight.
 pub type TermWeights = HashMap<String, f32>;
@@ -95,8 +97,13 @@ pub fn weigh(counts: TermCounts) -> TermWeights {
 /// How much more a term counts in an archived document because the document writes it as
 /// a name (Iran, Evin, PMOI): a topic archive is about particular places, organisations
 /// and people, and items of the same genre about other ones are its nearest misses.
-fn name_boost(term: &str, names: &HashMap<String, (u32, u32)>) -> f32 {
-    let rate = |stem: &str| names.get(stem).map_or(0.0, |&(n, t)| if t == 0 { 0.0 } else { n as f32 / t as f32 });
+fn name_boost(term: &str, names: &HashMap<String, terms::NameStats>) -> f32 {
+    let rate = |stem: &str| {
+        names.get(stem).map_or(0.0, |st| {
+            let t = st.total();
+            if t == 0 { 0.0 } else { (t - st.lower) as f32 / t as f32 }
+        })
+    };
     let r = match term.split_once(' ') {
         Some((a, b)) => rate(a).min(rate(b)),
         None => rate(term),
@@ -144,6 +151,14 @@ pub struct Index {
     pub centroid: Vec<f32>,
     /// See [`reach`].
     pub centroid_reach: f32,
+    /// The coverage-weighted centroid, strongest [`TOPIC_TERMS`] terms, strongest first.
+    pub topic: Vec<(String, f32)>,
+    /// How the words of the topic are written across the archive (unigrams only).
+    pub names: HashMap<String, terms::NameStats>,
+    /// Documents in the index.
+    pub n_docs: usize,
+    /// Paragraphs of running text in those documents (see `terms::name_stats`).
+    pub paragraphs: u32,
 }
 
 /// Terms a short item can be expected to share with a profile; see [`reach`].
@@ -164,6 +179,8 @@ impl Index {
     pub fn build<'a>(docs: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> Index {
         let mut profiles: Vec<(String, Vec<(String, f32)>)> = Vec::new();
         let mut tokens = Vec::new();
+        let mut all_names: HashMap<String, terms::NameStats> = HashMap::new();
+        let mut paragraphs = 0u32;
         for (id, title, text) in docs {
             let mut counts = TermCounts::new();
             tokens.clear();
@@ -174,11 +191,13 @@ impl Index {
             terms::tokenize_folded(&terms::fold(text), &mut tokens);
             add_terms(&tokens, 1.0, &mut counts, None);
             let mut names = HashMap::new();
-            terms::name_counts(title, &mut names);
-            terms::name_counts(text, &mut names);
+            paragraphs += terms::name_stats(text, &mut names);
             let mut weights = weigh(counts);
             for (term, w) in weights.iter_mut() {
                 *w *= name_boost(term, &names);
+            }
+            for (stem, st) in names {
+                all_names.entry(stem).or_default().merge_doc(&st);
             }
             let p = profile(weights, PROFILE_TERMS);
             if !p.is_empty() {
@@ -192,6 +211,7 @@ impl Index {
         let mut centroid_acc = TermWeights::new();
         let mut df: HashMap<String, f32> = HashMap::new();
         let n_docs = profiles.len() as f32;
+        let profiles_len = profiles.len();
         for (doc_no, (id, p)) in profiles.into_iter().enumerate() {
             let mut terms_v = Vec::with_capacity(p.len());
             for (term, w) in p {
@@ -210,7 +230,17 @@ impl Index {
             let coverage = df.get(term).copied().unwrap_or(0.0) / n_docs;
             *w *= coverage.powf(CENTROID_COVERAGE_POWER);
         }
-        let centroid = profile(centroid_acc, CENTROID_TERMS);
+        let topic = profile(centroid_acc, TOPIC_TERMS);
+        index.n_docs = profiles_len;
+        index.paragraphs = paragraphs;
+        index.names = topic
+            .iter()
+            .filter_map(|(t, _)| all_names.get_key_value(t.as_str()))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        let mut centroid: Vec<(String, f32)> = topic.iter().take(CENTROID_TERMS).cloned().collect();
+        normalise(&mut centroid);
+        index.topic = topic;
         index.centroid_reach = reach(centroid.iter().map(|(_, w)| *w));
         index.centroid = vec![0.0; index.term_texts.len()];
         for (term, w) in centroid {

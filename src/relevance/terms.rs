@@ -121,7 +121,16 @@ fn strip_markup(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn stem_word(word: &str) -> String {
-    if word.chars().all(|c| c.is_ascii_lowercase()) { STEMMER.stem(word).into_owned() } else { word.to_owned() }
+    if word.chars().all(|c| c.is_ascii_lowercase()) {
+        // The stemmer folds "executive" into "execut" with "execution"; an item about a
+        // company's chief executive must not read as one about executions.
+        if word.starts_with("executiv") {
+            return "executiv".to_owned();
+        }
+        STEMMER.stem(word).into_owned()
+    } else {
+        word.to_owned()
+    }
 }
 
 /// One word of folded text.
@@ -157,15 +166,43 @@ pub fn tokenize_folded(folded: &str, out: &mut Vec<Token>) {
             (Some(c), None) if !c.is_numeric() => continue,
             _ => {}
         }
-        let (z, listed) = zipf(word);
+        let (stem, z, listed) = lookup(word);
         out.push(Token {
-            stem: stem_word(word),
+            stem,
             surface: word.to_owned(),
             weight: word_weight(z),
             stop: z >= STOP_ZIPF,
             unlisted: !listed,
         });
     }
+}
+
+/// Words remembered per thread before the memo is cleared, so memory stays bounded in a
+/// process that runs for months.
+const MEMO_WORDS: usize = 100_000;
+
+thread_local! {
+    /// Folded word -> (stem, Zipf value, listed). Stemming and the background lookup are
+    /// most of the cost of reading text, and news repeats its words.
+    static MEMO: std::cell::RefCell<HashMap<String, (String, f32, bool)>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
+/// Stem and background value of a folded word, memoised (pure: same word, same answer).
+fn lookup(word: &str) -> (String, f32, bool) {
+    MEMO.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if let Some((stem, z, listed)) = memo.get(word) {
+            return (stem.clone(), *z, *listed);
+        }
+        if memo.len() >= MEMO_WORDS {
+            memo.clear();
+        }
+        let (z, listed) = zipf(word);
+        let stem = stem_word(word);
+        memo.insert(word.to_owned(), (stem.clone(), z, listed));
+        (stem, z, listed)
+    })
 }
 
 /// Folds and tokenizes in one step.
@@ -175,32 +212,196 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     out
 }
 
-/// Counts, per stem, how often a word is written as a name (capitalised where a sentence
-/// does not start) out of all its occurrences: `stem -> (as name, total)`. Used on the
-/// archive side only, to find the places, organisations and people the topic is about;
-/// the item being scored is read case-blind.
-pub fn name_counts(text: &str, acc: &mut HashMap<String, (u32, u32)>) {
-    let text = strip_markup(text);
-    let mut sentence_start = true;
-    let mut last_end = 0;
-    for (pos, word) in text.unicode_word_indices() {
-        let gap = &text[last_end..pos];
-        if gap.contains(['.', '!', '?', ':', '\n', '"', '“', '•']) {
-            sentence_start = true;
+/// How a stem is written in running text, counted where no sentence starts (there a
+/// capital says nothing). See [`name_stats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct NameStats {
+    /// Written in lower case.
+    pub lower: u32,
+    /// Capitalised with no capitalised neighbour: "in Iran", "Evin prison", "Tehran said".
+    pub standalone: u32,
+    /// Capitalised inside a run of capitalised words: "National Council of Resistance".
+    pub in_name: u32,
+    /// All capitals, two letters or more: "PMOI", "NCRI".
+    pub acronym: u32,
+    /// The word is not in the background list (a name, a foreign or a very rare word).
+    pub rare: bool,
+    /// Paragraphs (lines of running text) using the word.
+    pub paragraphs: u32,
+    /// Documents using the word (filled in when documents are merged).
+    pub docs: u32,
+    /// Sum over those documents of `1 + ln(occurrences)` (filled in when merged).
+    pub log_tf: f32,
+}
+
+impl NameStats {
+    /// Occurrences counted.
+    pub fn total(&self) -> u32 {
+        self.lower + self.standalone + self.in_name + self.acronym
+    }
+
+    /// Adds one document's counts of the word.
+    pub fn merge_doc(&mut self, doc: &NameStats) {
+        self.lower += doc.lower;
+        self.standalone += doc.standalone;
+        self.in_name += doc.in_name;
+        self.acronym += doc.acronym;
+        self.paragraphs += doc.paragraphs;
+        self.rare |= doc.rare;
+        if doc.total() > 0 {
+            self.docs += 1;
+            self.log_tf += 1.0 + (doc.total() as f32).ln();
         }
-        last_end = pos + word.len();
-        let capital = word.chars().next().is_some_and(char::is_uppercase);
-        let mut toks = Vec::new();
-        tokenize_folded(&fold(word), &mut toks);
-        for t in toks {
-            let e = acc.entry(t.stem).or_insert((0, 0));
-            e.1 += 1;
-            if capital && !sentence_start {
-                e.0 += 1;
+    }
+}
+
+/// Words that may join the capitalised words of one name ("Council of Resistance of Iran").
+const NAME_JOINERS: &[&str] = &["of", "the", "for", "and", "de", "e", "al", "el", "la", "du"];
+
+/// Counts how each stem of `text` is written, line by line: `stem -> NameStats`. Lines that
+/// are mostly capitalised (headings, title-case titles, photo captions) are skipped, and
+/// so are words that start a sentence. Used on the archive side only, to find the places,
+/// organisations and people the topic is about; the item being scored is read case-blind.
+/// Returns the number of paragraphs counted.
+pub fn name_stats(text: &str, acc: &mut HashMap<String, NameStats>) -> u32 {
+    struct Word<'t> {
+        text: &'t str,
+        capital: bool,
+        acronym: bool,
+        /// Starts a sentence: its capital says nothing.
+        start: bool,
+        /// Only spaces or a hyphen separate it from the word before.
+        joined: bool,
+    }
+    let text = strip_markup(text);
+    let mut toks = Vec::new();
+    let mut buf = String::new();
+    let mut paragraphs = 0;
+    let mut in_paragraph: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for line in text.lines() {
+        let mut words: Vec<Word> = Vec::new();
+        let mut last_end = 0;
+        for (pos, word) in line.unicode_word_indices() {
+            let gap = &line[last_end..pos];
+            last_end = pos + word.len();
+            let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+            words.push(Word {
+                text: word,
+                capital: word.chars().next().is_some_and(char::is_uppercase),
+                acronym: letters >= 2 && word.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase),
+                start: words.is_empty() || gap.contains(['.', '!', '?', ':', '"', '“', '•', '(', '[']),
+                joined: !words.is_empty() && gap.chars().all(|c| c.is_whitespace() || c == '-'),
+            });
+        }
+        let caps = words.iter().filter(|w| w.capital).count();
+        if words.len() < 4 || caps * 5 >= words.len() * 3 {
+            continue;
+        }
+        paragraphs += 1;
+        in_paragraph.clear();
+        // Is there a capitalised word next to `i` (towards `step`), through joiners only?
+        let capital_next = |i: usize, step: isize| -> bool {
+            let mut j = i;
+            loop {
+                let Some(k) = j.checked_add_signed(step).filter(|&k| k < words.len()) else {
+                    return false;
+                };
+                if !words[j.max(k)].joined {
+                    return false;
+                }
+                let w = &words[k];
+                // A capital that starts a sentence counts only on a word that is not
+                // common: "Ingrid Betancourt", not "The Iranian".
+                if w.capital && (!w.start || zipf(&fold(w.text)).0 < STOP_ZIPF) {
+                    return true;
+                }
+                if !NAME_JOINERS.contains(&w.text) {
+                    return false;
+                }
+                j = k;
+            }
+        };
+        for (i, w) in words.iter().enumerate() {
+            // The year of a date ("May 20, 2023", "September 1988") dates the text; the
+            // year of an event ("the 1988 massacre") is part of the topic.
+            if is_year_word(w.text) && (1..=2).any(|back| i >= back && is_month(words[i - back].text)) {
+                continue;
+            }
+            toks.clear();
+            word_tokens(w.text, &mut buf, &mut toks);
+            for t in toks.drain(..) {
+                if in_paragraph.insert(t.stem.clone()) {
+                    acc.entry(t.stem.clone()).or_default().paragraphs += 1;
+                }
+                if w.start {
+                    continue;
+                }
+                let e = acc.entry(t.stem).or_default();
+                e.rare |= t.unlisted;
+                if w.acronym {
+                    e.acronym += 1;
+                } else if !w.capital {
+                    e.lower += 1;
+                } else if capital_next(i, -1) || capital_next(i, 1) {
+                    e.in_name += 1;
+                } else {
+                    e.standalone += 1;
+                }
             }
         }
-        sentence_start = false;
     }
+    paragraphs
+}
+
+/// The tokens of one word of raw text, as [`tokenize`] would give them; plain ASCII words
+/// skip folding and segmenting again.
+fn word_tokens(word: &str, buf: &mut String, out: &mut Vec<Token>) {
+    if !word.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        tokenize_folded(&fold(word), out);
+        return;
+    }
+    buf.clear();
+    buf.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+    if buf.len() < 2 && !buf.bytes().all(|b| b.is_ascii_digit()) {
+        return;
+    }
+    let (stem, z, listed) = lookup(buf);
+    out.push(Token { stem, surface: buf.clone(), weight: word_weight(z), stop: z >= STOP_ZIPF, unlisted: !listed });
+}
+
+fn is_year_word(word: &str) -> bool {
+    word.len() == 4 && word.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// English month names and their usual abbreviations, as written in datelines.
+fn is_month(word: &str) -> bool {
+    const MONTHS: &[&str] = &[
+        "jan",
+        "january",
+        "feb",
+        "february",
+        "mar",
+        "march",
+        "apr",
+        "april",
+        "may",
+        "jun",
+        "june",
+        "jul",
+        "july",
+        "aug",
+        "august",
+        "sep",
+        "sept",
+        "september",
+        "oct",
+        "october",
+        "nov",
+        "november",
+        "dec",
+        "december",
+    ];
+    word.chars().next().is_some_and(char::is_uppercase) && MONTHS.contains(&word.to_ascii_lowercase().as_str())
 }
 
 /// Background Zipf value of a folded word, and whether the background lists it.
@@ -246,6 +447,15 @@ mod tests {
         let stems: Vec<String> =
             tokenize("Iran's executions of political prisoners in 1988").into_iter().map(|t| t.stem).collect();
         assert_eq!(stems, ["iran", "execut", "of", "polit", "prison", "in", "1988"]);
+    }
+
+    #[test]
+    fn one_word_reads_as_in_running_text() {
+        for w in ["Iran's", "PMOI", "Tehran", "1988", "a", "7", "Executions", "U.N", "Genève", "x2"] {
+            let (mut buf, mut one) = (String::new(), Vec::new());
+            word_tokens(w, &mut buf, &mut one);
+            assert_eq!(one, tokenize(w), "{w}");
+        }
     }
 
     #[test]

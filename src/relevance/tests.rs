@@ -2,6 +2,7 @@
 //! `tests/fixtures/relevance/`.
 
 use super::*;
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 fn fixtures() -> PathBuf {
@@ -67,7 +68,11 @@ struct Labelled {
 }
 
 fn labelled() -> Vec<Labelled> {
-    read(&fixtures().join("labelled.jsonl"))
+    labelled_from("labelled.jsonl")
+}
+
+fn labelled_from(name: &str) -> Vec<Labelled> {
+    read(&fixtures().join(name))
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
@@ -120,17 +125,12 @@ impl Counts {
 
 struct Setting {
     name: &'static str,
+    tuning: Counts,
     /// Best-F1 threshold on the tuning half (lowest on a tie).
     tuned: f64,
-    threshold: f64,
     held_out: Counts,
     all: Counts,
-    tuned_held_out: Counts,
-    tuned_all: Counts,
 }
-
-/// The threshold proposed for the demo config, whose archive has several documents.
-const DEMO_THRESHOLD: f64 = 0.7;
 
 fn evaluate(name: &'static str, model: &TopicModel, kw: &[String], items: &[Labelled], thr: f64) -> Setting {
     let rules = Rules { keywords: kw.to_vec(), ..Rules::default() };
@@ -166,6 +166,21 @@ fn evaluate(name: &'static str, model: &TopicModel, kw: &[String], items: &[Labe
             c.tn
         );
     }
+    let sorted = |related: bool| {
+        let mut v: Vec<f64> =
+            scored.iter().filter(|(i, _)| (i.label == "related") == related).map(|(_, v)| v.score).collect();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let (unrelated, related) = (sorted(false), sorted(true));
+    println!(
+        "unrelated scores: max {:.3}, 2nd {:.3}; related scores: min {:.3}, 10th percentile {:.3}, median {:.3}",
+        unrelated.last().copied().unwrap_or(0.0),
+        unrelated.iter().rev().nth(1).copied().unwrap_or(0.0),
+        related.first().copied().unwrap_or(0.0),
+        related.get(related.len() / 10).copied().unwrap_or(0.0),
+        related.get(related.len() / 2).copied().unwrap_or(0.0),
+    );
     let mut errors: Vec<&(&Labelled, Verdict)> =
         scored.iter().filter(|(i, v)| (v.score >= thr) != (i.label == "related")).collect();
     errors.sort_by(|a, b| a.0.id.cmp(&b.0.id));
@@ -175,17 +190,27 @@ fn evaluate(name: &'static str, model: &TopicModel, kw: &[String], items: &[Labe
     }
     Setting {
         name,
+        tuning: Counts::of(&tune, thr),
         tuned: tuned.1,
-        threshold: thr,
         held_out: Counts::of(&held, thr),
         all: Counts::of(&scored, thr),
-        tuned_held_out: Counts::of(&held, tuned.1),
-        tuned_all: Counts::of(&scored, tuned.1),
     }
 }
 
-/// Scores the labelled set four ways and prints precision/recall/F1, a threshold sweep and
-/// the confusion list (`cargo test --lib relevance::tests::evaluation -- --nocapture`).
+/// `(id, title, text)` documents made from labelled items (title and summary), as if they
+/// had been archived.
+fn item_docs<'a>(items: impl IntoIterator<Item = &'a Labelled>) -> Vec<(String, String, String)> {
+    items.into_iter().map(|i| (i.id.clone(), i.title.clone(), i.summary.clone())).collect()
+}
+
+fn line(c: &Counts) -> String {
+    format!("P {:.3} R {:.3} F1 {:.3}", c.precision(), c.recall(), c.f1())
+}
+
+/// Scores the labelled set four ways at the default threshold and prints precision,
+/// recall, F1, a threshold sweep and the confusion list; then checks that the scale does
+/// not drift with the archive's size (`cargo test --lib relevance::tests::evaluation --
+/// --nocapture`).
 #[test]
 fn evaluation() {
     let items = labelled();
@@ -201,28 +226,141 @@ fn evaluation() {
         evaluate("seed alone + keywords", &seed, &kw, &items, DEFAULT_THRESHOLD),
         evaluate("seed + archive + keywords", &archive, &kw, &items, DEFAULT_THRESHOLD),
     ];
-    let line = |c: &Counts| format!("P {:.3} R {:.3} F1 {:.3}", c.precision(), c.recall(), c.f1());
-    println!("\nsummary:");
-    for s in &results {
-        println!("  {:<28} at {:.2}: all {} | held-out {}", s.name, s.threshold, line(&s.all), line(&s.held_out));
+
+    // A grown archive: the tuning half's related items archived too (24 documents),
+    // judged on the held-out half it has not seen.
+    let mut grown_docs = archive_docs();
+    grown_docs.extend(item_docs(items.iter().filter(|i| is_tuning(&i.id) && i.label == "related")));
+    let grown = build(&grown_docs);
+    let held: Vec<Labelled> = labelled().into_iter().filter(|i| !is_tuning(&i.id)).collect();
+    let grown_result = evaluate("grown archive (24 docs), held-out half", &grown, &[], &held, DEFAULT_THRESHOLD);
+
+    // The same threshold for every archive size: seed plus each subset of the demo archive.
+    let extra: Vec<_> = archive_docs().into_iter().skip(1).collect();
+    let mut worst = (1.0f64, 1.0f64);
+    for mask in 0u32..(1 << extra.len()) {
+        let mut docs = seed_docs();
+        docs.extend(extra.iter().enumerate().filter(|(k, _)| mask & (1 << k) != 0).map(|(_, d)| d.clone()));
+        let m = build(&docs);
+        let scored: Vec<(&Labelled, Verdict)> =
+            items.iter().map(|i| (i, score(&cand(i), &m, &Rules::default(), &[]))).collect();
+        let c = Counts::of(&scored, DEFAULT_THRESHOLD);
+        worst = (worst.0.min(c.precision()), worst.1.min(c.recall()));
+        println!("archive of {} docs (mask {mask:04b}): {}", docs.len(), line(&c));
+    }
+
+    // Calibration: each archived document, cut to an item (title and its first 60 words),
+    // scored against a model of the others. 0.5 is meant to be "as close to the topic as a
+    // typical archived article is".
+    let mut loo = Vec::new();
+    for (k, (id, title, text)) in grown_docs.iter().enumerate() {
+        let others: Vec<_> = grown_docs.iter().enumerate().filter(|&(j, _)| j != k).map(|(_, d)| d.clone()).collect();
+        let m = build(&others);
+        let lead: String = text
+            .lines()
+            .filter(|l| l.split_whitespace().count() > 8)
+            .flat_map(str::split_whitespace)
+            .take(60)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let c = Candidate { title, summary: &lead, text: "", link: None, categories: &[] };
+        let v = score(&c, &m, &Rules::default(), &[]);
+        println!("leave-one-out {id}: {:.3}", v.score);
+        loo.push(v.score);
+    }
+    loo.sort_by(f64::total_cmp);
+    let median = loo[loo.len() / 2];
+    let kept = loo.iter().filter(|&&s| s >= DEFAULT_THRESHOLD).count();
+
+    println!("\nsummary at the default threshold {DEFAULT_THRESHOLD}:");
+    for s in results.iter().chain([&grown_result]) {
         println!(
-            "  {:<28} at {:.2} (tuned): all {} | held-out {}",
-            "",
-            s.tuned,
-            line(&s.tuned_all),
-            line(&s.tuned_held_out)
+            "  {:<40} tuning {} | held-out {} | all {} (best tuning thr {:.2})",
+            s.name,
+            line(&s.tuning),
+            line(&s.held_out),
+            line(&s.all),
+            s.tuned
         );
     }
-    // Targets. One threshold does not yet serve a one-document and a five-document archive
-    // alike (the report says why): the seed alone is held to the default threshold, the
-    // demo archive with keywords to the demo config's threshold.
-    let [seed_only, _, _, _] = &results;
-    for c in [&seed_only.all, &seed_only.held_out] {
-        assert!(c.precision() >= 0.9 && c.recall() >= 0.74, "seed alone: {}", line(c));
+    println!("  worst over the 16 archives of 1..5 docs: P {:.3} R {:.3}", worst.0, worst.1);
+    println!("  archived documents scored against the others: median {median:.3}, {kept} of {} kept", loo.len());
+
+    // Targets, all at the default threshold, on both halves.
+    let [seed_only, archive_only, seed_kw, archive_kw] = &results;
+    for (s, p, r) in [(seed_only, 0.95, 0.9), (archive_only, 0.95, 0.9), (seed_kw, 0.95, 0.9), (archive_kw, 0.95, 0.9)]
+    {
+        for (half, c) in [("tuning", &s.tuning), ("held-out", &s.held_out)] {
+            assert!(c.precision() >= p && c.recall() >= r, "{} ({half}): {}", s.name, line(c));
+        }
     }
-    let demo = evaluate("demo config (archive + keywords)", &archive, &kw, &items, DEMO_THRESHOLD);
-    for c in [&demo.all, &demo.held_out] {
-        assert!(c.precision() >= 0.9 && c.recall() >= 0.9, "demo config: {}", line(c));
+    assert!(
+        grown_result.all.precision() >= 0.9 && grown_result.all.recall() >= 0.9,
+        "grown archive: {}",
+        line(&grown_result.all)
+    );
+    assert!(worst.0 >= 0.95 && worst.1 >= 0.9, "worst subset: {worst:?}");
+}
+
+/// Scores a labelled file four ways at the default threshold and prints the figures and
+/// the errors. Returns `(setting, counts)`.
+fn evaluate_file(file: &str) -> Vec<(&'static str, Counts)> {
+    let items = labelled_from(file);
+    assert_eq!(items.len(), 40);
+    let kw = keywords();
+    let seed = build(&seed_docs());
+    let archive = build(&archive_docs());
+    let mut results = Vec::new();
+    for (name, model, kw) in [
+        ("seed alone, no keywords", &seed, &[][..]),
+        ("seed + archive, no keywords", &archive, &[][..]),
+        ("seed alone + keywords", &seed, &kw[..]),
+        ("seed + archive + keywords", &archive, &kw[..]),
+    ] {
+        let rules = Rules { keywords: kw.to_vec(), ..Rules::default() };
+        let scored: Vec<(&Labelled, Verdict)> =
+            items.iter().map(|i| (i, score(&cand(i), model, &rules, &[]))).collect();
+        let c = Counts::of(&scored, DEFAULT_THRESHOLD);
+        println!("\n== {file}, {name}: {} (tp {} fp {} fn {} tn {})", line(&c), c.tp, c.fp, c.fn_, c.tn);
+        for (i, v) in &scored {
+            if (v.score >= DEFAULT_THRESHOLD) != (i.label == "related") {
+                let kind = if i.label == "related" { "FN" } else { "FP" };
+                println!("  {kind} {} {:.3} {:?} — {}", i.id, v.score, i.title, v.reasons.join("; "));
+            }
+        }
+        results.push((name, c));
+    }
+    println!("\n{file} summary at {DEFAULT_THRESHOLD}:");
+    for (name, c) in &results {
+        println!("  {name:<30} {}", line(c));
+    }
+    results
+}
+
+/// `holdout2.jsonl`: 40 items on new subjects and wording, written before the facet scheme
+/// was tuned. Scored blind once with the scheme of that time (P 1.000 and R 0.40, 0.45,
+/// 0.45, 0.50 in the order below): items that name an Iranian town or no place at all
+/// were missed. That led to the place list, so this set has been a development set since;
+/// the floors below are what the current scheme reaches.
+#[test]
+fn holdout2_evaluation() {
+    let results = evaluate_file("holdout2.jsonl");
+    for ((name, c), min_recall) in results.iter().zip([0.7, 0.9, 0.75, 0.9]) {
+        assert!(c.precision() >= 0.95 && c.recall() >= min_recall, "{name}: {}", line(c));
+    }
+}
+
+/// `holdout3.jsonl`: 40 more items, written after holdout2 exposed the recall gap and
+/// before the place list existed, and scored once, blind, with the scheme as it is (P
+/// 0.938/0.944/0.941/0.947, R 0.75/0.85/0.80/0.90 in the order below). The scheme has not
+/// been changed since; the floors below pin those figures. Known misses: a town whose name
+/// is also an English word is not taken for a town ("Shiraz"), a US state is not known as
+/// elsewhere ("Alabama"), and a year the archive dwells on (1988) counts as where/who.
+#[test]
+fn holdout3_evaluation() {
+    let results = evaluate_file("holdout3.jsonl");
+    for ((name, c), min_recall) in results.iter().zip([0.75, 0.85, 0.8, 0.9]) {
+        assert!(c.precision() >= 0.93 && c.recall() >= min_recall, "{name}: {}", line(c));
     }
 }
 
@@ -232,6 +370,131 @@ fn model_of(texts: &[(&str, &str)]) -> TopicModel {
 
 fn item<'a>(title: &'a str, summary: &'a str) -> Candidate<'a> {
     Candidate { title, summary, text: "", link: None, categories: &[] }
+}
+
+#[test]
+fn names_are_told_from_words_by_how_they_are_written() {
+    let mut st = HashMap::new();
+    let paragraphs = terms::name_stats(
+        "Iran Hangs Two Men In Tehran Prison\n\
+         Officials in Tehran said the National Council of Resistance of Iran and the PMOI met \
+         in Geneva, Switzerland on 3 September 1988, and the council met again in 1988.\n",
+        &mut st,
+    );
+    assert_eq!(paragraphs, 1, "the title-case line is skipped");
+    let get = |w: &str| st.get(w).copied().unwrap_or_default();
+    assert_eq!((get("tehran").standalone, get("tehran").total()), (1, 1));
+    assert_eq!((get("council").in_name, get("council").lower), (1, 1));
+    assert_eq!(get("iran").in_name, 1, "joined to a name through 'of'");
+    assert_eq!(get("pmoi").acronym, 1);
+    assert_eq!(get("geneva").standalone, 1, "a comma ends a name");
+    assert_eq!(get("1988").total(), 1, "the year of a date is not counted");
+    assert_eq!(get("offici").paragraphs, 1, "a sentence start counts for paragraphs only");
+    assert_eq!(get("offici").total(), 0);
+}
+
+#[test]
+fn executive_is_not_execution() {
+    let stem = |w: &str| terms::tokenize(w)[0].stem.clone();
+    assert_ne!(stem("executive"), stem("execution"));
+    assert_eq!(stem("executed"), stem("executions"));
+}
+
+#[test]
+fn facets_split_where_from_what() {
+    let m = build(&seed_docs());
+    let e = |t: &str| m.facets.entity.get(t).copied().unwrap_or(0.0);
+    let w = |t: &str| m.facets.what.get(t).copied().unwrap_or(0.0);
+    assert!(e("iran") > 0.9 && e("iranian") > 0.9, "{:?}", m.facets.entity);
+    assert!(e("1988") > 0.5);
+    assert!(e("geneva") < 0.2, "a place named once or twice is not the topic");
+    for actor in ["un", "council", "nation", "amnesti"] {
+        assert_eq!(e(actor), 0.0, "{actor}");
+    }
+    assert!(w("execut") > 0.9 && w("massacr") > 0.9);
+    // The seed never says "hanged" or "custody"; the lexicon widens the what facet to them.
+    assert!(w("hang") > 0.3 && w("custodi") > 0.3);
+    assert!(w("footbal") == 0.0 && w("oil") == 0.0);
+    assert!(m.facets.anchor > 0.3);
+}
+
+#[test]
+fn both_facets_are_needed() {
+    let m = build(&seed_docs());
+    let s = |title: &str, summary: &str| score(&item(title, summary), &m, &Rules::default(), &[]);
+    let both =
+        s("Iran hangs political prisoner after sham trial", "Rights groups said the man was tortured in custody.");
+    assert!(both.keep, "{both:?}");
+    assert!(both.reasons[0].contains("where/who"), "{both:?}");
+    let elsewhere = s(
+        "Saudi authorities hang political prisoner after sham trial",
+        "Rights groups said the man was tortured in custody.",
+    );
+    assert!(!elsewhere.keep && elsewhere.score < 0.3, "{elsewhere:?}");
+    assert!(elsewhere.reasons.iter().any(|r| r == "about elsewhere: saudi"), "{elsewhere:?}");
+    // Naming no place at all is neither for nor against: the what facet must be strong.
+    let nowhere = s(
+        "Authorities hang political prisoner after sham trial",
+        "Rights groups said the man was tortured in custody.",
+    );
+    assert!(nowhere.score > elsewhere.score + 0.2 && nowhere.score < both.score, "{nowhere:?}");
+    // A town the archive never names, in the country it is about, is the where/who.
+    let town = s(
+        "Court in Sanandaj sentences activist to death after sham trial",
+        "His lawyer said he was tortured in custody.",
+    );
+    assert!(town.keep && town.reasons[0].contains("sanandaj"), "{town:?}");
+    let where_only =
+        s("Iran's oil exports to China hit a five-year high", "Tehran sold more crude to refiners despite sanctions.");
+    assert!(!where_only.keep && where_only.score < 0.2, "{where_only:?}");
+}
+
+#[test]
+fn archive_without_a_recurring_name_leans_on_what() {
+    let m = model_of(&[
+        (
+            "a",
+            "Sourdough starters need regular feeding with flour and water.\n\
+             A healthy starter doubles in size within hours and smells pleasantly sour.",
+        ),
+        (
+            "b",
+            "Long fermentation gives sourdough bread its open crumb and crisp crust.\n\
+             Shape the dough gently, proof it overnight and bake it in a hot Dutch oven.",
+        ),
+        (
+            "c",
+            "Wholemeal flour absorbs more water than white flour, so the dough needs more \
+             hydration.\nKnead less and let the long fermentation do the work.",
+        ),
+    ]);
+    assert!(m.facets.anchor < 0.05, "anchor {}", m.facets.anchor);
+    let bread = score(
+        &item(
+            "Why your sourdough starter smells sour",
+            "Feeding the starter flour and water keeps fermentation going.",
+        ),
+        &m,
+        &Rules::default(),
+        &[],
+    );
+    assert!(bread.keep, "{bread:?}");
+    let other = score(&item("Dutch election results", "The coalition lost seats."), &m, &Rules::default(), &[]);
+    assert!(!other.keep, "{other:?}");
+}
+
+#[test]
+fn only_the_lead_of_a_long_body_counts() {
+    let m = build(&seed_docs());
+    let filler = "The weather stayed mild and markets were calm. ".repeat(40);
+    let late = format!("{filler} Iran executed political prisoners after a sham trial.");
+    let early = format!("Iran executed political prisoners after a sham trial. {filler}");
+    let c = |text: &str| -> f64 {
+        let cand = Candidate { title: "News", summary: "", text, link: None, categories: &[] };
+        score(&cand, &m, &Rules::default(), &[]).score
+    };
+    assert!(c(&early) >= 0.5, "{}", c(&early));
+    assert!(c(&late) < 0.2, "{}", c(&late));
 }
 
 #[test]
@@ -384,6 +647,45 @@ mod properties {
             let plain = score(&item(&strip_accents(&t), &strip_accents(&s)), &MODEL, &Rules::default(), &[]);
             prop_assert_eq!(base.score, upper.score);
             prop_assert_eq!(base.score, plain.score);
+        }
+    }
+}
+
+/// Development aid: prints the facets of the seed and demo models and every tuning item's
+/// evidence (`cargo test --lib relevance::tests::dump_facets -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn dump_facets() {
+    let items = labelled();
+    for (name, docs) in [("seed", seed_docs()), ("archive", archive_docs())] {
+        let m = build(&docs);
+        let mut e: Vec<_> = m.facets.entity.iter().collect();
+        e.sort_by(|a, b| b.1.total_cmp(a.1));
+        let mut w: Vec<_> = m.facets.what.iter().collect();
+        w.sort_by(|a, b| b.1.total_cmp(a.1));
+        println!(
+            "\n### {name}: {} entity, {} what, anchor {:.2}, {} paragraphs",
+            e.len(),
+            w.len(),
+            m.facets.anchor,
+            m.index.paragraphs
+        );
+        println!("entity: {:?}", &e[..e.len().min(40)]);
+        println!("what: {:?}", &w[..w.len().min(80)]);
+        for i in items.iter().filter(|i| is_tuning(&i.id)) {
+            let fields = Fields::new(&cand(i));
+            let j = judge(&fields, &m);
+            println!(
+                "{} {:>4} raw {:.2} W {:.2} E {:.2} | {} | {:?} | {:?}",
+                &i.label[..3],
+                i.id,
+                j.score,
+                j.evidence.what,
+                j.evidence.entity,
+                i.title,
+                j.evidence.entity_terms.iter().take(4).map(|(t, e)| format!("{t}:{e:.2}")).collect::<Vec<_>>(),
+                j.evidence.what_terms.iter().take(6).map(|(t, e)| format!("{t}:{e:.2}")).collect::<Vec<_>>(),
+            );
         }
     }
 }
