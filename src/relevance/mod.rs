@@ -41,8 +41,6 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-#[cfg(test)]
-use facets::Evidence;
 use facets::{FacetParams, Facets};
 use model::{Index, SCHEME_VERSION, TermCounts};
 use terms::Token;
@@ -319,9 +317,6 @@ pub fn score(candidate: &Candidate, model: &TopicModel, rules: &Rules, source_ke
 /// What the archive says about one item.
 struct Judgement {
     score: f64,
-    /// Kept for the development dump in the tests.
-    #[cfg(test)]
-    evidence: Evidence,
     reasons: Vec<String>,
     nearest: Option<String>,
 }
@@ -402,13 +397,7 @@ fn judge(fields: &Fields, model: &TopicModel) -> Judgement {
         reasons.push(format!("nearest: {} (similarity {:.2})", id, sim.nearest.min(1.0)));
         nearest = Some(id);
     }
-    Judgement {
-        score,
-        #[cfg(test)]
-        evidence,
-        reasons,
-        nearest,
-    }
+    Judgement { score, reasons, nearest }
 }
 
 /// A short hex string naming the rules that make decisions: it changes when keywords,
