@@ -40,16 +40,83 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "the", "prisoners", "families", "massacre", "inquiry", "commission", "testimony", "Geneva", "United", "Nations",
-    "rapporteur", "executions", "1988", "survivors", "evidence", "graves", "regime", "justice", "human", "rights",
-    "report", "conference", "political", "called", "for", "independent", "investigation", "of", "in", "and",
-    "officials", "accountability", "victims", "documents", "released", "Amnesty", "international", "court", "said",
-    "that", "were", "was", "a", "to", "by", "with", "crimes", "against", "humanity", "Tehran", "Evin", "prison",
-    "mothers", "memorial", "witnesses", "archive", "records", "statement", "press", "on", "Tuesday", "more", "than",
+    "the",
+    "prisoners",
+    "families",
+    "massacre",
+    "inquiry",
+    "commission",
+    "testimony",
+    "Geneva",
+    "United",
+    "Nations",
+    "rapporteur",
+    "executions",
+    "1988",
+    "survivors",
+    "evidence",
+    "graves",
+    "regime",
+    "justice",
+    "human",
+    "rights",
+    "report",
+    "conference",
+    "political",
+    "called",
+    "for",
+    "independent",
+    "investigation",
+    "of",
+    "in",
+    "and",
+    "officials",
+    "accountability",
+    "victims",
+    "documents",
+    "released",
+    "Amnesty",
+    "international",
+    "court",
+    "said",
+    "that",
+    "were",
+    "was",
+    "a",
+    "to",
+    "by",
+    "with",
+    "crimes",
+    "against",
+    "humanity",
+    "Tehran",
+    "Evin",
+    "prison",
+    "mothers",
+    "memorial",
+    "witnesses",
+    "archive",
+    "records",
+    "statement",
+    "press",
+    "on",
+    "Tuesday",
+    "more",
+    "than",
 ];
 const TAGS: &[&str] = &[
-    "iran", "1988-massacre", "un", "testimony", "amnesty", "geneva", "mass-graves", "justice", "women", "evin",
-    "reports", "press",
+    "iran",
+    "1988-massacre",
+    "un",
+    "testimony",
+    "amnesty",
+    "geneva",
+    "mass-graves",
+    "justice",
+    "women",
+    "evin",
+    "reports",
+    "press",
 ];
 const AUTHORS: &[&str] =
     &["PMOI/MEK", "Amnesty International", "Justice for Victims", "Staff reporter", "Iran Human Rights Monitor"];
@@ -77,8 +144,10 @@ fn sentence(rng: &mut Rng, words: u64) -> String {
 
 fn article(i: u64) -> (Article, DedupKeys) {
     let mut rng = Rng(i.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0xFEED);
-    let title = format!("{} ({i})", sentence(&mut rng, 6 + rng.below(7)).trim_end_matches('.'));
-    let summary = sentence(&mut rng, 14 + rng.below(12));
+    let words = 6 + rng.below(7);
+    let title = format!("{} ({i})", sentence(&mut rng, words).trim_end_matches('.'));
+    let words = 14 + rng.below(12);
+    let summary = sentence(&mut rng, words);
     let target = 1500 + rng.below(1500) as usize;
     let paragraphs = 3 + rng.below(6) as usize;
     let mut paras = Vec::with_capacity(paragraphs);
@@ -149,8 +218,18 @@ fn peak_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// User and system CPU seconds of this process so far.
+fn cpu() -> (f64, f64) {
+    // SAFETY: getrusage only writes into the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (secs(u.ru_utime), secs(u.ru_stime))
+}
+
 fn config(dir: &Path) -> feedkeeper::config::Config {
-    let text = "[site]\ntitle = \"Benchmark archive\"\nbase_url = \"https://bench.example.org/feeds/\"\nauthor = \"Bench\"\n";
+    let text =
+        "[site]\ntitle = \"Benchmark archive\"\nbase_url = \"https://bench.example.org/feeds/\"\nauthor = \"Bench\"\n";
     let mut c = feedkeeper::config::parse(text, Path::new("bench.toml")).expect("config");
     c.dir = dir.to_path_buf();
     c
@@ -208,13 +287,17 @@ fn publish(dir: &Path) {
     let mut store = ArchiveDir::new(dir.join("archive")).open().expect("open archive");
     let n = store.log_len().expect("log");
     let t = Instant::now();
+    let (u0, s0) = cpu();
     let report = feedkeeper::publish::publish(&mut store, &config, &feeds).expect("publish");
     let full = t.elapsed();
+    let (u1, s1) = cpu();
     let (files, bytes) = dir_size(&feeds);
     println!(
-        "  full      {} in {:.2} s: {} files written, {files} files / {:.0} MB on disk, {} archive pages; peak RSS {:.0} MB",
+        "  full      {} in {:.2} s (CPU: user {:.2} s, system {:.2} s): {} files written, {files} files / {:.0} MB on disk, {} archive pages; peak RSS {:.0} MB",
         n,
         full.as_secs_f64(),
+        u1 - u0,
+        s1 - s0,
         report.written.len(),
         bytes as f64 / 1e6,
         report.archive_pages,
@@ -225,6 +308,7 @@ fn publish(dir: &Path) {
     println!("  no change {}: {} files written", ms(t.elapsed()), again.written.len());
     let mut times = Vec::new();
     let mut written = 0;
+    let (u0, s0) = cpu();
     for k in 0..5 {
         let (a, keys) = article(n + 1_000_000 + k);
         store.put(&a, &keys).expect("put");
@@ -233,12 +317,15 @@ fn publish(dir: &Path) {
         times.push(t.elapsed());
         written = r.written.len();
     }
+    let (u1, s1) = cpu();
     times.sort();
     println!(
-        "  one more  median {} (min {}, max {}), {written} files written; peak RSS {:.0} MB",
+        "  one more  median {} (min {}, max {}; CPU per publish: user {}, system {}), {written} files written; peak RSS {:.0} MB",
         ms(times[2]),
         ms(times[0]),
         ms(times[4]),
+        ms(Duration::from_secs_f64((u1 - u0) / 5.0)),
+        ms(Duration::from_secs_f64((s1 - s0) / 5.0)),
         peak_mb()
     );
 }
@@ -260,16 +347,21 @@ fn main() {
     let sizes: Vec<u64> = args.iter().filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() { vec![10_000, 100_000] } else { sizes };
     let exe = std::env::current_exe().expect("current exe");
+    // Folders are removed only at the end: on ext4 without a journal, creating files soon after
+    // deleting many is much slower (recently freed inodes are skipped), which would charge
+    // one size's clean-up to the next size's publish.
+    let mut dirs = Vec::new();
     for n in sizes {
         let tmp = std::env::var_os("BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
         let dir = tempfile::Builder::new().prefix("feedkeeper-bench-").tempdir_in(tmp).expect("tempdir");
         println!("{n} articles ({})", dir.path().display());
-        for args in [vec!["--ingest".to_string(), n.to_string(), dir.path().display().to_string()], vec![
-            "--publish".to_string(),
-            dir.path().display().to_string(),
-        ]] {
+        for args in [
+            vec!["--ingest".to_string(), n.to_string(), dir.path().display().to_string()],
+            vec!["--publish".to_string(), dir.path().display().to_string()],
+        ] {
             let status = Command::new(&exe).args(&args).status().expect("run");
             assert!(status.success(), "{args:?} failed");
         }
+        dirs.push(dir);
     }
 }

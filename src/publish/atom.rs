@@ -65,8 +65,9 @@ pub(super) fn provenance(out: &mut String, indent: &str, e: &EntryView) {
     out.push_str("/>\n");
 }
 
-/// Writes one `<entry>`.
-pub fn entry(out: &mut String, site: &SiteView, e: &EntryView) {
+/// Writes one `<entry>`. `content` is the article's HTML already escaped for XML (shared
+/// with the RSS writer, so the longest text is escaped once).
+pub fn entry(out: &mut String, site: &SiteView, e: &EntryView, content: &str) {
     let a = e.article;
     out.push_str("  <entry");
     if let Some(lang) = a.language.as_deref().filter(|l| !l.is_empty() && *l != site.language) {
@@ -110,7 +111,7 @@ pub fn entry(out: &mut String, site: &SiteView, e: &EntryView) {
         attribute(out, "xml:base", orig);
     }
     out.push('>');
-    escape_into(out, &a.content.html);
+    out.push_str(content);
     out.push_str("</content>\n");
     if let Some(src) = &a.source
         && src.feed_url.is_some()

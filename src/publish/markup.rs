@@ -64,6 +64,18 @@ pub fn escape_into(out: &mut String, s: &str) {
     out.push_str(&s[start..]);
 }
 
+/// Bytes [`push_clean`] looks at: control characters XML forbids, and 0xEF.
+const FORBIDDEN_LEAD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = !matches!(b, 0x09 | 0x0A | 0x0D);
+        b += 1;
+    }
+    t[0xEF] = true;
+    t
+};
+
 /// Appends `s` unescaped (it is already markup) but without the characters XML 1.0 forbids.
 pub fn push_clean(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
@@ -71,13 +83,17 @@ pub fn push_clean(out: &mut String, s: &str) {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        let width = match b {
-            0x00..=0x08 | 0x0B | 0x0C | 0x0E..=0x1F => 1,
-            0xEF if i + 2 < bytes.len() && bytes[i + 1] == 0xBF && matches!(bytes[i + 2], 0xBE | 0xBF) => 3,
-            _ => {
-                i += 1;
-                continue;
-            }
+        if !FORBIDDEN_LEAD[b as usize] {
+            i += 1;
+            continue;
+        }
+        let width = if b != 0xEF {
+            1
+        } else if i + 2 < bytes.len() && bytes[i + 1] == 0xBF && matches!(bytes[i + 2], 0xBE | 0xBF) {
+            3
+        } else {
+            i += 1;
+            continue;
         };
         out.push_str(&s[start..i]);
         i += width;
@@ -87,12 +103,26 @@ pub fn push_clean(out: &mut String, s: &str) {
 }
 
 /// [`escape_into`] into a new string.
-#[cfg(test)]
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 16);
     escape_into(&mut out, s);
     out
 }
+
+/// Bytes that need attention in a JSON string: `"`, `\\`, control characters, and 0xEF
+/// (the lead byte of U+FFFE/U+FFFF).
+const JSON_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = true;
+        b += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t[0xEF] = true;
+    t
+};
 
 /// Appends `s` as a JSON string literal (with the quotes). Characters XML 1.0 forbids are
 /// dropped here too, so every format carries the same text.
@@ -103,18 +133,25 @@ pub fn json_string_into(out: &mut String, s: &str) {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
+        if !JSON_SPECIAL[b as usize] {
+            i += 1;
+            continue;
+        }
         let (escaped, width) = match b {
             b'"' => ("\\\"", 1),
             b'\\' => ("\\\\", 1),
             b'\n' => ("\\n", 1),
             b'\r' => ("\\r", 1),
             b'\t' => ("\\t", 1),
-            0..=0x1F => ("", 1),
-            0xEF if i + 2 < bytes.len() && bytes[i + 1] == 0xBF && matches!(bytes[i + 2], 0xBE | 0xBF) => ("", 3),
-            _ => {
-                i += 1;
-                continue;
+            0xEF => {
+                if i + 2 < bytes.len() && bytes[i + 1] == 0xBF && matches!(bytes[i + 2], 0xBE | 0xBF) {
+                    ("", 3)
+                } else {
+                    i += 1;
+                    continue;
+                }
             }
+            _ => ("", 1),
         };
         out.push_str(&s[start..i]);
         out.push_str(escaped);

@@ -49,6 +49,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::io;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -93,6 +94,9 @@ pub enum PublishError {
     Archive(#[from] ArchiveError),
     #[error("{path}: {context}: {source}", path = path.display())]
     Io { path: PathBuf, context: &'static str, source: io::Error },
+    /// The article-page writer thread stopped (its own error is reported instead when known).
+    #[error("the article page writer stopped unexpectedly")]
+    WriterStopped,
 }
 
 /// The publisher's saved state.
@@ -182,12 +186,28 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
     plan.current = true;
     tracing::info!(entries = n, full = plan.full, pages = plan.pages.len(), tags = plan.tags.len(), "publishing");
 
-    let mut r = Renderer::new(&site, paging, feeds_dir);
-    if plan.full {
-        r.remove_stale(paging, &tags);
-    }
-    r.run(store, &plan, &tags)?;
-    let committed = r.staging.commit()?;
+    // Article pages (most of the files) are rendered and staged by a second thread while
+    // this one reads the store and writes the feeds.
+    let committed = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<LogEntry>(64);
+        let writer = scope.spawn(|| write_article_pages(&site, feeds_dir, rx));
+        let mut r = Renderer::new(&site, paging, feeds_dir, tx);
+        if plan.full {
+            r.remove_stale(paging, &tags);
+        }
+        let ran = r.run(store, &plan, &tags);
+        let Renderer { mut staging, articles, .. } = r;
+        drop(articles);
+        let pages = writer.join().unwrap_or_else(|_| Err(PublishError::WriterStopped));
+        match (ran, pages) {
+            (Ok(()), Ok(pages)) => {
+                staging.absorb(pages);
+                staging.commit()
+            }
+            // The writer's own error explains a stopped channel.
+            (Err(PublishError::WriterStopped), Err(e)) | (Ok(()), Err(e)) | (Err(e), _) => Err(e),
+        }
+    })?;
 
     report.unchanged = committed.unchanged;
     report.changed_feeds = committed.written.iter().filter_map(|rel| feed_url(&site, rel)).collect();
@@ -266,6 +286,24 @@ fn find_missing(
     Ok(())
 }
 
+/// The article-page writer thread: renders each entry's page and stages it. A later version
+/// of the same article replaces the earlier one in the staging.
+fn write_article_pages(
+    site: &SiteView,
+    feeds_dir: &Path,
+    entries: Receiver<LogEntry>,
+) -> Result<Staging, PublishError> {
+    let mut staging = Staging::new(feeds_dir);
+    let mut buf = String::with_capacity(1 << 14);
+    for entry in entries {
+        let view = EntryView::new(site, entry.version, &entry.article);
+        buf.clear();
+        html::article_page(&mut buf, site, &view);
+        staging.put(&SiteView::article_rel(&view.slug), Class::ArticlePage, 0, buf.as_bytes())?;
+    }
+    Ok(staging)
+}
+
 /// One entry rendered in the three feed formats (and for `index.html` when current).
 struct Rendered {
     id: ArticleId,
@@ -286,6 +324,8 @@ struct Renderer<'a> {
     site: &'a SiteView,
     paging: Paging,
     staging: Staging,
+    /// Entries whose article pages the writer thread renders and stages.
+    articles: SyncSender<LogEntry>,
     buf: String,
     page: Option<DocBuffer>,
     current: Vec<Rendered>,
@@ -329,11 +369,12 @@ fn epoch() -> DateTime<Utc> {
 }
 
 impl<'a> Renderer<'a> {
-    fn new(site: &'a SiteView, paging: Paging, feeds_dir: &Path) -> Renderer<'a> {
+    fn new(site: &'a SiteView, paging: Paging, feeds_dir: &Path, articles: SyncSender<LogEntry>) -> Renderer<'a> {
         Renderer {
             site,
             paging,
             staging: Staging::new(feeds_dir),
+            articles,
             buf: String::with_capacity(1 << 16),
             page: None,
             current: Vec::new(),
@@ -347,7 +388,7 @@ impl<'a> Renderer<'a> {
         if let Some(present) = &plan.articles_present {
             self.each_entry(store, 1..=n, &mut |r, entry| {
                 let slug = entry.article.id.slug();
-                if present.contains(&slug) { Ok(()) } else { r.article_page(&entry) }
+                if present.contains(&slug) { Ok(()) } else { r.article_page(entry) }
             })?;
         }
         let mut ranges = Vec::new();
@@ -414,49 +455,55 @@ impl<'a> Renderer<'a> {
 
     fn entry(&mut self, plan: &Plan, entry: LogEntry) -> Result<(), PublishError> {
         let seq = entry.seq;
-        if plan.articles_after.is_some_and(|after| seq > after) {
-            self.article_page(&entry)?;
-        }
-        let in_current = self.paging.current().contains(&seq);
+        let in_current = plan.current && self.paging.current().contains(&seq);
         let page = self.paging.page_of(seq).filter(|k| plan.pages.contains(k));
-        if !(in_current && plan.current) && page.is_none() {
-            return Ok(());
+        if in_current || page.is_some() {
+            let rendered = self.render(&entry, in_current);
+            if in_current {
+                self.current.push(rendered);
+            } else if let Some(k) = page {
+                if self.page.as_ref().is_some_and(|p| p.page != k) {
+                    self.flush_page()?;
+                }
+                let buffer = self.page.get_or_insert_with(|| DocBuffer { page: k, entries: Vec::new() });
+                buffer.entries.push(rendered);
+                if seq == *self.paging.page_range(k).end() {
+                    self.flush_page()?;
+                }
+            }
         }
-        let view = EntryView::new(self.site, entry.version, &entry.article);
-        let mut rendered = Rendered {
-            id: entry.article.id.clone(),
-            updated: entry.article.updated,
-            atom: String::with_capacity(entry.article.content.html.len() + 2048),
-            rss: String::with_capacity(entry.article.content.html.len() + 2048),
-            json: String::with_capacity(entry.article.content.html.len() + 1024),
-            index: String::new(),
-        };
-        atom::entry(&mut rendered.atom, self.site, &view);
-        rss::item(&mut rendered.rss, self.site, &view);
-        json::item(&mut rendered.json, self.site, &view);
-        if in_current {
-            html::index_entry(&mut rendered.index, "", &view);
-            self.current.push(rendered);
-            return Ok(());
-        }
-        let Some(k) = page else { return Ok(()) };
-        if self.page.as_ref().is_some_and(|p| p.page != k) {
-            self.flush_page()?;
-        }
-        let buffer = self.page.get_or_insert_with(|| DocBuffer { page: k, entries: Vec::new() });
-        buffer.entries.push(rendered);
-        if seq == *self.paging.page_range(k).end() {
-            self.flush_page()?;
+        if plan.articles_after.is_some_and(|after| seq > after) {
+            self.article_page(entry)?;
         }
         Ok(())
     }
 
-    fn article_page(&mut self, entry: &LogEntry) -> Result<(), PublishError> {
+    /// One entry in the three feed formats (and for `index.html`).
+    fn render(&self, entry: &LogEntry, index: bool) -> Rendered {
         let view = EntryView::new(self.site, entry.version, &entry.article);
-        self.buf.clear();
-        html::article_page(&mut self.buf, self.site, &view);
-        let rel = SiteView::article_rel(&view.slug);
-        self.staging.put(&rel, Class::ArticlePage, 0, self.buf.as_bytes())
+        let size = entry.article.content.html.len() + entry.article.content.html.len() / 8 + 1536;
+        let mut rendered = Rendered {
+            id: entry.article.id.clone(),
+            updated: entry.article.updated,
+            atom: String::with_capacity(size),
+            rss: String::with_capacity(size),
+            json: String::with_capacity(size),
+            index: String::new(),
+        };
+        let content = markup::escape(&entry.article.content.html);
+        atom::entry(&mut rendered.atom, self.site, &view, &content);
+        rss::item(&mut rendered.rss, self.site, &view, &content);
+        json::item(&mut rendered.json, self.site, &view);
+        if index {
+            html::index_entry(&mut rendered.index, "", &view);
+        }
+        rendered
+    }
+
+    /// Hands an entry to the article-page writer thread.
+    fn article_page(&mut self, entry: LogEntry) -> Result<(), PublishError> {
+        // A closed channel means the writer stopped on an error, which `publish` reports.
+        self.articles.send(entry).map_err(|_| PublishError::WriterStopped)
     }
 
     fn flush_page(&mut self) -> Result<(), PublishError> {
@@ -552,8 +599,9 @@ impl<'a> Renderer<'a> {
                 json: String::new(),
                 index: String::new(),
             };
-            atom::entry(&mut r.atom, self.site, &view);
-            rss::item(&mut r.rss, self.site, &view);
+            let content = markup::escape(&entry.article.content.html);
+            atom::entry(&mut r.atom, self.site, &view, &content);
+            rss::item(&mut r.rss, self.site, &view, &content);
             json::item(&mut r.json, self.site, &view);
             html::index_entry(&mut r.index, "../../", &view);
             rendered.push(r);

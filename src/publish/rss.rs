@@ -24,8 +24,8 @@ fn atom_link(out: &mut String, rel: &str, mime: Option<&str>, href: &str) {
     out.push_str("/>\n");
 }
 
-/// Writes one `<item>`.
-pub fn item(out: &mut String, site: &SiteView, e: &EntryView) {
+/// Writes one `<item>`. `content` is the article's HTML already escaped for XML.
+pub fn item(out: &mut String, site: &SiteView, e: &EntryView, content: &str) {
     let a = e.article;
     out.push_str("    <item>\n");
     element(out, "      ", "title", &a.title);
@@ -47,7 +47,7 @@ pub fn item(out: &mut String, site: &SiteView, e: &EntryView) {
         None => element(out, "      ", "description", &excerpt(&a.content.html, EXCERPT_CHARS)),
     }
     out.push_str("      <content:encoded>");
-    escape_into(out, &a.content.html);
+    out.push_str(content);
     out.push_str("</content:encoded>\n");
     if let Some(src) = &a.source
         && let Some(url) = e.source_feed_url().or_else(|| e.source_site_url())

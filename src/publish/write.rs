@@ -143,6 +143,13 @@ impl Staging {
         Ok(())
     }
 
+    /// Takes over the files another staging (of the same root) prepared.
+    pub fn absorb(&mut self, mut other: Staging) {
+        self.files.extend(std::mem::take(&mut other.files));
+        self.removals.extend(std::mem::take(&mut other.removals));
+        other.committed = true;
+    }
+
     /// Removes `rel` after the renames (a stale archive page or tag feed).
     pub fn remove_later(&mut self, rel: String) {
         self.removals.insert(rel);
@@ -169,9 +176,8 @@ impl Staging {
             .collect();
         // 1. Durable temps.
         if moves.len() <= SYNC_EACH_LIMIT {
-            for (temp, _, _) in &moves {
-                File::open(temp).and_then(|f| f.sync_all()).map_err(io_err(temp, "cannot sync a temp file"))?;
-            }
+            let temps: Vec<&Path> = moves.iter().map(|(t, _, _)| t.as_path()).collect();
+            sync_each(&temps, "cannot sync a temp file")?;
         } else if !moves.is_empty() {
             sync_filesystem(&self.root, moves.iter().map(|(t, _, _)| t.as_path()))?;
         }
@@ -193,12 +199,14 @@ impl Staging {
             match fs::remove_file(&path) {
                 Ok(()) => {
                     if let Some(dir) = path.parent() {
-                        dirs.insert(dir.to_path_buf());
                         // Remove the folder when it is left empty; a non-empty one stays.
-                        if fs::remove_dir(dir).is_ok()
-                            && let Some(parent) = dir.parent()
-                        {
-                            dirs.insert(parent.to_path_buf());
+                        if fs::remove_dir(dir).is_ok() {
+                            dirs.remove(dir);
+                            if let Some(parent) = dir.parent() {
+                                dirs.insert(parent.to_path_buf());
+                            }
+                        } else {
+                            dirs.insert(dir.to_path_buf());
                         }
                     }
                     removed.push(rel);
@@ -209,11 +217,8 @@ impl Staging {
         }
         // 4. Durable renames.
         if dirs.len() <= SYNC_EACH_LIMIT {
-            for dir in &dirs {
-                if let Ok(f) = File::open(dir) {
-                    f.sync_all().map_err(io_err(dir, "cannot sync the folder"))?;
-                }
-            }
+            let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+            sync_each(&dirs, "cannot sync the folder")?;
         } else {
             sync_filesystem(&self.root, std::iter::empty())?;
         }
@@ -242,6 +247,23 @@ impl Drop for Staging {
             self.clean_up();
         }
     }
+}
+
+/// fsyncs each path (files or folders), several at a time: the waits overlap, so a batch
+/// costs little more than one.
+fn sync_each(paths: &[&Path], context: &'static str) -> Result<(), PublishError> {
+    let sync = |p: &Path| File::open(p).and_then(|f| f.sync_all()).map_err(io_err(p, context));
+    if paths.len() <= 2 {
+        return paths.iter().try_for_each(|p| sync(p));
+    }
+    let per_thread = paths.len().div_ceil(8);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            paths.chunks(per_thread).map(|chunk| scope.spawn(move || chunk.iter().try_for_each(|p| sync(p)))).collect();
+        handles.into_iter().try_for_each(|h| {
+            h.join().unwrap_or_else(|_| Err(io_err(paths[0], context)(io::Error::other("the sync thread panicked"))))
+        })
+    })
 }
 
 /// Whether `name` is one of feedkeeper's temp files (from this or an earlier, crashed run).
