@@ -100,7 +100,7 @@ pub fn entry(out: &mut String, site: &SiteView, e: &EntryView, content: &str) {
     for tag in &a.tags {
         out.push_str("    <category");
         attribute(out, "term", tag);
-        attribute(out, "scheme", &site.url("tags/"));
+        attribute(out, "scheme", &site.tags_url);
         out.push_str("/>\n");
     }
     if let Some(summary) = a.summary.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -120,10 +120,10 @@ pub fn entry(out: &mut String, site: &SiteView, e: &EntryView, content: &str) {
         if !src.name.trim().is_empty() {
             element(out, "      ", "title type=\"text\"", src.name.trim());
         }
-        if let Some(feed) = e.source_feed_url() {
+        if let Some(feed) = e.source_feed_url {
             link(out, "      ", "self", None, feed);
         }
-        if let Some(site_url) = e.source_site_url() {
+        if let Some(site_url) = e.source_site_url {
             link(out, "      ", "alternate", Some("text/html"), site_url);
         }
         if let Some(upstream) = src.upstream_id.as_deref() {

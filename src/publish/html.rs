@@ -71,6 +71,8 @@ fn page_head(out: &mut String, site: &SiteView, h: &PageHead) {
         out.push_str(">\n");
     }
     out.push_str("<meta name=\"generator\" content=\"feedkeeper\">\n");
+    // An empty icon, so a browser does not request /favicon.ico (a 404 in the console).
+    out.push_str("<link rel=\"icon\" href=\"data:,\">\n");
     if let Some(url) = canonical {
         open_tag_attr(out, "<link rel=\"canonical\"", "href", url);
         out.push_str(">\n");
@@ -95,7 +97,8 @@ fn page_head(out: &mut String, site: &SiteView, h: &PageHead) {
 fn time(out: &mut String, dt: &chrono::DateTime<chrono::Utc>) {
     open_tag_attr(out, "<time", "datetime", &date::rfc3339(dt));
     out.push('>');
-    out.push_str(&dt.format("%Y-%m-%d").to_string());
+    use chrono::Datelike;
+    out.push_str(&format!("{:04}-{:02}-{:02}", dt.year(), dt.month(), dt.day()));
     out.push_str("</time>");
 }
 
@@ -269,7 +272,7 @@ pub fn article_page(out: &mut String, site: &SiteView, e: &EntryView) {
     if let Some(src) = a.source.as_ref().filter(|s| !s.name.trim().is_empty()) {
         out.push_str(sep);
         out.push_str("Source: ");
-        match e.source_site_url().or(e.source_feed_url()) {
+        match e.source_site_url.or(e.source_feed_url) {
             Some(url) => external_link(out, url, src.name.trim()),
             None => text(out, src.name.trim()),
         }
@@ -306,7 +309,7 @@ pub fn article_page(out: &mut String, site: &SiteView, e: &EntryView) {
         }
         Origin::Upstream => {
             out.push_str("Found in the upstream feed ");
-            match (a.source.as_ref(), e.source_feed_url()) {
+            match (a.source.as_ref(), e.source_feed_url) {
                 (Some(src), Some(url)) => external_link(out, url, if src.name.is_empty() { url } else { &src.name }),
                 (Some(src), None) => text(out, &src.name),
                 (None, _) => out.push_str("(unknown)"),

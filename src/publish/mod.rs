@@ -64,6 +64,9 @@ use write::{Class, Staging};
 
 pub use view::FK_NS;
 
+/// Entries handed to the article-page writer per message.
+const ARTICLE_BATCH: usize = 32;
+
 /// The store key of the publisher's saved state.
 pub const STATE_KEY: &str = "publish.state";
 
@@ -189,7 +192,7 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
     // Article pages (most of the files) are rendered and staged by a second thread while
     // this one reads the store and writes the feeds.
     let committed = std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<LogEntry>(64);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<LogEntry>>(4);
         let writer = scope.spawn(|| write_article_pages(&site, feeds_dir, rx));
         let mut r = Renderer::new(&site, paging, feeds_dir, tx);
         if plan.full {
@@ -291,11 +294,11 @@ fn find_missing(
 fn write_article_pages(
     site: &SiteView,
     feeds_dir: &Path,
-    entries: Receiver<LogEntry>,
+    batches: Receiver<Vec<LogEntry>>,
 ) -> Result<Staging, PublishError> {
     let mut staging = Staging::new(feeds_dir);
     let mut buf = String::with_capacity(1 << 14);
-    for entry in entries {
+    for entry in batches.into_iter().flatten() {
         let view = EntryView::new(site, entry.version, &entry.article);
         buf.clear();
         html::article_page(&mut buf, site, &view);
@@ -324,8 +327,11 @@ struct Renderer<'a> {
     site: &'a SiteView,
     paging: Paging,
     staging: Staging,
-    /// Entries whose article pages the writer thread renders and stages.
-    articles: SyncSender<LogEntry>,
+    /// Entries whose article pages the writer thread renders and stages, sent in batches.
+    articles: SyncSender<Vec<LogEntry>>,
+    pending: Vec<LogEntry>,
+    /// Rendered entries of flushed pages, kept to reuse their buffers.
+    spare: Vec<Rendered>,
     buf: String,
     page: Option<DocBuffer>,
     current: Vec<Rendered>,
@@ -369,12 +375,14 @@ fn epoch() -> DateTime<Utc> {
 }
 
 impl<'a> Renderer<'a> {
-    fn new(site: &'a SiteView, paging: Paging, feeds_dir: &Path, articles: SyncSender<LogEntry>) -> Renderer<'a> {
+    fn new(site: &'a SiteView, paging: Paging, feeds_dir: &Path, articles: SyncSender<Vec<LogEntry>>) -> Renderer<'a> {
         Renderer {
             site,
             paging,
             staging: Staging::new(feeds_dir),
             articles,
+            pending: Vec::with_capacity(ARTICLE_BATCH),
+            spare: Vec::new(),
             buf: String::with_capacity(1 << 16),
             page: None,
             current: Vec::new(),
@@ -404,6 +412,7 @@ impl<'a> Renderer<'a> {
         for range in merge(ranges) {
             self.each_entry(store, range, &mut |r, entry| r.entry(plan, entry))?;
         }
+        self.send_articles()?;
         self.flush_page()?;
         // The current documents' date, which an empty newest archive page borrows.
         let current_updated = kept(&self.current).1.unwrap_or_else(epoch);
@@ -479,16 +488,29 @@ impl<'a> Renderer<'a> {
     }
 
     /// One entry in the three feed formats (and for `index.html`).
-    fn render(&self, entry: &LogEntry, index: bool) -> Rendered {
+    fn render(&mut self, entry: &LogEntry, index: bool) -> Rendered {
         let view = EntryView::new(self.site, entry.version, &entry.article);
-        let size = entry.article.content.html.len() + entry.article.content.html.len() / 8 + 1536;
-        let mut rendered = Rendered {
-            id: entry.article.id.clone(),
-            updated: entry.article.updated,
-            atom: String::with_capacity(size),
-            rss: String::with_capacity(size),
-            json: String::with_capacity(size),
-            index: String::new(),
+        let mut rendered = match self.spare.pop() {
+            Some(mut r) => {
+                r.id = entry.article.id.clone();
+                r.updated = entry.article.updated;
+                r.atom.clear();
+                r.rss.clear();
+                r.json.clear();
+                r.index.clear();
+                r
+            }
+            None => {
+                let size = entry.article.content.html.len() + entry.article.content.html.len() / 8 + 1536;
+                Rendered {
+                    id: entry.article.id.clone(),
+                    updated: entry.article.updated,
+                    atom: String::with_capacity(size),
+                    rss: String::with_capacity(size),
+                    json: String::with_capacity(size),
+                    index: String::new(),
+                }
+            }
         };
         let content = markup::escape(&entry.article.content.html);
         atom::entry(&mut rendered.atom, self.site, &view, &content);
@@ -502,14 +524,24 @@ impl<'a> Renderer<'a> {
 
     /// Hands an entry to the article-page writer thread.
     fn article_page(&mut self, entry: LogEntry) -> Result<(), PublishError> {
+        self.pending.push(entry);
+        if self.pending.len() >= ARTICLE_BATCH { self.send_articles() } else { Ok(()) }
+    }
+
+    fn send_articles(&mut self) -> Result<(), PublishError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.pending, Vec::with_capacity(ARTICLE_BATCH));
         // A closed channel means the writer stopped on an error, which `publish` reports.
-        self.articles.send(entry).map_err(|_| PublishError::WriterStopped)
+        self.articles.send(batch).map_err(|_| PublishError::WriterStopped)
     }
 
     fn flush_page(&mut self) -> Result<(), PublishError> {
         if let Some(buffer) = self.page.take() {
             // A page with entries dates itself; the fallback is never used.
             self.write_page(buffer.page, &buffer.entries, epoch())?;
+            self.spare.extend(buffer.entries);
         }
         Ok(())
     }

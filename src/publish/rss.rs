@@ -37,7 +37,7 @@ pub fn item(out: &mut String, site: &SiteView, e: &EntryView, content: &str) {
     }
     for tag in &a.tags {
         out.push_str("      <category");
-        attribute(out, "domain", &site.url("tags/"));
+        attribute(out, "domain", &site.tags_url);
         out.push('>');
         escape_into(out, tag);
         out.push_str("</category>\n");
@@ -50,7 +50,7 @@ pub fn item(out: &mut String, site: &SiteView, e: &EntryView, content: &str) {
     out.push_str(content);
     out.push_str("</content:encoded>\n");
     if let Some(src) = &a.source
-        && let Some(url) = e.source_feed_url().or_else(|| e.source_site_url())
+        && let Some(url) = e.source_feed_url.or(e.source_site_url)
     {
         out.push_str("      <source");
         attribute(out, "url", url);

@@ -44,6 +44,8 @@ pub struct SiteView {
     pub description: String,
     pub hub: Option<String>,
     pub page_size: usize,
+    /// `<base>tags/`: the category scheme of every entry.
+    pub tags_url: String,
 }
 
 impl SiteView {
@@ -54,12 +56,13 @@ impl SiteView {
         }
         SiteView {
             title: config.site.title.trim().to_string(),
-            base,
             author: config.site.author.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_string),
             language: config.site.language.trim().to_string(),
             description: config.site.description.trim().to_string(),
             hub: config.publish.hub.0.as_ref().map(|u| u.to_string()),
             page_size: config.publish.page_size.0,
+            tags_url: format!("{base}tags/"),
+            base,
         }
     }
 
@@ -226,6 +229,10 @@ pub struct EntryView<'a> {
     /// The entry's authors: its own, else its source, else the site's author, else the
     /// site's title (RFC 4287 requires an author for every entry).
     pub authors: Cow<'a, [Person]>,
+    /// The upstream feed's URL when it is a web URL (a local file path is not shown).
+    pub source_feed_url: Option<&'a str>,
+    /// The upstream site's URL when it is a web URL.
+    pub source_site_url: Option<&'a str>,
 }
 
 impl<'a> EntryView<'a> {
@@ -245,22 +252,15 @@ impl<'a> EntryView<'a> {
                 .unwrap_or(&site.title);
             Cow::Owned(vec![Person::named(name)])
         };
-        EntryView { version, article, slug, page_url, original, authors }
+        let source = article.source.as_ref();
+        let source_feed_url = source.and_then(|s| s.feed_url.as_deref()).filter(|u| is_web_url(u));
+        let source_site_url = source.and_then(|s| s.site_url.as_deref()).filter(|u| is_web_url(u));
+        EntryView { version, article, slug, page_url, original, authors, source_feed_url, source_site_url }
     }
 
     /// Where a reader should go: the original when known, else the archived copy.
     pub fn link(&self) -> &str {
         self.original.unwrap_or(&self.page_url)
-    }
-
-    /// The upstream feed's URL when it is a web URL (a local file path is not shown).
-    pub fn source_feed_url(&self) -> Option<&'a str> {
-        self.article.source.as_ref()?.feed_url.as_deref().filter(|u| is_web_url(u))
-    }
-
-    /// The upstream site's URL when it is a web URL.
-    pub fn source_site_url(&self) -> Option<&'a str> {
-        self.article.source.as_ref()?.site_url.as_deref().filter(|u| is_web_url(u))
     }
 
     /// The non-empty authors (names trimmed).

@@ -56,6 +56,8 @@ pub struct Staging {
     suffix: String,
     files: HashMap<String, State>,
     known_dirs: HashSet<PathBuf>,
+    /// Folders this staging created: no file can be in them yet, so nothing is compared.
+    fresh_dirs: HashSet<PathBuf>,
     removals: BTreeSet<String>,
     old: Vec<u8>,
     committed: bool,
@@ -72,6 +74,7 @@ impl Staging {
             suffix: format!(".fk{}.tmp", std::process::id()),
             files: HashMap::new(),
             known_dirs: HashSet::new(),
+            fresh_dirs: HashSet::new(),
             removals: BTreeSet::new(),
             old: Vec::new(),
             committed: false,
@@ -111,7 +114,12 @@ impl Staging {
         if self.known_dirs.contains(dir) {
             return Ok(());
         }
-        fs::create_dir_all(dir).map_err(io_err(dir, "cannot create the folder"))?;
+        if fs::symlink_metadata(dir).is_err() {
+            fs::create_dir_all(dir).map_err(io_err(dir, "cannot create the folder"))?;
+            self.fresh_dirs.insert(dir.to_path_buf());
+        } else {
+            fs::create_dir_all(dir).map_err(io_err(dir, "cannot create the folder"))?;
+        }
         self.known_dirs.insert(dir.to_path_buf());
         Ok(())
     }
@@ -120,7 +128,8 @@ impl Staging {
     /// Staging the same path again replaces the earlier bytes (a newer article version).
     pub fn put(&mut self, rel: &str, class: Class, order: u64, bytes: &[u8]) -> Result<(), PublishError> {
         let path = self.root.join(rel);
-        if self.same_on_disk(&path, bytes)? {
+        let fresh = path.parent().is_some_and(|d| self.fresh_dirs.contains(d));
+        if !fresh && self.same_on_disk(&path, bytes)? {
             if let Some(State::Staged { .. }) = self.files.insert(rel.to_string(), State::Unchanged) {
                 let temp = self.temp_for(&path);
                 fs::remove_file(&temp).map_err(io_err(&temp, "cannot remove a temp file"))?;
@@ -146,6 +155,7 @@ impl Staging {
     /// Takes over the files another staging (of the same root) prepared.
     pub fn absorb(&mut self, mut other: Staging) {
         self.files.extend(std::mem::take(&mut other.files));
+        self.known_dirs.extend(std::mem::take(&mut other.known_dirs));
         self.removals.extend(std::mem::take(&mut other.removals));
         other.committed = true;
     }

@@ -8,6 +8,9 @@ Usage: check_feeds.py DIR BASE_URL
 - feedparser sees as many entries as a strict XML parser (or the JSON) counts, and the three
   formats of one folder agree;
 - archive pages carry <fh:archive/> and correct prev-archive / next-archive / current links;
+- index.html, the tag pages and article pages parse as HTML5 without a single parse error
+  (html5lib, strict), load nothing from elsewhere (no src= attribute, no script, no
+  stylesheet link) and advertise the three feeds;
 - walking prev-archive from atom.xml (base URL mapped to DIR) visits every archive page once,
   never sees one version (id, updated) twice, and finds one id per article page.
 
@@ -22,6 +25,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 import feedparser
+import html5lib
 
 ATOM_NS = "{http://www.w3.org/2005/Atom}"
 FH_NS = "{http://purl.org/syndication/history/1.0}"
@@ -100,6 +104,30 @@ def check_document(path, rel):
         if not e.get("id") or not e.get("title") or not e.get("link"):
             fail(f"{rel}: an entry lacks id, title or link: {e.get('id')!r}")
     return parsed
+
+
+def check_html(root, limit=300):
+    """Strict HTML5 parse of the readable pages (at most `limit` article pages)."""
+    pages = ["index.html"]
+    tags_dir = os.path.join(root, "tags")
+    if os.path.isdir(tags_dir):
+        pages += [f"tags/{t}/index.html" for t in sorted(os.listdir(tags_dir))]
+    articles_dir = os.path.join(root, "articles")
+    if os.path.isdir(articles_dir):
+        pages += [f"articles/{n}" for n in sorted(os.listdir(articles_dir)) if n.endswith(".html")][:limit]
+    for rel in pages:
+        with open(os.path.join(root, rel), "rb") as f:
+            data = f.read()
+        parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+        try:
+            parser.parse(data)
+        except Exception as e:  # noqa: BLE001 - html5lib raises ParseError subclasses
+            fail(f"{rel}: not valid HTML5: {e}")
+            continue
+        text = data.decode("utf-8")
+        if re.search(r"<script|\ssrc=|rel=\"stylesheet\"", text):
+            fail(f"{rel}: loads a resource or runs a script")
+    return len(pages)
 
 
 def main():
@@ -190,9 +218,11 @@ def main():
     for mime in ("application/atom+xml", "application/rss+xml", "application/feed+json"):
         if f'type="{mime}"' not in index:
             fail(f"index.html: no autodiscovery link for {mime}")
+    html_pages = check_html(root)
     if failures:
         print(f"feedparser: {len(failures)} problem(s) in {root}", file=sys.stderr)
         return 1
+    print(f"html5lib: {html_pages} pages parse as HTML5 with no error and load nothing from elsewhere")
     print(f"feedparser: {documents} documents OK; {total} entries / {len(ids)} articles over {len(visited)} documents via prev-archive")
     return 0
 

@@ -2,7 +2,8 @@
 # Interop check of a published feedkeeper feeds folder with real consumers:
 #   xmllint --noout on every XML file, Python feedparser on every feed document (and a walk
 #   of the RFC 5005 prev-archive chain), newsboat (headless) on the subscription feeds.
-# Installs what is missing (pip: feedparser; apt: newsboat libxml2-utils), quietly.
+#   html5lib checks the HTML pages parse as HTML5 without errors.
+# Installs what is missing (pip: feedparser html5lib; apt: newsboat libxml2-utils), quietly.
 #
 # Usage: tests/interop/feeds.sh FEEDS_DIR
 # Exits non-zero with a message naming the file on any failure.
@@ -30,11 +31,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${as_root[@]}" apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-if ! python3 -c 'import feedparser' >/dev/null 2>&1; then
-    echo "installing feedparser" >&2
-    python3 -m pip install --quiet --disable-pip-version-check feedparser >/dev/null 2>&1 ||
-        python3 -m pip install --quiet --disable-pip-version-check --break-system-packages feedparser >/dev/null
-fi
+for module in feedparser html5lib; do
+    if ! python3 -c "import $module" >/dev/null 2>&1; then
+        echo "installing $module" >&2
+        python3 -m pip install --quiet --disable-pip-version-check "$module" >/dev/null 2>&1 ||
+            python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$module" >/dev/null
+    fi
+done
 
 # --- the base URL the folder was published for (from atom.xml's self link) ------------------
 base=$(python3 - "$dir/atom.xml" <<'EOF'
