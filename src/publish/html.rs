@@ -7,7 +7,6 @@
 //! Links between pages are relative, so the folder can be browsed from disk; autodiscovery
 //! and canonical links are absolute. Only formats; no I/O, no clock.
 
-use crate::archive::TagInfo;
 use crate::article::Origin;
 use crate::date;
 
@@ -156,8 +155,8 @@ pub fn index_entry(out: &mut String, root: &str, e: &EntryView) {
 
 /// What an index page lists besides its entries.
 pub struct IndexExtras<'a> {
-    /// Every tag with its count (the site index only).
-    pub tags: &'a [TagInfo],
+    /// Every tag, sorted (the site index only).
+    pub tags: &'a [String],
     /// The number of archive pages (the site index only).
     pub pages: u64,
     /// The number of entries in the log (the site index only).
@@ -206,10 +205,10 @@ pub fn index_foot(out: &mut String, doc: &DocHead, empty: bool, extras: &IndexEx
     if !extras.tags.is_empty() {
         out.push_str("<nav class=\"tags\">\n<h2>Tags</h2>\n<ul>\n");
         for t in extras.tags {
-            open_tag_attr(out, "<li><a", "href", &format!("tags/{}/{INDEX}", path_segment(&tag_dir_name(&t.tag))));
+            open_tag_attr(out, "<li><a", "href", &format!("tags/{}/{INDEX}", path_segment(&tag_dir_name(t))));
             out.push('>');
-            text(out, &t.tag);
-            out.push_str(&format!("</a> ({})</li>\n", t.count));
+            text(out, t);
+            out.push_str("</a></li>\n");
         }
         out.push_str("</ul>\n</nav>\n");
     }

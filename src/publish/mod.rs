@@ -54,7 +54,7 @@ use std::sync::mpsc::{Receiver, SyncSender};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::archive::{ArchiveError, LogEntry, Store, TagInfo};
+use crate::archive::{ArchiveError, LogEntry, Store};
 use crate::article::ArticleId;
 use crate::config::Config;
 
@@ -113,6 +113,10 @@ struct SavedState {
     /// means files there were added or removed by someone else, so they are checked.
     #[serde(default)]
     articles_stamp: Option<String>,
+    /// Every tag carried by an article, sorted: kept up to date from the tags each publish
+    /// touches, so an incremental publish need not count every tag in the store.
+    #[serde(default)]
+    tags: Option<Vec<String>>,
 }
 
 /// What one publish renders.
@@ -158,11 +162,12 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
         source,
     })?;
     write::remove_stale_temps(feeds_dir);
-    let tags = store.tags()?;
 
     let mut plan = Plan::default();
+    let mut tags: BTreeSet<String> = BTreeSet::new();
     match &saved {
-        Some(s) if s.settings == settings && s.last_seq <= n => {
+        Some(s) if s.settings == settings && s.last_seq <= n && s.tags.is_some() => {
+            tags.extend(s.tags.iter().flatten().cloned());
             if s.last_seq < n {
                 plan.current = true;
                 plan.pages.extend(paging.changed_since(s.last_seq));
@@ -176,7 +181,8 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
             plan.current = true;
             plan.pages.extend(1..=paging.pages());
             plan.articles_after = Some(0);
-            plan.tags.extend(tags.iter().map(|t| t.tag.clone()));
+            tags.extend(store.tags()?.into_iter().map(|t| t.tag));
+            plan.tags.extend(tags.iter().cloned());
         }
     }
     let mut report = PublishReport { entries: n, archive_pages: paging.pages(), ..PublishReport::default() };
@@ -198,7 +204,7 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
         if plan.full {
             r.remove_stale(paging, &tags);
         }
-        let ran = r.run(store, &plan, &tags);
+        let ran = r.run(store, &plan, &mut tags);
         let Renderer { mut staging, articles, .. } = r;
         drop(articles);
         let pages = writer.join().unwrap_or_else(|_| Err(PublishError::WriterStopped));
@@ -217,7 +223,12 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
     report.changed_feeds.sort();
     report.written = committed.written;
     report.removed = committed.removed;
-    let state = SavedState { settings, last_seq: n, articles_stamp: dir_stamp(&feeds_dir.join("articles")) };
+    let state = SavedState {
+        settings,
+        last_seq: n,
+        articles_stamp: dir_stamp(&feeds_dir.join("articles")),
+        tags: Some(tags.into_iter().collect()),
+    };
     let text = serde_json::to_string(&state).unwrap_or_default();
     store.meta_set(STATE_KEY, &text)?;
     Ok(report)
@@ -251,7 +262,7 @@ fn find_missing(
     plan: &mut Plan,
     feeds_dir: &Path,
     paging: Paging,
-    tags: &[TagInfo],
+    tags: &BTreeSet<String>,
     saved: &SavedState,
 ) -> Result<(), PublishError> {
     if [view::ATOM, view::RSS, view::JSON, INDEX].iter().any(|f| !is_file(&feeds_dir.join(f))) {
@@ -263,10 +274,10 @@ fn find_missing(
             plan.pages.insert(k);
         }
     }
-    for t in tags {
-        let dir = feeds_dir.join(view::tag_dir(&t.tag));
+    for tag in tags {
+        let dir = feeds_dir.join(view::tag_dir(tag));
         if [view::ATOM, view::RSS, view::JSON, INDEX].iter().any(|f| !is_file(&dir.join(f))) {
-            plan.tags.insert(t.tag.clone());
+            plan.tags.insert(tag.clone());
         }
     }
     let articles = feeds_dir.join("articles");
@@ -390,7 +401,9 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    fn run(&mut self, store: &dyn Store, plan: &Plan, tags: &[TagInfo]) -> Result<(), PublishError> {
+    /// Renders everything the plan asks for; `tags` (every tag) is brought up to date with
+    /// the tags rendered.
+    fn run(&mut self, store: &dyn Store, plan: &Plan, tags: &mut BTreeSet<String>) -> Result<(), PublishError> {
         let n = self.paging.n;
         // Pages found missing first, so that the newest versions written below win.
         if let Some(present) = &plan.articles_present {
@@ -421,12 +434,18 @@ impl<'a> Renderer<'a> {
                 self.write_page(k, &[], current_updated)?;
             }
         }
-        if plan.current {
-            self.write_current(tags)?;
-        }
         for tag in &plan.tags {
             let entries = store.tag_entries(tag, self.site.page_size)?;
+            if entries.is_empty() {
+                tags.remove(tag);
+            } else {
+                tags.insert(tag.clone());
+            }
             self.write_tag(tag, &entries, plan.full)?;
+        }
+        if plan.current {
+            let tags: Vec<String> = tags.iter().cloned().collect();
+            self.write_current(&tags)?;
         }
         Ok(())
     }
@@ -594,7 +613,7 @@ impl<'a> Renderer<'a> {
         Ok(())
     }
 
-    fn write_current(&mut self, tags: &[TagInfo]) -> Result<(), PublishError> {
+    fn write_current(&mut self, tags: &[String]) -> Result<(), PublishError> {
         let current = std::mem::take(&mut self.current);
         let (kept, updated) = kept(&current);
         let head = DocHead::new(self.site, DocKind::Current, updated.unwrap_or_else(epoch))
@@ -652,7 +671,7 @@ impl<'a> Renderer<'a> {
     /// Before a full render: archive pages beyond the last and feeds of tags no article
     /// carries are marked for removal (only the files the publisher writes; other files
     /// stay), and temp files of crashed runs are removed.
-    fn remove_stale(&mut self, paging: Paging, tags: &[TagInfo]) {
+    fn remove_stale(&mut self, paging: Paging, tags: &BTreeSet<String>) {
         let root = self.staging.root().to_path_buf();
         let list = |dir: &Path| -> Vec<String> {
             std::fs::read_dir(dir)
@@ -668,7 +687,7 @@ impl<'a> Renderer<'a> {
             }
             write::remove_stale_temps(&root.join("archive").join(&name));
         }
-        let live: HashSet<String> = tags.iter().map(|t| view::tag_dir_name(&t.tag)).collect();
+        let live: HashSet<String> = tags.iter().map(|t| view::tag_dir_name(t)).collect();
         for name in list(&root.join("tags")) {
             if !live.contains(&name) {
                 for file in [view::ATOM, view::RSS, view::JSON, INDEX] {
