@@ -117,6 +117,11 @@ struct SavedState {
     /// touches, so an incremental publish need not count every tag in the store.
     #[serde(default)]
     tags: Option<Vec<String>>,
+    /// A combination of the modification times of every folder the publisher writes (see
+    /// [`DirStamps`]): while it matches, no file was added to or removed from them since the
+    /// last publish, and the per-file checks for missing files are skipped.
+    #[serde(default)]
+    dirs_stamp: Option<String>,
 }
 
 /// What one publish renders.
@@ -165,6 +170,7 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
 
     let mut plan = Plan::default();
     let mut tags: BTreeSet<String> = BTreeSet::new();
+    let mut dirs = DirStamps::default();
     match &saved {
         Some(s) if s.settings == settings && s.last_seq <= n && s.tags.is_some() => {
             tags.extend(s.tags.iter().flatten().cloned());
@@ -174,7 +180,16 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
                 plan.articles_after = Some(s.last_seq);
                 plan.tags.extend(store.tags_since(s.last_seq)?);
             }
-            find_missing(&mut plan, feeds_dir, paging, &tags, s)?;
+            let old = DirStamps::read(feeds_dir, Paging::new(s.last_seq, site.page_size).pages(), &tags);
+            if s.dirs_stamp.as_deref() != Some(old.stamp().as_str()) {
+                find_missing(&mut plan, feeds_dir, paging, &tags, s)?;
+                if plan.is_empty() {
+                    // Nothing is missing: remember the folders as they are now.
+                    let state = SavedState { dirs_stamp: Some(old.stamp()), ..s.clone() };
+                    store.meta_set(STATE_KEY, &serde_json::to_string(&state).unwrap_or_default())?;
+                }
+            }
+            dirs = old;
         }
         _ => {
             plan.full = true;
@@ -223,11 +238,21 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
     report.changed_feeds.sort();
     report.written = committed.written;
     report.removed = committed.removed;
+    let mut touched: HashSet<String> = HashSet::new();
+    for rel in report.written.iter().chain(&report.removed) {
+        let mut dir = Path::new(rel);
+        while let Some(parent) = dir.parent() {
+            touched.insert(parent.to_string_lossy().into_owned());
+            dir = parent;
+        }
+    }
+    let dirs_stamp = dirs.update(feeds_dir, paging.pages(), &tags, &touched).stamp();
     let state = SavedState {
         settings,
         last_seq: n,
         articles_stamp: dir_stamp(&feeds_dir.join("articles")),
         tags: Some(tags.into_iter().collect()),
+        dirs_stamp: Some(dirs_stamp),
     };
     let text = serde_json::to_string(&state).unwrap_or_default();
     store.meta_set(STATE_KEY, &text)?;
@@ -243,6 +268,58 @@ fn feed_url(site: &SiteView, rel: &str) -> Option<String> {
             Some(site.url(&format!("tags/{}/{file}", markup::path_segment(tag))))
         }
         _ => None,
+    }
+}
+
+/// The modification times of the folders the publisher writes: the feeds folder,
+/// `archive/`, `tags/`, `articles/`, each archive page's and each tag's folder. Removing or
+/// adding a file changes its folder's time, so an unchanged combination means no file went
+/// missing. Combined by XOR of per-folder hashes, so after a publish only the folders it
+/// wrote into are looked at again.
+#[derive(Debug, Default)]
+struct DirStamps {
+    parts: std::collections::HashMap<String, u64>,
+}
+
+impl DirStamps {
+    fn watched(pages: u64, tags: &BTreeSet<String>) -> Vec<String> {
+        let mut dirs = vec![String::new(), "archive".to_string(), "tags".to_string(), "articles".to_string()];
+        dirs.extend((1..=pages).map(|k| format!("archive/{k}")));
+        dirs.extend(tags.iter().map(|t| format!("tags/{}", view::tag_dir_name(t))));
+        dirs
+    }
+
+    fn part(feeds_dir: &Path, rel: &str) -> u64 {
+        let stamp = dir_stamp(&feeds_dir.join(rel)).unwrap_or_default();
+        let hash = blake3::hash(format!("{rel}\n{stamp}").as_bytes());
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&hash.as_bytes()[..8]);
+        u64::from_le_bytes(bytes)
+    }
+
+    /// Reads the times of the folders of a layout with `pages` archive pages and `tags`.
+    fn read(feeds_dir: &Path, pages: u64, tags: &BTreeSet<String>) -> DirStamps {
+        let parts = Self::watched(pages, tags).into_iter().map(|d| (d.clone(), Self::part(feeds_dir, &d))).collect();
+        DirStamps { parts }
+    }
+
+    /// The stamps of the new layout: folders written into (`touched`) or new are read again,
+    /// the others keep the time read before the publish.
+    fn update(mut self, feeds_dir: &Path, pages: u64, tags: &BTreeSet<String>, touched: &HashSet<String>) -> DirStamps {
+        let mut parts = std::collections::HashMap::new();
+        for dir in Self::watched(pages, tags) {
+            let part = match self.parts.remove(&dir) {
+                Some(p) if !touched.contains(&dir) => p,
+                _ => Self::part(feeds_dir, &dir),
+            };
+            parts.insert(dir, part);
+        }
+        DirStamps { parts }
+    }
+
+    fn stamp(&self) -> String {
+        let x = self.parts.values().fold(0u64, |acc, p| acc ^ p);
+        format!("{x:016x}-{}", self.parts.len())
     }
 }
 
