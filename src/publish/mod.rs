@@ -180,9 +180,12 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
                 plan.articles_after = Some(s.last_seq);
                 plan.tags.extend(store.tags_since(s.last_seq)?);
             }
-            let old = DirStamps::read(feeds_dir, Paging::new(s.last_seq, site.page_size).pages(), &tags);
+            let old_pages = Paging::new(s.last_seq, site.page_size).pages();
+            let mut old = DirStamps::read(feeds_dir, old_pages, &tags);
             if s.dirs_stamp.as_deref() != Some(old.stamp().as_str()) {
                 find_missing(&mut plan, feeds_dir, paging, &tags, s)?;
+                // Read again: the check removes temp files left by crashed runs.
+                old = DirStamps::read(feeds_dir, old_pages, &tags);
                 if plan.is_empty() {
                     // Nothing is missing: remember the folders as they are now.
                     let state = SavedState { dirs_stamp: Some(old.stamp()), ..s.clone() };

@@ -642,3 +642,31 @@ fn characters_xml_forbids_never_reach_the_output() {
     let feed = parse(dir.path(), "atom.xml");
     assert_eq!(feed.entries[0].title.as_ref().map(|t| t.content.as_str()), Some("Bell and  and [0m escape"));
 }
+
+#[test]
+fn leftover_temp_files_go_and_foreign_files_stay() {
+    let mut store = store_with(9);
+    let config = config(4, "");
+    let dir = tempfile::tempdir().expect("tempdir");
+    publish(&mut store, &config, dir.path()).expect("publish");
+    let before = tree(dir.path());
+    // A crashed run's temps, and a file someone else keeps in the folder.
+    std::fs::write(dir.path().join(".atom.xml.fk999.tmp"), b"half").expect("temp");
+    std::fs::write(dir.path().join("articles/.x.html.fk999.tmp"), b"half").expect("temp");
+    std::fs::write(dir.path().join("archive/1/notes.txt"), b"mine").expect("foreign");
+    let report = publish(&mut store, &config, dir.path()).expect("publish");
+    assert!(report.written.is_empty(), "{:?}", report.written);
+    let mut want = before.clone();
+    want.insert("archive/1/notes.txt".into(), b"mine".to_vec());
+    assert_eq!(tree(dir.path()), want);
+    // The folders' new state is remembered: the next publish finds nothing to do either.
+    let state: SavedState =
+        serde_json::from_str(&store.meta_get(STATE_KEY).expect("get").expect("state")).expect("json");
+    let stamps = DirStamps::read(
+        dir.path(),
+        Paging::new(9, 4).pages(),
+        &state.tags.clone().expect("tags").into_iter().collect(),
+    );
+    assert_eq!(state.dirs_stamp, Some(stamps.stamp()));
+    assert!(publish(&mut store, &config, dir.path()).expect("publish").written.is_empty());
+}
