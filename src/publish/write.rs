@@ -167,40 +167,41 @@ impl Staging {
 
     /// Makes the staged files durable and renames them into place; see the module docs.
     pub fn commit(mut self) -> Result<Committed, PublishError> {
-        let mut staged: Vec<(Class, u64, &String)> = self
+        let mut staged: Vec<(Class, u64, String)> = self
             .files
             .iter()
             .filter_map(|(rel, state)| match state {
-                State::Staged { class, order } => Some((*class, *order, rel)),
+                State::Staged { class, order } => Some((*class, *order, rel.clone())),
                 State::Unchanged => None,
             })
             .collect();
-        staged.sort();
+        staged.sort_unstable();
         let unchanged = self.files.values().filter(|s| **s == State::Unchanged).count();
-        let moves: Vec<(PathBuf, PathBuf, String)> = staged
-            .iter()
-            .map(|(_, _, rel)| {
-                let path = self.root.join(rel.as_str());
-                (self.temp_for(&path), path, (*rel).clone())
-            })
-            .collect();
         // 1. Durable temps.
-        if moves.len() <= SYNC_EACH_LIMIT {
-            let temps: Vec<&Path> = moves.iter().map(|(t, _, _)| t.as_path()).collect();
+        if staged.len() <= SYNC_EACH_LIMIT {
+            let temps: Vec<PathBuf> = staged.iter().map(|(_, _, rel)| self.temp_for(&self.root.join(rel))).collect();
+            let temps: Vec<&Path> = temps.iter().map(PathBuf::as_path).collect();
             sync_each(&temps, "cannot sync a temp file")?;
-        } else if !moves.is_empty() {
-            sync_filesystem(&self.root, moves.iter().map(|(t, _, _)| t.as_path()))?;
+        } else {
+            let temps = staged.iter().map(|(_, _, rel)| self.temp_for(&self.root.join(rel)));
+            sync_filesystem(&self.root, temps)?;
         }
         // 2. Renames, in order. On failure the temps not yet renamed are removed by `drop`.
-        let mut written = Vec::with_capacity(moves.len());
+        let mut written = Vec::with_capacity(staged.len());
         let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
-        for (temp, path, rel) in &moves {
-            fs::rename(temp, path).map_err(io_err(path, "cannot replace the published file"))?;
-            self.files.insert(rel.clone(), State::Unchanged);
-            if let Some(dir) = path.parent() {
+        for (_, _, rel) in staged {
+            let path = self.root.join(&rel);
+            let temp = self.temp_for(&path);
+            fs::rename(&temp, &path).map_err(io_err(&path, "cannot replace the published file"))?;
+            if let Some(state) = self.files.get_mut(&rel) {
+                *state = State::Unchanged;
+            }
+            if let Some(dir) = path.parent()
+                && !dirs.contains(dir)
+            {
                 dirs.insert(dir.to_path_buf());
             }
-            written.push(rel.clone());
+            written.push(rel);
         }
         // 3. Removals of files that are no longer part of the feeds.
         let mut removed = Vec::new();
@@ -230,7 +231,7 @@ impl Staging {
             let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
             sync_each(&dirs, "cannot sync the folder")?;
         } else {
-            sync_filesystem(&self.root, std::iter::empty())?;
+            sync_filesystem(&self.root, std::iter::empty::<PathBuf>())?;
         }
         self.committed = true;
         written.sort();
@@ -293,7 +294,7 @@ pub fn remove_stale_temps(dir: &Path) {
 
 /// Flushes the file system holding `root` (Linux `syncfs`); elsewhere fsyncs each file.
 #[cfg(target_os = "linux")]
-fn sync_filesystem<'a>(root: &Path, _files: impl Iterator<Item = &'a Path>) -> Result<(), PublishError> {
+fn sync_filesystem(root: &Path, _files: impl Iterator<Item = PathBuf>) -> Result<(), PublishError> {
     use std::os::fd::AsRawFd;
     let dir = File::open(root).map_err(io_err(root, "cannot open the feeds folder"))?;
     // SAFETY: `syncfs` only reads the descriptor, which `dir` keeps open for the call.
@@ -302,9 +303,9 @@ fn sync_filesystem<'a>(root: &Path, _files: impl Iterator<Item = &'a Path>) -> R
 }
 
 #[cfg(not(target_os = "linux"))]
-fn sync_filesystem<'a>(_root: &Path, files: impl Iterator<Item = &'a Path>) -> Result<(), PublishError> {
+fn sync_filesystem(_root: &Path, files: impl Iterator<Item = PathBuf>) -> Result<(), PublishError> {
     for f in files {
-        File::open(f).and_then(|f| f.sync_all()).map_err(io_err(f, "cannot sync a temp file"))?;
+        File::open(&f).and_then(|h| h.sync_all()).map_err(io_err(&f, "cannot sync a temp file"))?;
     }
     Ok(())
 }
