@@ -13,12 +13,18 @@
 //!
 //! Paging follows the publication log ([`paging`]), which only grows, so a full archive page
 //! never changes. The publisher keeps its state in the store (`publish.state`: the last
-//! published sequence number and a hash of the settings that shape the output) and on the
-//! next run rewrites only what the new log entries touch: the subscription documents, the
-//! newest archive page(s), the tags whose feeds changed, `index.html` and the new articles'
-//! pages. Changed settings rewrite everything; missing files are found and written again.
-//! Every `updated` comes from the data, never the clock: publishing twice with no change
-//! produces the same bytes and writes nothing.
+//! published sequence number, a hash of the settings that shape the output, the tag list and
+//! the folders' modification times) and on the next run rewrites only what the new log
+//! entries touch: the subscription documents, the newest archive page(s), the tags whose
+//! feeds changed (`Store::tags_since`), `index.html` and the new articles' pages. Changed
+//! settings rewrite everything. Missing files are written again: while every folder's
+//! modification time is as the last publish left it nothing can be missing, otherwise each
+//! expected file is checked. Every `updated` comes from the data, never the clock:
+//! publishing twice with no change produces the same bytes and writes nothing.
+//!
+//! Files are staged as temps and renamed at the end in a safe order (see `write.rs`); article
+//! pages, most of the files, are rendered by a second thread while this one reads the store
+//! and renders the feeds. Memory stays bounded by a page of entries: the log is streamed.
 //!
 //! Extension namespace: [`FK_NS`] (`https://feedkeeper.invalid/ns/1.0`, prefix `fk`) carries
 //! `<fk:provenance archived hash origin file version capture capture-file upstream-id/>` on
