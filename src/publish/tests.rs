@@ -670,3 +670,16 @@ fn leftover_temp_files_go_and_foreign_files_stay() {
     assert_eq!(state.dirs_stamp, Some(stamps.stamp()));
     assert!(publish(&mut store, &config, dir.path()).expect("publish").written.is_empty());
 }
+
+#[test]
+fn a_failing_article_page_writer_is_reported_and_cleans_up() {
+    let mut store = store_with(6);
+    let config = config(3, "");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("articles"), b"a file where the folder goes").expect("block");
+    let err = publish(&mut store, &config, dir.path()).expect_err("must fail");
+    let msg = err.to_string();
+    assert!(msg.contains(&dir.path().join("articles").display().to_string()), "{msg}");
+    assert_eq!(names(&tree(dir.path())), vec!["articles".to_string()], "no temp file or feed is left");
+    assert!(store.meta_get(STATE_KEY).expect("get").is_none(), "a failed publish saves no state");
+}
