@@ -1,3 +1,342 @@
-//! The `feedkeeper` binary: parses flags, calls the library, prints, maps outcomes to exit codes.
+//! The `feedkeeper` binary: parses flags, calls the library, prints, and maps outcomes to
+//! the exit codes in SPEC.md (0 done, 1 fatal, 2 usage or config, 3 some sources failed,
+//! 75 archive locked). All work happens in the library.
 
-fn main() {}
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use feedkeeper::archive::ListQuery;
+use feedkeeper::config::{self, Config, ConfigError};
+use feedkeeper::pipeline::{self, ArticleView, PipelineError, Progress};
+
+const EXIT_FATAL: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+const EXIT_PARTIAL: u8 = 3;
+const EXIT_LOCKED: u8 = 75;
+
+#[derive(Parser)]
+#[command(
+    name = "feedkeeper",
+    version,
+    about = "Keeps a topic archive of news articles and publishes it as Atom, RSS and JSON feeds"
+)]
+struct Cli {
+    /// The config file; relative paths in it resolve against its folder.
+    #[arg(long, global = true, default_value = "feedkeeper.toml", value_name = "PATH")]
+    config: PathBuf,
+    /// More detail on stderr (-v: steps, -vv: debugging).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a commented feedkeeper.toml and create the folders (never overwrites).
+    Init {
+        /// Folder to initialise (default: the --config file's folder).
+        dir: Option<PathBuf>,
+    },
+    /// Import article files or folders (plain text, Markdown/front matter, saved HTML).
+    Import {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Write the feeds from the archive into the feeds folder.
+    Publish,
+    /// List archived articles, newest first.
+    List {
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        #[arg(long, value_name = "T")]
+        tag: Option<String>,
+    },
+    /// Show one article with its provenance (ID may be a unique prefix).
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Full-text search of the archive, best first.
+    Search {
+        query: String,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    init_logging(cli.verbose);
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("feedkeeper: {}", one_line(&e));
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => tracing::Level::WARN,
+        1 => tracing::Level::INFO,
+        _ => tracing::Level::DEBUG,
+    };
+    let _ = tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).with_target(false).try_init();
+}
+
+/// The error and its causes on one line (cron mails whatever a job prints).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+fn exit_code(e: &anyhow::Error) -> u8 {
+    for cause in e.chain() {
+        if cause.downcast_ref::<ConfigError>().is_some() {
+            return EXIT_USAGE;
+        }
+        if let Some(p) = cause.downcast_ref::<PipelineError>() {
+            if p.is_lock_held() {
+                return EXIT_LOCKED;
+            }
+            if p.is_usage() {
+                return EXIT_USAGE;
+            }
+        }
+    }
+    EXIT_FATAL
+}
+
+fn load_config(path: &Path) -> anyhow::Result<Config> {
+    Ok(config::load(path)?)
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    let now = chrono::Utc::now();
+    let progress = TerminalProgress::new();
+    match cli.command {
+        Command::Init { dir } => {
+            let dir = dir.unwrap_or_else(|| cli.config.parent().map(Path::to_path_buf).unwrap_or_default());
+            let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+            let path = pipeline::init(&dir)?;
+            println!(
+                "wrote {}; edit [site] and add [[sources]], then run `feedkeeper import` and `feedkeeper publish`",
+                path.display()
+            );
+            Ok(0)
+        }
+        Command::Import { paths } => {
+            let config = load_config(&cli.config)?;
+            let report = pipeline::import(&config, &paths, now, &progress)?;
+            for f in &report.failed {
+                eprintln!("feedkeeper: {}: skipped: {}", f.path, f.reason);
+            }
+            println!(
+                "imported {} file(s): {} added, {} updated, {} unchanged, {} duplicate(s), {} failed",
+                report.files - report.failed.len(),
+                report.added,
+                report.updated,
+                report.unchanged,
+                report.duplicates,
+                report.failed.len()
+            );
+            Ok(if report.failed.is_empty() { 0 } else { EXIT_PARTIAL })
+        }
+        Command::Publish => {
+            let config = load_config(&cli.config)?;
+            let report = pipeline::publish(&config)?;
+            tracing::info!("published {} entries, {} archive page(s)", report.entries, report.archive_pages);
+            if cli.verbose > 0 || std::io::stdout().is_terminal() {
+                println!(
+                    "published {} entries into {}: {} file(s) written, {} unchanged",
+                    report.entries,
+                    config.feeds_dir().display(),
+                    report.written.len(),
+                    report.unchanged
+                );
+            }
+            Ok(0)
+        }
+        Command::List { json, limit, tag } => {
+            let config = load_config(&cli.config)?;
+            let articles = pipeline::list(&config, &ListQuery { limit, tag })?;
+            if json {
+                print_json(&articles)?;
+            } else {
+                let mut out = std::io::stdout().lock();
+                for a in &articles {
+                    writeln!(out, "{}", list_line(a))?;
+                }
+            }
+            Ok(0)
+        }
+        Command::Show { id, json } => {
+            let config = load_config(&cli.config)?;
+            let stored = pipeline::show(&config, &id)?;
+            if json {
+                print_json(&show_json(&stored, &config))?;
+            } else {
+                print!("{}", show_text(&stored, &config));
+            }
+            Ok(0)
+        }
+        Command::Search { query, json, limit } => {
+            let config = load_config(&cli.config)?;
+            let hits = pipeline::search(&config, &query, limit)?;
+            if json {
+                print_json(&hits)?;
+            } else {
+                let mut out = std::io::stdout().lock();
+                for h in &hits {
+                    writeln!(out, "{}\n    {}", list_line(&h.article), h.snippet.replace('\n', " "))?;
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value).context("writing JSON to stdout")?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// `2018-09-14  ecf9c989  Title — Source`
+fn list_line(a: &ArticleView) -> String {
+    let short = a.id.trim_start_matches("urn:uuid:").chars().take(8).collect::<String>();
+    let day = a.published.get(..10).unwrap_or(&a.published);
+    match &a.source {
+        Some(s) => format!("{day}  {short}  {} — {s}", a.title),
+        None => format!("{day}  {short}  {}", a.title),
+    }
+}
+
+fn show_json(stored: &feedkeeper::archive::StoredArticle, config: &Config) -> serde_json::Value {
+    let a = &stored.article;
+    let mut v = serde_json::to_value(ArticleView::new(a, config)).unwrap_or_default();
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("text".into(), a.content.text.clone().into());
+        obj.insert("html".into(), a.content.html.clone().into());
+        obj.insert("language".into(), serde_json::to_value(&a.language).unwrap_or_default());
+        obj.insert("source_detail".into(), serde_json::to_value(&a.source).unwrap_or_default());
+        obj.insert("content_hash".into(), a.content_hash.clone().into());
+        obj.insert("first_archived_at".into(), feedkeeper::date::rfc3339(&stored.first_archived_at).into());
+        obj.insert("page".into(), pipeline::article_page_url(config, &a.id).into());
+        obj.insert("versions".into(), serde_json::to_value(&stored.versions).unwrap_or_default());
+    }
+    v
+}
+
+fn show_text(stored: &feedkeeper::archive::StoredArticle, config: &Config) -> String {
+    let a = &stored.article;
+    let view = ArticleView::new(a, config);
+    let mut s = String::new();
+    s.push_str(&format!("{}\n\n", a.title));
+    s.push_str(&format!("id:         {}\n", a.id));
+    s.push_str(&format!("url:        {}\n", view.url));
+    s.push_str(&format!("published:  {}\n", view.published));
+    s.push_str(&format!("updated:    {}\n", view.updated));
+    if !view.authors.is_empty() {
+        s.push_str(&format!("authors:    {}\n", view.authors.join(", ")));
+    }
+    if let Some(src) = &a.source {
+        s.push_str(&format!("source:     {}", src.name));
+        if let Some(f) = &src.feed_url {
+            s.push_str(&format!(" ({f})"));
+        }
+        s.push('\n');
+    }
+    if !a.tags.is_empty() {
+        s.push_str(&format!("tags:       {}\n", a.tags.join(", ")));
+    }
+    s.push_str(&format!("archived:   {}\n", feedkeeper::date::rfc3339(&stored.first_archived_at)));
+    for v in &stored.versions {
+        let origin = match &v.origin {
+            feedkeeper::article::Origin::Import { file } => format!("imported from {file}"),
+            feedkeeper::article::Origin::Upstream => "fetched from upstream".to_string(),
+            feedkeeper::article::Origin::Manual => "added by hand".to_string(),
+        };
+        s.push_str(&format!(
+            "version {}:  {} {}, content {}",
+            v.version,
+            origin,
+            feedkeeper::date::rfc3339(&v.archived_at),
+            &v.content_hash[..16.min(v.content_hash.len())]
+        ));
+        if let Some(c) = &v.capture {
+            s.push_str(&format!(", capture {} @{} ({})", c.file, c.offset, c.record_id));
+        }
+        s.push('\n');
+    }
+    if let Some(summary) = &a.summary {
+        s.push_str(&format!("\n{summary}\n"));
+    }
+    s.push_str(&format!("\n{}\n", a.content.text));
+    s
+}
+
+/// Progress bars on a terminal (stderr), nothing otherwise.
+struct TerminalProgress {
+    bar: std::cell::RefCell<Option<indicatif::ProgressBar>>,
+    enabled: bool,
+}
+
+impl TerminalProgress {
+    fn new() -> TerminalProgress {
+        TerminalProgress { bar: std::cell::RefCell::new(None), enabled: std::io::stderr().is_terminal() }
+    }
+}
+
+impl Progress for TerminalProgress {
+    fn start(&self, label: &str, total: Option<u64>) {
+        if !self.enabled {
+            return;
+        }
+        let bar = match total {
+            Some(n) => indicatif::ProgressBar::new(n),
+            None => indicatif::ProgressBar::new_spinner(),
+        };
+        let style = indicatif::ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} {wide_msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style.progress_chars("=> "));
+        bar.set_prefix(label.to_string());
+        *self.bar.borrow_mut() = Some(bar);
+    }
+
+    fn step(&self, message: &str) {
+        if let Some(bar) = self.bar.borrow().as_ref() {
+            bar.set_message(message.to_string());
+            bar.inc(1);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar.borrow_mut().take() {
+            bar.finish_and_clear();
+        }
+    }
+}

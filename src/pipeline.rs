@@ -1,1 +1,258 @@
-//! The order of steps (import, check, publish, run) and the run report.
+//! The order of steps for each command that changes the archive (`import`, `publish`, and
+//! later `check`/`run`), and the reports they return. This is the one module that uses many
+//! siblings; the steps themselves live in their own modules and know nothing of each other.
+//!
+//! It takes the archive lock for every writing command, reports progress through the
+//! [`Progress`] trait (the binary draws it on a terminal only), and turns per-item failures
+//! into report lines rather than aborting: one bad file never stops an import. It prints
+//! nothing itself.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::archive::{ArchiveDir, ArchiveError, ListQuery, LockError, PutOutcome, SearchHit, Store, StoredArticle};
+use crate::article::{Article, ArticleId};
+use crate::config::Config;
+use crate::import::{self, ImportError};
+use crate::publish::{self, PublishError, PublishReport};
+
+/// Failures that stop a whole command. Per-item failures are in the reports instead.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PipelineError {
+    #[error(transparent)]
+    Locked(#[from] LockError),
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error("{path}: {message}", path = path.display())]
+    Refused { path: PathBuf, message: String },
+    #[error("no article matches `{0}`")]
+    NotFound(String),
+    #[error("`{given}` matches several articles: {}", candidates.join(", "))]
+    Ambiguous { given: String, candidates: Vec<String> },
+}
+
+impl PipelineError {
+    /// True when another run holds the archive lock (exit code 75).
+    pub fn is_lock_held(&self) -> bool {
+        matches!(self, PipelineError::Locked(LockError::Held { .. }))
+    }
+
+    /// True for errors the user can fix by changing the command line or the config (exit
+    /// code 2), as opposed to failures of the archive or the disk (exit code 1).
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            PipelineError::Refused { .. }
+                | PipelineError::NotFound(_)
+                | PipelineError::Ambiguous { .. }
+                | PipelineError::Import(ImportError::NotFound { .. })
+        )
+    }
+}
+
+/// Progress of long work. The binary draws a bar on a terminal; tests and cron see nothing.
+pub trait Progress {
+    /// A phase begins, with the number of steps when known.
+    fn start(&self, label: &str, total: Option<u64>);
+    /// One step of the current phase is done.
+    fn step(&self, message: &str);
+    /// The current phase is over.
+    fn finish(&self);
+}
+
+/// A [`Progress`] that shows nothing.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn start(&self, _: &str, _: Option<u64>) {}
+    fn step(&self, _: &str) {}
+    fn finish(&self) {}
+}
+
+/// A file that could not be imported, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileFailure {
+    pub path: String,
+    pub reason: String,
+}
+
+/// What `import` did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub files: usize,
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub duplicates: usize,
+    pub failed: Vec<FileFailure>,
+}
+
+/// Imports files and folders into the archive. Files are read in path order, then archived in
+/// order of their dates (then path), so a folder imported at once pages chronologically.
+/// Unreadable files are reported and skipped; the rest are imported in one transaction.
+pub fn import(
+    config: &Config,
+    paths: &[PathBuf],
+    now: DateTime<Utc>,
+    progress: &dyn Progress,
+) -> Result<ImportReport, PipelineError> {
+    let dir = ArchiveDir::new(config.archive_dir());
+    let _lock = dir.lock()?;
+    let files = import::discover(paths)?;
+    let mut report = ImportReport { files: files.len(), ..ImportReport::default() };
+    progress.start("reading", Some(files.len() as u64));
+    let mut parsed = Vec::with_capacity(files.len());
+    for path in &files {
+        match import::import_file(path, now) {
+            Ok(imported) => parsed.push((path.clone(), imported)),
+            Err(e) => report.failed.push(FileFailure { path: path.display().to_string(), reason: e.to_string() }),
+        }
+        progress.step(&path.display().to_string());
+    }
+    progress.finish();
+    parsed.sort_by(|(pa, a), (pb, b)| a.article.date().cmp(&b.article.date()).then_with(|| pa.cmp(pb)));
+    let mut store = dir.open()?;
+    progress.start("archiving", Some(parsed.len() as u64));
+    for chunk in parsed.chunks(1000) {
+        let items: Vec<_> = chunk.iter().map(|(_, i)| (i.article.clone(), i.keys.clone())).collect();
+        for outcome in store.put_all(&items)? {
+            match outcome {
+                PutOutcome::Added { .. } => report.added += 1,
+                PutOutcome::Updated { .. } => report.updated += 1,
+                PutOutcome::Unchanged { .. } => report.unchanged += 1,
+                PutOutcome::Duplicate { .. } => report.duplicates += 1,
+            }
+            progress.step("");
+        }
+    }
+    progress.finish();
+    Ok(report)
+}
+
+/// Publishes the feeds from the archive, under the archive lock.
+pub fn publish(config: &Config) -> Result<PublishReport, PipelineError> {
+    let dir = ArchiveDir::new(config.archive_dir());
+    let _lock = dir.lock()?;
+    let mut store = dir.open()?;
+    Ok(publish::publish(&mut store, config, &config.feeds_dir())?)
+}
+
+/// `init [DIR]`: writes a commented config and creates the archive and feeds folders.
+/// Refuses to overwrite an existing config.
+pub fn init(dir: &Path) -> Result<PathBuf, PipelineError> {
+    let path = dir.join("feedkeeper.toml");
+    let io =
+        |path: &Path, e: std::io::Error| PipelineError::Refused { path: path.to_path_buf(), message: e.to_string() };
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let mut file = match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(PipelineError::Refused { path, message: "already exists; not overwriting it".into() });
+        }
+        Err(e) => return Err(io(&path, e)),
+    };
+    std::io::Write::write_all(&mut file, crate::config::TEMPLATE.as_bytes()).map_err(|e| io(&path, e))?;
+    for sub in ["archive", "feeds"] {
+        std::fs::create_dir_all(dir.join(sub)).map_err(|e| io(&dir.join(sub), e))?;
+    }
+    Ok(path)
+}
+
+/// One article as `list --json` prints it (the SPEC's fields, plus `updated`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ArticleView {
+    pub id: String,
+    pub title: String,
+    /// The original URL, else the article's page in the published archive.
+    pub url: String,
+    /// RFC 3339; the updated date when the article has no publication date.
+    pub published: String,
+    pub updated: String,
+    pub authors: Vec<String>,
+    pub source: Option<String>,
+    pub tags: Vec<String>,
+    pub summary: Option<String>,
+}
+
+impl ArticleView {
+    pub fn new(article: &Article, config: &Config) -> ArticleView {
+        ArticleView {
+            id: article.id.to_string(),
+            title: article.title.clone(),
+            url: article.url.clone().unwrap_or_else(|| article_page_url(config, &article.id)),
+            published: crate::date::rfc3339(&article.date()),
+            updated: crate::date::rfc3339(&article.updated),
+            authors: article.authors.iter().map(|p| p.name.clone()).collect(),
+            source: article.source_name().map(str::to_string),
+            tags: article.tags.clone(),
+            summary: article.summary.clone(),
+        }
+    }
+}
+
+/// The URL of an article's page in the published archive.
+pub fn article_page_url(config: &Config, id: &ArticleId) -> String {
+    format!("{}articles/{}.html", config.site.base_url.0, id.slug())
+}
+
+/// `list`: articles newest first.
+pub fn list(config: &Config, query: &ListQuery) -> Result<Vec<ArticleView>, PipelineError> {
+    let store = ArchiveDir::new(config.archive_dir()).open_read()?;
+    let query = ListQuery { tag: query.tag.as_deref().and_then(crate::article::normalise_tag), limit: query.limit };
+    Ok(store.list(&query)?.iter().map(|a| ArticleView::new(a, config)).collect())
+}
+
+/// `show ID`: one article with its history. `ID` may be the full id, the uuid without
+/// `urn:uuid:`, or any unique prefix of either.
+pub fn show(config: &Config, given: &str) -> Result<StoredArticle, PipelineError> {
+    let store = ArchiveDir::new(config.archive_dir()).open_read()?;
+    let given = given.trim();
+    let mut candidates = store.ids_with_prefix(given, 5)?;
+    if candidates.is_empty() && !given.contains(':') {
+        candidates = store.ids_with_prefix(&format!("urn:uuid:{given}"), 5)?;
+    }
+    let id = match candidates.as_slice() {
+        [] => return Err(PipelineError::NotFound(given.to_string())),
+        [one] => one.clone(),
+        many => match many.iter().find(|id| id.as_str() == given) {
+            Some(exact) => exact.clone(),
+            None => {
+                return Err(PipelineError::Ambiguous {
+                    given: given.to_string(),
+                    candidates: many.iter().map(ToString::to_string).collect(),
+                });
+            }
+        },
+    };
+    store.get(&id)?.ok_or_else(|| PipelineError::NotFound(given.to_string()))
+}
+
+/// One search hit as `search --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchView {
+    #[serde(flatten)]
+    pub article: ArticleView,
+    pub score: f64,
+    pub snippet: String,
+}
+
+/// `search QUERY`: best first.
+pub fn search(config: &Config, query: &str, limit: usize) -> Result<Vec<SearchView>, PipelineError> {
+    let store = ArchiveDir::new(config.archive_dir()).open_read()?;
+    let hits: Vec<SearchHit> = store.search(query, limit)?;
+    Ok(hits
+        .iter()
+        .map(|h| SearchView {
+            article: ArticleView::new(&h.article, config),
+            score: h.score,
+            snippet: h.snippet.clone(),
+        })
+        .collect())
+}

@@ -1,0 +1,8 @@
+//! The integration tests: one binary that drives the real `feedkeeper` program in temporary
+//! folders, over real files, a real SQLite archive and real HTTP on 127.0.0.1.
+
+#[path = "integration/harness.rs"]
+mod harness;
+
+#[path = "integration/core.rs"]
+mod core;
