@@ -176,6 +176,7 @@ impl SqliteStore {
     }
 
     fn pragmas(&self, write: bool) -> Result<(), ArchiveError> {
+        self.conn.set_prepared_statement_cache_capacity(64);
         let set = |sql: &str| self.conn.execute_batch(sql).map_err(self.sql("configuring SQLite"));
         set("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")?;
         if write {
@@ -237,20 +238,14 @@ impl SqliteStore {
         keys: &DedupKeys,
     ) -> Result<PutOutcome, rusqlite::Error> {
         let existing: Option<(String, i64, i64)> = tx
-            .query_row(
-                "SELECT id, current_vid, version_count FROM articles WHERE id = ?1",
-                [article.id.as_str()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
+            .prepare_cached("SELECT id, current_vid, version_count FROM articles WHERE id = ?1")?
+            .query_row([article.id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         let existing = match (existing, &keys.canonical_url) {
             (Some(e), _) => Some(e),
             (None, Some(url)) => tx
-                .query_row(
-                    "SELECT id, current_vid, version_count FROM articles WHERE canonical_url = ?1 LIMIT 1",
-                    [url],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
+                .prepare_cached("SELECT id, current_vid, version_count FROM articles WHERE canonical_url = ?1 LIMIT 1")?
+                .query_row([url], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?,
             (None, None) => None,
         };
@@ -258,7 +253,8 @@ impl SqliteStore {
             && let Some(fp) = &keys.fingerprint
         {
             let dup: Option<String> = tx
-                .query_row("SELECT id FROM articles WHERE fingerprint = ?1 LIMIT 1", [fp], |r| r.get(0))
+                .prepare_cached("SELECT id FROM articles WHERE fingerprint = ?1 LIMIT 1")?
+                .query_row([fp], |r| r.get(0))
                 .optional()?;
             if let Some(id) = dup {
                 return Ok(PutOutcome::Duplicate { id: ArticleId(id) });
@@ -283,34 +279,33 @@ impl SqliteStore {
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
         };
         let insert_version = |id: &ArticleId, version: i64, article: &Article| -> Result<i64, rusqlite::Error> {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO versions (article_id, version, title, summary, content_text, content_html, meta, revision)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    id.as_str(),
-                    version,
-                    article.title,
-                    article.summary.as_deref().unwrap_or(""),
-                    article.content.text,
-                    article.content.html,
-                    meta(article, id)?,
-                    revision
-                ],
-            )?;
+            )?
+            .execute(params![
+                id.as_str(),
+                version,
+                article.title,
+                article.summary.as_deref().unwrap_or(""),
+                article.content.text,
+                article.content.html,
+                meta(article, id)?,
+                revision
+            ])?;
             Ok(tx.last_insert_rowid())
         };
         let log = |id: &ArticleId, vid: i64| -> Result<u64, rusqlite::Error> {
-            tx.execute("INSERT INTO feed_log (article_id, vid) VALUES (?1, ?2)", params![id.as_str(), vid])?;
+            tx.prepare_cached("INSERT INTO feed_log (article_id, vid) VALUES (?1, ?2)")?
+                .execute(params![id.as_str(), vid])?;
             Ok(tx.last_insert_rowid() as u64)
         };
         let index = |vid: i64, article: &Article| {
-            tx.execute(
-                "INSERT INTO search (rowid, title, summary, content_text) VALUES (?1, ?2, ?3, ?4)",
-                params![vid, article.title, article.summary.as_deref().unwrap_or(""), article.content.text],
-            )
+            tx.prepare_cached("INSERT INTO search (rowid, title, summary, content_text) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![vid, article.title, article.summary.as_deref().unwrap_or(""), article.content.text])
         };
         let set_tags = |id: &ArticleId, tags: &[String], seq: u64| -> Result<(), rusqlite::Error> {
-            tx.execute("DELETE FROM article_tags WHERE article_id = ?1", [id.as_str()])?;
+            tx.prepare_cached("DELETE FROM article_tags WHERE article_id = ?1")?.execute([id.as_str()])?;
             let mut stmt = tx
                 .prepare_cached("INSERT OR IGNORE INTO article_tags (tag, article_id, last_seq) VALUES (?1, ?2, ?3)")?;
             for tag in tags {
@@ -324,9 +319,8 @@ impl SqliteStore {
                 let id = article.id.clone();
                 let vid = insert_version(&id, 1, article)?;
                 let seq = log(&id, vid)?;
-                tx.execute(
-                    "INSERT INTO articles (id, identity, canonical_url, fingerprint, current_vid, version_count, sort_date, first_archived_at, last_seq)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, ?8)",
+                tx.prepare_cached("INSERT INTO articles (id, identity, canonical_url, fingerprint, current_vid, version_count, sort_date, first_archived_at, last_seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, ?8)")?.execute(
                     params![
                         id.as_str(),
                         keys.identity,
@@ -344,11 +338,9 @@ impl SqliteStore {
             }
             Some((id, current_vid, count)) => {
                 let id = ArticleId(id);
-                let (old_revision, old_updated): (String, String) = tx.query_row(
-                    "SELECT revision, json_extract(meta, '$.updated') FROM versions WHERE vid = ?1",
-                    [current_vid],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
+                let (old_revision, old_updated): (String, String) = tx
+                    .prepare_cached("SELECT revision, json_extract(meta, '$.updated') FROM versions WHERE vid = ?1")?
+                    .query_row([current_vid], |r| Ok((r.get(0)?, r.get(1)?)))?;
                 if old_revision == revision {
                     return Ok(PutOutcome::Unchanged { id });
                 }
@@ -365,30 +357,27 @@ impl SqliteStore {
                 let vid = insert_version(&id, version, &next)?;
                 let seq = log(&id, vid)?;
                 // Re-point the search index at the current version.
-                let (t, s, c): (String, String, String) = tx.query_row(
-                    "SELECT title, summary, content_text FROM versions WHERE vid = ?1",
-                    [current_vid],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )?;
-                tx.execute(
-                    "INSERT INTO search (search, rowid, title, summary, content_text) VALUES ('delete', ?1, ?2, ?3, ?4)",
+                let (t, s, c): (String, String, String) = tx
+                    .prepare_cached("SELECT title, summary, content_text FROM versions WHERE vid = ?1")?
+                    .query_row([current_vid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                tx.prepare_cached("INSERT INTO search (search, rowid, title, summary, content_text) VALUES ('delete', ?1, ?2, ?3, ?4)")?.execute(
                     params![current_vid, t, s, c],
                 )?;
                 index(vid, &next)?;
-                tx.execute(
+                tx.prepare_cached(
                     "UPDATE articles SET current_vid = ?2, version_count = ?3, sort_date = ?4, last_seq = ?5,
                          canonical_url = COALESCE(canonical_url, ?6), fingerprint = COALESCE(?7, fingerprint)
                      WHERE id = ?1",
-                    params![
-                        id.as_str(),
-                        vid,
-                        version,
-                        date::rfc3339(&next.date()),
-                        seq as i64,
-                        keys.canonical_url,
-                        keys.fingerprint
-                    ],
-                )?;
+                )?
+                .execute(params![
+                    id.as_str(),
+                    vid,
+                    version,
+                    date::rfc3339(&next.date()),
+                    seq as i64,
+                    keys.canonical_url,
+                    keys.fingerprint
+                ])?;
                 set_tags(&id, &next.tags, seq)?;
                 Ok(PutOutcome::Updated { id, version: version as u32, seq })
             }
