@@ -1,0 +1,520 @@
+//! What counts as page debris, and pruning it from a parsed page.
+//!
+//! Debris is recognised from an element's tag, ARIA role, visibility, and the *words* of its
+//! `class` and `id` (split at punctuation and camelCase, so `ad-slot` and `adSlot` match `ad`
+//! but `header`, `shadow` or `download` never do). The vocabulary below is the whole policy;
+//! extend it here when a real page shows a new kind of box.
+//!
+//! A guard keeps any element that holds the article itself: `<main>`, `<article>`, the page's
+//! `<h1>`, `[itemprop=articleBody]`, or a large share of the page's paragraph text (so a
+//! `has-sidebar` wrapper or an Elementor `widget` around the story survives). Comment threads
+//! are exempt from the size guard: they can outweigh the article.
+//!
+//! This module only removes elements; it never rewrites text (that is `lines`' job).
+
+use dom_query::{Document, NodeRef};
+
+/// The kinds of debris this module knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Debris {
+    Ad,
+    Share,
+    Newsletter,
+    Related,
+    Cookie,
+    Comments,
+    AuthorBio,
+    Navigation,
+    Overlay,
+    /// Elements that never carry article text (forms, embeds, scripts' leftovers).
+    Furniture,
+    Hidden,
+}
+
+const AD_WORDS: &[&str] = &[
+    "ad",
+    "ads",
+    "adv",
+    "adbox",
+    "adblock",
+    "adbanner",
+    "adcontainer",
+    "adhesion",
+    "adsense",
+    "adspace",
+    "adwrap",
+    "adwrapper",
+    "adzone",
+    "billboard",
+    "commercial",
+    "doubleclick",
+    "gpt",
+    "googletag",
+    "habillage",
+    "leaderboard",
+    "mpu",
+    "skyscraper",
+    "teads",
+];
+const AD_PREFIXES: &[&str] = &[
+    "advert", "sponsor", "adsby", "adslot", "adunit", "dfp", "banner", "taboola", "outbrain",
+];
+const SHARE_WORDS: &[&str] = &[
+    "share",
+    "shares",
+    "sharing",
+    "sharebar",
+    "sharebox",
+    "sharetools",
+    "sharedaddy",
+    "sharethis",
+    "shareaholic",
+    "addtoany",
+    "addthis",
+    "a2a",
+    "social",
+    "socials",
+    "sociable",
+    "socialshare",
+    "socialmedia",
+];
+const NEWSLETTER_WORDS: &[&str] = &[
+    "subscribe",
+    "subscription",
+    "subscriptions",
+    "signup",
+    "optin",
+    "mailchimp",
+    "mc4wp",
+    "mailpoet",
+    "donate",
+    "donation",
+    "donations",
+    "paywall",
+    "regwall",
+];
+const RELATED_WORDS: &[&str] = &[
+    "recommended",
+    "recommendation",
+    "recommendations",
+    "recirculation",
+    "recirc",
+    "popular",
+    "mostread",
+    "mostpopular",
+    "mostviewed",
+    "trending",
+    "yarpp",
+    "crp",
+];
+const RELATED_PAIRS: &[(&str, &str)] = &[
+    ("most", "read"),
+    ("most", "viewed"),
+    ("most", "popular"),
+    ("most", "shared"),
+    ("most", "commented"),
+    ("read", "next"),
+    ("more", "stories"),
+    ("more", "from"),
+    ("also", "read"),
+    ("also", "like"),
+    ("you", "may"),
+    ("you", "might"),
+    ("see", "also"),
+    ("plus", "lus"),
+    ("lire", "aussi"),
+];
+const COOKIE_WORDS: &[&str] = &["gdpr", "consent", "cmp"];
+const COMMENT_WORDS: &[&str] = &[
+    "comment",
+    "comments",
+    "commentlist",
+    "commentform",
+    "respond",
+    "replies",
+];
+const AUTHOR_BIO_WORDS: &[&str] = &["authorbio", "authorbox", "saboxplugin", "aboutauthor"];
+const AUTHOR_BIO_PAIRS: &[(&str, &str)] = &[
+    ("author", "bio"),
+    ("author", "box"),
+    ("about", "author"),
+    ("author", "info"),
+    ("author", "card"),
+    ("author", "description"),
+    ("author", "profile"),
+    ("author", "details"),
+    ("author", "about"),
+];
+const NAV_WORDS: &[&str] = &[
+    "nav",
+    "navbar",
+    "navigation",
+    "menu",
+    "menus",
+    "mainmenu",
+    "megamenu",
+    "breadcrumb",
+    "breadcrumbs",
+    "pagination",
+    "pager",
+    "pagenav",
+    "skiplink",
+    "toolbar",
+    "masthead",
+    "sidebar",
+    "footer",
+    "topbar",
+    "tags",
+    "tagcloud",
+    "visuallyhidden",
+];
+const NAV_PAIRS: &[(&str, &str)] = &[
+    ("skip", "link"),
+    ("skip", "to"),
+    ("screen", "reader"),
+    ("sr", "only"),
+    ("visually", "hidden"),
+];
+const OVERLAY_WORDS: &[&str] = &["popup", "modal"];
+
+/// Elements removed by tag alone (still subject to the guard).
+const FURNITURE_TAGS: &[&str] = &[
+    "nav",
+    "aside",
+    "footer",
+    "form",
+    "dialog",
+    "button",
+    "input",
+    "select",
+    "textarea",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "canvas",
+    "svg",
+    "template",
+    "video",
+    "audio",
+    "amp-ad",
+    "amp-embed",
+    "amp-sticky-ad",
+    "amp-analytics",
+    "amp-pixel",
+    "amp-consent",
+    "amp-sidebar",
+    "amp-social-share",
+    "amp-iframe",
+    "amp-youtube",
+    "amp-video",
+    "amp-lightbox",
+    "amp-user-notification",
+    "amp-geo",
+];
+
+const DEBRIS_ROLES: &[&str] = &[
+    "navigation",
+    "menubar",
+    "menu",
+    "search",
+    "complementary",
+    "contentinfo",
+    "dialog",
+    "alertdialog",
+    "banner",
+];
+
+/// Lower-case words of a `class`/`id` value, split at non-alphanumerics and at camelCase
+/// boundaries: `"AdSlot_container jp-relatedposts"` → `ad slot container jp relatedposts`.
+pub(super) fn words(value: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in value.chars() {
+        if c.is_alphanumeric() {
+            if c.is_uppercase() && prev_lower && !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = c.is_lowercase() || c.is_ascii_digit();
+            cur.extend(c.to_lowercase());
+        } else {
+            prev_lower = false;
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The words of an element's `class` and `id` together.
+pub(super) fn node_words(node: &NodeRef) -> Vec<String> {
+    let mut w = node.class().map(|c| words(&c)).unwrap_or_default();
+    if let Some(id) = node.id_attr() {
+        w.extend(words(&id));
+    }
+    w
+}
+
+fn has_pair(words: &[String], pairs: &[(&str, &str)]) -> bool {
+    words
+        .windows(2)
+        .any(|w| pairs.iter().any(|(a, b)| w[0] == *a && w[1] == *b))
+}
+
+fn any_word(words: &[String], set: &[&str]) -> bool {
+    words.iter().any(|w| set.contains(&w.as_str()))
+}
+
+fn any_prefix(words: &[String], prefixes: &[&str]) -> bool {
+    words
+        .iter()
+        .any(|w| prefixes.iter().any(|p| w.starts_with(p)))
+}
+
+/// Classifies class/id words. Order matters: the first matching kind wins.
+pub(super) fn classify_words(w: &[String]) -> Option<Debris> {
+    if w.is_empty() {
+        return None;
+    }
+    if any_word(w, COMMENT_WORDS) || any_prefix(w, &["disqus"]) {
+        return Some(Debris::Comments);
+    }
+    if any_word(w, COOKIE_WORDS) || any_prefix(w, &["cookie"]) {
+        return Some(Debris::Cookie);
+    }
+    if any_word(w, AD_WORDS) || any_prefix(w, AD_PREFIXES) {
+        return Some(Debris::Ad);
+    }
+    if any_word(w, SHARE_WORDS) {
+        return Some(Debris::Share);
+    }
+    if any_word(w, NEWSLETTER_WORDS)
+        || any_prefix(w, &["newsletter"])
+        || has_pair(w, &[("sign", "up")])
+    {
+        return Some(Debris::Newsletter);
+    }
+    if any_word(w, RELATED_WORDS) || any_prefix(w, &["related"]) || has_pair(w, RELATED_PAIRS) {
+        return Some(Debris::Related);
+    }
+    if any_word(w, AUTHOR_BIO_WORDS) || has_pair(w, AUTHOR_BIO_PAIRS) {
+        return Some(Debris::AuthorBio);
+    }
+    if any_word(w, NAV_WORDS) || has_pair(w, NAV_PAIRS) {
+        return Some(Debris::Navigation);
+    }
+    if any_word(w, OVERLAY_WORDS) {
+        return Some(Debris::Overlay);
+    }
+    None
+}
+
+/// Lower-case local name of an element.
+pub(super) fn tag(node: &NodeRef) -> String {
+    node.node_name()
+        .map(|n| n.to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn is_hidden(node: &NodeRef) -> bool {
+    if node.has_attr("hidden") {
+        return true;
+    }
+    if let Some(style) = node.attr("style") {
+        let style: String = style
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if style.contains("display:none") || style.contains("visibility:hidden") {
+            return true;
+        }
+    }
+    node.attr("aria-hidden").is_some_and(|v| v.trim() == "true")
+        && !node.class().is_some_and(|c| c.contains("fallback-image"))
+}
+
+/// Why `node` would be removed, before the guard is consulted.
+fn debris_kind(node: &NodeRef, name: &str) -> Option<Debris> {
+    if FURNITURE_TAGS.contains(&name) {
+        return Some(Debris::Furniture);
+    }
+    if is_hidden(node) {
+        return Some(Debris::Hidden);
+    }
+    if let Some(role) = node.attr("role") {
+        let role = role.trim().to_ascii_lowercase();
+        if DEBRIS_ROLES.contains(&role.as_str()) {
+            return Some(Debris::Navigation);
+        }
+    }
+    if node.attr("aria-modal").is_some_and(|v| v.trim() == "true") {
+        return Some(Debris::Overlay);
+    }
+    classify_words(&node_words(node))
+}
+
+/// Bytes of text inside `<p>` elements under `node` (including `node` itself).
+fn paragraph_text_len(node: &NodeRef) -> usize {
+    let own = if tag(node) == "p" {
+        node.text().len()
+    } else {
+        0
+    };
+    own + node
+        .descendants_it()
+        .filter(|d| d.is_element() && d.has_name("p"))
+        .map(|p| p.text().len())
+        .sum::<usize>()
+}
+
+fn holds_article(node: &NodeRef) -> bool {
+    node.descendants_it().any(|d| {
+        d.is_element()
+            && (d.has_name("h1")
+                || d.has_name("main")
+                || d.attr("itemprop").is_some_and(|v| {
+                    v.split_whitespace()
+                        .any(|p| p.eq_ignore_ascii_case("articleBody"))
+                }))
+    })
+}
+
+/// The guard: true when removing `node` would likely remove the article.
+fn guarded(node: &NodeRef, name: &str, kind: Debris, total_p: usize) -> bool {
+    if matches!(name, "html" | "body" | "main" | "article") {
+        return true;
+    }
+    if kind == Debris::AuthorBio && node.text().trim().chars().count() < 100 {
+        // a short "author-info" box is a byline, which metadata and `lines` deal with
+        return true;
+    }
+    if holds_article(node) {
+        return true;
+    }
+    if kind != Debris::Comments && total_p > 0 {
+        let mine = paragraph_text_len(node);
+        if mine * 10 >= total_p * 4 && mine > 0 {
+            return true;
+        }
+    }
+    false
+}
+
+/// Removes debris under `root`; returns how many elements were removed.
+fn prune(root: &NodeRef) -> usize {
+    let total_p = paragraph_text_len(root);
+    let mut doomed: Vec<NodeRef> = Vec::new();
+    let mut stack: Vec<NodeRef> = root.children_it(true).collect();
+    while let Some(node) = stack.pop() {
+        if !node.is_element() {
+            continue;
+        }
+        let name = tag(&node);
+        if let Some(kind) = debris_kind(&node, &name)
+            && !guarded(&node, &name, kind, total_p)
+        {
+            doomed.push(node);
+            continue;
+        }
+        stack.extend(node.children_it(true));
+    }
+    let n = doomed.len();
+    for node in doomed {
+        node.remove_from_parent();
+    }
+    n
+}
+
+/// Prepares a whole page for Readability: AMP images become `<img>`, debris goes.
+pub(super) fn prune_page(doc: &Document) {
+    for img in doc.select("amp-img, amp-anim").nodes() {
+        // an `amp-img` inside a removed embed is a placeholder; the rest are real images
+        img.rename("img");
+    }
+    let root = doc.body().unwrap_or_else(|| doc.root());
+    let n = prune(&root);
+    tracing::trace!(removed = n, "pruned page debris");
+}
+
+/// Prunes the content Readability picked (same vocabulary, guard relative to the content).
+pub(super) fn prune_content(doc: &Document) {
+    prune(&doc.root());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(class: &str) -> Option<Debris> {
+        classify_words(&words(class))
+    }
+
+    #[test]
+    fn words_split_at_punctuation_and_camel_case() {
+        assert_eq!(
+            words("AdSlot_container__q2 jp-relatedposts mostRead"),
+            ["ad", "slot", "container", "q2", "jp", "relatedposts", "most", "read"]
+        );
+        assert_eq!(words("div-gpt-ad-1552382-0"), ["div", "gpt", "ad", "1552382", "0"]);
+    }
+
+    #[test]
+    fn vocabulary_matches_whole_words_only() {
+        assert_eq!(kind("ad-slot ad-leaderboard"), Some(Debris::Ad));
+        assert_eq!(kind("advert-wrapper"), Some(Debris::Ad));
+        assert_eq!(kind("sharedaddy sd-sharing-enabled"), Some(Debris::Share));
+        assert_eq!(kind("mc4wp-form-wrap"), Some(Debris::Newsletter));
+        assert_eq!(kind("widget widget_most_read"), Some(Debris::Related));
+        assert_eq!(kind("jp-relatedposts"), Some(Debris::Related));
+        assert_eq!(kind("eu-cookie-compliance-banner"), Some(Debris::Cookie));
+        assert_eq!(kind("comments-area"), Some(Debris::Comments));
+        assert_eq!(kind("author-box"), Some(Debris::AuthorBio));
+        assert_eq!(kind("breadcrumbs"), Some(Debris::Navigation));
+        for innocent in [
+            "header",
+            "site-header",
+            "shadow",
+            "download",
+            "entry-content",
+            "article-body",
+            "lead",
+            "headline",
+            "address",
+            "commentary",
+            "readability-page-1",
+        ] {
+            assert_eq!(kind(innocent), None, "{innocent}");
+        }
+    }
+
+    #[test]
+    fn guard_keeps_the_wrapper_that_holds_the_article() {
+        let doc = Document::from(
+            r#"<body><div class="has-sidebar"><h1>Title</h1><p>Body text here.</p></div>
+            <div class="sidebar"><p>Other</p></div></body>"#,
+        );
+        prune_page(&doc);
+        let html = doc.html().to_string();
+        assert!(html.contains("Body text here."), "{html}");
+        assert!(!html.contains("Other"), "{html}");
+    }
+
+    #[test]
+    fn comments_are_removed_even_when_longer_than_the_article() {
+        let long = "A long comment. ".repeat(50);
+        let doc = Document::from(format!(
+            r#"<body><article><h1>T</h1><p>Short story.</p></article>
+            <div id="comments"><p>{long}</p></div></body>"#
+        ));
+        prune_page(&doc);
+        assert!(!doc.html().contains("A long comment."));
+        assert!(doc.html().contains("Short story."));
+    }
+}

@@ -1,0 +1,235 @@
+//! Pure main-text extraction: page HTML (already decoded) plus the page URL in, a readable
+//! article out — title, byline, raw dates, summary, site, language, canonical URL, tags, the
+//! main content as clean HTML and as plain text.
+//!
+//! It is used for article pages fetched for upstream items, for `add URL`, and for saved
+//! HTML pages imported from disk. It must not touch the network, the archive or the clock,
+//! and it never panics on bad input: a page without an article is an [`ExtractError`].
+//!
+//! How it works: the page is parsed once; metadata is read from `<meta>`, JSON-LD and the
+//! page structure ([`meta`]); page debris (navigation, share bars, ad slots, newsletter and
+//! cookie boxes, related/most-read lists, comments, author bios) is pruned by a small,
+//! documented vocabulary ([`debris`]); `dom_smoothie` (a Readability port) picks the main
+//! content; the result is pruned again, rebuilt from a whitelist of elements ([`blocks`]),
+//! and tidied line by line ([`lines`]: ad-size lines, repeated captions and standfirsts,
+//! "Reported by" and dateline lines, related-link lines, trailing link lists).
+//!
+//! Dates are returned as the raw strings found; the `date` module normalises them.
+
+mod blocks;
+mod debris;
+mod jsonld;
+mod lines;
+mod meta;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use dom_query::Document;
+use url::Url;
+
+/// Pages larger than this are cut (at a character boundary) before parsing. Article text
+/// sits in the first megabytes of every real page; the rest of a huge page is scripts,
+/// inline images and comment threads.
+pub const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;
+
+/// Elements nested deeper than this are reduced to their text before Readability runs
+/// (its recursion would overflow a thread's stack on pages nested tens of thousands deep;
+/// real pages stay under a hundred levels).
+const MAX_DOM_DEPTH: usize = 400;
+
+/// Fewer non-link characters than this in the main content means "no article here".
+const MIN_TEXT_CHARS: usize = 100;
+
+/// The readable article found in one page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extracted {
+    /// Best title: `og:title` / JSON-LD headline / `<h1>` / `<title>`, minus " | Site" suffixes.
+    pub title: Option<String>,
+    /// Author(s) as shown, without a leading "By" / "Reported by" / "Par".
+    pub byline: Option<String>,
+    /// Raw publication date string as found (meta, JSON-LD, `<time datetime>`, dateline).
+    pub published: Option<String>,
+    /// Raw modification date string as found.
+    pub updated: Option<String>,
+    /// Meta description / `og:description` / standfirst, as plain text.
+    pub summary: Option<String>,
+    /// The site's name (`og:site_name`, JSON-LD publisher, or the title's site suffix).
+    pub site_name: Option<String>,
+    /// Language tag (`<html lang>`, `og:locale`, …) with `_` written as `-`.
+    pub language: Option<String>,
+    /// Absolute canonical URL (`<link rel=canonical>`, `og:url`, JSON-LD url).
+    pub canonical_url: Option<String>,
+    /// `article:tag` / JSON-LD keywords / keywords meta / `rel=tag` links, in page order.
+    pub tags: Vec<String>,
+    /// Main content as clean HTML: `p`, `h2`–`h6`, `blockquote`, `ul`/`ol`/`li`,
+    /// `figure`/`img`/`figcaption`, `a`, `em`, `strong`, `br`, `pre`, `code`. No attributes
+    /// other than `href`, `src` and `alt`; URLs absolute where a base is known.
+    pub html: String,
+    /// Plain text of the main content: one paragraph per block, separated by one blank
+    /// line, whitespace collapsed (a `<br>` becomes a single newline).
+    pub text: String,
+}
+
+/// Why a page yielded no article.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExtractError {
+    /// The page has no main text: a homepage of links, an empty shell, an error page.
+    #[error("no readable content found in {page}: {reason}")]
+    NoContent { page: String, reason: String },
+    /// The underlying Readability implementation failed or panicked.
+    #[error("extraction failed on {page}: {message}")]
+    Failed { page: String, message: String },
+}
+
+/// Extracts the readable article from `html`, resolving links against `url` (and the
+/// page's `<base href>`). `url` is `None` for a saved page whose address is unknown.
+pub fn extract(html: &str, url: Option<&Url>) -> Result<Extracted, ExtractError> {
+    let page = url.map_or_else(|| "(page without URL)".to_string(), |u| u.to_string());
+    match catch_unwind(AssertUnwindSafe(|| extract_inner(html, url, &page))) {
+        Ok(result) => result,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic in the HTML parser".to_string());
+            tracing::warn!(page = %page, %message, "extraction panicked");
+            Err(ExtractError::Failed {
+                page,
+                message: format!("panic: {message}"),
+            })
+        }
+    }
+}
+
+fn extract_inner(html: &str, url: Option<&Url>, page: &str) -> Result<Extracted, ExtractError> {
+    let html = cap_input(html, page);
+    let doc = Document::from(html);
+    flatten_deep(&doc);
+    let base = meta::document_base(&doc, url);
+
+    let mut found = meta::from_head(&doc, url, base.as_ref());
+    debris::prune_page(&doc);
+    meta::from_body(&doc, &mut found);
+    let lead_figure = blocks::lead_figure(&doc, base.as_ref());
+    // Links are resolved by `blocks` against `base`; keep Readability away from `<base>`.
+    doc.select("base").remove();
+
+    let config = dom_smoothie::Config {
+        keep_classes: true,
+        ..Default::default()
+    };
+    let mut readability = dom_smoothie::Readability::with_document(doc, None, Some(config))
+        .map_err(|e| ExtractError::Failed {
+            page: page.to_string(),
+            message: e.to_string(),
+        })?;
+    let article = match readability.parse() {
+        Ok(article) => article,
+        Err(dom_smoothie::ReadabilityError::GrabFailed) => {
+            return Err(ExtractError::NoContent {
+                page: page.to_string(),
+                reason: "no block of text stands out as an article".to_string(),
+            });
+        }
+        Err(e) => {
+            return Err(ExtractError::Failed {
+                page: page.to_string(),
+                message: e.to_string(),
+            });
+        }
+    };
+    if found.byline.is_none() {
+        found.byline = article.byline.as_deref().and_then(meta::clean_byline);
+    }
+
+    let content = Document::fragment(article.content);
+    debris::prune_content(&content);
+    let mut body = blocks::from_dom(&content.root(), base.as_ref());
+    let hints = lines::tidy(&mut body, &found);
+    found.absorb(hints);
+    if let Some(figure) = lead_figure
+        && !body.iter().any(blocks::Block::has_images)
+    {
+        let caption = figure.text();
+        if caption.is_empty() || !blocks::to_text(&body).contains(&caption) {
+            body.insert(0, figure);
+        }
+    }
+
+    let stats = blocks::stats(&body);
+    if let Some(reason) = not_an_article(&stats) {
+        return Err(ExtractError::NoContent {
+            page: page.to_string(),
+            reason,
+        });
+    }
+
+    Ok(Extracted {
+        title: found.title,
+        byline: found.byline,
+        published: found.published,
+        updated: found.updated,
+        summary: found.summary,
+        site_name: found.site_name,
+        language: found.language,
+        canonical_url: found.canonical_url,
+        tags: found.tags,
+        html: blocks::to_html(&body),
+        text: blocks::to_text(&body),
+    })
+}
+
+/// Cuts `html` to [`MAX_INPUT_BYTES`] at a character boundary.
+fn cap_input<'a>(html: &'a str, page: &str) -> &'a str {
+    if html.len() <= MAX_INPUT_BYTES {
+        return html;
+    }
+    let mut end = MAX_INPUT_BYTES;
+    while !html.is_char_boundary(end) {
+        end -= 1;
+    }
+    tracing::debug!(page, bytes = html.len(), kept = end, "page cut before extraction");
+    &html[..end]
+}
+
+/// Replaces the children of elements at [`MAX_DOM_DEPTH`] with their text.
+fn flatten_deep(doc: &Document) {
+    let mut stack = vec![(doc.root(), 0usize)];
+    while let Some((node, depth)) = stack.pop() {
+        if depth >= MAX_DOM_DEPTH && node.is_element() {
+            let text = node.text();
+            node.set_text(text);
+            continue;
+        }
+        stack.extend(node.children_it(false).map(|c| (c, depth + 1)));
+    }
+}
+
+/// The verdict on content that survived every cleaning step: `Some(reason)` when it is not
+/// an article (too little text, mostly links, or a run of linked headlines with teasers).
+fn not_an_article(stats: &blocks::Stats) -> Option<String> {
+    let own = stats.chars.saturating_sub(stats.link_chars);
+    if own < MIN_TEXT_CHARS {
+        return Some(format!(
+            "only {own} characters of text outside links (at least {MIN_TEXT_CHARS} needed)"
+        ));
+    }
+    if stats.link_chars * 2 > stats.chars {
+        return Some(format!(
+            "{} of {} characters are link text: a list of links, not an article",
+            stats.link_chars, stats.chars
+        ));
+    }
+    if stats.linked_headings >= 3 && stats.linked_headings * 2 >= stats.headings {
+        return Some(format!(
+            "{} headlines are links to other pages: a list of teasers, not an article",
+            stats.linked_headings
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,192 @@
+//! Tests of the whole extraction: the fixture table under `tests/fixtures/extract/`, robustness
+//! on hostile input, and property tests.
+//!
+//! A fixture is `<name>.html` plus `<name>.expected.json`. The JSON holds `page_url` (the URL
+//! the page is extracted with; `null` for a saved page without one) and either
+//! `"error": "no_content"` or every [`Extracted`] field except `html`, compared exactly
+//! (`text` too: paragraphs separated by one blank line, whitespace collapsed). Optional
+//! `html_contains` / `html_excludes` list substrings the HTML must or must not contain.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use serde_json::Value;
+
+use super::*;
+
+fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract")
+}
+
+fn opt(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+/// Checks one fixture; returns the differences found.
+fn check_fixture(html_path: &Path) -> Vec<String> {
+    let name = html_path.file_stem().unwrap().to_string_lossy().to_string();
+    let json_path = html_path.with_file_name(format!("{name}.expected.json"));
+    let html = std::fs::read_to_string(html_path).expect("fixture html is UTF-8");
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(&json_path)
+            .unwrap_or_else(|e| panic!("{}: {e}", json_path.display())),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", json_path.display()));
+    let url = opt(&expected, "page_url").map(|u| Url::parse(&u).expect("page_url"));
+    let result = extract(&html, url.as_ref());
+    let mut diffs = Vec::new();
+    if let Some(err) = expected.get("error").and_then(Value::as_str) {
+        match (err, &result) {
+            ("no_content", Err(ExtractError::NoContent { .. })) => {}
+            _ => diffs.push(format!("{name}: expected error {err}, got {result:?}")),
+        }
+        return diffs;
+    }
+    let got = match result {
+        Ok(got) => got,
+        Err(e) => return vec![format!("{name}: unexpected error: {e}")],
+    };
+    let fields: [(&str, &Option<String>); 9] = [
+        ("title", &got.title),
+        ("byline", &got.byline),
+        ("published", &got.published),
+        ("updated", &got.updated),
+        ("summary", &got.summary),
+        ("site_name", &got.site_name),
+        ("language", &got.language),
+        ("canonical_url", &got.canonical_url),
+        ("text", &Some(got.text.clone())),
+    ];
+    for (key, value) in fields {
+        let want = opt(&expected, key);
+        if &want != value {
+            diffs.push(format!(
+                "{name}.{key}:\n  want {}\n  got  {}",
+                show(&want),
+                show(value)
+            ));
+        }
+    }
+    let want_tags: Vec<String> = expected
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    if want_tags != got.tags {
+        diffs.push(format!("{name}.tags: want {want_tags:?}, got {:?}", got.tags));
+    }
+    for (key, must) in [("html_contains", true), ("html_excludes", false)] {
+        for s in expected
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            if got.html.contains(s) != must {
+                diffs.push(format!("{name}.html: {key} {s:?} failed; html:\n{}", got.html));
+            }
+        }
+    }
+    diffs
+}
+
+fn show(v: &Option<String>) -> String {
+    v.as_ref().map_or("null".to_string(), |s| format!("{s:?}"))
+}
+
+#[test]
+fn fixtures_match_their_expected_output() {
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(fixture_dir())
+        .expect("fixture dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "html"))
+        .collect();
+    pages.sort();
+    assert!(pages.len() >= 10, "expected at least 10 fixtures, found {}", pages.len());
+    let diffs: Vec<String> = pages.iter().flat_map(|p| check_fixture(p)).collect();
+    assert!(diffs.is_empty(), "{} differences:\n\n{}", diffs.len(), diffs.join("\n\n"));
+}
+
+#[test]
+fn empty_and_trivial_pages_are_errors_not_panics() {
+    for html in ["", "   ", "<html></html>", "<p>Hi</p>", "\u{0}\u{1}<<<>>>", "<!-- only a comment -->"] {
+        match extract(html, None) {
+            Err(ExtractError::NoContent { page, .. }) => assert_eq!(page, "(page without URL)"),
+            other => panic!("{html:?}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn errors_name_the_page() {
+    let url = Url::parse("https://news.example/empty").unwrap();
+    let err = extract("<html><body><a href=/x>x</a></body></html>", Some(&url)).unwrap_err();
+    assert!(err.to_string().contains("https://news.example/empty"), "{err}");
+}
+
+#[test]
+fn pathological_nesting_is_survived() {
+    let para: String = (1..=8)
+        .map(|i| format!("<p>Paragraph {i}: the words of a long enough paragraph that reads like an article. </p>"))
+        .collect();
+    let html = format!(
+        "<html><body>{}{para}{}</body></html>",
+        "<div><span>".repeat(5_000),
+        "</span></div>".repeat(5_000)
+    );
+    // any outcome but a panic or a hang is acceptable; the words must survive when Ok
+    if let Ok(x) = extract(&html, None) {
+        assert!(x.text.contains("long enough paragraph"));
+    }
+}
+
+#[test]
+fn huge_pages_are_cut_not_refused() {
+    let paras: String = (1..=20)
+        .map(|i| format!("<p>Paragraph {i} of the article, with enough words to be read as text.</p>\n"))
+        .collect();
+    let filler = format!("<div class=\"comment\">{}</div>\n", "x".repeat(1000));
+    let html = format!(
+        "<html><body><article><h1>Big</h1>{paras}</article>{}</body></html>",
+        filler.repeat(6000)
+    );
+    assert!(html.len() > MAX_INPUT_BYTES);
+    let x = extract(&html, None).expect("article found in a huge page");
+    assert!(x.text.starts_with("Paragraph 1 of the article"), "{}", x.text);
+    assert!(x.text.contains("Paragraph 20 of the article"), "{}", x.text);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 64,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn never_panics_and_output_is_clean(
+        chunks in proptest::collection::vec(
+            prop_oneof![
+                Just("<p>".to_string()), Just("</p>".to_string()), Just("<div class=\"ad\">".to_string()),
+                Just("</div>".to_string()), Just("<script>alert(1)</script>".to_string()),
+                Just("<a href=\"javascript:x()\" onclick=\"y()\">".to_string()), Just("</a>".to_string()),
+                Just("<iframe src=\"https://e.example/\"></iframe>".to_string()), Just("<br>".to_string()),
+                Just("<img src=\"/i.png\" onerror=\"z()\">".to_string()), Just("728 x 90".to_string()),
+                "[a-zA-Z ,.'&<>]{0,80}", Just("A sentence that could be part of an article body. ".to_string()),
+            ],
+            0..60,
+        )
+    ) {
+        let html = chunks.concat();
+        let url = Url::parse("https://example.org/a/b").unwrap();
+        if let Ok(x) = extract(&html, Some(&url)) {
+            for bad in ["<script", "<iframe", "onclick", "onerror", "javascript:", "<div", "style="] {
+                prop_assert!(!x.html.contains(bad), "{} in {}", bad, x.html);
+            }
+            prop_assert!(!x.text.contains("\n\n\n"));
+            prop_assert_eq!(x.text.trim(), x.text.as_str());
+            prop_assert!(!x.text.is_empty());
+        }
+    }
+}
