@@ -39,8 +39,14 @@ pub(super) enum Block {
     Para(Inline),
     Heading(u8, Inline),
     Quote(Vec<Block>),
-    List { ordered: bool, items: Vec<Vec<Block>> },
-    Figure { images: Vec<Image>, caption: Option<Inline> },
+    List {
+        ordered: bool,
+        items: Vec<Vec<Block>>,
+    },
+    Figure {
+        images: Vec<Image>,
+        caption: Option<Inline>,
+    },
     Pre(String),
 }
 
@@ -72,7 +78,9 @@ impl Block {
             Block::Para(i) | Block::Heading(_, i) => (i.chars(), i.link_chars),
             Block::Quote(children) => sum_counts(children.iter()),
             Block::List { items, .. } => sum_counts(items.iter().flatten()),
-            Block::Figure { caption, .. } => caption.as_ref().map_or((0, 0), |c| (c.chars(), c.link_chars)),
+            Block::Figure { caption, .. } => caption
+                .as_ref()
+                .map_or((0, 0), |c| (c.chars(), c.link_chars)),
             Block::Pre(t) => (t.chars().count(), 0),
         }
     }
@@ -242,10 +250,42 @@ const SKIP_TAGS: &[&str] = &[
 ];
 
 const BLOCK_TAGS: &[&str] = &[
-    "p", "div", "section", "article", "main", "header", "h1", "h2", "h3", "h4", "h5", "h6",
-    "blockquote", "ul", "ol", "li", "dl", "dt", "dd", "figure", "figcaption", "pre", "table",
-    "tr", "td", "th", "tbody", "thead", "tfoot", "caption", "center", "address", "details",
-    "summary", "hgroup", "fieldset",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "figure",
+    "figcaption",
+    "pre",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "tbody",
+    "thead",
+    "tfoot",
+    "caption",
+    "center",
+    "address",
+    "details",
+    "summary",
+    "hgroup",
+    "fieldset",
 ];
 
 fn is_block_tag(name: &str) -> bool {
@@ -371,6 +411,12 @@ impl Builder<'_> {
                     items,
                 });
             }
+            "figure" if !has_image(node) => {
+                // code listings, pull quotes, embeds: ordinary content in a figure element
+                self.flush();
+                self.container(node, depth);
+                self.flush();
+            }
             "figure" => {
                 let fig = self.figure(node, depth);
                 self.push(fig);
@@ -394,16 +440,16 @@ impl Builder<'_> {
                     self.push(Block::Pre(text));
                 }
             }
+            _ if is_caption_box(node) => {
+                let fig = self.figure(node, depth);
+                self.push(fig);
+            }
             "table" => self.table(node, depth),
             "br" => self.inline.line_break(),
             "dt" | "dd" | "li" | "caption" | "figcaption" | "summary" => {
                 self.flush();
                 self.container(node, depth);
                 self.flush();
-            }
-            _ if is_caption_box(node) => {
-                let fig = self.figure(node, depth);
-                self.push(fig);
             }
             _ if is_block_tag(&name) || has_block_descendant(node) => {
                 self.flush();
@@ -414,33 +460,53 @@ impl Builder<'_> {
         }
     }
 
-    /// A `<figure>` or caption box: its images and the rest of its text as the caption.
-    fn figure(&self, node: &NodeRef, _depth: usize) -> Block {
-        let mut images = Vec::new();
+    /// A `<figure>` or caption box: its images, and as caption its `<figcaption>` or, when
+    /// it has none, the rest of its text.
+    fn figure(&self, node: &NodeRef, depth: usize) -> Block {
+        let images: Vec<Image> = node
+            .descendants_it()
+            .filter(|d| d.is_element() && matches!(tag(d).as_str(), "img" | "picture"))
+            .filter(|d| !(tag(d) == "img" && d.parent().is_some_and(|p| tag(&p) == "picture")))
+            .filter_map(|d| image(&d, self.base))
+            .collect();
+        let captions: Vec<NodeRef> = node
+            .descendants_it()
+            .filter(|d| d.is_element() && tag(d) == "figcaption")
+            .collect();
         let mut caption = InlineBuf::default();
-        let mut stack: Vec<NodeRef> = node.children_it(true).collect();
-        while let Some(n) = stack.pop() {
-            if n.is_text() {
-                caption.push_text(&n.text());
-                continue;
+        let sources = if captions.is_empty() {
+            vec![*node]
+        } else {
+            captions
+        };
+        for source in sources {
+            caption.line_break();
+            let mut stack: Vec<NodeRef> = source.children_it(true).collect();
+            while let Some(n) = stack.pop() {
+                if n.is_text() {
+                    caption.push_text(&n.text());
+                    continue;
+                }
+                if !n.is_element() {
+                    continue;
+                }
+                let name = tag(&n);
+                if SKIP_TAGS.contains(&name.as_str()) || matches!(name.as_str(), "img" | "picture")
+                {
+                    continue;
+                }
+                if is_block_tag(&name) || name == "br" {
+                    caption.line_break();
+                    stack.extend(n.children_it(true));
+                    continue;
+                }
+                if has_image(&n) {
+                    // a link around the picture: the picture is already taken
+                    stack.extend(n.children_it(true));
+                    continue;
+                }
+                inline_node(&n, &mut caption, self.base, depth + 1);
             }
-            if !n.is_element() {
-                continue;
-            }
-            let name = tag(&n);
-            if SKIP_TAGS.contains(&name.as_str()) {
-                continue;
-            }
-            if matches!(name.as_str(), "img" | "picture") {
-                images.extend(image(&n, self.base));
-                continue;
-            }
-            if is_block_tag(&name) || name == "br" {
-                caption.line_break();
-                stack.extend(n.children_it(true));
-                continue;
-            }
-            inline_node(&n, &mut caption, self.base, MAX_DEPTH / 2);
         }
         let caption = caption.finish();
         Block::Figure {
@@ -479,8 +545,16 @@ impl Builder<'_> {
                 .filter(|i| !i.text.is_empty())
                 .collect();
             let inline = Inline {
-                html: parts.iter().map(|i| i.html.as_str()).collect::<Vec<_>>().join(" | "),
-                text: parts.iter().map(|i| i.text.as_str()).collect::<Vec<_>>().join(" | "),
+                html: parts
+                    .iter()
+                    .map(|i| i.html.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+                text: parts
+                    .iter()
+                    .map(|i| i.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" | "),
                 link_chars: parts.iter().map(|i| i.link_chars).sum(),
             };
             if !inline.text.is_empty() {
@@ -488,6 +562,50 @@ impl Builder<'_> {
             }
         }
     }
+}
+
+/// The page's own article container, as HTML: the single `[itemprop=articleBody]`, else
+/// the largest top-level `<article>` when it clearly dominates the others. Used to check
+/// whether Readability took in neighbouring teaser lists (see [`overshoots`]).
+pub(super) fn semantic_article(doc: &dom_query::Document) -> Option<String> {
+    let bodies = doc.select("[itemprop~=articleBody]");
+    if bodies.length() == 1 {
+        return bodies.nodes().first().map(|n| n.html().to_string());
+    }
+    let mut articles: Vec<(usize, NodeRef)> = doc
+        .select("article")
+        .nodes()
+        .iter()
+        .filter(|a| !a.ancestors_it(None).any(|p| tag(&p) == "article"))
+        .map(|a| (a.text().trim().chars().count(), *a))
+        .collect();
+    articles.sort_by_key(|a| std::cmp::Reverse(a.0));
+    match articles.as_slice() {
+        [(_, only)] => Some(only.html().to_string()),
+        [(first, node), (second, _), ..] if *first >= second * 2 => Some(node.html().to_string()),
+        _ => None,
+    }
+}
+
+/// True when Readability's blocks contain the article container's text and a lot more
+/// (a sidebar of teasers next to a short story): the container is then the better answer.
+pub(super) fn overshoots(readability: &[Block], article: &[Block]) -> bool {
+    let r_text = to_text(readability);
+    let a_text = to_text(article);
+    let (r_len, a_len) = (r_text.chars().count(), a_text.chars().count());
+    if a_len < 140 || r_len <= a_len * 13 / 10 + 200 {
+        return false;
+    }
+    // headings are left out: Readability drops the one that repeats the title
+    let paragraphs: Vec<&str> = article
+        .iter()
+        .filter_map(|b| match b {
+            Block::Para(i) if i.text.chars().count() >= 40 => Some(i.text.as_str()),
+            _ => None,
+        })
+        .collect();
+    let found = paragraphs.iter().filter(|p| r_text.contains(*p)).count();
+    !paragraphs.is_empty() && found * 10 >= paragraphs.len() * 8
 }
 
 /// The page's lead image: a figure (or a featured/hero image) after the first `<h1>` and
@@ -518,7 +636,10 @@ pub(super) fn lead_figure(doc: &dom_query::Document, base: Option<&Url>) -> Opti
         let featured = || {
             node.ancestors_it(Some(3)).any(|a| {
                 node_words(&a).iter().any(|w| {
-                    matches!(w.as_str(), "thumbnail" | "featured" | "hero" | "lead" | "leadimage")
+                    matches!(
+                        w.as_str(),
+                        "thumbnail" | "featured" | "hero" | "lead" | "leadimage"
+                    )
                 })
             })
         };
@@ -535,6 +656,11 @@ pub(super) fn lead_figure(doc: &dom_query::Document, base: Option<&Url>) -> Opti
         }
     }
     None
+}
+
+fn has_image(node: &NodeRef) -> bool {
+    node.descendants_it()
+        .any(|d| d.is_element() && matches!(tag(&d).as_str(), "img" | "picture"))
 }
 
 /// A `wp-caption`-style box: a caption class, one image, a little text.
@@ -620,9 +746,13 @@ fn link_target(href: &str, base: Option<&Url>) -> Option<String> {
     if href.is_empty() {
         return None;
     }
-    match base.map(|b| b.join(href)).unwrap_or_else(|| Url::parse(href)) {
-        Ok(u) => matches!(u.scheme(), "http" | "https" | "mailto" | "tel" | "ftp")
-            .then(|| u.to_string()),
+    match base
+        .map(|b| b.join(href))
+        .unwrap_or_else(|| Url::parse(href))
+    {
+        Ok(u) => {
+            matches!(u.scheme(), "http" | "https" | "mailto" | "tel" | "ftp").then(|| u.to_string())
+        }
         Err(url::ParseError::RelativeUrlWithoutBase) => Some(href.to_string()),
         Err(_) => None,
     }
@@ -648,7 +778,10 @@ fn image(node: &NodeRef, base: Option<&Url>) -> Option<Image> {
     };
     let placeholder = |s: &str| {
         let s = s.trim();
-        s.is_empty() || s.starts_with("data:") || s.contains("blank.gif") || s.contains("placeholder")
+        s.is_empty()
+            || s.starts_with("data:")
+            || s.contains("blank.gif")
+            || s.contains("placeholder")
     };
     let from_srcset = |attr: &str| {
         img.attr(attr).and_then(|set| {
@@ -671,7 +804,10 @@ fn image(node: &NodeRef, base: Option<&Url>) -> Option<Image> {
         .or_else(|| from_srcset("srcset"))
         .or_else(|| from_srcset("data-srcset"))
         .filter(|s| !placeholder(s))?;
-    let src = match base.map(|b| b.join(src.trim())).unwrap_or_else(|| Url::parse(src.trim())) {
+    let src = match base
+        .map(|b| b.join(src.trim()))
+        .unwrap_or_else(|| Url::parse(src.trim()))
+    {
         Ok(u) if matches!(u.scheme(), "http" | "https") => u.to_string(),
         Ok(_) => return None,
         Err(url::ParseError::RelativeUrlWithoutBase) => src.trim().to_string(),
@@ -834,7 +970,10 @@ mod tests {
     fn loose_text_and_line_breaks_become_paragraphs() {
         let blocks = build("<div>one<br>two<p>three</p>four</div>", None);
         assert_eq!(to_text(&blocks), "one\ntwo\n\nthree\n\nfour");
-        assert_eq!(to_html(&blocks), "<p>one<br>two</p>\n<p>three</p>\n<p>four</p>");
+        assert_eq!(
+            to_html(&blocks),
+            "<p>one<br>two</p>\n<p>three</p>\n<p>four</p>"
+        );
     }
 
     #[test]
@@ -860,7 +999,11 @@ mod tests {
 
     #[test]
     fn deep_nesting_does_not_overflow() {
-        let html = format!("{}deep text{}", "<span><div>".repeat(5000), "</div></span>".repeat(5000));
+        let html = format!(
+            "{}deep text{}",
+            "<span><div>".repeat(5000),
+            "</div></span>".repeat(5000)
+        );
         let blocks = build(&html, None);
         assert_eq!(to_text(&blocks), "deep text");
     }

@@ -6,7 +6,7 @@
 //! extend it here when a real page shows a new kind of box.
 //!
 //! A guard keeps any element that holds the article itself: `<main>`, `<article>`, the page's
-//! `<h1>`, `[itemprop=articleBody]`, or a large share of the page's paragraph text (so a
+//! `<h1>`, `[itemprop=articleBody]`, or a large share of the page's text outside links (so a
 //! `has-sidebar` wrapper or an Elementor `widget` around the story survives). Comment threads
 //! are exempt from the size guard: they can outweigh the article.
 //!
@@ -360,34 +360,65 @@ fn debris_kind(node: &NodeRef, name: &str) -> Option<Debris> {
     classify_words(&node_words(node))
 }
 
-/// Bytes of text inside `<p>` elements under `node` (including `node` itself).
-fn paragraph_text_len(node: &NodeRef) -> usize {
-    let own = if tag(node) == "p" {
-        node.text().len()
-    } else {
-        0
-    };
-    own + node
-        .descendants_it()
-        .filter(|d| d.is_element() && d.has_name("p"))
-        .map(|p| p.text().len())
-        .sum::<usize>()
+/// Characters of text under `node` that are not inside links: the prose it holds.
+fn prose_len(node: &NodeRef) -> usize {
+    let mut total = 0;
+    let mut stack: Vec<(NodeRef, bool)> = vec![(*node, false)];
+    while let Some((n, in_link)) = stack.pop() {
+        if n.is_text() {
+            if !in_link {
+                total += n.text().trim().chars().count();
+            }
+            continue;
+        }
+        if !n.is_element() && !n.is_document() && !n.is_fragment() {
+            continue;
+        }
+        let link = in_link || n.has_name("a");
+        if n.has_name("script") || n.has_name("style") {
+            continue;
+        }
+        stack.extend(n.children_it(false).map(|c| (c, link)));
+    }
+    total
 }
 
 fn holds_article(node: &NodeRef) -> bool {
-    node.descendants_it().any(|d| {
-        d.is_element()
-            && (d.has_name("h1")
-                || d.has_name("main")
-                || d.attr("itemprop").is_some_and(|v| {
-                    v.split_whitespace()
-                        .any(|p| p.eq_ignore_ascii_case("articleBody"))
-                }))
-    })
+    std::iter::once(*node)
+        .chain(node.descendants_it())
+        .any(|d| {
+            d.is_element()
+                && (d.has_name("h1")
+                    || d.has_name("main")
+                    || d.attr("itemprop").is_some_and(|v| {
+                        v.split_whitespace()
+                            .any(|p| p.eq_ignore_ascii_case("articleBody"))
+                    }))
+        })
+}
+
+/// A whole comment thread (not one comment): exempt from the size guard, since threads
+/// can outweigh the article, while a lone `comment`-classed box is not.
+fn is_comment_section(words: &[String]) -> bool {
+    words.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "comments" | "commentlist" | "commentform" | "respond" | "replies"
+        ) || w.starts_with("disqus")
+    }) || has_pair(
+        words,
+        &[
+            ("comment", "list"),
+            ("comment", "area"),
+            ("comment", "section"),
+            ("comment", "thread"),
+            ("comment", "form"),
+        ],
+    )
 }
 
 /// The guard: true when removing `node` would likely remove the article.
-fn guarded(node: &NodeRef, name: &str, kind: Debris, total_p: usize) -> bool {
+fn guarded(node: &NodeRef, name: &str, kind: Debris, total: usize) -> bool {
     if matches!(name, "html" | "body" | "main" | "article") {
         return true;
     }
@@ -398,9 +429,9 @@ fn guarded(node: &NodeRef, name: &str, kind: Debris, total_p: usize) -> bool {
     if holds_article(node) {
         return true;
     }
-    if kind != Debris::Comments && total_p > 0 {
-        let mine = paragraph_text_len(node);
-        if mine * 10 >= total_p * 4 && mine > 0 {
+    if !(kind == Debris::Comments && is_comment_section(&node_words(node))) && total > 0 {
+        let mine = prose_len(node);
+        if mine * 10 >= total * 4 && mine > 0 {
             return true;
         }
     }
@@ -409,7 +440,7 @@ fn guarded(node: &NodeRef, name: &str, kind: Debris, total_p: usize) -> bool {
 
 /// Removes debris under `root`; returns how many elements were removed.
 fn prune(root: &NodeRef) -> usize {
-    let total_p = paragraph_text_len(root);
+    let total = prose_len(root);
     let mut doomed: Vec<NodeRef> = Vec::new();
     let mut stack: Vec<NodeRef> = root.children_it(true).collect();
     while let Some(node) = stack.pop() {
@@ -418,7 +449,7 @@ fn prune(root: &NodeRef) -> usize {
         }
         let name = tag(&node);
         if let Some(kind) = debris_kind(&node, &name)
-            && !guarded(&node, &name, kind, total_p)
+            && !guarded(&node, &name, kind, total)
         {
             doomed.push(node);
             continue;
@@ -460,9 +491,21 @@ mod tests {
     fn words_split_at_punctuation_and_camel_case() {
         assert_eq!(
             words("AdSlot_container__q2 jp-relatedposts mostRead"),
-            ["ad", "slot", "container", "q2", "jp", "relatedposts", "most", "read"]
+            [
+                "ad",
+                "slot",
+                "container",
+                "q2",
+                "jp",
+                "relatedposts",
+                "most",
+                "read"
+            ]
         );
-        assert_eq!(words("div-gpt-ad-1552382-0"), ["div", "gpt", "ad", "1552382", "0"]);
+        assert_eq!(
+            words("div-gpt-ad-1552382-0"),
+            ["div", "gpt", "ad", "1552382", "0"]
+        );
     }
 
     #[test]

@@ -78,9 +78,15 @@ pub(super) fn parse<S: AsRef<str>>(blocks: &[S]) -> LdArticle {
             .headline
             .or_else(|| get("headline").and_then(string))
             .or_else(|| is_article.then(|| get("name").and_then(string)).flatten());
-        out.description = out.description.or_else(|| get("description").and_then(string));
-        out.published = out.published.or_else(|| get("datePublished").and_then(string));
-        out.modified = out.modified.or_else(|| get("dateModified").and_then(string));
+        out.description = out
+            .description
+            .or_else(|| get("description").and_then(string));
+        out.published = out
+            .published
+            .or_else(|| get("datePublished").and_then(string));
+        out.modified = out
+            .modified
+            .or_else(|| get("dateModified").and_then(string));
         if out.authors.is_empty() {
             out.authors = node
                 .get("author")
@@ -94,7 +100,9 @@ pub(super) fn parse<S: AsRef<str>>(blocks: &[S]) -> LdArticle {
         if out.keywords.is_empty() {
             out.keywords = get("keywords").map(keywords).unwrap_or_default();
         }
-        out.language = out.language.or_else(|| get("inLanguage").and_then(language));
+        out.language = out
+            .language
+            .or_else(|| get("inLanguage").and_then(language));
         out.url = out.url.or_else(|| get("url").and_then(string)).or_else(|| {
             get("mainEntityOfPage").and_then(|m| match m {
                 Value::String(s) => Some(s.clone()),
@@ -310,7 +318,8 @@ mod tests {
 
     #[test]
     fn type_arrays_and_prefixed_types_are_recognised() {
-        let block = r#"[{"@type":["CreativeWork","schema:BlogPosting"],"name":"N","author":"Jo Doe"}]"#;
+        let block =
+            r#"[{"@type":["CreativeWork","schema:BlogPosting"],"name":"N","author":"Jo Doe"}]"#;
         let ld = parse(&[block]);
         assert_eq!(ld.headline.as_deref(), Some("N"));
         assert_eq!(ld.authors, ["Jo Doe"]);

@@ -100,17 +100,80 @@ const AD_LABELS: &[&str] = &[
 ];
 
 const SHARE_WORDS: &[&str] = &[
-    "share", "shares", "this", "article", "story", "post", "page", "on", "via", "the", "to",
-    "facebook", "twitter", "x", "whatsapp", "telegram", "linkedin", "email", "e-mail", "mail",
-    "print", "tweet", "pinterest", "reddit", "messenger", "copy", "link", "url", "flipboard",
-    "pocket", "tumblr", "vk", "bluesky", "threads", "mastodon", "partager", "partagez", "sur",
-    "envoyer", "par", "imprimer", "teilen", "compartir", "condividi", "اشتراک", "اشتراک‌گذاری",
-    "فیس‌بوک", "توییتر", "تلگرام", "مشاركة", "|", "·", "•",
+    "share",
+    "shares",
+    "this",
+    "article",
+    "story",
+    "post",
+    "page",
+    "on",
+    "via",
+    "the",
+    "to",
+    "facebook",
+    "twitter",
+    "x",
+    "whatsapp",
+    "telegram",
+    "linkedin",
+    "email",
+    "e-mail",
+    "mail",
+    "print",
+    "tweet",
+    "pinterest",
+    "reddit",
+    "messenger",
+    "copy",
+    "link",
+    "url",
+    "flipboard",
+    "pocket",
+    "tumblr",
+    "vk",
+    "bluesky",
+    "threads",
+    "mastodon",
+    "partager",
+    "partagez",
+    "sur",
+    "envoyer",
+    "par",
+    "imprimer",
+    "teilen",
+    "compartir",
+    "condividi",
+    "اشتراک",
+    "اشتراک‌گذاری",
+    "فیس‌بوک",
+    "توییتر",
+    "تلگرام",
+    "مشاركة",
+    "|",
+    "·",
+    "•",
 ];
 const SHARE_PLATFORMS: &[&str] = &[
-    "share", "facebook", "twitter", "whatsapp", "telegram", "linkedin", "email", "e-mail",
-    "print", "tweet", "pinterest", "reddit", "partager", "imprimer", "teilen", "compartir",
-    "اشتراک", "اشتراک‌گذاری", "مشاركة",
+    "share",
+    "facebook",
+    "twitter",
+    "whatsapp",
+    "telegram",
+    "linkedin",
+    "email",
+    "e-mail",
+    "print",
+    "tweet",
+    "pinterest",
+    "reddit",
+    "partager",
+    "imprimer",
+    "teilen",
+    "compartir",
+    "اشتراک",
+    "اشتراک‌گذاری",
+    "مشاركة",
 ];
 
 const RELATED_LABELS: &[&str] = &[
@@ -146,6 +209,12 @@ const RELATED_LABELS: &[&str] = &[
     "trending now",
     "top stories",
     "latest news",
+    "latest",
+    "latest stories",
+    "editor's picks",
+    "editors' picks",
+    "don't miss",
+    "in other news",
     "lire aussi",
     "à lire aussi",
     "a lire aussi",
@@ -366,7 +435,9 @@ fn drop_repeats(blocks: &mut Vec<Block>) -> bool {
                 first_repeated = true;
             }
             // keep the copy that carries the image
-            let drop = if matches!(blocks[i], Block::Figure { .. }) && !matches!(blocks[i - 1], Block::Figure { .. }) {
+            let drop = if matches!(blocks[i], Block::Figure { .. })
+                && !matches!(blocks[i - 1], Block::Figure { .. })
+            {
                 i - 1
             } else {
                 i
@@ -386,9 +457,34 @@ fn drop_repeats(blocks: &mut Vec<Block>) -> bool {
 
 /// Words that may sit between names and dates on a byline line.
 const BYLINE_GLUE: &[&str] = &[
-    "by", "and", "und", "et", "y", "e", "par", "von", "por", "with", "published", "updated",
-    "posted", "on", "at", "le", "publié", "mis", "à", "jour", "reporting", "photos", "photo",
-    "words", "text", "report", "reported", "written",
+    "by",
+    "and",
+    "und",
+    "et",
+    "y",
+    "e",
+    "par",
+    "von",
+    "por",
+    "with",
+    "published",
+    "updated",
+    "posted",
+    "on",
+    "at",
+    "le",
+    "publié",
+    "mis",
+    "à",
+    "jour",
+    "reporting",
+    "photos",
+    "photo",
+    "words",
+    "text",
+    "report",
+    "reported",
+    "written",
 ];
 
 /// A line made of the known author names, dates and glue words only: "Jane Doe and Jo Roe
@@ -412,6 +508,23 @@ fn author_date_line(text: &str, byline: Option<&str>) -> Option<Option<String>> 
         .filter(|w| !w.is_empty())
         .any(|w| !BYLINE_GLUE.contains(&w.to_lowercase().as_str()));
     (!leftover).then(|| date_in(text))
+}
+
+/// "Jane Doe and John Roe", "PMOI/MEK", "Reuters staff | 2 May": starts with a capital
+/// (or an uncased script), is short, and most words are capitalised. "By 2030, the UN…"
+/// and "By Sunday, the protesters had…" are not names.
+fn looks_like_names(rest: &str) -> bool {
+    let head = rest.split(['|', '·', '•', '—', '–']).next().unwrap_or(rest);
+    let words: Vec<&str> = head.split_whitespace().collect();
+    let capital = |w: &&str| {
+        w.chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() && !c.is_lowercase())
+    };
+    !words.is_empty()
+        && words.len() <= 10
+        && capital(&words[0])
+        && words.iter().filter(|w| capital(w)).count() * 2 > words.len()
 }
 
 /// A line of one or more labelled dates ("Posted: 28 August 2004", "Publié le … - Mis à
@@ -450,10 +563,9 @@ fn lead_lines(blocks: &mut Vec<Block>, found: &Found, hints: &mut Hints) {
     let title = found.title.as_deref().map(fold).unwrap_or_default();
     let byline = found.byline.as_deref().map(fold).unwrap_or_default();
     if !title.is_empty()
-        && let Some(t) = blocks
-            .iter()
-            .take(LEAD)
-            .position(|b| matches!(b, Block::Para(_) | Block::Heading(..)) && fold(&b.text()) == title)
+        && let Some(t) = blocks.iter().take(LEAD).position(|b| {
+            matches!(b, Block::Para(_) | Block::Heading(..)) && fold(&b.text()) == title
+        })
     {
         let mut i = 0;
         blocks.retain(|b| {
@@ -504,9 +616,7 @@ fn lead_lines(blocks: &mut Vec<Block>, found: &Found, hints: &mut Hints) {
         }
         if chars <= 120 {
             let rest = strip_byline_prefix(&text);
-            let name_like = rest.len() < text.len()
-                && rest.chars().next().is_some_and(|c| !c.is_lowercase())
-                && rest.split_whitespace().count() <= 12;
+            let name_like = rest.len() < text.len() && looks_like_names(rest);
             if name_like {
                 hints.byline.get_or_insert_with(|| rest.to_string());
                 if let Some(d) = date_in(rest) {
@@ -529,6 +639,20 @@ fn lead_lines(blocks: &mut Vec<Block>, found: &Found, hints: &mut Hints) {
             blocks.remove(i);
             continue;
         }
+        if chars <= 80
+            && let Some(date) = date_in(&text)
+            && text
+                .replace(&date, " ")
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .count()
+                <= 4
+        {
+            // a meta line: "Wire staff 6 September 2019", "Tehran · 14 Sept 2018"
+            hints.published.get_or_insert(date);
+            blocks.remove(i);
+            continue;
+        }
         if let Some(c) = DATELINE_RE.captures(&text) {
             hints
                 .published
@@ -548,7 +672,11 @@ fn standfirst(blocks: &[Block], first_repeated: bool, found: &Found) -> Option<S
     if !(40..=400).contains(&chars) || text.split_whitespace().count() < 6 {
         return None;
     }
-    if found.title.as_deref().is_some_and(|t| fold(t) == fold(&text)) {
+    if found
+        .title
+        .as_deref()
+        .is_some_and(|t| fold(t) == fold(&text))
+    {
         return None;
     }
     let set_apart = match first {
@@ -574,12 +702,12 @@ fn trim_tail(blocks: &mut Vec<Block>) {
             Block::Figure { .. } | Block::Pre(_) | Block::Quote(_) => false,
             Block::List { .. } => link_dominated(last),
             Block::Para(_) => {
-                (chars <= 200 && link_dominated(last))
-                    || (chars <= 200
-                        && (lower.contains('©')
-                            || lower.contains("copyright")
-                            || lower.contains("all rights reserved")
-                            || lower.contains("tous droits réservés")))
+                chars <= 200
+                    && (link_dominated(last)
+                        || lower.contains('©')
+                        || lower.contains("copyright")
+                        || lower.contains("all rights reserved")
+                        || lower.contains("tous droits réservés"))
             }
         };
         if !junk || blocks.len() == 1 {
@@ -624,9 +752,18 @@ mod tests {
 
     #[test]
     fn dates_are_found_as_written() {
-        assert_eq!(date_in("Sept. 14, 2018 - In a conference").as_deref(), Some("Sept. 14, 2018"));
-        assert_eq!(date_in("14 September 2018, 12:01 UTC").as_deref(), Some("14 September 2018, 12:01 UTC"));
-        assert_eq!(date_in("Publié le 14 septembre 2018 à 10h32").as_deref(), Some("14 septembre 2018 à 10h32"));
+        assert_eq!(
+            date_in("Sept. 14, 2018 - In a conference").as_deref(),
+            Some("Sept. 14, 2018")
+        );
+        assert_eq!(
+            date_in("14 September 2018, 12:01 UTC").as_deref(),
+            Some("14 September 2018, 12:01 UTC")
+        );
+        assert_eq!(
+            date_in("Publié le 14 septembre 2018 à 10h32").as_deref(),
+            Some("14 septembre 2018 à 10h32")
+        );
         assert_eq!(date_in("no date here 2018"), None);
     }
 
@@ -634,8 +771,12 @@ mod tests {
     fn seed_like_lead_is_read_and_cleaned() {
         let mut blocks = vec![
             p("728 x 90"),
-            p("Dignitaries, politicians reiterated the need to investigate the 1988 massacre in Iran"),
-            p("Dignitaries, politicians reiterated the need to investigate the 1988 massacre in Iran"),
+            p(
+                "Dignitaries, politicians reiterated the need to investigate the 1988 massacre in Iran",
+            ),
+            p(
+                "Dignitaries, politicians reiterated the need to investigate the 1988 massacre in Iran",
+            ),
             p("Reported by PMOI/MEK"),
             p("Sept. 14, 2018 - In a conference held in Geneva, dignitaries spoke."),
             p("Laurence Fehlmann Rielle"),
@@ -647,7 +788,9 @@ mod tests {
         assert_eq!(hints.published.as_deref(), Some("Sept. 14, 2018"));
         assert_eq!(
             hints.standfirst.as_deref(),
-            Some("Dignitaries, politicians reiterated the need to investigate the 1988 massacre in Iran")
+            Some(
+                "Dignitaries, politicians reiterated the need to investigate the 1988 massacre in Iran"
+            )
         );
         assert_eq!(
             to_text(&blocks),
@@ -660,10 +803,25 @@ mod tests {
 
     #[test]
     fn sentences_starting_with_by_are_not_bylines() {
-        let mut blocks = vec![p("By the time police arrived, the crowd had gone."), p("More text.")];
-        let hints = tidy(&mut blocks, &Found::default());
-        assert_eq!(hints.byline, None);
-        assert_eq!(blocks.len(), 2);
+        for lead in [
+            "By the time police arrived, the crowd had gone.",
+            "By 2030, the UN expects the number to double.",
+            "By Sunday, the protesters had left the square.",
+        ] {
+            let mut blocks = vec![p(lead), p("More text.")];
+            let hints = tidy(&mut blocks, &Found::default());
+            assert_eq!(hints.byline, None, "{lead}");
+            assert_eq!(blocks.len(), 2, "{lead}");
+        }
+        for byline in [
+            "By Jane Doe and John Smith",
+            "By The Associated Press",
+            "بقلم سارا احمدی",
+        ] {
+            let mut blocks = vec![p(byline), p("More text.")];
+            let hints = tidy(&mut blocks, &Found::default());
+            assert!(hints.byline.is_some(), "{byline}");
+        }
     }
 
     #[test]
@@ -684,10 +842,21 @@ mod tests {
 
     #[test]
     fn junk_lines_go() {
-        for junk in ["300x250", "(728 x 90)", "ADVERTISEMENT", "Publicité", "Share on Facebook", "Twitter Facebook Email"] {
+        for junk in [
+            "300x250",
+            "(728 x 90)",
+            "ADVERTISEMENT",
+            "Publicité",
+            "Share on Facebook",
+            "Twitter Facebook Email",
+        ] {
             assert!(is_junk(&p(junk)), "{junk}");
         }
-        for fine in ["1988", "The 300 x 250 metre site", "Email your representative about the case."] {
+        for fine in [
+            "1988",
+            "The 300 x 250 metre site",
+            "Email your representative about the case.",
+        ] {
             assert!(!is_junk(&p(fine)), "{fine}");
         }
     }

@@ -12,7 +12,7 @@ use dom_query::{Document, NodeRef};
 use unicode_normalization::UnicodeNormalization;
 use url::Url;
 
-use super::debris::{node_words, tag};
+use super::debris::{Debris, classify_words, node_words, tag};
 use super::lines::{self, Hints};
 use super::{jsonld, jsonld::LdArticle};
 
@@ -32,11 +32,24 @@ pub(super) struct Found {
     declared_title: Option<String>,
     /// Folded texts of the short labels printed just above the page's `<h1>` (kickers).
     pub kickers: Vec<String>,
+    /// The `<title>` text, for reading a site name around the chosen title.
+    doc_title: Option<String>,
+    /// A byline read from the untouched page (footer bylines are pruned later).
+    dom_byline: Option<String>,
     /// The page's registrable host label (`dailymonitor` for `www.dailymonitor.example`).
     host_label: Option<String>,
 }
 
 impl Found {
+    /// When no declared byline exists: Readability's, else one read from the whole page.
+    pub(super) fn fallback_byline(&mut self, readability: Option<&str>) {
+        if self.byline.is_none() {
+            self.byline = readability
+                .and_then(clean_byline)
+                .or_else(|| self.dom_byline.take());
+        }
+    }
+
     /// Fills what is still missing from what the content lines revealed.
     pub(super) fn absorb(&mut self, hints: Hints) {
         if self.byline.is_none() {
@@ -186,7 +199,9 @@ pub(super) fn from_head(doc: &Document, url: Option<&Url>, base: Option<&Url>) -
         .first(&["og:title", "twitter:title"])
         .or_else(|| ld.headline.clone())
         .or_else(|| metas.first(&["dc.title", "dcterms.title", "headline"]))
-        .or(doc_title);
+        .or_else(|| doc_title.clone());
+    found.doc_title = doc_title;
+    found.dom_byline = dom_byline(doc);
 
     found.byline = byline_from(&ld, &metas);
     found.published = metas
@@ -268,7 +283,10 @@ fn language_tag(raw: &str) -> Option<String> {
     let ok = !first.is_empty()
         && first.len() <= 35
         && first.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && first.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+        && first
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic());
     ok.then_some(first)
 }
 
@@ -330,8 +348,7 @@ pub(super) fn split_tags(values: &[String]) -> Vec<String> {
     for v in values {
         for t in v.split([',', ';', '،', '؛']) {
             let Some(t) = plain(t) else { continue };
-            if t.chars().count() > 80 || out.iter().any(|o| o.to_lowercase() == t.to_lowercase())
-            {
+            if t.chars().count() > 80 || out.iter().any(|o| o.to_lowercase() == t.to_lowercase()) {
                 continue;
             }
             out.push(t);
@@ -362,10 +379,92 @@ pub(super) fn from_body(doc: &Document, found: &mut Found) {
         found.site_name.as_deref(),
         found.host_label.as_deref(),
     );
-    found.title = title;
     if found.site_name.is_none() {
-        found.site_name = suffix_site;
+        found.site_name = suffix_site.or_else(|| {
+            site_around_title(
+                found.doc_title.as_deref()?,
+                title.as_deref()?,
+                found.host_label.as_deref(),
+            )
+        });
     }
+    found.title = title;
+}
+
+/// The site name printed around the title in `<title>`: "Title | Section | Site" gives
+/// "Site"; "Site: Title" gives "Site" only when it matches the host name (a prefix is as
+/// often a series or section name).
+fn site_around_title(doc_title: &str, title: &str, host: Option<&str>) -> Option<String> {
+    let is_sep = |c: char| c.is_whitespace() || "|-–—:»·•/~".contains(c);
+    let segments = |rest: &str| -> Vec<String> {
+        rest.split(|c: char| "|–—»·•~:".contains(c))
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let site = if let Some(rest) = doc_title.strip_prefix(title) {
+        rest.starts_with(is_sep)
+            .then(|| segments(rest).pop())
+            .flatten()
+    } else if let Some(rest) = doc_title.strip_suffix(title) {
+        rest.ends_with(is_sep)
+            .then(|| segments(rest).into_iter().next())
+            .flatten()
+            .filter(|s| matches_site(s, None, host))
+    } else {
+        None
+    }?;
+    (site.chars().count() <= 60).then_some(site)
+}
+
+/// A byline element read before debris pruning, outside comment threads and teaser lists:
+/// `rel=author`, `itemprop=author`, or a `byline`/`author` class.
+fn dom_byline(doc: &Document) -> Option<String> {
+    let body = doc.body()?;
+    for node in body.descendants_it().filter(|n| n.is_element()) {
+        let words = node_words(&node);
+        let rel_author = node.attr("rel").is_some_and(|r| {
+            r.split_whitespace()
+                .any(|t| t.eq_ignore_ascii_case("author"))
+        });
+        let prop_author = node.attr("itemprop").is_some_and(|r| {
+            r.split_whitespace()
+                .any(|t| t.eq_ignore_ascii_case("author"))
+        });
+        let class_author = words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "byline" | "author" | "byl" | "writer" | "authors"
+            )
+        });
+        if !(rel_author || prop_author || class_author) {
+            continue;
+        }
+        let in_debris = node.ancestors_it(None).any(|a| {
+            matches!(
+                classify_words(&node_words(&a)),
+                Some(Debris::Comments | Debris::Related | Debris::AuthorBio)
+            )
+        }) || matches!(
+            classify_words(&words),
+            Some(Debris::Comments | Debris::Related | Debris::AuthorBio)
+        );
+        if in_debris {
+            continue;
+        }
+        let text = node
+            .descendants_it()
+            .find(|d| d.attr("itemprop").is_some_and(|p| p.trim() == "name"))
+            .map_or_else(|| node.text(), |n| n.text());
+        if text.trim().chars().count() > 100 {
+            continue;
+        }
+        if let Some(b) = clean_byline(&text) {
+            return Some(b);
+        }
+    }
+    None
 }
 
 /// Short elements just before the first `<h1>` (its earlier siblings, and its parent's).
@@ -443,7 +542,8 @@ fn choose_title(
         if let Some(rest) = raw.strip_prefix(h.as_str())
             && starts_with_separator(rest)
         {
-            let site = matches_site(trim_separator(rest), site, host).then(|| trim_separator(rest).to_string());
+            let site = matches_site(trim_separator(rest), site, host)
+                .then(|| trim_separator(rest).to_string());
             return (Some(h.clone()), site);
         }
         if let Some(rest) = raw.strip_suffix(h.as_str())
@@ -458,18 +558,12 @@ fn choose_title(
 
 fn starts_with_separator(rest: &str) -> bool {
     let t = rest.trim_start();
-    rest.len() > t.len()
-        && t.chars()
-            .next()
-            .is_some_and(|c| "|-–—:»·•/~".contains(c))
+    rest.len() > t.len() && t.chars().next().is_some_and(|c| "|-–—:»·•/~".contains(c))
 }
 
 fn ends_with_separator(rest: &str) -> bool {
     let t = rest.trim_end();
-    rest.len() > t.len()
-        && t.chars()
-            .last()
-            .is_some_and(|c| "|-–—:»·•/~".contains(c))
+    rest.len() > t.len() && t.chars().last().is_some_and(|c| "|-–—:»·•/~".contains(c))
 }
 
 fn trim_separator(rest: &str) -> &str {
@@ -520,7 +614,24 @@ pub(super) fn fold(s: &str) -> String {
         .collect()
 }
 
-/// `www.dailymonitor.co.uk` → `dailymonitor`.
+const BLOG_HOSTS: &[&str] = &[
+    "blogspot",
+    "wordpress",
+    "substack",
+    "medium",
+    "tumblr",
+    "github",
+    "wixsite",
+    "weebly",
+    "livejournal",
+    "typepad",
+    "ghost",
+    "hashnode",
+    "over-blog",
+    "hatenablog",
+];
+
+/// `www.dailymonitor.co.uk` → `dailymonitor`; `someone.blogspot.com` → `someone`.
 fn host_label(url: &Url) -> Option<String> {
     let host = url.host_str()?;
     let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
@@ -528,9 +639,16 @@ fn host_label(url: &Url) -> Option<String> {
         return labels.first().map(|s| s.to_string());
     }
     let mut i = labels.len() - 2;
+    // on blog hosts the subdomain names the site: voicesofkhavaran.blogspot.com
+    if i > 0 && BLOG_HOSTS.contains(&labels[i]) {
+        return Some(labels[i - 1].to_string());
+    }
     if i > 0
         && labels[labels.len() - 1].len() == 2
-        && ["co", "com", "org", "net", "gov", "ac", "edu", "or", "ne", "go"].contains(&labels[i])
+        && [
+            "co", "com", "org", "net", "gov", "ac", "edu", "or", "ne", "go",
+        ]
+        .contains(&labels[i])
     {
         i -= 1;
     }
@@ -559,6 +677,7 @@ fn dates_in_body(body: &NodeRef) -> (Option<String>, Option<String>) {
         let value = || {
             node.attr("datetime")
                 .or_else(|| node.attr("content"))
+                .or_else(|| (name == "abbr").then(|| node.attr("title")).flatten())
                 .and_then(|v| plain(&v))
                 .or_else(|| {
                     let text = plain(&node.text())?;
@@ -649,12 +768,8 @@ pub(super) fn clean_byline(raw: &str) -> Option<String> {
         .filter_map(|sep| stripped.find(sep))
         .min()
         .map_or(stripped, |i| &stripped[..i]);
-    let name = cut
-        .trim()
-        .trim_end_matches([',', ';', ':', '-'])
-        .trim();
-    let looks_like_url =
-        name.contains("://") || name.starts_with("www.") || name.starts_with('/');
+    let name = cut.trim().trim_end_matches([',', ';', ':', '-']).trim();
+    let looks_like_url = name.contains("://") || name.starts_with("www.") || name.starts_with('/');
     let ok = !name.is_empty()
         && name.chars().count() <= 120
         && !looks_like_url
@@ -687,11 +802,36 @@ mod tests {
 
     #[test]
     fn site_suffixes_and_prefixes_are_cut() {
-        assert_eq!(title("A story - The Daily Monitor", &[], Some("The Daily Monitor"), None), "A story");
-        assert_eq!(title("Daily Monitor | A story", &[], None, Some("dailymonitor")), "A story");
-        assert_eq!(title("Iran: a story - with a dash", &[], None, Some("example")), "Iran: a story - with a dash");
-        assert_eq!(title("Bulletin 12 :: Remember 1988", &["Remember 1988"], None, None), "Remember 1988");
-        assert_eq!(title("Site", &["Real headline"], Some("Site"), None), "Real headline");
+        assert_eq!(
+            title(
+                "A story - The Daily Monitor",
+                &[],
+                Some("The Daily Monitor"),
+                None
+            ),
+            "A story"
+        );
+        assert_eq!(
+            title("Daily Monitor | A story", &[], None, Some("dailymonitor")),
+            "A story"
+        );
+        assert_eq!(
+            title("Iran: a story - with a dash", &[], None, Some("example")),
+            "Iran: a story - with a dash"
+        );
+        assert_eq!(
+            title(
+                "Bulletin 12 :: Remember 1988",
+                &["Remember 1988"],
+                None,
+                None
+            ),
+            "Remember 1988"
+        );
+        assert_eq!(
+            title("Site", &["Real headline"], Some("Site"), None),
+            "Real headline"
+        );
     }
 
     #[test]
@@ -703,17 +843,32 @@ mod tests {
 
     #[test]
     fn bylines_lose_prefixes_and_trailing_dates() {
-        assert_eq!(clean_byline("By  Jane Doe | 14 Sept 2018").as_deref(), Some("Jane Doe"));
-        assert_eq!(clean_byline("Reported by PMOI/MEK").as_deref(), Some("PMOI/MEK"));
-        assert_eq!(clean_byline("Par Louise Martin").as_deref(), Some("Louise Martin"));
+        assert_eq!(
+            clean_byline("By  Jane Doe | 14 Sept 2018").as_deref(),
+            Some("Jane Doe")
+        );
+        assert_eq!(
+            clean_byline("Reported by PMOI/MEK").as_deref(),
+            Some("PMOI/MEK")
+        );
+        assert_eq!(
+            clean_byline("Par Louise Martin").as_deref(),
+            Some("Louise Martin")
+        );
         assert_eq!(clean_byline("https://facebook.com/someone"), None);
     }
 
     #[test]
     fn host_labels_skip_second_level_suffixes() {
         let u = |s: &str| Url::parse(s).unwrap();
-        assert_eq!(host_label(&u("https://www.bbc.co.uk/x")).as_deref(), Some("bbc"));
-        assert_eq!(host_label(&u("https://news.example.org/")).as_deref(), Some("example"));
+        assert_eq!(
+            host_label(&u("https://www.bbc.co.uk/x")).as_deref(),
+            Some("bbc")
+        );
+        assert_eq!(
+            host_label(&u("https://news.example.org/")).as_deref(),
+            Some("example")
+        );
     }
 
     #[test]

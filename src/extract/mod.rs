@@ -113,6 +113,7 @@ fn extract_inner(html: &str, url: Option<&Url>, page: &str) -> Result<Extracted,
     debris::prune_page(&doc);
     meta::from_body(&doc, &mut found);
     let lead_figure = blocks::lead_figure(&doc, base.as_ref());
+    let semantic = blocks::semantic_article(&doc);
     // Links are resolved by `blocks` against `base`; keep Readability away from `<base>`.
     doc.select("base").remove();
 
@@ -140,13 +141,23 @@ fn extract_inner(html: &str, url: Option<&Url>, page: &str) -> Result<Extracted,
             });
         }
     };
-    if found.byline.is_none() {
-        found.byline = article.byline.as_deref().and_then(meta::clean_byline);
-    }
+    found.fallback_byline(article.byline.as_deref());
 
     let content = Document::fragment(article.content);
     debris::prune_content(&content);
     let mut body = blocks::from_dom(&content.root(), base.as_ref());
+    if let Some(article_html) = semantic {
+        let article = Document::fragment(article_html);
+        debris::prune_content(&article);
+        let alt = blocks::from_dom(&article.root(), base.as_ref());
+        if blocks::overshoots(&body, &alt) {
+            tracing::debug!(
+                page,
+                "readability took in more than the page's <article>; using it"
+            );
+            body = alt;
+        }
+    }
     let hints = lines::tidy(&mut body, &found);
     found.absorb(hints);
     if let Some(figure) = lead_figure
@@ -190,7 +201,12 @@ fn cap_input<'a>(html: &'a str, page: &str) -> &'a str {
     while !html.is_char_boundary(end) {
         end -= 1;
     }
-    tracing::debug!(page, bytes = html.len(), kept = end, "page cut before extraction");
+    tracing::debug!(
+        page,
+        bytes = html.len(),
+        kept = end,
+        "page cut before extraction"
+    );
     &html[..end]
 }
 

@@ -70,10 +70,17 @@ fn check_fixture(html_path: &Path) -> Vec<String> {
     let want_tags: Vec<String> = expected
         .get("tags")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     if want_tags != got.tags {
-        diffs.push(format!("{name}.tags: want {want_tags:?}, got {:?}", got.tags));
+        diffs.push(format!(
+            "{name}.tags: want {want_tags:?}, got {:?}",
+            got.tags
+        ));
     }
     for (key, must) in [("html_contains", true), ("html_excludes", false)] {
         for s in expected
@@ -84,7 +91,10 @@ fn check_fixture(html_path: &Path) -> Vec<String> {
             .filter_map(Value::as_str)
         {
             if got.html.contains(s) != must {
-                diffs.push(format!("{name}.html: {key} {s:?} failed; html:\n{}", got.html));
+                diffs.push(format!(
+                    "{name}.html: {key} {s:?} failed; html:\n{}",
+                    got.html
+                ));
             }
         }
     }
@@ -103,14 +113,30 @@ fn fixtures_match_their_expected_output() {
         .filter(|p| p.extension().is_some_and(|x| x == "html"))
         .collect();
     pages.sort();
-    assert!(pages.len() >= 10, "expected at least 10 fixtures, found {}", pages.len());
+    assert!(
+        pages.len() >= 10,
+        "expected at least 10 fixtures, found {}",
+        pages.len()
+    );
     let diffs: Vec<String> = pages.iter().flat_map(|p| check_fixture(p)).collect();
-    assert!(diffs.is_empty(), "{} differences:\n\n{}", diffs.len(), diffs.join("\n\n"));
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n\n{}",
+        diffs.len(),
+        diffs.join("\n\n")
+    );
 }
 
 #[test]
 fn empty_and_trivial_pages_are_errors_not_panics() {
-    for html in ["", "   ", "<html></html>", "<p>Hi</p>", "\u{0}\u{1}<<<>>>", "<!-- only a comment -->"] {
+    for html in [
+        "",
+        "   ",
+        "<html></html>",
+        "<p>Hi</p>",
+        "\u{0}\u{1}<<<>>>",
+        "<!-- only a comment -->",
+    ] {
         match extract(html, None) {
             Err(ExtractError::NoContent { page, .. }) => assert_eq!(page, "(page without URL)"),
             other => panic!("{html:?}: {other:?}"),
@@ -122,7 +148,10 @@ fn empty_and_trivial_pages_are_errors_not_panics() {
 fn errors_name_the_page() {
     let url = Url::parse("https://news.example/empty").unwrap();
     let err = extract("<html><body><a href=/x>x</a></body></html>", Some(&url)).unwrap_err();
-    assert!(err.to_string().contains("https://news.example/empty"), "{err}");
+    assert!(
+        err.to_string().contains("https://news.example/empty"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -144,7 +173,9 @@ fn pathological_nesting_is_survived() {
 #[test]
 fn huge_pages_are_cut_not_refused() {
     let paras: String = (1..=20)
-        .map(|i| format!("<p>Paragraph {i} of the article, with enough words to be read as text.</p>\n"))
+        .map(|i| {
+            format!("<p>Paragraph {i} of the article, with enough words to be read as text.</p>\n")
+        })
         .collect();
     let filler = format!("<div class=\"comment\">{}</div>\n", "x".repeat(1000));
     let html = format!(
@@ -153,7 +184,11 @@ fn huge_pages_are_cut_not_refused() {
     );
     assert!(html.len() > MAX_INPUT_BYTES);
     let x = extract(&html, None).expect("article found in a huge page");
-    assert!(x.text.starts_with("Paragraph 1 of the article"), "{}", x.text);
+    assert!(
+        x.text.starts_with("Paragraph 1 of the article"),
+        "{}",
+        x.text
+    );
     assert!(x.text.contains("Paragraph 20 of the article"), "{}", x.text);
 }
 
