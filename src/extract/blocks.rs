@@ -325,9 +325,8 @@ impl Builder<'_> {
     }
 
     fn flush(&mut self) {
-        let inline = std::mem::take(&mut self.inline).finish();
-        if !inline.text.is_empty() || inline.html.contains("<img ") {
-            self.out.push(Block::Para(inline));
+        if let Some(block) = std::mem::take(&mut self.inline).into_block() {
+            self.out.push(block);
         }
     }
 
@@ -378,8 +377,13 @@ impl Builder<'_> {
         match name.as_str() {
             "p" if !has_block_descendant(node) => {
                 self.flush();
-                let inline = self.inline_of(node, depth);
-                self.push(Block::Para(inline));
+                let mut buf = InlineBuf::default();
+                for child in node.children_it(false) {
+                    inline_node(&child, &mut buf, self.base, depth + 1);
+                }
+                if let Some(block) = buf.into_block() {
+                    self.push(block);
+                }
             }
             "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
                 let level = name[1..].parse::<u8>().unwrap_or(2).max(2);
@@ -829,6 +833,7 @@ struct InlineBuf {
     link_depth: u32,
     pending_space: bool,
     images: usize,
+    picked: Vec<Image>,
 }
 
 struct Mark {
@@ -889,6 +894,7 @@ impl InlineBuf {
         write_img(img, &mut s);
         self.html.push_str(&s);
         self.images += 1;
+        self.picked.push(img.clone());
     }
 
     fn line_break(&mut self) {
@@ -924,6 +930,18 @@ impl InlineBuf {
                 self.html.push_str("<br>");
             }
         }
+    }
+
+    /// The finished run as a block: a paragraph, or a figure when it is only pictures.
+    fn into_block(self) -> Option<Block> {
+        if self.text.trim().is_empty() && !self.picked.is_empty() {
+            return Some(Block::Figure {
+                images: self.picked,
+                caption: None,
+            });
+        }
+        let inline = self.finish();
+        (!inline.text.is_empty()).then_some(Block::Para(inline))
     }
 
     fn finish(mut self) -> Inline {

@@ -448,11 +448,15 @@ fn prune(root: &NodeRef) -> usize {
             continue;
         }
         let name = tag(&node);
-        if let Some(kind) = debris_kind(&node, &name)
-            && !guarded(&node, &name, kind, total)
-        {
-            doomed.push(node);
-            continue;
+        if let Some(kind) = debris_kind(&node, &name) {
+            if !guarded(&node, &name, kind, total) {
+                doomed.push(node);
+                continue;
+            }
+            if kind == Debris::Hidden {
+                // the article itself, hidden until a script reveals it
+                node.remove_attrs(&["hidden", "style", "aria-hidden"]);
+            }
         }
         stack.extend(node.children_it(true));
     }

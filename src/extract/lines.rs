@@ -423,22 +423,30 @@ fn dup_key(b: &Block) -> String {
         .to_lowercase()
 }
 
-/// Removes a block that repeats the one before it (captions and standfirsts printed twice);
-/// returns whether the first block was repeated.
+/// Removes a block that repeats the one before it (captions and standfirsts printed twice),
+/// or, among the first blocks, any earlier one (a standfirst repeated after the lead
+/// image); returns whether the first block was repeated.
 fn drop_repeats(blocks: &mut Vec<Block>) -> bool {
     let mut first_repeated = false;
     let mut i = 1;
     while i < blocks.len() {
-        let a = dup_key(&blocks[i - 1]);
-        if !a.is_empty() && a == dup_key(&blocks[i]) {
-            if i == 1 {
+        let key = dup_key(&blocks[i]);
+        let earlier = if key.is_empty() {
+            None
+        } else if i < LEAD {
+            (0..i).find(|&j| dup_key(&blocks[j]) == key)
+        } else {
+            (dup_key(&blocks[i - 1]) == key).then_some(i - 1)
+        };
+        if let Some(j) = earlier {
+            if j == 0 {
                 first_repeated = true;
             }
             // keep the copy that carries the image
             let drop = if matches!(blocks[i], Block::Figure { .. })
-                && !matches!(blocks[i - 1], Block::Figure { .. })
+                && !matches!(blocks[j], Block::Figure { .. })
             {
-                i - 1
+                j
             } else {
                 i
             };
@@ -691,6 +699,19 @@ fn standfirst(blocks: &[Block], first_repeated: bool, found: &Found) -> Option<S
     (first_repeated || set_apart).then_some(text)
 }
 
+/// True when the block before the last one labels the last as sources or references,
+/// which are content even when every item is a link.
+fn under_reference_label(blocks: &[Block]) -> bool {
+    static REFERENCES: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\b(?:sources?|references?|notes|footnotes|bibliography|documents|further reading|quellen|r[ée]f[ée]rences|منابع|المصادر)\b")
+            .expect("references regex")
+    });
+    blocks.len() >= 2 && {
+        let label = blocks[blocks.len() - 2].text();
+        label.chars().count() <= 60 && REFERENCES.is_match(&label)
+    }
+}
+
 /// Drops trailing link lists, lone headings and copyright lines.
 fn trim_tail(blocks: &mut Vec<Block>) {
     while let Some(last) = blocks.last() {
@@ -700,7 +721,7 @@ fn trim_tail(blocks: &mut Vec<Block>) {
         let junk = match last {
             Block::Heading(..) => true,
             Block::Figure { .. } | Block::Pre(_) | Block::Quote(_) => false,
-            Block::List { .. } => link_dominated(last),
+            Block::List { .. } => link_dominated(last) && !under_reference_label(blocks),
             Block::Para(_) => {
                 chars <= 200
                     && (link_dominated(last)

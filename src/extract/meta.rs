@@ -656,24 +656,36 @@ fn host_label(url: &Url) -> Option<String> {
 }
 
 /// Published and updated dates from `itemprop`, `<time>` and date-classed elements.
+///
+/// Ranked: a declared `itemprop`/`pubdate` anywhere; then `<time>`, then a date-classed
+/// element, after the first `<h1>`; then the same before it (a site header often shows
+/// today's date).
 fn dates_in_body(body: &NodeRef) -> (Option<String>, Option<String>) {
-    let mut published = None;
+    #[derive(Default)]
+    struct Seen {
+        declared: Option<String>,
+        time: Option<String>,
+        loose: Option<String>,
+    }
+    let mut before = Seen::default();
+    let mut after = Seen::default();
     let mut updated = None;
-    let mut loose_published = None;
+    let has_h1 = body
+        .descendants_it()
+        .any(|n| n.is_element() && n.has_name("h1"));
+    let mut past_h1 = !has_h1;
     for node in body.descendants_it().filter(|n| n.is_element()) {
-        if published.is_some() && updated.is_some() {
-            break;
-        }
         let name = tag(&node);
+        if name == "h1" {
+            past_h1 = true;
+            continue;
+        }
+        let seen = if past_h1 { &mut after } else { &mut before };
         let itemprop = node.attr("itemprop").map(|s| s.to_ascii_lowercase());
         let words = node_words(&node);
         let is_updated = itemprop.as_deref() == Some("datemodified")
             || words.iter().any(|w| w == "updated" || w == "modified");
-        let is_published = itemprop.as_deref() == Some("datepublished")
-            || node.has_attr("pubdate")
-            || words
-                .iter()
-                .any(|w| matches!(w.as_str(), "published" | "pubdate" | "publish"));
+        let declared = itemprop.as_deref() == Some("datepublished") || node.has_attr("pubdate");
         let value = || {
             node.attr("datetime")
                 .or_else(|| node.attr("content"))
@@ -684,31 +696,40 @@ fn dates_in_body(body: &NodeRef) -> (Option<String>, Option<String>) {
                     (text.chars().count() <= 80).then_some(text)
                 })
         };
-        if name == "time" || itemprop.is_some() && (is_published || is_updated) {
+        if name == "time" || (itemprop.is_some() && (declared || is_updated)) {
             let Some(v) = value() else { continue };
             if is_updated {
                 updated = updated.or(Some(v));
-            } else if is_published || name == "time" {
-                published = published.or(Some(v));
+            } else if declared {
+                seen.declared = seen.declared.take().or(Some(v));
+            } else {
+                seen.time = seen.time.take().or(Some(v));
             }
             continue;
         }
-        if loose_published.is_none()
+        if seen.loose.is_none()
+            && !is_updated
             && words.iter().any(|w| {
                 matches!(
                     w.as_str(),
                     "date" | "published" | "pubdate" | "timestamp" | "dateline" | "posted"
                 )
             })
-            && !is_updated
         {
             let text = node.text();
             if text.trim().chars().count() <= 80 {
-                loose_published = lines::date_in(&text);
+                seen.loose = lines::date_in(&text);
             }
         }
     }
-    (published.or(loose_published), updated)
+    let published = after
+        .declared
+        .or(before.declared)
+        .or(after.time)
+        .or(after.loose)
+        .or(before.time)
+        .or(before.loose);
+    (published, updated)
 }
 
 const STANDFIRST_WORDS: &[&str] = &[
@@ -831,6 +852,25 @@ mod tests {
         assert_eq!(
             title("Site", &["Real headline"], Some("Site"), None),
             "Real headline"
+        );
+    }
+
+    #[test]
+    fn a_header_showing_todays_date_loses_to_the_article_date() {
+        let doc = Document::from(
+            r#"<body><div class="top-date">Monday 3 March 2025</div><h1>T</h1>
+            <span class="post-date">14 September 2018</span><time class="updated" datetime="2018-09-15">x</time></body>"#,
+        );
+        let (published, updated) = dates_in_body(&doc.body().unwrap());
+        assert_eq!(published.as_deref(), Some("14 September 2018"));
+        assert_eq!(updated.as_deref(), Some("2018-09-15"));
+        let doc = Document::from(
+            r#"<body><div class="top-date">Monday 3 March 2025</div><h1>T</h1>
+            <span itemprop="datePublished" content="2018-09-14">Sept 14</span></body>"#,
+        );
+        assert_eq!(
+            dates_in_body(&doc.body().unwrap()).0.as_deref(),
+            Some("2018-09-14")
         );
     }
 

@@ -225,3 +225,113 @@ proptest! {
         }
     }
 }
+
+/// Five paragraphs of story, the last one carrying `marker`.
+fn story(marker: &str) -> String {
+    let mut s = String::new();
+    for i in 1..=4 {
+        s.push_str(&format!(
+            "<p>Paragraph {i} of the report: witnesses described the prison yard, the lists of names \
+             read aloud at night, and the families who waited outside the gates for news.</p>\n"
+        ));
+    }
+    s.push_str(&format!(
+        "<p>{marker} The families are still waiting for an answer today.</p>\n"
+    ));
+    s
+}
+
+#[test]
+fn the_guard_keeps_articles_wrapped_in_debris_looking_containers() {
+    let marker = "MARKER-SENTENCE.";
+    let side = "<aside class=\"sidebar\"><h2>Most read</h2><ul><li><a href=\"/a\">Other story</a></li></ul></aside>";
+    let cases = [
+        format!(
+            "<div class=\"entry-content has-share-buttons\">{}</div>{side}",
+            story(marker)
+        ),
+        format!(
+            "<form id=\"aspnetForm\"><div class=\"content\"><h1>T</h1>{}</div></form>",
+            story(marker)
+        ),
+        format!(
+            "<div id=\"wrap\" class=\"has-sidebar sidebar-right\"><div>{}</div></div>{side}",
+            story(marker)
+        ),
+        format!(
+            "<div id=\"app\" style=\"display: none\"><h1>Title</h1>{}</div>",
+            story(marker)
+        ),
+        format!(
+            "<div class=\"post sponsored-content\">{}</div>",
+            story(marker)
+        ),
+        format!(
+            "<div class=\"page-banner\"><h1>Title</h1></div><div class=\"story-body\">{}</div><div class=\"comments\"><p>A reader said something.</p></div>",
+            story(marker)
+        ),
+    ];
+    for (i, body) in cases.iter().enumerate() {
+        let html = format!("<html><head><title>T</title></head><body>{body}</body></html>");
+        let x = extract(&html, None).unwrap_or_else(|e| panic!("case {i}: {e}"));
+        assert!(
+            x.text.contains(marker),
+            "case {i} lost the story:\n{}",
+            x.text
+        );
+        assert!(
+            x.text.contains("Paragraph 1 of the report"),
+            "case {i}:\n{}",
+            x.text
+        );
+        assert!(
+            !x.text.contains("Other story"),
+            "case {i} kept the sidebar:\n{}",
+            x.text
+        );
+        assert!(
+            !x.text.contains("A reader said"),
+            "case {i} kept comments:\n{}",
+            x.text
+        );
+    }
+}
+
+#[test]
+fn reference_lists_at_the_end_are_kept_and_link_lists_are_not() {
+    let refs = format!(
+        "<article><h1>T</h1>{}<h2>Sources</h2><ul><li><a href=\"https://un.example/r1\">UN report A/HRC/1</a></li>\
+         <li><a href=\"https://un.example/r2\">UN report A/HRC/2</a></li></ul></article>",
+        story("M.")
+    );
+    let x = extract(&refs, None).unwrap();
+    assert!(x.text.ends_with("UN report A/HRC/2"), "{}", x.text);
+    let links = format!(
+        "<article><h1>T</h1>{}<ul><li><a href=\"https://news.example/1\">Another story on the same topic</a></li>\
+         <li><a href=\"https://news.example/2\">A second story on the same topic</a></li></ul></article>",
+        story("M.")
+    );
+    let x = extract(&links, None).unwrap();
+    assert!(x.text.ends_with("answer today."), "{}", x.text);
+}
+
+#[test]
+fn a_standfirst_repeated_after_the_lead_image_is_kept_once() {
+    let html = format!(
+        "<article><h1>Title of the story</h1><p class=\"dek\">A standfirst that sums up the whole story in one sentence.</p>\
+         <figure><img src=\"https://x.example/i.jpg\" alt=\"\"><figcaption>A caption.</figcaption></figure>\
+         <p>A standfirst that sums up the whole story in one sentence.</p>{}</article>",
+        story("M.")
+    );
+    let x = extract(&html, None).unwrap();
+    assert_eq!(
+        x.text.matches("A standfirst that sums up").count(),
+        1,
+        "{}",
+        x.text
+    );
+    assert_eq!(
+        x.summary.as_deref(),
+        Some("A standfirst that sums up the whole story in one sentence.")
+    );
+}
