@@ -600,8 +600,14 @@ fn matches_site(part: &str, site: Option<&str>, host: Option<&str>) -> bool {
     {
         return true;
     }
-    if let Some(h) = host.map(fold).filter(|h| h.len() >= 4) {
-        return p.contains(&h) || (p.len() >= 4 && h.contains(&p));
+    if let Some(h) = host.map(fold).filter(|h| h.len() >= 3) {
+        // "Human Rights Watch" on hrw.org
+        let initials: String = part
+            .split_whitespace()
+            .filter_map(|w| w.chars().next())
+            .flat_map(char::to_lowercase)
+            .collect();
+        return p.contains(&h) || (p.len() >= 4 && h.contains(&p)) || initials == h;
     }
     false
 }

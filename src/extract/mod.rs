@@ -22,14 +22,16 @@ mod jsonld;
 mod lines;
 mod meta;
 
+use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use dom_query::Document;
 use url::Url;
 
-/// Pages larger than this are cut (at a character boundary) before parsing. Article text
-/// sits in the first megabytes of every real page; the rest of a huge page is scripts,
-/// inline images and comment threads.
+/// Pages larger than this lose their scripts, styles and comments (JSON-LD is kept), and
+/// are then cut at a character boundary if still too large. Article text sits in the first
+/// megabytes of every real page; the rest of a huge page is scripts, inline images and
+/// comment threads.
 pub const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;
 
 /// Elements nested deeper than this are reduced to their text before Readability runs
@@ -105,7 +107,7 @@ pub fn extract(html: &str, url: Option<&Url>) -> Result<Extracted, ExtractError>
 
 fn extract_inner(html: &str, url: Option<&Url>, page: &str) -> Result<Extracted, ExtractError> {
     let html = cap_input(html, page);
-    let doc = Document::from(html);
+    let doc = Document::from(html.as_ref());
     flatten_deep(&doc);
     let base = meta::document_base(&doc, url);
 
@@ -192,22 +194,71 @@ fn extract_inner(html: &str, url: Option<&Url>, page: &str) -> Result<Extracted,
     })
 }
 
-/// Cuts `html` to [`MAX_INPUT_BYTES`] at a character boundary.
-fn cap_input<'a>(html: &'a str, page: &str) -> &'a str {
+/// Brings `html` under [`MAX_INPUT_BYTES`]: first without scripts, styles and comments,
+/// then cut at a character boundary.
+fn cap_input<'a>(html: &'a str, page: &str) -> Cow<'a, str> {
     if html.len() <= MAX_INPUT_BYTES {
-        return html;
+        return Cow::Borrowed(html);
     }
-    let mut end = MAX_INPUT_BYTES;
-    while !html.is_char_boundary(end) {
-        end -= 1;
+    let mut lean = strip_heavy(html);
+    if lean.len() > MAX_INPUT_BYTES {
+        let mut end = MAX_INPUT_BYTES;
+        while !lean.is_char_boundary(end) {
+            end -= 1;
+        }
+        lean.truncate(end);
     }
     tracing::debug!(
         page,
         bytes = html.len(),
-        kept = end,
-        "page cut before extraction"
+        kept = lean.len(),
+        "large page reduced before extraction"
     );
-    &html[..end]
+    Cow::Owned(lean)
+}
+
+/// `html` without `<script>` (except JSON-LD), `<style>` and comments.
+fn strip_heavy(html: &str) -> String {
+    let lower = html.to_ascii_lowercase(); // same byte offsets as `html`
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(off) = lower[i..].find('<') {
+        let at = i + off;
+        let rest = &lower[at..];
+        let element = ["script", "style"].into_iter().find(|name| {
+            rest[1..].starts_with(name)
+                && rest[1 + name.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_whitespace() || c == '>' || c == '/')
+        });
+        let end = if rest.starts_with("<!--") {
+            lower[at + 4..]
+                .find("-->")
+                .map_or(lower.len(), |e| at + 4 + e + 3)
+        } else if let Some(name) = element {
+            let open_end = lower[at..].find('>').map_or(lower.len(), |e| at + e + 1);
+            let close = format!("</{name}");
+            let end = lower[open_end..].find(&close).map_or(lower.len(), |e| {
+                let c = open_end + e;
+                lower[c..].find('>').map_or(lower.len(), |g| c + g + 1)
+            });
+            if lower[at..open_end].contains("ld+json") {
+                i = end;
+                continue;
+            }
+            end
+        } else {
+            i = at + 1;
+            continue;
+        };
+        out.push_str(&html[copied..at]);
+        copied = end;
+        i = end;
+    }
+    out.push_str(&html[copied..]);
+    out
 }
 
 /// Replaces the children of elements at [`MAX_DOM_DEPTH`] with their text.

@@ -192,12 +192,45 @@ fn huge_pages_are_cut_not_refused() {
     assert!(x.text.contains("Paragraph 20 of the article"), "{}", x.text);
 }
 
+#[test]
+fn heavy_parts_go_first_and_json_ld_stays() {
+    let html = "<html><head><script type=\"application/ld+json\">{\"a\":1}</script><SCRIPT src=x>var a = '</div>';</SCRIPT>\
+                <style>p{}</style><!-- note --></head><body><p>Text é</p><scripts>kept</scripts></body></html>";
+    assert_eq!(
+        strip_heavy(html),
+        "<html><head><script type=\"application/ld+json\">{\"a\":1}</script></head><body><p>Text é</p><scripts>kept</scripts></body></html>"
+    );
+    assert_eq!(strip_heavy("<p>unclosed <script>x"), "<p>unclosed ");
+    assert_eq!(strip_heavy("<!-- open"), "");
+}
+
+#[test]
+fn a_page_bloated_by_scripts_keeps_its_article() {
+    let paras: String = (1..=10)
+        .map(|i| {
+            format!("<p>Paragraph {i} of the article, with enough words to be read as text.</p>")
+        })
+        .collect();
+    let html = format!(
+        "<html><head><script>var blob = \"{}\";</script></head><body><article><h1>T</h1>{paras}</article></body></html>",
+        "x".repeat(MAX_INPUT_BYTES + 10)
+    );
+    let x = extract(&html, None).unwrap();
+    assert!(x.text.contains("Paragraph 10 of the article"), "{}", x.text);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 64,
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
+
+    #[test]
+    fn strip_heavy_never_panics_and_only_shrinks(s in "[<>/a-zA-Z!\\- é\"]{0,200}") {
+        let out = strip_heavy(&s);
+        prop_assert!(out.len() <= s.len());
+    }
 
     #[test]
     fn never_panics_and_output_is_clean(
