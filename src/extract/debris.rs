@@ -12,6 +12,9 @@
 //!
 //! This module only removes elements; it never rewrites text (that is `lines`' job).
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use dom_query::{Document, NodeRef};
 
 /// The kinds of debris this module knows.
@@ -55,9 +58,6 @@ const AD_WORDS: &[&str] = &[
     "mpu",
     "skyscraper",
     "teads",
-];
-const AD_PREFIXES: &[&str] = &[
-    "advert", "sponsor", "adsby", "adslot", "adunit", "dfp", "banner", "taboola", "outbrain",
 ];
 const SHARE_WORDS: &[&str] = &[
     "share",
@@ -267,52 +267,76 @@ fn has_pair(words: &[String], pairs: &[(&str, &str)]) -> bool {
         .any(|w| pairs.iter().any(|(a, b)| w[0] == *a && w[1] == *b))
 }
 
-fn any_word(words: &[String], set: &[&str]) -> bool {
-    words.iter().any(|w| set.contains(&w.as_str()))
-}
+/// Exact words and the kind they mark, in priority order (first list wins on a clash).
+static EXACT: LazyLock<HashMap<&'static str, (u8, Debris)>> = LazyLock::new(|| {
+    let lists: [(&[&str], Debris); 9] = [
+        (COMMENT_WORDS, Debris::Comments),
+        (COOKIE_WORDS, Debris::Cookie),
+        (AD_WORDS, Debris::Ad),
+        (SHARE_WORDS, Debris::Share),
+        (NEWSLETTER_WORDS, Debris::Newsletter),
+        (RELATED_WORDS, Debris::Related),
+        (AUTHOR_BIO_WORDS, Debris::AuthorBio),
+        (NAV_WORDS, Debris::Navigation),
+        (OVERLAY_WORDS, Debris::Overlay),
+    ];
+    let mut map = HashMap::new();
+    for (rank, (words, kind)) in lists.iter().enumerate() {
+        for w in *words {
+            map.entry(*w).or_insert((rank as u8, *kind));
+        }
+    }
+    map
+});
 
-fn any_prefix(words: &[String], prefixes: &[&str]) -> bool {
-    words
+/// Prefixes and the kind they mark, with the same priority ranks as [`EXACT`].
+const PREFIXES: &[(&str, u8, Debris)] = &[
+    ("disqus", 0, Debris::Comments),
+    ("cookie", 1, Debris::Cookie),
+    ("advert", 2, Debris::Ad),
+    ("sponsor", 2, Debris::Ad),
+    ("adsby", 2, Debris::Ad),
+    ("adslot", 2, Debris::Ad),
+    ("adunit", 2, Debris::Ad),
+    ("dfp", 2, Debris::Ad),
+    ("banner", 2, Debris::Ad),
+    ("taboola", 2, Debris::Ad),
+    ("outbrain", 2, Debris::Ad),
+    ("newsletter", 4, Debris::Newsletter),
+    ("related", 5, Debris::Related),
+];
+
+/// Word pairs and the kind they mark, with the same priority ranks as [`EXACT`].
+type PairList = &'static [(&'static str, &'static str)];
+
+fn pair_kind(words: &[String]) -> Option<(u8, Debris)> {
+    let lists: [(PairList, u8, Debris); 4] = [
+        (&[("sign", "up")], 4, Debris::Newsletter),
+        (RELATED_PAIRS, 5, Debris::Related),
+        (AUTHOR_BIO_PAIRS, 6, Debris::AuthorBio),
+        (NAV_PAIRS, 7, Debris::Navigation),
+    ];
+    lists
         .iter()
-        .any(|w| prefixes.iter().any(|p| w.starts_with(p)))
+        .find(|(pairs, _, _)| has_pair(words, pairs))
+        .map(|(_, rank, kind)| (*rank, *kind))
 }
 
-/// Classifies class/id words. Order matters: the first matching kind wins.
+/// Classifies class/id words. When several kinds match, the one listed first in
+/// [`EXACT`] wins (comments before cookies before ads …).
 pub(super) fn classify_words(w: &[String]) -> Option<Debris> {
-    if w.is_empty() {
-        return None;
-    }
-    if any_word(w, COMMENT_WORDS) || any_prefix(w, &["disqus"]) {
-        return Some(Debris::Comments);
-    }
-    if any_word(w, COOKIE_WORDS) || any_prefix(w, &["cookie"]) {
-        return Some(Debris::Cookie);
-    }
-    if any_word(w, AD_WORDS) || any_prefix(w, AD_PREFIXES) {
-        return Some(Debris::Ad);
-    }
-    if any_word(w, SHARE_WORDS) {
-        return Some(Debris::Share);
-    }
-    if any_word(w, NEWSLETTER_WORDS)
-        || any_prefix(w, &["newsletter"])
-        || has_pair(w, &[("sign", "up")])
-    {
-        return Some(Debris::Newsletter);
-    }
-    if any_word(w, RELATED_WORDS) || any_prefix(w, &["related"]) || has_pair(w, RELATED_PAIRS) {
-        return Some(Debris::Related);
-    }
-    if any_word(w, AUTHOR_BIO_WORDS) || has_pair(w, AUTHOR_BIO_PAIRS) {
-        return Some(Debris::AuthorBio);
-    }
-    if any_word(w, NAV_WORDS) || has_pair(w, NAV_PAIRS) {
-        return Some(Debris::Navigation);
-    }
-    if any_word(w, OVERLAY_WORDS) {
-        return Some(Debris::Overlay);
-    }
-    None
+    let exact = w.iter().filter_map(|x| EXACT.get(x.as_str()).copied());
+    let prefixed = w.iter().flat_map(|x| {
+        PREFIXES
+            .iter()
+            .filter(move |(p, _, _)| x.starts_with(p))
+            .map(|(_, rank, kind)| (*rank, *kind))
+    });
+    exact
+        .chain(prefixed)
+        .chain(pair_kind(w))
+        .min_by_key(|(rank, _)| *rank)
+        .map(|(_, kind)| kind)
 }
 
 /// Lower-case local name of an element.
@@ -448,6 +472,10 @@ fn prune(root: &NodeRef) -> usize {
             continue;
         }
         let name = tag(&node);
+        if matches!(name.as_str(), "pre" | "code" | "math") {
+            // code listings: their spans' classes (`comment`, `nav`…) are syntax colours
+            continue;
+        }
         if let Some(kind) = debris_kind(&node, &name) {
             if !guarded(&node, &name, kind, total) {
                 doomed.push(node);
@@ -479,8 +507,8 @@ pub(super) fn prune_page(doc: &Document) {
 }
 
 /// Prunes the content Readability picked (same vocabulary, guard relative to the content).
-pub(super) fn prune_content(doc: &Document) {
-    prune(&doc.root());
+pub(super) fn prune_content(root: &NodeRef) {
+    prune(root);
 }
 
 #[cfg(test)]

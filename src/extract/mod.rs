@@ -145,12 +145,28 @@ fn extract_inner(html: &str, url: Option<&Url>, page: &str) -> Result<Extracted,
     };
     found.fallback_byline(article.byline.as_deref());
 
-    let content = Document::fragment(article.content);
-    debris::prune_content(&content);
-    let mut body = blocks::from_dom(&content.root(), base.as_ref());
+    // Readability leaves the article in its document: walk it there, no re-parse
+    let page_node = readability
+        .doc
+        .select("#readability-page-1")
+        .nodes()
+        .first()
+        .copied();
+    let content_html;
+    let content_doc;
+    let root = match page_node {
+        Some(node) => node,
+        None => {
+            content_html = article.content.to_string();
+            content_doc = Document::fragment(content_html.as_str());
+            content_doc.root()
+        }
+    };
+    debris::prune_content(&root);
+    let mut body = blocks::from_dom(&root, base.as_ref());
     if let Some(article_html) = semantic {
         let article = Document::fragment(article_html);
-        debris::prune_content(&article);
+        debris::prune_content(&article.root());
         let alt = blocks::from_dom(&article.root(), base.as_ref());
         if blocks::overshoots(&body, &alt) {
             tracing::debug!(
