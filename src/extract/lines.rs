@@ -3,7 +3,7 @@
 //! Readability keeps some debris that only its text gives away: ad-slot sizes
 //! ("728 x 90"), "Advertisement" labels, share/cookie/newsletter lines, "Related: …" and
 //! "Lire aussi" links, "Tags:" lines, a related-links list under a "Most read" heading,
-//! a repeated title, "Reported by …" / "By …" and "Posted: <date>" lines at the top, the
+//! a repeated title, "Reported by …" / "By …" and "Posted: 28 August 2004" lines at the top, the
 //! same caption or standfirst twice in a row, and link lists or copyright lines at the end.
 //! [`tidy`] removes them and returns what they told (byline, dates, standfirst) as
 //! [`Hints`]; a dateline ("Sept. 14, 2018 - …") is read but kept in the text.

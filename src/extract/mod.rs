@@ -7,14 +7,25 @@
 //! and it never panics on bad input: a page without an article is an [`ExtractError`].
 //!
 //! How it works: the page is parsed once; metadata is read from `<meta>`, JSON-LD and the
-//! page structure ([`meta`]); page debris (navigation, share bars, ad slots, newsletter and
+//! page structure (`meta`); page debris (navigation, share bars, ad slots, newsletter and
 //! cookie boxes, related/most-read lists, comments, author bios) is pruned by a small,
-//! documented vocabulary ([`debris`]); `dom_smoothie` (a Readability port) picks the main
-//! content; the result is pruned again, rebuilt from a whitelist of elements ([`blocks`]),
-//! and tidied line by line ([`lines`]: ad-size lines, repeated captions and standfirsts,
+//! documented vocabulary (`debris`); `dom_smoothie` (a Readability port) picks the main
+//! content; the result is pruned again, rebuilt from a whitelist of elements (`blocks`),
+//! and tidied line by line (`lines`: ad-size lines, repeated captions and standfirsts,
 //! "Reported by" and dateline lines, related-link lines, trailing link lists).
 //!
-//! Dates are returned as the raw strings found; the `date` module normalises them.
+//! Decisions callers can rely on:
+//! - Dates are the raw strings found; the `date` module normalises them.
+//! - A page without an article (a homepage of teasers, an empty shell, a redirect stub) is
+//!   [`ExtractError::NoContent`], never an empty `Ok`: fewer than 100 characters outside
+//!   links, more link text than other text, or three or more linked headlines.
+//! - A standfirst printed in the article is kept once in `text` and also given as `summary`
+//!   when the page declares no description.
+//! - Without a page URL or `<base href>`, relative links stay relative; links that are not
+//!   http(s)/mailto/tel/ftp lose their `href` (their text stays); images must be http(s)
+//!   (or relative when there is no base), so `data:` and `file:` images are dropped.
+//! - Work is capped: pages over [`MAX_INPUT_BYTES`] lose scripts/styles/comments and are
+//!   cut; nesting deeper than 400 elements is flattened to text.
 
 mod blocks;
 mod debris;
@@ -43,7 +54,7 @@ const MAX_DOM_DEPTH: usize = 400;
 const MIN_TEXT_CHARS: usize = 100;
 
 /// The readable article found in one page.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Extracted {
     /// Best title: `og:title` / JSON-LD headline / `<h1>` / `<title>`, minus " | Site" suffixes.
     pub title: Option<String>,
