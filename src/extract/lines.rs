@@ -28,7 +28,7 @@ pub(super) struct Hints {
 }
 
 /// How many leading blocks may hold a byline, date line or repeated title.
-const LEAD: usize = 6;
+const LEAD: usize = 8;
 
 const MONTHS: &str = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|janv(?:ier)?|f[ée]v(?:r(?:ier)?)?|mars|avr(?:il)?|mai|juin|juil(?:let)?|ao[uû]t|sept(?:embre)?|octobre|novembre|d[ée]c(?:embre)?|januar|februar|märz|juni|juli|oktober|dezember|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre)\b\.?";
 const WEEKDAYS: &str = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\.?,?\s+";
@@ -72,7 +72,8 @@ static TAGS_LINE_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?i:tags?|tagged(?: with)?|filed under|posted in|categories|category|topics|keywords|mots[- ]cl[ée]s|th[èe]mes|schlagw[öo]rter|etiquetas)\s*:?\s").expect("tags regex")
 });
 
-const AD_LABELS: &[&str] = &[
+/// Lines that are only an ad label or a page-furniture label.
+const JUNK_LABELS: &[&str] = &[
     "advertisement",
     "advertisment",
     "advertising",
@@ -87,6 +88,21 @@ const AD_LABELS: &[&str] = &[
     "article continues below",
     "article continues below advertisement",
     "scroll to continue with content",
+    "continue reading the main story",
+    "skip advertisement",
+    "supported by",
+    "loading",
+    "listen to this article",
+    "print this page",
+    "share this article",
+    "share this story",
+    "skip to main content",
+    "skip to content",
+    "back to top",
+    "save",
+    "save article",
+    "give this article",
+    "gift this article",
     "publicité",
     "anzeige",
     "werbung",
@@ -365,7 +381,7 @@ fn is_junk(b: &Block) -> bool {
     let chars = trimmed.chars().count();
     let lower = trimmed.to_lowercase();
     AD_SIZE_RE.is_match(trimmed)
-        || (chars <= 60 && AD_LABELS.contains(&label(trimmed).as_str()))
+        || (chars <= 60 && JUNK_LABELS.contains(&label(trimmed).as_str()))
         || (chars <= 120 && is_share_line(trimmed))
         || (chars <= 300 && is_cookie_line(&lower))
         || (chars <= 250 && is_newsletter_line(&lower))
@@ -535,6 +551,26 @@ fn looks_like_names(rest: &str) -> bool {
         && words.iter().filter(|w| capital(w)).count() * 2 > words.len()
 }
 
+/// A list near the top whose items are all short labels (dates, times, tools), not
+/// sentences: returns the dates it holds.
+fn meta_list(items: &[Vec<Block>]) -> Option<Vec<String>> {
+    let texts: Vec<String> = items
+        .iter()
+        .map(|it| it.iter().map(Block::text).collect::<Vec<_>>().join(" "))
+        .collect();
+    let label_like = |t: &String| {
+        let t = t.trim();
+        let n = t.chars().count();
+        n <= 40
+            && !t.ends_with(['.', '!', '?', ':', '»', '”', '"'])
+            && t.split_whitespace().count() <= 6
+    };
+    if texts.is_empty() || !texts.iter().all(label_like) {
+        return None;
+    }
+    Some(texts.iter().filter_map(|t| date_in(t)).collect())
+}
+
 /// A line of one or more labelled dates ("Posted: 28 August 2004", "Publié le … - Mis à
 /// jour le …"): each date with whether it is an update.
 fn date_line(text: &str) -> Option<Vec<(bool, String)>> {
@@ -583,8 +619,27 @@ fn lead_lines(blocks: &mut Vec<Block>, found: &Found, hints: &mut Hints) {
         });
     }
     let mut i = 0;
+    // header lists (dates, tools) come before the story's first paragraphs
+    let mut long_paras = 0;
+    let mut body_started = false;
     while i < blocks.len().min(LEAD) {
         let b = &blocks[i];
+        if let Block::Para(p) = b {
+            let n = p.chars();
+            long_paras += usize::from(n >= 80);
+            body_started |= n >= 200 || long_paras >= 2;
+        }
+        if !body_started
+            && let Block::List { items, .. } = b
+            && let Some(dates) = meta_list(items)
+        {
+            // "Sept. 12, 2020 · Updated 10:20 a.m. ET", "Share · Save": a list of labels
+            for d in dates {
+                hints.published.get_or_insert(d);
+            }
+            blocks.remove(i);
+            continue;
+        }
         if !matches!(b, Block::Para(_) | Block::Heading(..)) {
             i += 1;
             continue;
@@ -699,6 +754,10 @@ fn standfirst(blocks: &[Block], first_repeated: bool, found: &Found) -> Option<S
     (first_repeated || set_apart).then_some(text)
 }
 
+static PRINT_NOTE_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?i:a version of this (?:article|story) appear(?:s|ed) in print|this (?:article|story) (?:appeared|appears) in (?:the )?print)").expect("print note regex")
+});
+
 /// True when the block before the last one labels the last as sources or references,
 /// which are content even when every item is a link.
 fn under_reference_label(blocks: &[Block]) -> bool {
@@ -723,12 +782,13 @@ fn trim_tail(blocks: &mut Vec<Block>) {
             Block::Figure { .. } | Block::Pre(_) | Block::Quote(_) => false,
             Block::List { .. } => link_dominated(last) && !under_reference_label(blocks),
             Block::Para(_) => {
-                chars <= 200
-                    && (link_dominated(last)
-                        || lower.contains('©')
-                        || lower.contains("copyright")
-                        || lower.contains("all rights reserved")
-                        || lower.contains("tous droits réservés"))
+                PRINT_NOTE_RE.is_match(&text)
+                    || chars <= 200
+                        && (link_dominated(last)
+                            || lower.contains('©')
+                            || lower.contains("copyright")
+                            || lower.contains("all rights reserved")
+                            || lower.contains("tous droits réservés"))
             }
         };
         if !junk || blocks.len() == 1 {

@@ -397,10 +397,20 @@ pub(super) fn from_body(doc: &Document, found: &mut Found) {
 fn site_around_title(doc_title: &str, title: &str, host: Option<&str>) -> Option<String> {
     let is_sep = |c: char| c.is_whitespace() || "|-–—:»·•/~".contains(c);
     let segments = |rest: &str| -> Vec<String> {
-        rest.split(|c: char| "|–—»·•~:".contains(c))
-            .map(str::trim)
+        let mut parts = vec![rest.to_string()];
+        for sep in TITLE_SEPARATORS
+            .iter()
+            .chain(&["|", "–", "—", "»", "·", "•", ": "])
+        {
+            parts = parts
+                .iter()
+                .flat_map(|p| p.split(sep).map(str::to_string).collect::<Vec<_>>())
+                .collect();
+        }
+        parts
+            .iter()
+            .map(|p| trim_separator(p).to_string())
             .filter(|p| !p.is_empty())
-            .map(str::to_string)
             .collect()
     };
     let site = if let Some(rest) = doc_title.strip_prefix(title) {
