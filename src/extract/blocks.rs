@@ -303,6 +303,7 @@ pub(super) fn from_dom(root: &NodeRef, base: Option<&Url>) -> Vec<Block> {
         base,
         out: Vec::new(),
         inline: InlineBuf::default(),
+        in_link: false,
     };
     b.container(root, 0);
     b.flush();
@@ -313,6 +314,8 @@ struct Builder<'u> {
     base: Option<&'u Url>,
     out: Vec<Block>,
     inline: InlineBuf,
+    /// Inside a link that wraps whole blocks (a teaser card): all text counts as link text.
+    in_link: bool,
 }
 
 impl Builder<'_> {
@@ -320,12 +323,22 @@ impl Builder<'_> {
         Builder {
             base: self.base,
             out: Vec::new(),
-            inline: InlineBuf::default(),
+            inline: self.buf(),
+            in_link: self.in_link,
+        }
+    }
+
+    /// A fresh inline buffer that knows whether it sits inside a block-wrapping link.
+    fn buf(&self) -> InlineBuf {
+        InlineBuf {
+            link_depth: u32::from(self.in_link),
+            ..InlineBuf::default()
         }
     }
 
     fn flush(&mut self) {
-        if let Some(block) = std::mem::take(&mut self.inline).into_block() {
+        let fresh = self.buf();
+        if let Some(block) = std::mem::replace(&mut self.inline, fresh).into_block() {
             self.out.push(block);
         }
     }
@@ -350,7 +363,7 @@ impl Builder<'_> {
     }
 
     fn inline_of(&self, node: &NodeRef, depth: usize) -> Inline {
-        let mut buf = InlineBuf::default();
+        let mut buf = self.buf();
         for child in node.children_it(false) {
             inline_node(&child, &mut buf, self.base, depth + 1);
         }
@@ -377,7 +390,7 @@ impl Builder<'_> {
         match name.as_str() {
             "p" if !has_block_descendant(node) => {
                 self.flush();
-                let mut buf = InlineBuf::default();
+                let mut buf = self.buf();
                 for child in node.children_it(false) {
                     inline_node(&child, &mut buf, self.base, depth + 1);
                 }
@@ -455,6 +468,17 @@ impl Builder<'_> {
                 self.container(node, depth);
                 self.flush();
             }
+            "a" if has_block_descendant(node) => {
+                // a card link around a headline and teaser: keep the blocks, count as links
+                self.flush();
+                let outer = self.in_link;
+                self.in_link = outer || node.has_attr("href");
+                self.inline = self.buf();
+                self.container(node, depth);
+                self.flush();
+                self.in_link = outer;
+                self.inline = self.buf();
+            }
             _ if is_block_tag(&name) || has_block_descendant(node) => {
                 self.flush();
                 self.container(node, depth);
@@ -477,7 +501,7 @@ impl Builder<'_> {
             .descendants_it()
             .filter(|d| d.is_element() && tag(d) == "figcaption")
             .collect();
-        let mut caption = InlineBuf::default();
+        let mut caption = self.buf();
         let sources = if captions.is_empty() {
             vec![*node]
         } else {
@@ -623,6 +647,7 @@ pub(super) fn lead_figure(doc: &dom_query::Document, base: Option<&Url>) -> Opti
         base,
         out: Vec::new(),
         inline: InlineBuf::default(),
+        in_link: false,
     };
     for node in body.descendants_it().filter(|n| n.is_element()) {
         if node.id == h1.id {

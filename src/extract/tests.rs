@@ -145,6 +145,34 @@ fn empty_and_trivial_pages_are_errors_not_panics() {
 }
 
 #[test]
+fn listing_pages_are_not_articles() {
+    let cards: String = (0..8)
+        .map(|i| {
+            format!(
+                "<div class=\"card\"><a href=\"/s/{i}\"><h3>Story number {i} about the prison</h3>\
+                 <p>A teaser sentence that describes story {i} in a little more detail for readers.</p></a></div>"
+            )
+        })
+        .collect();
+    let posts: String = (0..10)
+        .map(|i| {
+            format!(
+                "<article class=\"post\"><h2><a href=\"/p/{i}\">Post {i}: notes from the archive</a></h2>\
+                 <div class=\"entry-summary\"><p>An excerpt of post {i}, two sentences long. It describes \
+                 what the post is about and invites a click.</p></div></article>"
+            )
+        })
+        .collect();
+    for body in [cards, posts] {
+        let html = format!("<html><body><main>{body}</main></body></html>");
+        assert!(
+            matches!(extract(&html, None), Err(ExtractError::NoContent { .. })),
+            "{body}"
+        );
+    }
+}
+
+#[test]
 fn errors_name_the_page() {
     let url = Url::parse("https://news.example/empty").unwrap();
     let err = extract("<html><body><a href=/x>x</a></body></html>", Some(&url)).unwrap_err();
