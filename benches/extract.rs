@@ -95,8 +95,8 @@ fn load_fixtures(dir: &Path) -> Vec<(String, String, Option<Url>)> {
         .collect()
 }
 
-/// A ~1 MB page: the WordPress fixture with a 300-paragraph body, 1,500 comments and
-/// 150 KB of inline script.
+/// A ~1 MB page: the WordPress fixture with a 300-paragraph body, 3,000 comments and
+/// 300 KB of inline script.
 fn large_page(dir: &Path) -> (String, Url) {
     let base = std::fs::read_to_string(dir.join("wordpress-news.html")).expect("wordpress fixture");
     let mut body = String::new();
@@ -113,7 +113,7 @@ fn large_page(dir: &Path) -> (String, Url) {
         }
     }
     let mut comments = String::from("<ol class=\"comment-list\">");
-    for i in 0..1500 {
+    for i in 0..3000 {
         comments.push_str(&format!(
             "<li class=\"comment\"><article class=\"comment-body\"><b class=\"fn\">Reader {i}</b>\
              <div class=\"comment-content\"><p>Comment number {i}: thank you for reporting this, \
@@ -121,7 +121,7 @@ fn large_page(dir: &Path) -> (String, Url) {
         ));
     }
     comments.push_str("</ol>");
-    let script = format!("<script>var data = \"{}\";</script>", "x".repeat(150_000));
+    let script = format!("<script>var data = \"{}\";</script>", "x".repeat(300_000));
     let page = base
         .replace(
             "<h2>A pattern of reprisals</h2>",
