@@ -1,1 +1,0 @@
-//! Pure main-text extraction: page HTML + URL -> readable article.

@@ -1,0 +1,297 @@
+//! Pure main-text extraction: page HTML (already decoded) plus the page URL in, a readable
+//! article out — title, byline, raw dates, summary, site, language, canonical URL, tags, the
+//! main content as clean HTML and as plain text.
+//!
+//! It is used for article pages fetched for upstream items, for `add URL`, and for saved
+//! HTML pages imported from disk. It must not touch the network, the archive or the clock,
+//! and it never panics on bad input: a page without an article is an [`ExtractError`].
+//!
+//! How it works: the page is parsed once; metadata is read from `<meta>`, JSON-LD and the
+//! page structure (`meta`); page debris (navigation, share bars, ad slots, newsletter and
+//! cookie boxes, related/most-read lists, comments, author bios) is pruned by a small,
+//! documented vocabulary (`debris`); `dom_smoothie` (a Readability port) picks the main
+//! content; the result is pruned again, rebuilt from a whitelist of elements (`blocks`),
+//! and tidied line by line (`lines`: ad-size lines, repeated captions and standfirsts,
+//! "Reported by" and dateline lines, related-link lines, trailing link lists).
+//!
+//! Decisions callers can rely on:
+//! - Dates are the raw strings found; the `date` module normalises them.
+//! - A page without an article (a homepage of teasers, an empty shell, a redirect stub) is
+//!   [`ExtractError::NoContent`], never an empty `Ok`: fewer than 100 characters outside
+//!   links, more link text than other text, or three or more linked headlines.
+//! - A standfirst printed in the article is kept once in `text` and also given as `summary`
+//!   when the page declares no description.
+//! - Without a page URL or `<base href>`, relative links stay relative; links that are not
+//!   http(s)/mailto/tel/ftp lose their `href` (their text stays); images must be http(s)
+//!   (or relative when there is no base), so `data:` and `file:` images are dropped.
+//! - Work is capped: pages over [`MAX_INPUT_BYTES`] lose scripts/styles/comments and are
+//!   cut; nesting deeper than 400 elements is flattened to text.
+
+mod blocks;
+mod debris;
+mod jsonld;
+mod lines;
+mod meta;
+
+use std::borrow::Cow;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use dom_query::Document;
+use url::Url;
+
+/// Pages larger than this lose their scripts, styles and comments (JSON-LD is kept), and
+/// are then cut at a character boundary if still too large. Article text sits in the first
+/// megabytes of every real page; the rest of a huge page is scripts, inline images and
+/// comment threads.
+pub const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;
+
+/// Elements nested deeper than this are reduced to their text before Readability runs
+/// (its recursion would overflow a thread's stack on pages nested tens of thousands deep;
+/// real pages stay under a hundred levels).
+const MAX_DOM_DEPTH: usize = 400;
+
+/// Fewer non-link characters than this in the main content means "no article here".
+const MIN_TEXT_CHARS: usize = 100;
+
+/// The readable article found in one page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Extracted {
+    /// Best title: `og:title` / JSON-LD headline / `<h1>` / `<title>`, minus " | Site" suffixes.
+    pub title: Option<String>,
+    /// Author(s) as shown, without a leading "By" / "Reported by" / "Par".
+    pub byline: Option<String>,
+    /// Raw publication date string as found (meta, JSON-LD, `<time datetime>`, dateline).
+    pub published: Option<String>,
+    /// Raw modification date string as found.
+    pub updated: Option<String>,
+    /// Meta description / `og:description` / standfirst, as plain text.
+    pub summary: Option<String>,
+    /// The site's name (`og:site_name`, JSON-LD publisher, or the title's site suffix).
+    pub site_name: Option<String>,
+    /// Language tag (`<html lang>`, `og:locale`, …) with `_` written as `-`.
+    pub language: Option<String>,
+    /// Absolute canonical URL (`<link rel=canonical>`, `og:url`, JSON-LD url).
+    pub canonical_url: Option<String>,
+    /// `article:tag` / JSON-LD keywords / keywords meta / `rel=tag` links, in page order.
+    pub tags: Vec<String>,
+    /// Main content as clean HTML: `p`, `h2`–`h6`, `blockquote`, `ul`/`ol`/`li`,
+    /// `figure`/`img`/`figcaption`, `a`, `em`, `strong`, `br`, `pre`, `code`. No attributes
+    /// other than `href`, `src` and `alt`; URLs absolute where a base is known.
+    pub html: String,
+    /// Plain text of the main content: one paragraph per block, separated by one blank
+    /// line, whitespace collapsed (a `<br>` becomes a single newline).
+    pub text: String,
+}
+
+/// Why a page yielded no article.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExtractError {
+    /// The page has no main text: a homepage of links, an empty shell, an error page.
+    #[error("no readable content found in {page}: {reason}")]
+    NoContent { page: String, reason: String },
+    /// The underlying Readability implementation failed or panicked.
+    #[error("extraction failed on {page}: {message}")]
+    Failed { page: String, message: String },
+}
+
+/// Extracts the readable article from `html`, resolving links against `url` (and the
+/// page's `<base href>`). `url` is `None` for a saved page whose address is unknown.
+pub fn extract(html: &str, url: Option<&Url>) -> Result<Extracted, ExtractError> {
+    let page = url.map_or_else(|| "(page without URL)".to_string(), |u| u.to_string());
+    match catch_unwind(AssertUnwindSafe(|| extract_inner(html, url, &page))) {
+        Ok(result) => result,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic in the HTML parser".to_string());
+            tracing::warn!(page = %page, %message, "extraction panicked");
+            Err(ExtractError::Failed { page, message: format!("panic: {message}") })
+        }
+    }
+}
+
+fn extract_inner(html: &str, url: Option<&Url>, page: &str) -> Result<Extracted, ExtractError> {
+    let html = cap_input(html, page);
+    let doc = Document::from(html.as_ref());
+    flatten_deep(&doc);
+    let base = meta::document_base(&doc, url);
+
+    let mut found = meta::from_head(&doc, url, base.as_ref());
+    debris::prune_page(&doc);
+    meta::from_body(&doc, &mut found);
+    let lead_figure = blocks::lead_figure(&doc, base.as_ref());
+    let semantic = blocks::semantic_article(&doc);
+    // Links are resolved by `blocks` against `base`; keep Readability away from `<base>`.
+    doc.select("base").remove();
+
+    let config = dom_smoothie::Config { keep_classes: true, ..Default::default() };
+    let mut readability = dom_smoothie::Readability::with_document(doc, None, Some(config))
+        .map_err(|e| ExtractError::Failed { page: page.to_string(), message: e.to_string() })?;
+    let article = match readability.parse() {
+        Ok(article) => article,
+        Err(dom_smoothie::ReadabilityError::GrabFailed) => {
+            return Err(ExtractError::NoContent {
+                page: page.to_string(),
+                reason: "no block of text stands out as an article".to_string(),
+            });
+        }
+        Err(e) => {
+            return Err(ExtractError::Failed { page: page.to_string(), message: e.to_string() });
+        }
+    };
+    found.fallback_byline(article.byline.as_deref());
+
+    // Readability leaves the article in its document: walk it there, no re-parse
+    let page_node = readability.doc.select("#readability-page-1").nodes().first().copied();
+    let content_html;
+    let content_doc;
+    let root = match page_node {
+        Some(node) => node,
+        None => {
+            content_html = article.content.to_string();
+            content_doc = Document::fragment(content_html.as_str());
+            content_doc.root()
+        }
+    };
+    debris::prune_content(&root);
+    let mut body = blocks::from_dom(&root, base.as_ref());
+    if let Some(article_html) = semantic {
+        let article = Document::fragment(article_html);
+        debris::prune_content(&article.root());
+        let alt = blocks::from_dom(&article.root(), base.as_ref());
+        if blocks::overshoots(&body, &alt) {
+            tracing::debug!(page, "readability took in more than the page's <article>; using it");
+            body = alt;
+        }
+    }
+    let hints = lines::tidy(&mut body, &found);
+    found.absorb(hints);
+    if let Some(figure) = lead_figure
+        && !body.iter().any(blocks::Block::has_images)
+    {
+        let caption = figure.text();
+        if caption.is_empty() || !blocks::to_text(&body).contains(&caption) {
+            body.insert(0, figure);
+        }
+    }
+
+    let stats = blocks::stats(&body);
+    if let Some(reason) = not_an_article(&stats) {
+        return Err(ExtractError::NoContent { page: page.to_string(), reason });
+    }
+
+    Ok(Extracted {
+        title: found.title,
+        byline: found.byline,
+        published: found.published,
+        updated: found.updated,
+        summary: found.summary,
+        site_name: found.site_name,
+        language: found.language,
+        canonical_url: found.canonical_url,
+        tags: found.tags,
+        html: blocks::to_html(&body),
+        text: blocks::to_text(&body),
+    })
+}
+
+/// Brings `html` under [`MAX_INPUT_BYTES`]: first without scripts, styles and comments,
+/// then cut at a character boundary.
+fn cap_input<'a>(html: &'a str, page: &str) -> Cow<'a, str> {
+    if html.len() <= MAX_INPUT_BYTES {
+        return Cow::Borrowed(html);
+    }
+    let mut lean = strip_heavy(html);
+    if lean.len() > MAX_INPUT_BYTES {
+        let mut end = MAX_INPUT_BYTES;
+        while !lean.is_char_boundary(end) {
+            end -= 1;
+        }
+        lean.truncate(end);
+    }
+    tracing::debug!(page, bytes = html.len(), kept = lean.len(), "large page reduced before extraction");
+    Cow::Owned(lean)
+}
+
+/// `html` without `<script>` (except JSON-LD), `<style>` and comments.
+fn strip_heavy(html: &str) -> String {
+    let lower = html.to_ascii_lowercase(); // same byte offsets as `html`
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(off) = lower[i..].find('<') {
+        let at = i + off;
+        let rest = &lower[at..];
+        let element = ["script", "style"].into_iter().find(|name| {
+            rest[1..].starts_with(name)
+                && rest[1 + name.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_whitespace() || c == '>' || c == '/')
+        });
+        let end = if rest.starts_with("<!--") {
+            lower[at + 4..].find("-->").map_or(lower.len(), |e| at + 4 + e + 3)
+        } else if let Some(name) = element {
+            let open_end = lower[at..].find('>').map_or(lower.len(), |e| at + e + 1);
+            let close = format!("</{name}");
+            let end = lower[open_end..].find(&close).map_or(lower.len(), |e| {
+                let c = open_end + e;
+                lower[c..].find('>').map_or(lower.len(), |g| c + g + 1)
+            });
+            if lower[at..open_end].contains("ld+json") {
+                i = end;
+                continue;
+            }
+            end
+        } else {
+            i = at + 1;
+            continue;
+        };
+        out.push_str(&html[copied..at]);
+        copied = end;
+        i = end;
+    }
+    out.push_str(&html[copied..]);
+    out
+}
+
+/// Replaces the children of elements at [`MAX_DOM_DEPTH`] with their text.
+fn flatten_deep(doc: &Document) {
+    let mut stack = vec![(doc.root(), 0usize)];
+    while let Some((node, depth)) = stack.pop() {
+        if depth >= MAX_DOM_DEPTH && node.is_element() {
+            let text = node.text();
+            node.set_text(text);
+            continue;
+        }
+        stack.extend(node.children_it(false).map(|c| (c, depth + 1)));
+    }
+}
+
+/// The verdict on content that survived every cleaning step: `Some(reason)` when it is not
+/// an article (too little text, mostly links, or a run of linked headlines with teasers).
+fn not_an_article(stats: &blocks::Stats) -> Option<String> {
+    let own = stats.chars.saturating_sub(stats.link_chars);
+    if own < MIN_TEXT_CHARS {
+        return Some(format!("only {own} characters of text outside links (at least {MIN_TEXT_CHARS} needed)"));
+    }
+    if stats.link_chars * 2 > stats.chars {
+        return Some(format!(
+            "{} of {} characters are link text: a list of links, not an article",
+            stats.link_chars, stats.chars
+        ));
+    }
+    if stats.linked_headings >= 3 && stats.linked_headings * 2 >= stats.headings {
+        return Some(format!(
+            "{} headlines are links to other pages: a list of teasers, not an article",
+            stats.linked_headings
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;
