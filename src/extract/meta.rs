@@ -468,6 +468,20 @@ fn choose_title(
             return (Some(h.clone()), None);
         }
     }
+    // "Geneva conference calls for inquiry | Example News" over the heading "Geneva conference
+    // calls for inquiry into the 1988 massacre": the declared title is a shortened heading
+    // plus decoration, so the heading is the title.
+    for h in headings {
+        for sep in TITLE_SEPARATORS {
+            if let Some((head, tail)) = raw.split_once(sep)
+                && head.split_whitespace().count() >= 3
+                && tail.split_whitespace().count() <= 6
+                && fold(h).starts_with(&fold(head))
+            {
+                return (Some(h.clone()), Some(tail.trim().to_string()));
+            }
+        }
+    }
     let (title, cut) = strip_site_affix(&raw, site, host);
     (Some(title), cut)
 }

@@ -49,6 +49,38 @@ pub(super) fn decode(bytes: &[u8]) -> Result<String, Undecodable> {
     Ok(text)
 }
 
+/// Decodes a saved HTML page: a byte-order mark, else UTF-8 when the bytes are valid UTF-8,
+/// else the charset the page declares (`<meta charset>` or `http-equiv` content type), else
+/// the same guess as for text.
+pub(super) fn decode_html(bytes: &[u8]) -> Result<String, Undecodable> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") || bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return decode(bytes);
+    }
+    if std::str::from_utf8(bytes).is_ok() || bytes.contains(&0) {
+        return decode(bytes);
+    }
+    match declared_charset(bytes) {
+        Some(encoding) if encoding != encoding_rs::UTF_8 => {
+            let (text, _) = encoding.decode_without_bom_handling(bytes);
+            let text = clean(&text)?;
+            if text.trim().is_empty() { Err(Undecodable::Empty) } else { Ok(text) }
+        }
+        _ => decode(bytes),
+    }
+}
+
+/// The charset named in the first 2 KB of a page (`charset=...` in a meta element).
+fn declared_charset(bytes: &[u8]) -> Option<&'static Encoding> {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]).to_ascii_lowercase();
+    let at = head.find("charset=")? + "charset=".len();
+    let label: String = head[at..]
+        .trim_start_matches(['"', '\''])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+        .collect();
+    Encoding::for_label(label.as_bytes())
+}
+
 fn utf16(encoding: &'static Encoding, bytes: &[u8]) -> Result<String, Undecodable> {
     encoding
         .decode_without_bom_handling_and_without_replacement(bytes)
@@ -157,6 +189,17 @@ mod tests {
         assert!(matches!(decode(&[1, 2, 3, 4, 5, 6, 7, 8, b'a', b'b']), Err(Undecodable::Binary(_))));
         // One stray control character in real text is dropped, not fatal.
         assert_eq!(decode(b"Title\n\nBody text.\x1a"), Ok("Title\n\nBody text.".to_string()));
+    }
+
+    #[test]
+    fn html_declares_its_charset() {
+        let (bytes, _, _) = encoding_rs::WINDOWS_1256.encode("<meta charset=\"windows-1256\"><p>اعدام زندانيان</p>");
+        assert_eq!(decode_html(&bytes), Ok("<meta charset=\"windows-1256\"><p>اعدام زندانيان</p>".to_string()));
+        let latin = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=ISO-8859-1\"><p>Gen\xE8ve</p>";
+        assert_eq!(
+            decode_html(latin),
+            Ok("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=ISO-8859-1\"><p>Genève</p>".to_string())
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Article files → [`Article`]: plain-text articles like the seed (text copied from a web
-//! page, with its debris), Markdown, and either with YAML or TOML front matter. Saved HTML
-//! pages are recognised by extension but not read yet (they need the `extract` module).
+//! page, with its debris), Markdown, either with YAML or TOML front matter, and saved HTML
+//! pages (main text extracted by [`crate::extract`]).
 //!
 //! For each file it finds the title, standfirst, byline, date and body paragraphs, drops
 //! page debris, and derives the article's identity (front matter `id`, else its URL, else
@@ -13,6 +13,7 @@
 mod decode;
 mod front;
 mod head;
+mod html;
 mod markdown;
 mod text;
 
@@ -56,7 +57,10 @@ pub enum ImportError {
     /// Front matter that does not parse, or a known key with an unusable value.
     #[error("{file}{}: bad front matter{}: {message}", fmt_line(*.line), fmt_key(.key.as_deref()))]
     FrontMatter { file: String, line: Option<usize>, key: Option<String>, message: String },
-    /// A file type that cannot be imported (yet).
+    /// A saved page in which no article text was found.
+    #[error("{file}: no article found in the page: {reason}")]
+    NoArticle { file: String, reason: String },
+    /// A file type that cannot be imported.
     #[error("{file}: {reason}")]
     Unsupported { file: String, reason: String },
 }
@@ -80,6 +84,7 @@ impl ImportError {
                 ImportError::FrontMatter { file, line, key, message }
             }
             ImportError::Unsupported { reason, .. } => ImportError::Unsupported { file, reason },
+            ImportError::NoArticle { reason, .. } => ImportError::NoArticle { file, reason },
             other => other,
         }
     }
@@ -141,34 +146,41 @@ fn unsupported(file: &str) -> ImportError {
 pub fn parse(bytes: &[u8], file_name: &str, now: DateTime<Utc>) -> Result<Imported, ImportError> {
     let file = || file_name.to_string();
     let format = format_of(file_name).ok_or_else(|| unsupported(file_name))?;
-    if format == Format::Html {
-        // Saved HTML pages are read with the `extract` module once it lands: one arm here.
-        return Err(ImportError::Unsupported {
-            file: file(),
-            reason: "saved HTML pages cannot be imported yet; save the article as .txt or .md".into(),
-        });
-    }
-    let text = decode::decode(bytes).map_err(|e| match e {
+    let decoded = if format == Format::Html { decode::decode_html(bytes) } else { decode::decode(bytes) };
+    let text = decoded.map_err(|e| match e {
         decode::Undecodable::Empty => ImportError::Empty { file: file() },
         decode::Undecodable::Binary(reason) => ImportError::Binary { file: file(), reason },
     })?;
-    let (fm, body) = front::split(&text).map_err(|e| ImportError::FrontMatter {
-        file: file(),
-        line: e.line,
-        key: e.key,
-        message: e.message,
-    })?;
-    let fm = fm.unwrap_or_default();
-    let known = head::Known { title: fm.title.as_deref(), summary: fm.summary.as_deref() };
-    let base = fm.url.as_deref().and_then(|u| Url::parse(u).ok());
-    let (head, body) = if format == Format::Markdown || fm.markdown {
-        let md = markdown::read(body, known, base.as_ref());
-        (md.head, Content { text: md.text, html: md.html })
+    // What the page itself declares, for HTML (a text file says it in front matter).
+    let mut page_tags = Vec::new();
+    let mut page_language = None;
+    let (fm, head, body) = if format == Format::Html {
+        let page = html::read(&text).map_err(|reason| ImportError::NoArticle { file: file(), reason })?;
+        page_tags = page.tags;
+        page_language = page.language;
+        (front::FrontMatter::default(), page.head, page.content)
     } else {
-        let t = text::read(body, known);
-        let content =
-            Content { text: content::join_paragraphs(&t.paragraphs), html: content::paragraphs_to_html(&t.paragraphs) };
-        (t.head, content)
+        let (fm, body) = front::split(&text).map_err(|e| ImportError::FrontMatter {
+            file: file(),
+            line: e.line,
+            key: e.key,
+            message: e.message,
+        })?;
+        let fm = fm.unwrap_or_default();
+        let known = head::Known { title: fm.title.as_deref(), summary: fm.summary.as_deref() };
+        let base = fm.url.as_deref().and_then(|u| Url::parse(u).ok());
+        let (head, body) = if format == Format::Markdown || fm.markdown {
+            let md = markdown::read(body, known, base.as_ref());
+            (md.head, Content { text: md.text, html: md.html })
+        } else {
+            let t = text::read(body, known);
+            let content = Content {
+                text: content::join_paragraphs(&t.paragraphs),
+                html: content::paragraphs_to_html(&t.paragraphs),
+            };
+            (t.head, content)
+        };
+        (fm, head, body)
     };
     let title = fm.title.clone().or(head.title).ok_or_else(|| ImportError::NoTitle { file: file() })?;
     let published = fm.published.or(head.published);
@@ -203,8 +215,8 @@ pub fn parse(bytes: &[u8], file_name: &str, now: DateTime<Utc>) -> Result<Import
         updated,
         url: canonical.or(url),
         source,
-        tags: normalise_tags(&fm.tags),
-        language: fm.language,
+        tags: normalise_tags(if fm.tags.is_empty() { &page_tags } else { &fm.tags }),
+        language: fm.language.or(page_language),
         content_hash: String::new(),
         archived_at: now,
         origin: Origin::Import { file: file() },
@@ -285,6 +297,7 @@ mod tests {
             ImportError::NoTitle { .. } => "no_title",
             ImportError::FrontMatter { .. } => "front_matter",
             ImportError::Unsupported { .. } => "unsupported",
+            ImportError::NoArticle { .. } => "no_article",
         }
     }
 
@@ -498,8 +511,8 @@ mod tests {
         assert_eq!(e.to_string(), "fm.md:3: bad front matter (key `date`): `nope` is not a date feedkeeper can read");
         let e = parse(b"abc", "photo.jpg", now()).expect_err("unsupported");
         assert!(matches!(e, ImportError::Unsupported { .. }), "{e}");
-        let e = parse(b"<html></html>", "page.html", now()).expect_err("html not yet");
-        assert!(matches!(e, ImportError::Unsupported { .. }), "{e}");
+        let e = parse(b"<html><body><a href=/>Home</a></body></html>", "page.html", now()).expect_err("no article");
+        assert!(matches!(e, ImportError::NoArticle { .. }) && e.to_string().starts_with("page.html: "), "{e}");
         let e = parse(b"...\n\n***\n", "x.txt", now()).expect_err("no title");
         assert!(matches!(e, ImportError::NoTitle { .. }), "{e}");
         let missing = Path::new("/nonexistent/feedkeeper/a.txt");
