@@ -6,3 +6,6 @@ mod harness;
 
 #[path = "integration/core.rs"]
 mod core;
+
+#[path = "integration/ops.rs"]
+mod ops;

@@ -172,7 +172,13 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
         context: "cannot create the feeds folder",
         source,
     })?;
-    write::remove_stale_temps(feeds_dir);
+    let marker = feeds_dir.join(write::IN_PROGRESS);
+    if marker.exists() {
+        tracing::info!(path = %marker.display(), "the previous publish was interrupted; removing its temp files");
+        write::sweep_temps(feeds_dir);
+    } else {
+        write::remove_stale_temps(feeds_dir);
+    }
 
     let mut plan = Plan::default();
     let mut tags: BTreeSet<String> = BTreeSet::new();
@@ -218,6 +224,11 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
     // newest archive page takes its date from them), so they are always rendered with it.
     plan.current = true;
     tracing::info!(entries = n, full = plan.full, pages = plan.pages.len(), tags = plan.tags.len(), "publishing");
+    std::fs::write(&marker, b"").map_err(|source| PublishError::Io {
+        path: marker.clone(),
+        context: "cannot mark the publish as in progress",
+        source,
+    })?;
 
     // Article pages (most of the files) are rendered and staged by a second thread while
     // this one reads the store and writes the feeds.
@@ -240,14 +251,19 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
             // The writer's own error explains a stopped channel.
             (Err(PublishError::WriterStopped), Err(e)) | (Ok(()), Err(e)) | (Err(e), _) => Err(e),
         }
-    })?;
+    });
+    // Committed or cleaned up: either way no temp of this run is left. The marker goes before
+    // the folders' stamps are read, since removing it changes the feeds folder's time.
+    let _ = std::fs::remove_file(&marker);
+    let committed = committed?;
 
     report.unchanged = committed.unchanged;
     report.changed_feeds = committed.written.iter().filter_map(|rel| feed_url(&site, rel)).collect();
     report.changed_feeds.sort();
     report.written = committed.written;
     report.removed = committed.removed;
-    let mut touched: HashSet<String> = HashSet::new();
+    // The feeds folder itself changed (the in-progress marker came and went).
+    let mut touched: HashSet<String> = HashSet::from([String::new()]);
     for rel in report.written.iter().chain(&report.removed) {
         let mut dir = Path::new(rel);
         while let Some(parent) = dir.parent() {
@@ -771,7 +787,6 @@ impl<'a> Renderer<'a> {
                     self.staging.remove_later(format!("archive/{name}/{file}"));
                 }
             }
-            write::remove_stale_temps(&root.join("archive").join(&name));
         }
         let live: HashSet<String> = tags.iter().map(|t| view::tag_dir_name(t)).collect();
         for name in list(&root.join("tags")) {
@@ -780,8 +795,7 @@ impl<'a> Renderer<'a> {
                     self.staging.remove_later(format!("tags/{name}/{file}"));
                 }
             }
-            write::remove_stale_temps(&root.join("tags").join(&name));
         }
-        write::remove_stale_temps(&root.join("articles"));
+        write::sweep_temps(&root);
     }
 }

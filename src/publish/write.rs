@@ -282,6 +282,24 @@ pub fn is_temp_name(name: &str) -> bool {
     name.starts_with('.') && name.ends_with(".tmp") && name.contains(".fk")
 }
 
+/// The marker a publish keeps in the feeds folder while it stages and renames files; finding
+/// it at the start of a publish means the previous one crashed (its temps may be anywhere).
+pub const IN_PROGRESS: &str = ".fk-publishing";
+
+/// Removes leftover temp files of crashed runs from every folder the publisher writes: the
+/// feeds folder, each archive page and tag folder, and the article pages.
+pub fn sweep_temps(root: &Path) {
+    remove_stale_temps(root);
+    for sub in ["archive", "tags"] {
+        if let Ok(entries) = fs::read_dir(root.join(sub)) {
+            for entry in entries.flatten() {
+                remove_stale_temps(&entry.path());
+            }
+        }
+    }
+    remove_stale_temps(&root.join("articles"));
+}
+
 /// Removes leftover temp files of crashed runs in `dir` (not recursive).
 pub fn remove_stale_temps(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else { return };
