@@ -19,3 +19,4 @@ pub mod schedule;
 pub mod serve;
 pub mod sources;
 pub mod upstream;
+pub mod websub;

@@ -285,6 +285,46 @@ impl Fetcher {
         }
     }
 
+    /// POSTs an `application/x-www-form-urlencoded` body to a configured, trusted URL (a
+    /// WebSub hub) within the total deadline, and returns the status. No redirects are
+    /// followed and the response body is discarded; a status outside 2xx is
+    /// [`FetchError::Status`].
+    pub async fn post_form(&self, url: &str, fields: &[(&str, &str)]) -> Result<u16, FetchError> {
+        let target =
+            Url::parse(url).map_err(|e| FetchError::InvalidUrl { url: url.to_string(), reason: e.to_string() })?;
+        if !matches!(target.scheme(), "http" | "https") {
+            return Err(FetchError::InvalidUrl { url: url.to_string(), reason: "not an http(s) URL".into() });
+        }
+        let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        let _permit = self.permit(&target).await;
+        let request = self
+            .inner
+            .open
+            .post(target)
+            .header(header::USER_AGENT, self.inner.user_agent.clone())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .timeout(self.inner.config.timeout)
+            .send();
+        let response = match tokio::time::timeout(self.inner.config.timeout, request).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) if e.is_connect() => return Err(FetchError::Connect { url: url.to_string(), source: e }),
+            Ok(Err(e)) if e.is_timeout() => {
+                return Err(FetchError::Timeout { url: url.to_string(), after: self.inner.config.timeout });
+            }
+            Ok(Err(e)) => return Err(FetchError::Http { url: url.to_string(), source: e }),
+            Err(_) => return Err(FetchError::Timeout { url: url.to_string(), after: self.inner.config.timeout }),
+        };
+        let status = response.status().as_u16();
+        if response.status().is_success() {
+            Ok(status)
+        } else {
+            let retry_after =
+                response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+            Err(FetchError::Status { url: url.to_string(), status, retry_after })
+        }
+    }
+
     /// Waits for a slot for the URL's host.
     async fn permit(&self, url: &Url) -> Option<OwnedSemaphorePermit> {
         let key = url.host_str().unwrap_or_default().to_ascii_lowercase();
