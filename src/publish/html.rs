@@ -215,8 +215,9 @@ pub fn index_foot(out: &mut String, doc: &DocHead, empty: bool, extras: &IndexEx
     if extras.pages > 0 {
         out.push_str("<nav class=\"archive\">\n<h2>Older entries</h2>\n");
         out.push_str(&format!(
-            "<p>{} archive pages (RFC 5005), newest first; each is also available as <code>rss.xml</code> and <code>feed.json</code> in its folder.</p>\n<p class=\"pages\">",
-            extras.pages
+            "<p>{} archive {} (RFC 5005), newest first; each is also available as <code>rss.xml</code> and <code>feed.json</code> in its folder.</p>\n<p class=\"pages\">",
+            extras.pages,
+            if extras.pages == 1 { "page" } else { "pages" }
         ));
         for k in (1..=extras.pages).rev() {
             out.push_str(&format!("<a href=\"archive/{k}/atom.xml\">{k}</a> "));

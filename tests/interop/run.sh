@@ -22,6 +22,16 @@ echo "-- demo: import, then publish"
 echo "-- feed readers on the demo feeds"
 bash "$here/feeds.sh" "$work/demo/feeds"
 
+echo "-- headless Chromium on the archive pages"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server "$port" --bind 127.0.0.1 --directory "$work/demo/feeds" >/dev/null 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/index.html" >/dev/null && break; sleep 0.1; done
+article=$(cd "$work/demo/feeds" && ls articles | head -1)
+tag=$(cd "$work/demo/feeds" && ls tags | head -1)
+bash "$here/browser.sh" "http://127.0.0.1:$port/" target/interop/screenshots index.html "articles/$article" "tags/$tag/index.html"
+
 echo "-- feedparser parity on the upstream corpus"
 python3 "$here/feedparser_parity.py"
 
