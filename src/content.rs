@@ -10,26 +10,65 @@ use std::collections::HashSet;
 use scraper::{ElementRef, Html, Node};
 use url::Url;
 
-/// Escapes text for HTML and XML element content and attribute values.
+/// Escapes text for HTML and XML element content and double-quoted attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 16);
     escape_into(&mut out, s);
     out
 }
 
-/// Appends `s` escaped for HTML/XML to `out`, dropping characters XML 1.0 forbids.
-pub fn escape_into(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if is_xml_char(c) => out.push(c),
-            _ => {}
-        }
+/// Bytes that need attention when escaping for XML/HTML: markup characters, control
+/// characters XML forbids, and 0xEF (the lead byte of U+FFFE/U+FFFF).
+const XML_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = !matches!(b, 0x09 | 0x0A | 0x0D);
+        b += 1;
     }
+    t[b'&' as usize] = true;
+    t[b'<' as usize] = true;
+    t[b'>' as usize] = true;
+    t[b'"' as usize] = true;
+    t[0x7F] = false;
+    t[0xEF] = true;
+    t
+};
+
+/// Appends `s` escaped for XML and HTML element content and double-quoted attribute values
+/// (`&`, `<`, `>`, `"`; `'` needs no escape there), dropping the characters XML 1.0 forbids.
+/// Table-driven: runs of ordinary bytes are copied at once.
+pub fn escape_into(out: &mut String, s: &str) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !XML_SPECIAL[b as usize] {
+            i += 1;
+            continue;
+        }
+        let (replacement, width) = match b {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'"' => ("&quot;", 1),
+            0xEF => {
+                if i + 2 < bytes.len() && bytes[i + 1] == 0xBF && matches!(bytes[i + 2], 0xBE | 0xBF) {
+                    ("", 3)
+                } else {
+                    i += 1;
+                    continue;
+                }
+            }
+            _ => ("", 1),
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(replacement);
+        i += width;
+        start = i;
+    }
+    out.push_str(&s[start..]);
 }
 
 /// Whether XML 1.0 allows this character in a document.

@@ -384,6 +384,12 @@ impl SqliteStore {
         }
     }
 
+    /// The article in columns `at..at + 5` of a row: title, summary, text, html, meta.
+    fn article_at(&self, row: &Row<'_>, at: usize, context: &'static str) -> Result<Article, ArchiveError> {
+        let get = |i: usize| row.get::<_, String>(at + i).map_err(self.sql(context));
+        self.article_from(get(0)?, get(1)?, get(2)?, get(3)?, &get(4)?)
+    }
+
     fn read_entry(&self, row: &Row<'_>) -> Result<LogEntry, ArchiveError> {
         let get = |i| row.get::<_, String>(i).map_err(self.sql("reading the publication log"));
         let seq: i64 = row.get(0).map_err(self.sql("reading the publication log"))?;
@@ -511,24 +517,13 @@ impl Store for SqliteStore {
             .conn
             .prepare("SELECT vid, version, title, summary, content_text, content_html, meta FROM versions WHERE article_id = ?1 ORDER BY version")
             .map_err(self.sql("reading versions"))?;
-        let rows = stmt
-            .query_map([id.as_str()], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                ))
-            })
-            .map_err(self.sql("reading versions"))?;
+        let mut rows = stmt.query([id.as_str()]).map_err(self.sql("reading versions"))?;
         let mut versions = Vec::new();
         let mut current = None;
-        for row in rows {
-            let (vid, version, title, summary, text, html, meta) = row.map_err(self.sql("reading versions"))?;
-            let article = self.article_from(title, summary, text, html, &meta)?;
+        while let Some(row) = rows.next().map_err(self.sql("reading versions"))? {
+            let vid: i64 = row.get(0).map_err(self.sql("reading versions"))?;
+            let version: i64 = row.get(1).map_err(self.sql("reading versions"))?;
+            let article = self.article_at(row, 2, "reading versions")?;
             versions.push(VersionInfo {
                 version: version as u32,
                 archived_at: article.archived_at,
@@ -562,21 +557,10 @@ impl Store for SqliteStore {
             ),
         };
         let mut stmt = self.conn.prepare(sql).map_err(self.sql("listing articles"))?;
-        let rows = stmt
-            .query_map(params![tag, limit], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })
-            .map_err(self.sql("listing articles"))?;
+        let mut rows = stmt.query(params![tag, limit]).map_err(self.sql("listing articles"))?;
         let mut out = Vec::new();
-        for row in rows {
-            let (title, summary, text, html, meta) = row.map_err(self.sql("listing articles"))?;
-            out.push(self.article_from(title, summary, text, html, &meta)?);
+        while let Some(row) = rows.next().map_err(self.sql("listing articles"))? {
+            out.push(self.article_at(row, 0, "listing articles")?);
         }
         Ok(out)
     }
@@ -595,23 +579,12 @@ impl Store for SqliteStore {
                  WHERE search MATCH ?1 ORDER BY bm25(search, 10.0, 4.0, 1.0), v.article_id LIMIT ?2",
             )
             .map_err(self.sql("searching"))?;
-        let rows = stmt
-            .query_map(params![q, limit as i64], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, f64>(6)?,
-                ))
-            })
-            .map_err(self.sql("searching"))?;
+        let mut rows = stmt.query(params![q, limit as i64]).map_err(self.sql("searching"))?;
         let mut out = Vec::new();
-        for row in rows {
-            let (title, summary, text, html, meta, snippet, rank) = row.map_err(self.sql("searching"))?;
-            let article = self.article_from(title, summary, text, html, &meta)?;
+        while let Some(row) = rows.next().map_err(self.sql("searching"))? {
+            let article = self.article_at(row, 0, "searching")?;
+            let snippet: String = row.get(5).map_err(self.sql("searching"))?;
+            let rank: f64 = row.get(6).map_err(self.sql("searching"))?;
             out.push(SearchHit { article, snippet, score: -rank });
         }
         Ok(out)
