@@ -74,6 +74,41 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     "#,
+    // 2: watching upstream: each source's polling state, and the decision on every item seen.
+    r#"
+    CREATE TABLE source_state (
+        name          TEXT PRIMARY KEY,
+        url           TEXT NOT NULL,
+        etag          TEXT,
+        last_modified TEXT,
+        last_attempt  TEXT,
+        last_success  TEXT,
+        last_error    TEXT,
+        failures      INTEGER NOT NULL DEFAULT 0,
+        next_due      TEXT,
+        retry_after   TEXT,
+        ttl_secs      INTEGER,
+        max_age_secs  INTEGER,
+        items_kept    INTEGER NOT NULL DEFAULT 0
+    );
+
+    CREATE TABLE decisions (
+        source            TEXT NOT NULL,
+        item_key          TEXT NOT NULL,
+        title             TEXT NOT NULL,
+        url               TEXT,
+        score             REAL NOT NULL,
+        kept              INTEGER NOT NULL,
+        reasons           TEXT NOT NULL,
+        item_hash         TEXT NOT NULL,
+        topic_fingerprint TEXT NOT NULL,
+        rules_fingerprint TEXT NOT NULL,
+        article_id        TEXT,
+        decided_at        TEXT NOT NULL,
+        PRIMARY KEY (source, item_key)
+    ) WITHOUT ROWID;
+    CREATE INDEX decisions_by_article ON decisions(article_id) WHERE article_id IS NOT NULL;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -159,7 +194,7 @@ impl SqliteStore {
         &self.path
     }
 
-    fn sql(&self, context: &'static str) -> impl Fn(rusqlite::Error) -> ArchiveError + '_ {
+    pub(super) fn sql(&self, context: &'static str) -> impl Fn(rusqlite::Error) -> ArchiveError + '_ {
         move |source| ArchiveError::Sql { path: self.path.clone(), context, source }
     }
 
