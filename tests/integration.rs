@@ -6,3 +6,6 @@ mod harness;
 
 #[path = "integration/core.rs"]
 mod core;
+
+#[path = "integration/upstream.rs"]
+mod upstream;

@@ -158,10 +158,19 @@ impl SqliteStore {
     }
 
     /// Opens an existing database read-only (for `list`, `show`, `search`, `sources`).
+    ///
+    /// Where the file is writable the connection is opened read-write with `query_only` on:
+    /// a read-only connection to a WAL database creates `-wal`/`-shm` files it cannot remove
+    /// afterwards, while this one leaves the folder exactly as it found it (`check
+    /// --dry-run` promises that). Elsewhere it falls back to a plain read-only connection.
     pub fn open_read_only(path: &Path) -> Result<SqliteStore, ArchiveError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source })?;
+        let rw = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let ro = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = match Connection::open_with_flags(path, rw) {
+            Ok(conn) if conn.execute_batch("PRAGMA query_only = 1;").is_ok() => conn,
+            _ => Connection::open_with_flags(path, ro)
+                .map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source })?,
+        };
         let store = SqliteStore { conn, path: path.to_path_buf() };
         store.check_schema()?;
         store.pragmas(false)?;
