@@ -124,7 +124,9 @@ fn outline(e: &BytesStart<'_>) -> Option<OpmlSource> {
     let mut tags = Vec::new();
     if let Some(cats) = get("category") {
         for c in cats.split(',') {
-            if let Some(last) = c.trim().trim_end_matches('/').rsplit('/').next().map(str::trim).filter(|s| !s.is_empty()) {
+            if let Some(last) =
+                c.trim().trim_end_matches('/').rsplit('/').next().map(str::trim).filter(|s| !s.is_empty())
+            {
                 tags.push(last.to_string());
             }
         }
@@ -307,13 +309,19 @@ mod tests {
     fn real_world_opml_is_read() {
         let (text, path) = fixture("nested-mixed-case.opml");
         let got = parse_opml(&text, &path).expect("parses");
-        let brief: Vec<(&str, &str, Vec<&str>)> =
-            got.iter().map(|s| (s.name.as_str(), s.url.as_str(), s.tags.iter().map(String::as_str).collect())).collect();
+        let brief: Vec<(&str, &str, Vec<&str>)> = got
+            .iter()
+            .map(|s| (s.name.as_str(), s.url.as_str(), s.tags.iter().map(String::as_str).collect()))
+            .collect();
         assert_eq!(
             brief,
             vec![
                 ("Iran Human Rights Monitor", "https://iran-hrm.example/feed/", vec!["Human rights"]),
-                ("UN News: Human Rights", "https://news.un.example/feed/subscribe/en/news/topic/human-rights/feed/rss.xml", vec!["Human rights", "UN"]),
+                (
+                    "UN News: Human Rights",
+                    "https://news.un.example/feed/subscribe/en/news/topic/human-rights/feed/rss.xml",
+                    vec!["Human rights", "UN"]
+                ),
                 ("Amnesty & Co.", "https://amnesty.example/en/feed/?type=news&lang=en", vec!["Human rights"]),
                 ("World desk", "https://world.example/atom.xml", vec!["News", "world"]),
                 ("podcasts.example", "https://podcasts.example/rss", vec![]),
@@ -325,8 +333,8 @@ mod tests {
     #[test]
     fn errors_name_file_and_line() {
         let path = Path::new("subs.opml");
-        let err = parse_opml("<opml>\n<body>\n<outline text=\"a\" xmlUrl=\"https://a.example/>\n", path)
-            .expect_err("broken");
+        let err =
+            parse_opml("<opml>\n<body>\n<outline text=\"a\" xmlUrl=\"https://a.example/>\n", path).expect_err("broken");
         let msg = err.to_string();
         assert!(msg.starts_with("subs.opml:3: not valid OPML"), "{msg}");
         let none = parse_opml("<opml><body><outline text=\"folder\"/></body></opml>", path).expect_err("no feeds");
@@ -336,7 +344,11 @@ mod tests {
     #[test]
     fn export_then_import_round_trips() {
         let sources = vec![
-            SourceEntry { name: "A & B \"news\"".into(), url: "https://a.example/feed?x=1&y=2".into(), tags: vec!["iran".into()] },
+            SourceEntry {
+                name: "A & B \"news\"".into(),
+                url: "https://a.example/feed?x=1&y=2".into(),
+                tags: vec!["iran".into()],
+            },
             SourceEntry { name: "Local".into(), url: "file:///srv/feeds/local.xml".into(), tags: vec![] },
         ];
         let opml = to_opml("My <archive>", &sources);
@@ -354,7 +366,12 @@ mod tests {
         let existing = vec![SourceEntry { name: "A".into(), url: "https://a.example/feed".into(), tags: vec![] }];
         let found = vec![
             OpmlSource { name: "A again".into(), url: "https://A.example/feed#x".into(), site_url: None, tags: vec![] },
-            OpmlSource { name: "A".into(), url: "https://b.example/rss".into(), site_url: None, tags: vec!["Human rights".into()] },
+            OpmlSource {
+                name: "A".into(),
+                url: "https://b.example/rss".into(),
+                site_url: None,
+                tags: vec!["Human rights".into()],
+            },
             OpmlSource { name: "B twice".into(), url: "https://b.example/rss".into(), site_url: None, tags: vec![] },
             OpmlSource { name: "Bad".into(), url: "gopher://c.example/".into(), site_url: None, tags: vec![] },
         ];
@@ -363,7 +380,13 @@ mod tests {
         assert_eq!(out.added, vec![("A (2)".to_string(), "https://b.example/rss".to_string())]);
         assert_eq!(out.skipped.len(), 3, "{:?}", out.skipped);
         assert!(out.skipped[0].contains("already a source, named `A`"), "{:?}", out.skipped);
-        assert!(out.text.ends_with("\n[[sources]]\nname = \"A (2)\"\nurl = \"https://b.example/rss\"\ntags = [\"human-rights\"]\n"), "{}", out.text);
+        assert!(
+            out.text.ends_with(
+                "\n[[sources]]\nname = \"A (2)\"\nurl = \"https://b.example/rss\"\ntags = [\"human-rights\"]\n"
+            ),
+            "{}",
+            out.text
+        );
         let parsed = crate::config::parse(&out.text, Path::new("f.toml")).expect("still a valid config");
         assert_eq!(parsed.sources.len(), 2);
     }

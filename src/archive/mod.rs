@@ -14,8 +14,8 @@
 
 pub mod lock;
 mod sqlite;
-mod watch;
 pub mod warc;
+mod watch;
 
 use std::path::{Path, PathBuf};
 

@@ -257,6 +257,7 @@ impl Topic {
         if let Some(m) = &self.model {
             return Ok(m.clone());
         }
+        self.state_key(store)?;
         let model = if self.learn {
             let mut docs: Vec<(String, String, String)> = Vec::new();
             store.each_text(&mut |id, title, text| docs.push((id.to_string(), title.to_string(), text.to_string())))?;
@@ -302,10 +303,13 @@ pub fn check_with<S: Store + WatchStore>(
         .collect();
 
     // Poll.
+    let clock = std::time::Instant::now();
+    let lap = |what: &str| tracing::info!(elapsed = ?clock.elapsed(), "check: {what}");
     let fetcher = Fetcher::new(fetch_config(config)).map_err(PipelineError::Fetch)?;
     let rt = runtime()?;
-    let polls: Vec<Option<Poll>> = rt.block_on(poll_all(&fetcher, &plans, opts.dry_run));
+    let mut polls: Vec<Option<Poll>> = rt.block_on(poll_all(&fetcher, &plans, opts.dry_run));
 
+    lap("polled");
     // Look up what was decided before.
     let rules = Rules {
         keywords: config.relevance.keywords.clone(),
@@ -313,41 +317,54 @@ pub fn check_with<S: Store + WatchStore>(
         threshold: config.relevance.threshold.0,
         learn_from_archive: config.relevance.learn_from_archive,
     };
-    let rules_fps: Vec<String> = plans.iter().map(|p| relevance::rules_fingerprint(&rules, &p.source.keywords)).collect();
+    let rules_fps: Vec<String> =
+        plans.iter().map(|p| relevance::rules_fingerprint(&rules, &p.source.keywords)).collect();
     let mut topic = Topic::new(rules.learn_from_archive);
     let mut seen: Vec<Vec<Seen>> = Vec::with_capacity(plans.len());
-    for (i, (p, poll)) in plans.iter().zip(&polls).enumerate() {
+    for (i, (p, poll)) in plans.iter().zip(polls.iter_mut()).enumerate() {
         let mut items = Vec::new();
         if let Some(Poll { outcome: PollOutcome::Fetched(feed), .. }) = poll {
             let mut keys = std::collections::HashSet::new();
-            for item in &feed.items {
-                let key = upstream::item_key(item);
+            // The items move out of the parsed feed: 50,000 items are not held twice.
+            for item in std::mem::take(&mut feed.items) {
+                let key = upstream::item_key(&item);
                 if !keys.insert(key.clone()) {
                     continue; // the same item twice in one feed
                 }
-                let hash = upstream::item_hash(item);
+                let hash = upstream::item_hash(&item);
                 let prior = store.decision(p.source.name(), &key)?;
                 let action = match &prior {
                     None => Action::Score,
                     Some(d) if d.kept => {
-                        if d.item_hash != hash && d.article_id.is_some() { Action::Rearchive } else { Action::Stored }
+                        if d.item_hash != hash && d.article_id.is_some() {
+                            Action::Rearchive
+                        } else {
+                            Action::Stored
+                        }
                     }
                     Some(d) if d.item_hash != hash || d.rules_fingerprint != rules_fps[i] => Action::Score,
                     Some(d) => {
-                        if d.topic_fingerprint == topic.fingerprint(store)? { Action::Stored } else { Action::Score }
+                        if d.topic_fingerprint == topic.fingerprint(store)? {
+                            Action::Stored
+                        } else {
+                            Action::Score
+                        }
                     }
                 };
-                items.push(Seen { item: item.clone(), key, hash, prior, decision: None, action });
+                items.push(Seen { item, key, hash, prior, decision: None, action });
             }
         }
         seen.push(items);
     }
 
+    lap("stored decisions read");
     // Score.
     let to_score: Vec<(usize, usize)> = seen
         .iter()
         .enumerate()
-        .flat_map(|(s, items)| items.iter().enumerate().filter(|(_, x)| x.action == Action::Score).map(move |(i, _)| (s, i)))
+        .flat_map(|(s, items)| {
+            items.iter().enumerate().filter(|(_, x)| x.action == Action::Score).map(move |(i, _)| (s, i))
+        })
         .collect();
     if !to_score.is_empty() {
         let model = topic.model(store)?;
@@ -390,6 +407,7 @@ pub fn check_with<S: Store + WatchStore>(
         }
     }
 
+    lap("scored");
     // Archive.
     let mut archived_per_source = vec![0usize; plans.len()];
     if !opts.dry_run {
@@ -397,6 +415,7 @@ pub fn check_with<S: Store + WatchStore>(
     }
     drop(rt);
 
+    lap("archived");
     // Save and report.
     let mut reports = Vec::with_capacity(plans.len());
     let mut new_states = Vec::new();
@@ -411,8 +430,10 @@ pub fn check_with<S: Store + WatchStore>(
         };
         let mut decisions = Vec::new();
         let (mut kept, mut rejected) = (0, 0);
-        for x in &seen[s] {
-            let Some(d) = &x.decision else { continue };
+        let seen_here = std::mem::take(&mut seen[s]);
+        let seen_count = seen_here.len();
+        for x in seen_here {
+            let Some(d) = x.decision else { continue };
             if d.kept {
                 kept += 1;
             } else {
@@ -428,7 +449,7 @@ pub fn check_with<S: Store + WatchStore>(
                 article_id: d.article_id.as_ref().map(ToString::to_string),
             });
             if x.action != Action::Stored {
-                new_decisions.push(d.clone());
+                new_decisions.push(d);
             }
         }
         let next_due = state.as_ref().and_then(|s| s.next_due).or(p.state.next_due);
@@ -436,7 +457,7 @@ pub fn check_with<S: Store + WatchStore>(
             name: p.source.name().to_string(),
             url: p.configured.clone(),
             outcome,
-            seen: seen[s].len(),
+            seen: seen_count,
             kept,
             rejected,
             archived: archived_per_source[s],
@@ -451,8 +472,9 @@ pub fn check_with<S: Store + WatchStore>(
     }
     if !opts.dry_run {
         store.record_check(&new_states, &new_decisions)?;
+        lap("decisions and states saved");
         if let Some(entry) = topic.cache_entry()
-            && !to_score.is_empty()
+            && topic.model.is_some()
         {
             store.meta_set(TOPIC_CACHE_KEY, &entry)?;
         }
@@ -666,12 +688,25 @@ fn archive_kept<S: Store + WatchStore>(
         while let Some((n, r)) = stream.next().await {
             out[n] = Some(r);
         }
-        out.into_iter().map(|r| r.unwrap_or_else(|| Err(FetchError::InvalidUrl { url: String::new(), reason: "not fetched".into() }))).collect()
+        out.into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| Err(FetchError::InvalidUrl { url: String::new(), reason: "not fetched".into() }))
+            })
+            .collect()
     });
 
+    tracing::info!(pages = fetched.len(), "pages fetched");
     // Read each page (extraction on all cores), then capture and archive in order.
     let extracted = extract_parallel(&fetched);
-    let mut captured: HashMap<usize, Option<crate::article::CaptureRef>> = HashMap::new();
+    tracing::info!(pages = fetched.len(), "pages extracted");
+    let ok: Vec<(usize, &FetchResponse)> =
+        fetched.iter().enumerate().filter_map(|(n, r)| Some((n, r.as_ref().ok()?))).collect();
+    let refs = page::capture_all(dir, &ok.iter().map(|(_, r)| *r).collect::<Vec<_>>())?;
+    let mut captured: Vec<Option<crate::article::CaptureRef>> = vec![None; fetched.len()];
+    for ((n, _), r) in ok.iter().zip(refs) {
+        captured[*n] = r;
+    }
+    tracing::info!(pages = ok.len(), "pages captured");
     let mut archived_as: HashMap<usize, ArticleId> = HashMap::new();
     for (job, page_n) in jobs.iter().zip(&page_of) {
         let p = &plans[job.source];
@@ -679,7 +714,8 @@ fn archive_kept<S: Store + WatchStore>(
             Some(PollOutcome::Fetched(f)) => Some(f),
             _ => None,
         };
-        let feed_final = polls[job.source].as_ref().and_then(|p| p.final_url.clone()).unwrap_or_else(|| p.target.clone());
+        let feed_final =
+            polls[job.source].as_ref().and_then(|p| p.final_url.clone()).unwrap_or_else(|| p.target.clone());
         let ctx = ItemSource {
             name: p.source.name(),
             feed_url: &p.configured,
@@ -696,23 +732,16 @@ fn archive_kept<S: Store + WatchStore>(
             continue;
         }
         let polled = polled_at(&polls[job.source]);
-        let (article, keys) = match page_n {
+        let from_page: Result<_, String> = match page_n {
             Some(n) => match &fetched[*n] {
                 Ok(resp) => {
-                    let capture = match captured.get(n) {
-                        Some(c) => c.clone(),
-                        None => {
-                            let c = page::capture(dir, resp)?;
-                            captured.insert(*n, c.clone());
-                            c
-                        }
-                    };
+                    let capture = captured[*n].clone();
                     match &extracted[*n] {
-                        Some(Ok(read)) => page::from_page(
+                        Some(Ok(read)) => Ok(page::from_page(
                             &x.item,
                             &ctx,
                             Page { final_url: &resp.final_url, extracted: read, fetched_at: resp.fetched_at, capture },
-                        ),
+                        )),
                         other => {
                             let why = match other {
                                 Some(Err(e)) => e.to_string(),
@@ -721,19 +750,30 @@ fn archive_kept<S: Store + WatchStore>(
                             let raw = capture
                                 .map(|c| format!(" (raw page kept as WARC record {})", c.record_id))
                                 .unwrap_or_default();
-                            decision.reasons.push(format!("page not readable: {why}{raw}; archived from the feed's content"));
-                            page::from_feed(&x.item, &ctx, polled, &feed_final)
+                            Err(format!("page not readable: {why}{raw}"))
                         }
                     }
                 }
-                Err(e) => {
-                    decision.reasons.push(format!("page not fetched: {e}; archived from the feed's content"));
-                    page::from_feed(&x.item, &ctx, polled, &feed_final)
-                }
+                Err(e) => Err(format!("page not fetched: {e}")),
             },
-            None => {
-                let why = job.request.as_ref().err().cloned().unwrap_or_else(|| "no link".to_string());
-                decision.reasons.push(format!("page not fetched: {why}; archived from the feed's content"));
+            None => Err(format!(
+                "page not fetched: {}",
+                job.request.as_ref().err().cloned().unwrap_or_else(|| "no link".to_string())
+            )),
+        };
+        let (article, keys) = match from_page {
+            Ok(read) => read,
+            Err(why) if job.rearchive.is_some() => {
+                // Never replace an archived page with the feed's summary: keep the version
+                // there is and try the page again at the next poll.
+                decision.reasons.push(format!("changed upstream, but {why}; the archived version is kept"));
+                if let Some(prior) = &x.prior {
+                    decision.item_hash = prior.item_hash.clone();
+                }
+                continue;
+            }
+            Err(why) => {
+                decision.reasons.push(format!("{why}; archived from the feed's content"));
                 page::from_feed(&x.item, &ctx, polled, &feed_final)
             }
         };

@@ -79,7 +79,9 @@ impl PipelineError {
                 | PipelineError::Import(ImportError::NotFound { .. })
                 | PipelineError::UnknownSource { .. }
                 | PipelineError::Opml(_)
-                | PipelineError::Fetch(crate::fetch::FetchError::InvalidUrl { .. } | crate::fetch::FetchError::InvalidConfig { .. })
+                | PipelineError::Fetch(
+                    crate::fetch::FetchError::InvalidUrl { .. } | crate::fetch::FetchError::InvalidConfig { .. }
+                )
         )
     }
 }

@@ -81,17 +81,43 @@ pub(crate) fn page_canonical(final_url: &str, declared: Option<&str>) -> Option<
     Some(fin)
 }
 
-/// Appends the response's raw exchange to today's WARC file (UTC day of the fetch) in the
-/// archive's capture folder. `None` for responses without an HTTP exchange (local files).
-/// Blocking I/O: call it outside async tasks.
-pub(crate) fn capture(dir: &ArchiveDir, resp: &FetchResponse) -> Result<Option<CaptureRef>, WarcError> {
-    let Some(exchange) = &resp.exchange else {
-        return Ok(None);
-    };
+/// Appends the raw exchanges of these responses to the WARC file of their UTC day in the
+/// archive's capture folder, one write and one fsync per file. `None` for responses
+/// without an HTTP exchange (local files). Blocking I/O: call it outside async tasks.
+pub(crate) fn capture_all(
+    dir: &ArchiveDir,
+    responses: &[&FetchResponse],
+) -> Result<Vec<Option<CaptureRef>>, WarcError> {
+    let mut out: Vec<Option<CaptureRef>> = vec![None; responses.len()];
+    let mut by_file: std::collections::BTreeMap<String, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, r) in responses.iter().enumerate() {
+        if r.exchange.is_some() {
+            by_file.entry(warc_file_name(r.fetched_at)).or_default().push(i);
+        }
+    }
+    if by_file.is_empty() {
+        return Ok(out);
+    }
     let folder = dir.capture_dir();
     std::fs::create_dir_all(&folder).map_err(|source| WarcError::Io { path: folder.clone(), source })?;
-    let file = folder.join(warc_file_name(resp.fetched_at));
-    warc::append_exchange(&file, &resp.final_url, resp.fetched_at, exchange).map(Some)
+    for (name, indexes) in by_file {
+        let batch: Vec<(&str, DateTime<Utc>, &crate::fetch::Exchange)> = indexes
+            .iter()
+            .filter_map(|&i| {
+                Some((responses[i].final_url.as_str(), responses[i].fetched_at, responses[i].exchange.as_ref()?))
+            })
+            .collect();
+        let refs = warc::append_exchanges(&folder.join(name), &batch)?;
+        for (i, r) in indexes.into_iter().zip(refs) {
+            out[i] = Some(r);
+        }
+    }
+    Ok(out)
+}
+
+/// [`capture_all`] for one response.
+pub(crate) fn capture(dir: &ArchiveDir, resp: &FetchResponse) -> Result<Option<CaptureRef>, WarcError> {
+    Ok(capture_all(dir, &[resp])?.pop().flatten())
 }
 
 /// `feedkeeper-2026-11-28.warc.gz`: one capture file per UTC day.
@@ -120,11 +146,18 @@ pub(crate) struct Page<'a> {
 }
 
 /// The identity an upstream or added article's id derives from.
-fn identity(canonical: Option<&str>, source: Option<&ItemSource>, item: Option<&FeedItem>, title: &str, published: Option<&DateTime<Utc>>) -> Identity {
+fn identity(
+    canonical: Option<&str>,
+    source: Option<&ItemSource>,
+    item: Option<&FeedItem>,
+    title: &str,
+    published: Option<&DateTime<Utc>>,
+) -> Identity {
     if let Some(c) = canonical {
         return Identity::Url(c.to_string());
     }
-    if let (Some(s), Some(id)) = (source, item.and_then(|i| i.upstream_id.as_deref()).filter(|s| !s.trim().is_empty())) {
+    if let (Some(s), Some(id)) = (source, item.and_then(|i| i.upstream_id.as_deref()).filter(|s| !s.trim().is_empty()))
+    {
         return Identity::Upstream { feed_url: s.feed_url.to_string(), upstream_id: id.trim().to_string() };
     }
     Identity::title_date(title, published)
@@ -148,7 +181,8 @@ pub(crate) fn from_page(item: &FeedItem, source: &ItemSource, page: Page) -> (Ar
     let x = page.extracted;
     let base = Url::parse(page.final_url).ok();
     let html = content::sanitize(&x.html, base.as_ref());
-    let title = non_empty(Some(&item.title)).or_else(|| non_empty(x.title.as_deref())).unwrap_or_else(|| "(untitled)".into());
+    let title =
+        non_empty(Some(&item.title)).or_else(|| non_empty(x.title.as_deref())).unwrap_or_else(|| "(untitled)".into());
     let published = item.published.or_else(|| x.published.as_deref().and_then(crate::date::parse));
     let updated = item
         .updated
@@ -181,13 +215,19 @@ pub(crate) fn from_page(item: &FeedItem, source: &ItemSource, page: Page) -> (Ar
         capture: page.capture,
     };
     article.seal();
-    let keys = DedupKeys { identity: ident.key(), canonical_url: canonical, fingerprint: fingerprint(&article.content.text) };
+    let keys =
+        DedupKeys { identity: ident.key(), canonical_url: canonical, fingerprint: fingerprint(&article.content.text) };
     (article, keys)
 }
 
 /// The article for an upstream item from the feed's own content (its page could not be
 /// fetched or read); `capture` is `None`, which tells the two apart in its provenance.
-pub(crate) fn from_feed(item: &FeedItem, source: &ItemSource, polled_at: DateTime<Utc>, feed_url: &str) -> (Article, DedupKeys) {
+pub(crate) fn from_feed(
+    item: &FeedItem,
+    source: &ItemSource,
+    polled_at: DateTime<Utc>,
+    feed_url: &str,
+) -> (Article, DedupKeys) {
     let base = item.link.as_deref().and_then(|l| Url::parse(l).ok()).or_else(|| Url::parse(feed_url).ok());
     let raw = match (&item.content_html, &item.summary) {
         (Some(h), _) if !h.trim().is_empty() => h.clone(),
@@ -220,7 +260,8 @@ pub(crate) fn from_feed(item: &FeedItem, source: &ItemSource, polled_at: DateTim
         capture: None,
     };
     article.seal();
-    let keys = DedupKeys { identity: ident.key(), canonical_url: canonical, fingerprint: fingerprint(&article.content.text) };
+    let keys =
+        DedupKeys { identity: ident.key(), canonical_url: canonical, fingerprint: fingerprint(&article.content.text) };
     (article, keys)
 }
 
@@ -261,7 +302,8 @@ pub(crate) fn from_added_page(page: Page, tags: &[String]) -> (Article, DedupKey
         capture: page.capture,
     };
     article.seal();
-    let keys = DedupKeys { identity: ident.key(), canonical_url: canonical, fingerprint: fingerprint(&article.content.text) };
+    let keys =
+        DedupKeys { identity: ident.key(), canonical_url: canonical, fingerprint: fingerprint(&article.content.text) };
     (article, keys)
 }
 
@@ -315,9 +357,18 @@ mod tests {
     #[test]
     fn canonical_is_the_declared_one_only_on_the_same_site() {
         let fin = "https://www.news.example/a/1?utm_source=rss";
-        assert_eq!(page_canonical(fin, Some("https://news.example/story/1")).as_deref(), Some("https://news.example/story/1"));
-        assert_eq!(page_canonical(fin, Some("https://amp.news.example/1")).as_deref(), Some("https://amp.news.example/1"));
-        assert_eq!(page_canonical(fin, Some("https://other.example/1")).as_deref(), Some("https://www.news.example/a/1"));
+        assert_eq!(
+            page_canonical(fin, Some("https://news.example/story/1")).as_deref(),
+            Some("https://news.example/story/1")
+        );
+        assert_eq!(
+            page_canonical(fin, Some("https://amp.news.example/1")).as_deref(),
+            Some("https://amp.news.example/1")
+        );
+        assert_eq!(
+            page_canonical(fin, Some("https://other.example/1")).as_deref(),
+            Some("https://www.news.example/a/1")
+        );
         assert_eq!(page_canonical("file:///tmp/a.html", Some("https://news.example/1")), None);
     }
 
