@@ -708,7 +708,12 @@ fn archive_kept<S: Store + WatchStore>(
     }
     tracing::info!(pages = ok.len(), "pages captured");
     let mut archived_as: HashMap<usize, ArticleId> = HashMap::new();
-    for (job, page_n) in jobs.iter().zip(&page_of) {
+    // Articles are written in one transaction after the loop; `queued` mirrors the store's
+    // matching (id, canonical URL, fingerprint) for the articles waiting in the batch.
+    let mut batch: Vec<(crate::article::Article, DedupKeys)> = Vec::new();
+    let mut pending: Vec<(usize, Pending)> = Vec::new();
+    let mut queued: HashMap<String, ArticleId> = HashMap::new();
+    for (j, (job, page_n)) in jobs.iter().zip(&page_of).enumerate() {
         let p = &plans[job.source];
         let feed: Option<&ParsedFeed> = match polls[job.source].as_ref().map(|p| &p.outcome) {
             Some(PollOutcome::Fetched(f)) => Some(f),
@@ -777,28 +782,67 @@ fn archive_kept<S: Store + WatchStore>(
                 page::from_feed(&x.item, &ctx, polled, &feed_final)
             }
         };
-        let outcome = match &job.rearchive {
+        let mut article = article;
+        let next = match &job.rearchive {
             Some(id) => {
-                let mut article = article;
                 article.id = id.clone();
-                store.put(&article, &keys)?
+                Pending::Batch(batch.len())
             }
-            None => match store.find(&article.id, &keys)? {
-                Some(existing) => PutOutcome::Duplicate { id: existing },
-                None => store.put(&article, &keys)?,
+            None => match store.find(&article.id, &keys)?.or_else(|| queued_match(&queued, &article.id, &keys)) {
+                Some(existing) => Pending::Now(PutOutcome::Duplicate { id: existing }),
+                None => Pending::Batch(batch.len()),
             },
         };
+        let id = match &next {
+            Pending::Now(outcome) => outcome.id().clone(),
+            Pending::Batch(_) => {
+                for k in queue_keys(&article.id, &keys) {
+                    queued.entry(k).or_insert_with(|| article.id.clone());
+                }
+                let id = article.id.clone();
+                batch.push((article, keys));
+                id
+            }
+        };
+        if let Some(n) = page_n {
+            archived_as.insert(*n, id);
+        }
+        pending.push((j, next));
+    }
+    let outcomes = if batch.is_empty() { Vec::new() } else { store.put_all(&batch)? };
+    for (j, next) in pending {
+        let job = &jobs[j];
+        let outcome = match next {
+            Pending::Now(outcome) => outcome,
+            Pending::Batch(i) => outcomes[i].clone(),
+        };
+        let Some(decision) = seen[job.source][job.item].decision.as_mut() else { continue };
         match &outcome {
             PutOutcome::Added { .. } | PutOutcome::Updated { .. } => archived[job.source] += 1,
             PutOutcome::Duplicate { id } => decision.reasons.push(format!("already archived as {id}")),
             PutOutcome::Unchanged { .. } => {}
         }
-        if let Some(n) = page_n {
-            archived_as.insert(*n, outcome.id().clone());
-        }
         decision.article_id = Some(outcome.id().clone());
     }
     Ok(())
+}
+
+/// A kept item's article: written now, or waiting in the batch at this index.
+enum Pending {
+    Now(PutOutcome),
+    Batch(usize),
+}
+
+fn queue_keys(id: &ArticleId, keys: &DedupKeys) -> Vec<String> {
+    let mut out = vec![format!("id:{id}")];
+    out.extend(keys.canonical_url.as_ref().map(|u| format!("url:{u}")));
+    out.extend(keys.fingerprint.as_ref().map(|f| format!("fp:{f}")));
+    out
+}
+
+/// The id of an article waiting in the batch that the store would match with this one.
+fn queued_match(queued: &HashMap<String, ArticleId>, id: &ArticleId, keys: &DedupKeys) -> Option<ArticleId> {
+    queue_keys(id, keys).iter().find_map(|k| queued.get(k).cloned())
 }
 
 fn polled_at(poll: &Option<Poll>) -> DateTime<Utc> {
