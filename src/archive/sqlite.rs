@@ -938,6 +938,30 @@ mod tests {
     }
 
     #[test]
+    fn an_archive_of_schema_1_is_migrated_keeping_its_articles() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db.sqlite3");
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(MIGRATIONS[0]).expect("schema 1");
+            conn.pragma_update(None, "user_version", 1).expect("version");
+        }
+        {
+            let mut old = SqliteStore { conn: Connection::open(&path).expect("open"), path: path.clone() };
+            let (a, k) = article("Geneva conference", "The 1988 massacre of political prisoners.", 14, &[]);
+            let tx = old.conn.transaction().expect("tx");
+            SqliteStore::put_in(&tx, &a, &k).expect("put");
+            tx.commit().expect("commit");
+            assert_eq!(old.schema_version().expect("version"), 1);
+        }
+        let s = SqliteStore::open(&path).expect("migrates");
+        assert_eq!(s.schema_version().expect("version"), LATEST_SCHEMA);
+        assert_eq!(s.count().expect("count"), 1, "the articles are kept");
+        let n: i64 = s.conn.query_row("SELECT COUNT(*) FROM source_state", [], |r| r.get(0)).expect("new table");
+        assert_eq!(n, 0);
+    }
+
+    #[test]
     fn fts_queries_are_always_valid() {
         assert_eq!(fts_query("massacre 1988"), "\"massacre\" \"1988\"");
         assert_eq!(fts_query("\"political prisoners\" Iran"), "\"political prisoners\" \"Iran\"");

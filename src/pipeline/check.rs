@@ -411,7 +411,7 @@ pub fn check_with<S: Store + WatchStore>(
     // Archive.
     let mut archived_per_source = vec![0usize; plans.len()];
     if !opts.dry_run {
-        archive_kept(config, store, dir, &fetcher, &rt, &plans, &polls, &mut seen, &mut archived_per_source)?;
+        archive_kept(store, dir, &fetcher, &rt, &plans, &polls, &mut seen, &mut archived_per_source)?;
     }
     drop(rt);
 
@@ -613,7 +613,6 @@ struct Job {
 /// decisions' article ids and reasons.
 #[allow(clippy::too_many_arguments)]
 fn archive_kept<S: Store + WatchStore>(
-    config: &Config,
     store: &mut S,
     dir: &ArchiveDir,
     fetcher: &Fetcher,
@@ -623,7 +622,6 @@ fn archive_kept<S: Store + WatchStore>(
     seen: &mut [Vec<Seen>],
     archived: &mut [usize],
 ) -> Result<(), PipelineError> {
-    let _ = config;
     let mut jobs = Vec::new();
     for (s, items) in seen.iter_mut().enumerate() {
         for (i, x) in items.iter_mut().enumerate() {
