@@ -71,6 +71,47 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 20)]
         limit: usize,
     },
+    /// Poll the sources that are due and archive their new related items.
+    Check {
+        /// Decide and print every decision; archive nothing and change no state.
+        #[arg(long)]
+        dry_run: bool,
+        /// Poll every source now, however recently it was polled (Retry-After still holds).
+        #[arg(long)]
+        force: bool,
+        /// Only the source with this name.
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// `check` then `publish`, under one archive lock: the command for cron.
+    Run {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetch one page now and archive it.
+    Add {
+        url: String,
+        /// A tag for the article (repeatable).
+        #[arg(long = "tag", value_name = "T")]
+        tags: Vec<String>,
+    },
+    /// Each source's health; `sources import FILE.opml` / `sources export` for OPML.
+    Sources {
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        action: Option<SourcesAction>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SourcesAction {
+    /// Append the feeds of an OPML file to the config's [[sources]] (keeps your comments).
+    Import { file: PathBuf },
+    /// Print the configured sources as OPML.
+    Export,
 }
 
 fn main() -> ExitCode {
@@ -220,7 +261,135 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             Ok(0)
         }
+        Command::Check { dry_run, force, source, json } => {
+            let config = load_config(&cli.config)?;
+            let opts = pipeline::CheckOptions { dry_run, force, source };
+            let report = pipeline::check(&config, &opts, now)?;
+            if json {
+                print_json(&report)?;
+            }
+            print_check(&report, json, cli.verbose > 0)
+        }
+        Command::Run { json } => {
+            let config = load_config(&cli.config)?;
+            let report = pipeline::run(&config, now)?;
+            if json {
+                print_json(&report)?;
+            }
+            let code = print_check(&report.check, json, cli.verbose > 0)?;
+            if !json && (cli.verbose > 0 || std::io::stdout().is_terminal()) {
+                println!(
+                    "archived {}; published {} entries: {} file(s) written, {} unchanged",
+                    report.check.archived,
+                    report.published.entries,
+                    report.published.written.len(),
+                    report.published.unchanged
+                );
+            }
+            Ok(code)
+        }
+        Command::Add { url, tags } => {
+            let config = load_config(&cli.config)?;
+            let report = pipeline::add(&config, &url, &tags)?;
+            println!("{}", report.id);
+            if cli.verbose > 0 || std::io::stderr().is_terminal() {
+                eprintln!("{}: {} ({})", report.outcome, report.title, report.url.as_deref().unwrap_or(&url));
+            }
+            Ok(0)
+        }
+        Command::Sources { json, action } => {
+            let config = load_config(&cli.config)?;
+            match action {
+                None => {
+                    let health = pipeline::sources(&config)?;
+                    if json {
+                        print_json(&health)?;
+                    } else {
+                        let mut out = std::io::stdout().lock();
+                        for h in &health {
+                            writeln!(out, "{}", sources_line(h))?;
+                        }
+                    }
+                }
+                Some(SourcesAction::Import { file }) => {
+                    let report = pipeline::sources_import(&config, &file)?;
+                    if json {
+                        print_json(&report)?;
+                    } else {
+                        for (name, url) in &report.added {
+                            println!("added {name} ({url})");
+                        }
+                        for why in &report.skipped {
+                            println!("skipped {why}");
+                        }
+                        println!(
+                            "{} source(s) added to {}, {} skipped",
+                            report.added.len(),
+                            report.config.display(),
+                            report.skipped.len()
+                        );
+                    }
+                }
+                Some(SourcesAction::Export) => print!("{}", pipeline::sources_export(&config)),
+            }
+            Ok(0)
+        }
     }
+}
+
+/// `Name  [ok]  url`, then last success, next due, items kept, and the last error.
+fn sources_line(h: &pipeline::SourceHealth) -> String {
+    let mut s = format!("{}  [{}]  {}", h.name, h.status, h.url);
+    s.push_str(&format!(
+        "\n    last success {}, next due {}, items kept {}",
+        h.last_success.as_deref().unwrap_or("never"),
+        h.next_due.as_deref().unwrap_or("now"),
+        h.items_kept
+    ));
+    if let Some(e) = &h.last_error {
+        s.push_str(&format!("\n    last error ({} in a row): {e}", h.failures));
+    }
+    if let Some(r) = &h.retry_after {
+        s.push_str(&format!("\n    retry after {r} (asked by the server)"));
+    }
+    s
+}
+
+/// Prints a check report: failed sources on stderr always; one line per source on a
+/// terminal or with `-v`; every decision with `--dry-run`. Returns the exit code.
+fn print_check(report: &pipeline::CheckReport, json: bool, verbose: bool) -> anyhow::Result<u8> {
+    for s in report.failures() {
+        eprintln!("feedkeeper: source \"{}\" ({}): {}", s.name, s.url, s.error.as_deref().unwrap_or("failed"));
+    }
+    if json {
+        return Ok(if report.failed > 0 { EXIT_PARTIAL } else { 0 });
+    }
+    let mut out = std::io::stdout().lock();
+    let lines = verbose || std::io::stdout().is_terminal() || report.dry_run;
+    for s in &report.sources {
+        if lines {
+            let mut line = format!(
+                "{}: {}, seen {}, kept {}, archived {}",
+                s.name,
+                s.outcome.as_str(),
+                s.seen,
+                s.kept,
+                s.archived
+            );
+            if let Some(note) = &s.note {
+                line.push_str(&format!(" ({note})"));
+            }
+            writeln!(out, "{line}")?;
+        }
+        if report.dry_run {
+            for d in &s.decisions {
+                let mark = if d.kept { "KEEP" } else { "skip" };
+                let stored = if d.new { "" } else { " [decided earlier]" };
+                writeln!(out, "  {mark} {:.2} {} — {}{stored}", d.score, d.title, d.reasons.join("; "))?;
+            }
+        }
+    }
+    Ok(if report.failed > 0 { EXIT_PARTIAL } else { 0 })
 }
 
 fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {

@@ -1,1 +1,393 @@
-//! Upstream sources: OPML in and out.
+//! Upstream sources: OPML in and out, and adding `[[sources]]` tables to the config text.
+//!
+//! [`parse_opml`] reads subscription lists as feed readers write them: outlines nested in
+//! folders (a folder's name becomes a tag), `type="rss"` often missing, `xmlUrl` spelled in
+//! any case, bare `&` and HTML entities in attributes; its errors name the file and line.
+//! [`to_opml`] writes OPML 2.0. [`append_sources`] adds new sources to the config *as text*
+//! so the user's comments and layout stay exactly as they were. Pure: reading and writing
+//! files is the caller's.
+
+use std::path::{Path, PathBuf};
+
+use quick_xml::events::{BytesStart, Event};
+
+/// One subscription read from OPML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpmlSource {
+    pub name: String,
+    pub url: String,
+    /// `htmlUrl`, when given.
+    pub site_url: Option<String>,
+    /// Names of the folders it sits in, and its `category` attribute's last path segments.
+    pub tags: Vec<String>,
+}
+
+/// A configured source, as [`to_opml`] and [`append_sources`] need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceEntry {
+    pub name: String,
+    pub url: String,
+    pub tags: Vec<String>,
+}
+
+/// Why an OPML file could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpmlError {
+    #[error("{}: cannot read: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}:{line}: not valid OPML: {message}", path.display())]
+    Syntax { path: PathBuf, line: usize, message: String },
+    #[error("{}: no <outline> with an xmlUrl: is this an OPML subscription list?", path.display())]
+    NoFeeds { path: PathBuf },
+}
+
+/// Reads the feeds out of an OPML document. `path` is named in errors.
+pub fn parse_opml(text: &str, path: &Path) -> Result<Vec<OpmlSource>, OpmlError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = false;
+    reader.config_mut().allow_unmatched_ends = true;
+    let line_at = |pos: u64| text[..(pos as usize).min(text.len())].matches('\n').count() + 1;
+    // Folders (outlines without a feed) currently open; `None` for feed outlines that
+    // have children.
+    let mut folders: Vec<Option<String>> = Vec::new();
+    let mut out: Vec<OpmlSource> = Vec::new();
+    let mut saw_opml = false;
+    loop {
+        let pos = reader.buffer_position();
+        let event = reader.read_event().map_err(|e| OpmlError::Syntax {
+            path: path.to_path_buf(),
+            line: line_at(reader.error_position().max(pos)),
+            message: e.to_string(),
+        })?;
+        match event {
+            Event::Start(e) | Event::Empty(e) if is(&e, "opml") => {
+                saw_opml = true;
+            }
+            Event::Start(ref e) if is(e, "outline") => {
+                let o = outline(e);
+                match o {
+                    Some(feed) => {
+                        out.push(with_folders(feed, &folders));
+                        folders.push(None);
+                    }
+                    None => folders.push(folder_name(e)),
+                }
+            }
+            Event::Empty(ref e) if is(e, "outline") => {
+                if let Some(feed) = outline(e) {
+                    out.push(with_folders(feed, &folders));
+                }
+            }
+            Event::End(e) if e.local_name().as_ref().eq_ignore_ascii_case("outline") => {
+                folders.pop();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if out.is_empty() {
+        if !saw_opml && !text.trim_start().starts_with('<') {
+            return Err(OpmlError::Syntax { path: path.to_path_buf(), line: 1, message: "not XML".into() });
+        }
+        return Err(OpmlError::NoFeeds { path: path.to_path_buf() });
+    }
+    Ok(out)
+}
+
+fn is(e: &BytesStart<'_>, name: &str) -> bool {
+    e.local_name().as_ref().eq_ignore_ascii_case(name)
+}
+
+/// The attributes of an element, names lowercased, values leniently unescaped.
+fn attributes(e: &BytesStart<'_>) -> Vec<(String, String)> {
+    e.attributes()
+        .with_checks(false)
+        .filter_map(Result::ok)
+        .map(|a| {
+            let name = a.key.local_name().as_ref().to_ascii_lowercase();
+            (name, unescape(&a.value))
+        })
+        .collect()
+}
+
+fn outline(e: &BytesStart<'_>) -> Option<OpmlSource> {
+    let attrs = attributes(e);
+    let get = |k: &str| attrs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).filter(|v| !v.is_empty());
+    let kind = get("type").unwrap_or_default().to_ascii_lowercase();
+    let url = get("xmlurl").or_else(|| {
+        // Some writers put the feed in `url` with type="rss"/"atom"/"feed".
+        matches!(kind.as_str(), "rss" | "atom" | "feed").then(|| get("url")).flatten()
+    })?;
+    let name = get("title").or_else(|| get("text")).unwrap_or_else(|| host_of(&url));
+    let mut tags = Vec::new();
+    if let Some(cats) = get("category") {
+        for c in cats.split(',') {
+            if let Some(last) =
+                c.trim().trim_end_matches('/').rsplit('/').next().map(str::trim).filter(|s| !s.is_empty())
+            {
+                tags.push(last.to_string());
+            }
+        }
+    }
+    Some(OpmlSource { name: collapse(&name), url, site_url: get("htmlurl"), tags })
+}
+
+fn folder_name(e: &BytesStart<'_>) -> Option<String> {
+    let attrs = attributes(e);
+    attrs
+        .iter()
+        .find(|(n, _)| n == "text")
+        .or_else(|| attrs.iter().find(|(n, _)| n == "title"))
+        .map(|(_, v)| collapse(v))
+        .filter(|v| !v.is_empty())
+}
+
+fn with_folders(mut feed: OpmlSource, folders: &[Option<String>]) -> OpmlSource {
+    let mut tags: Vec<String> = folders.iter().flatten().cloned().collect();
+    tags.append(&mut feed.tags);
+    tags.dedup();
+    feed.tags = tags;
+    feed
+}
+
+fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn host_of(url: &str) -> String {
+    url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_else(|| url.to_string())
+}
+
+/// XML's five entities, numeric references and the few HTML entities seen in OPML titles;
+/// anything else (a bare `&`) stays as written.
+fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let end = rest[1..].find(|c: char| c == ';' || c == '&' || c.is_whitespace()).map(|i| i + 1);
+        let decoded = end.filter(|&e| rest.as_bytes().get(e) == Some(&b';')).and_then(|e| {
+            let name = &rest[1..e];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some('\u{a0}'),
+                _ => {
+                    let num = name.strip_prefix('#')?;
+                    let code = match num.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => num.parse().ok()?,
+                    };
+                    char::from_u32(code)
+                }
+            }?;
+            Some((c, e + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn xml_attr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if crate::content::is_xml_char(c) => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Writes the sources as an OPML 2.0 subscription list.
+pub fn to_opml(title: &str, sources: &[SourceEntry]) -> String {
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n");
+    s.push_str(&format!("  <head>\n    <title>{}</title>\n  </head>\n  <body>\n", xml_attr(title)));
+    for src in sources {
+        s.push_str(&format!(
+            "    <outline type=\"rss\" text=\"{n}\" title=\"{n}\" xmlUrl=\"{u}\"",
+            n = xml_attr(&src.name),
+            u = xml_attr(&src.url)
+        ));
+        if !src.tags.is_empty() {
+            s.push_str(&format!(" category=\"{}\"", xml_attr(&src.tags.join(","))));
+        }
+        s.push_str("/>\n");
+    }
+    s.push_str("  </body>\n</opml>\n");
+    s
+}
+
+/// What [`append_sources`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Appended {
+    /// The config text with the new tables at the end.
+    pub text: String,
+    /// (name, url) of each source added.
+    pub added: Vec<(String, String)>,
+    /// One line per OPML entry left out, saying why.
+    pub skipped: Vec<String>,
+}
+
+/// Appends a `[[sources]]` table per new feed to `config_text`. A feed whose URL is
+/// already configured (or repeated in the OPML) is skipped and named; a name already taken
+/// gets a ` (2)`, ` (3)`… suffix.
+pub fn append_sources(config_text: &str, existing: &[SourceEntry], found: &[OpmlSource]) -> Appended {
+    let norm = |u: &str| crate::article::canonical_url(u).unwrap_or_else(|| u.trim().to_string());
+    let mut urls: Vec<(String, String)> = existing.iter().map(|s| (norm(&s.url), s.name.clone())).collect();
+    let mut names: Vec<String> = existing.iter().map(|s| s.name.clone()).collect();
+    let mut text = config_text.to_string();
+    let mut out = Appended::default();
+    for f in found {
+        if let Err(e) = crate::config::parse_source_url(&f.url) {
+            out.skipped.push(format!("{} ({}): {e}", f.name, f.url));
+            continue;
+        }
+        let key = norm(&f.url);
+        if let Some((_, name)) = urls.iter().find(|(u, _)| *u == key) {
+            out.skipped.push(format!("{} ({}): already a source, named `{name}`", f.name, f.url));
+            continue;
+        }
+        let base: String = f.name.chars().filter(|c| !c.is_control()).take(150).collect();
+        let base = if base.trim().is_empty() { host_of(&f.url) } else { base.trim().to_string() };
+        let mut name = base.clone();
+        let mut n = 2;
+        while names.contains(&name) {
+            name = format!("{base} ({n})");
+            n += 1;
+        }
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str("\n[[sources]]\n");
+        text.push_str(&format!("name = {}\n", toml::Value::String(name.clone())));
+        text.push_str(&format!("url = {}\n", toml::Value::String(f.url.clone())));
+        let tags: Vec<String> = f.tags.iter().filter_map(|t| crate::article::normalise_tag(t)).collect();
+        if !tags.is_empty() {
+            let list: Vec<String> = tags.iter().map(|t| toml::Value::String(t.clone()).to_string()).collect();
+            text.push_str(&format!("tags = [{}]\n", list.join(", ")));
+        }
+        urls.push((key, name.clone()));
+        names.push(name.clone());
+        out.added.push((name, f.url.clone()));
+    }
+    out.text = text;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> (String, PathBuf) {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/opml").join(name);
+        (std::fs::read_to_string(&path).expect("fixture"), path)
+    }
+
+    #[test]
+    fn real_world_opml_is_read() {
+        let (text, path) = fixture("nested-mixed-case.opml");
+        let got = parse_opml(&text, &path).expect("parses");
+        let brief: Vec<(&str, &str, Vec<&str>)> = got
+            .iter()
+            .map(|s| (s.name.as_str(), s.url.as_str(), s.tags.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            brief,
+            vec![
+                ("Iran Human Rights Monitor", "https://iran-hrm.example/feed/", vec!["Human rights"]),
+                (
+                    "UN News: Human Rights",
+                    "https://news.un.example/feed/subscribe/en/news/topic/human-rights/feed/rss.xml",
+                    vec!["Human rights", "UN"]
+                ),
+                ("Amnesty & Co.", "https://amnesty.example/en/feed/?type=news&lang=en", vec!["Human rights"]),
+                ("World desk", "https://world.example/atom.xml", vec!["News", "world"]),
+                ("podcasts.example", "https://podcasts.example/rss", vec![]),
+            ]
+        );
+        assert_eq!(got[0].site_url.as_deref(), Some("https://iran-hrm.example/"));
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let path = Path::new("subs.opml");
+        let err =
+            parse_opml("<opml>\n<body>\n<outline text=\"a\" xmlUrl=\"https://a.example/>\n", path).expect_err("broken");
+        let msg = err.to_string();
+        assert!(msg.starts_with("subs.opml:3: not valid OPML"), "{msg}");
+        let none = parse_opml("<opml><body><outline text=\"folder\"/></body></opml>", path).expect_err("no feeds");
+        assert!(none.to_string().contains("no <outline> with an xmlUrl"), "{none}");
+    }
+
+    #[test]
+    fn export_then_import_round_trips() {
+        let sources = vec![
+            SourceEntry {
+                name: "A & B \"news\"".into(),
+                url: "https://a.example/feed?x=1&y=2".into(),
+                tags: vec!["iran".into()],
+            },
+            SourceEntry { name: "Local".into(), url: "file:///srv/feeds/local.xml".into(), tags: vec![] },
+        ];
+        let opml = to_opml("My <archive>", &sources);
+        let back = parse_opml(&opml, Path::new("x.opml")).expect("parses");
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[0].name, "A & B \"news\"");
+        assert_eq!(back[0].url, "https://a.example/feed?x=1&y=2");
+        assert_eq!(back[0].tags, vec!["iran".to_string()]);
+        assert_eq!(back[1].url, "file:///srv/feeds/local.xml");
+    }
+
+    #[test]
+    fn appending_keeps_the_text_skips_known_urls_and_suffixes_names() {
+        let config = "# my comments\n[site]\ntitle = \"T\" # inline\nbase_url = \"https://e.example/\"\n\n[[sources]]\nname = \"A\"\nurl = \"https://a.example/feed\"";
+        let existing = vec![SourceEntry { name: "A".into(), url: "https://a.example/feed".into(), tags: vec![] }];
+        let found = vec![
+            OpmlSource { name: "A again".into(), url: "https://A.example/feed#x".into(), site_url: None, tags: vec![] },
+            OpmlSource {
+                name: "A".into(),
+                url: "https://b.example/rss".into(),
+                site_url: None,
+                tags: vec!["Human rights".into()],
+            },
+            OpmlSource { name: "B twice".into(), url: "https://b.example/rss".into(), site_url: None, tags: vec![] },
+            OpmlSource { name: "Bad".into(), url: "gopher://c.example/".into(), site_url: None, tags: vec![] },
+        ];
+        let out = append_sources(config, &existing, &found);
+        assert!(out.text.starts_with(config), "the user's text is untouched");
+        assert_eq!(out.added, vec![("A (2)".to_string(), "https://b.example/rss".to_string())]);
+        assert_eq!(out.skipped.len(), 3, "{:?}", out.skipped);
+        assert!(out.skipped[0].contains("already a source, named `A`"), "{:?}", out.skipped);
+        assert!(
+            out.text.ends_with(
+                "\n[[sources]]\nname = \"A (2)\"\nurl = \"https://b.example/rss\"\ntags = [\"human-rights\"]\n"
+            ),
+            "{}",
+            out.text
+        );
+        let parsed = crate::config::parse(&out.text, Path::new("f.toml")).expect("still a valid config");
+        assert_eq!(parsed.sources.len(), 2);
+    }
+}

@@ -9,3 +9,6 @@ mod core;
 
 #[path = "integration/ops.rs"]
 mod ops;
+
+#[path = "integration/upstream.rs"]
+mod upstream;

@@ -15,6 +15,7 @@
 pub mod lock;
 mod sqlite;
 pub mod warc;
+mod watch;
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,7 @@ use crate::article::{Article, ArticleId};
 
 pub use lock::{ArchiveLock, LockError};
 pub use sqlite::{LATEST_SCHEMA, SqliteStore};
+pub use watch::{Decision, SourceState, WatchStore};
 
 /// The database file's name inside the archive folder.
 pub const DB_FILE: &str = "feedkeeper.sqlite3";

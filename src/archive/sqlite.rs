@@ -74,6 +74,41 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     "#,
+    // 2: watching upstream: each source's polling state, and the decision on every item seen.
+    r#"
+    CREATE TABLE source_state (
+        name          TEXT PRIMARY KEY,
+        url           TEXT NOT NULL,
+        etag          TEXT,
+        last_modified TEXT,
+        last_attempt  TEXT,
+        last_success  TEXT,
+        last_error    TEXT,
+        failures      INTEGER NOT NULL DEFAULT 0,
+        next_due      TEXT,
+        retry_after   TEXT,
+        ttl_secs      INTEGER,
+        max_age_secs  INTEGER,
+        items_kept    INTEGER NOT NULL DEFAULT 0
+    );
+
+    CREATE TABLE decisions (
+        source            TEXT NOT NULL,
+        item_key          TEXT NOT NULL,
+        title             TEXT NOT NULL,
+        url               TEXT,
+        score             REAL NOT NULL,
+        kept              INTEGER NOT NULL,
+        reasons           TEXT NOT NULL,
+        item_hash         TEXT NOT NULL,
+        topic_fingerprint TEXT NOT NULL,
+        rules_fingerprint TEXT NOT NULL,
+        article_id        TEXT,
+        decided_at        TEXT NOT NULL,
+        PRIMARY KEY (source, item_key)
+    ) WITHOUT ROWID;
+    CREATE INDEX decisions_by_article ON decisions(article_id) WHERE article_id IS NOT NULL;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -123,10 +158,19 @@ impl SqliteStore {
     }
 
     /// Opens an existing database read-only (for `list`, `show`, `search`, `sources`).
+    ///
+    /// Where the file is writable the connection is opened read-write with `query_only` on:
+    /// a read-only connection to a WAL database creates `-wal`/`-shm` files it cannot remove
+    /// afterwards, while this one leaves the folder exactly as it found it (`check
+    /// --dry-run` promises that). Elsewhere it falls back to a plain read-only connection.
     pub fn open_read_only(path: &Path) -> Result<SqliteStore, ArchiveError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source })?;
+        let rw = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let ro = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = match Connection::open_with_flags(path, rw) {
+            Ok(conn) if conn.execute_batch("PRAGMA query_only = 1;").is_ok() => conn,
+            _ => Connection::open_with_flags(path, ro)
+                .map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source })?,
+        };
         let store = SqliteStore { conn, path: path.to_path_buf() };
         store.check_schema()?;
         store.pragmas(false)?;
@@ -159,7 +203,7 @@ impl SqliteStore {
         &self.path
     }
 
-    fn sql(&self, context: &'static str) -> impl Fn(rusqlite::Error) -> ArchiveError + '_ {
+    pub(super) fn sql(&self, context: &'static str) -> impl Fn(rusqlite::Error) -> ArchiveError + '_ {
         move |source| ArchiveError::Sql { path: self.path.clone(), context, source }
     }
 
@@ -864,6 +908,30 @@ mod tests {
         }
         assert_eq!(std::fs::read(&path).expect("read"), before, "nothing written");
         assert!(!dir.path().join("db.sqlite3-wal").exists());
+    }
+
+    #[test]
+    fn an_archive_of_schema_1_is_migrated_keeping_its_articles() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db.sqlite3");
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(MIGRATIONS[0]).expect("schema 1");
+            conn.pragma_update(None, "user_version", 1).expect("version");
+        }
+        {
+            let mut old = SqliteStore { conn: Connection::open(&path).expect("open"), path: path.clone() };
+            let (a, k) = article("Geneva conference", "The 1988 massacre of political prisoners.", 14, &[]);
+            let tx = old.conn.transaction().expect("tx");
+            SqliteStore::put_in(&tx, &a, &k).expect("put");
+            tx.commit().expect("commit");
+            assert_eq!(old.schema_version().expect("version"), 1);
+        }
+        let s = SqliteStore::open(&path).expect("migrates");
+        assert_eq!(s.schema_version().expect("version"), LATEST_SCHEMA);
+        assert_eq!(s.count().expect("count"), 1, "the articles are kept");
+        let n: i64 = s.conn.query_row("SELECT COUNT(*) FROM source_state", [], |r| r.get(0)).expect("new table");
+        assert_eq!(n, 0);
     }
 
     #[test]

@@ -178,17 +178,73 @@ pub fn append_exchange(
     fetched_at: DateTime<Utc>,
     exchange: &Exchange,
 ) -> Result<CaptureRef, WarcError> {
+    let mut refs = append_exchanges(path, &[(target_uri, fetched_at, exchange)])?;
+    refs.pop().ok_or_else(|| WarcError::Io { path: path.to_path_buf(), source: io::Error::other("no record written") })
+}
+
+/// [`append_exchange`] for many exchanges at once: one write and one fsync for all of
+/// them (a check that archives many pages does not pay a disk flush per page). Returns
+/// where each response is, in order.
+pub fn append_exchanges(
+    path: &Path,
+    exchanges: &[(&str, DateTime<Utc>, &Exchange)],
+) -> Result<Vec<CaptureRef>, WarcError> {
     let io_err = |source| WarcError::Io { path: path.to_path_buf(), source };
     let file_name = path
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or_else(|| io_err(io::Error::new(io::ErrorKind::InvalidInput, "no file name")))?
         .to_owned();
+    let mut members = Vec::with_capacity(exchanges.len());
+    for (target_uri, fetched_at, exchange) in exchanges {
+        members.push(exchange_members(target_uri, *fetched_at, exchange).map_err(io_err)?);
+    }
+    if members.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    let mut file = OpenOptions::new().create(true).append(true).open(path).map_err(io_err)?;
+    file.lock().map_err(io_err)?;
+    let start = file.metadata().map_err(io_err)?.len();
+    let total: usize = members.iter().map(|(q, r, _)| q.len() + r.len()).sum();
+    let mut out = Vec::with_capacity(total + 512);
+    if start == 0 {
+        let date = warc_date(exchanges[0].1);
+        out.extend(warcinfo_member(&file_name, &date).map_err(io_err)?);
+    }
+    let mut refs = Vec::with_capacity(members.len());
+    for (request_member, response_member, response_id) in members {
+        out.extend_from_slice(&request_member);
+        let offset = start + out.len() as u64;
+        out.extend_from_slice(&response_member);
+        refs.push(CaptureRef {
+            file: file_name.clone(),
+            offset,
+            length: response_member.len() as u64,
+            record_id: response_id,
+        });
+    }
+    file.write_all(&out).map_err(io_err)?;
+    file.sync_data().map_err(io_err)?;
+    if start == 0 {
+        sync_parent(path);
+    }
+    // Dropping the file releases the lock.
+    Ok(refs)
+}
+
+/// The request and response records of one exchange, each a gzip member, and the
+/// response's record id.
+fn exchange_members(
+    target_uri: &str,
+    fetched_at: DateTime<Utc>,
+    exchange: &Exchange,
+) -> io::Result<(Vec<u8>, Vec<u8>, String)> {
     let date = warc_date(fetched_at);
     let request_id = new_record_id();
     let response_id = new_record_id();
 
-    let mut common = vec![("WARC-Date", date.clone()), ("WARC-Target-URI", target_uri.to_owned())];
+    let mut common = vec![("WARC-Date", date), ("WARC-Target-URI", target_uri.to_owned())];
     if let Some(ip) = exchange.remote_ip {
         common.push(("WARC-IP-Address", ip.to_string()));
     }
@@ -214,26 +270,9 @@ pub fn append_exchange(
         ("WARC-Payload-Digest", sha1_digest(&exchange.wire_body)),
     ]);
 
-    let request_member = gzip_record(&request_headers, request_block).map_err(io_err)?;
-    let response_member = gzip_record(&response_headers, &response_block).map_err(io_err)?;
-
-    let mut file = OpenOptions::new().create(true).append(true).open(path).map_err(io_err)?;
-    file.lock().map_err(io_err)?;
-    let start = file.metadata().map_err(io_err)?.len();
-    let mut out = Vec::with_capacity(request_member.len() + response_member.len() + 512);
-    if start == 0 {
-        out.extend(warcinfo_member(&file_name, &date).map_err(io_err)?);
-    }
-    out.extend_from_slice(&request_member);
-    let offset = start + out.len() as u64;
-    out.extend_from_slice(&response_member);
-    file.write_all(&out).map_err(io_err)?;
-    file.sync_data().map_err(io_err)?;
-    if start == 0 {
-        sync_parent(path);
-    }
-    // Dropping the file releases the lock.
-    Ok(CaptureRef { file: file_name, offset, length: response_member.len() as u64, record_id: response_id })
+    let request_member = gzip_record(&request_headers, request_block)?;
+    let response_member = gzip_record(&response_headers, &response_block)?;
+    Ok((request_member, response_member, response_id))
 }
 
 fn warcinfo_member(file_name: &str, date: &str) -> io::Result<Vec<u8>> {
@@ -498,6 +537,29 @@ mod tests {
     fn digest_is_sha1_base32() {
         // Known value: SHA-1 of the empty string.
         assert_eq!(sha1_digest(b""), "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ");
+    }
+
+    #[test]
+    fn a_batch_is_appended_with_one_write_and_reads_back_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("batch.warc.gz");
+        let ex = exchange();
+        let batch = [(URI, at(1_536_919_200), &ex), ("https://example.org/other", at(1_536_919_260), &ex)];
+        let refs = append_exchanges(&path, &batch).expect("append");
+        assert_eq!(refs.len(), 2);
+        for (r, (uri, _, _)) in refs.iter().zip(&batch) {
+            let rec = read_record(&path, r.offset).expect("record");
+            assert_eq!(rec.header("WARC-Target-URI"), Some(*uri));
+            assert_eq!(rec.header("WARC-Record-ID"), Some(r.record_id.as_str()));
+            rec.verify_digests().expect("digests");
+        }
+        let types: Vec<String> = read_all(&path)
+            .expect("read_all")
+            .iter()
+            .map(|r| r.record.record_type().unwrap_or("").to_string())
+            .collect();
+        assert_eq!(types, ["warcinfo", "request", "response", "request", "response"]);
+        assert!(append_exchanges(&path, &[]).expect("empty").is_empty());
     }
 
     #[test]

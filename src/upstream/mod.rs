@@ -10,6 +10,7 @@ mod decode;
 mod fallback;
 mod json;
 mod parse;
+mod poll;
 mod text;
 mod xml;
 
@@ -17,3 +18,4 @@ mod xml;
 mod fixture_tests;
 
 pub use parse::{FeedFormat, FeedItem, ParseError, ParsedFeed, parse_feed};
+pub use poll::{Poll, PollError, PollOutcome, PollRequest, item_hash, item_key, item_text, poll};

@@ -1,11 +1,16 @@
-//! The order of steps for each command that changes the archive (`import`, `publish`, and
-//! later `check`/`run`), and the reports they return. This is the one module that uses many
+//! The order of steps for each command that changes the archive (`import`, `publish`,
+//! `check`, `run`, `add`, `sources import`), and the reports they return. This is the one module that uses many
 //! siblings; the steps themselves live in their own modules and know nothing of each other.
 //!
 //! It takes the archive lock for every writing command, reports progress through the
 //! [`Progress`] trait (the binary draws it on a terminal only), and turns per-item failures
 //! into report lines rather than aborting: one bad file never stops an import. It prints
 //! nothing itself.
+
+mod add;
+mod check;
+mod page;
+mod sources;
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +22,13 @@ use crate::article::{Article, ArticleId};
 use crate::config::Config;
 use crate::import::{self, ImportError};
 use crate::publish::{self, PublishError, PublishReport};
+
+pub use add::{AddReport, add};
+pub use check::{
+    CONCURRENCY, CheckOptions, CheckReport, DecisionView, Outcome, RunReport, SourceReport, check, check_with,
+    fetch_config, run,
+};
+pub use sources::{SourceHealth, SourcesImportReport, sources, sources_export, sources_import};
 
 /// Failures that stop a whole command. Per-item failures are in the reports instead.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +48,18 @@ pub enum PipelineError {
     NotFound(String),
     #[error("`{given}` matches several articles: {}", candidates.join(", "))]
     Ambiguous { given: String, candidates: Vec<String> },
+    #[error("{config}: no source named `{name}` in [[sources]]", config = config.display())]
+    UnknownSource { name: String, config: PathBuf },
+    #[error(transparent)]
+    Fetch(#[from] crate::fetch::FetchError),
+    #[error(transparent)]
+    Extract(#[from] crate::extract::ExtractError),
+    #[error(transparent)]
+    Warc(#[from] crate::archive::warc::WarcError),
+    #[error(transparent)]
+    Opml(#[from] crate::sources::OpmlError),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
 }
 
 impl PipelineError {
@@ -53,6 +77,11 @@ impl PipelineError {
                 | PipelineError::NotFound(_)
                 | PipelineError::Ambiguous { .. }
                 | PipelineError::Import(ImportError::NotFound { .. })
+                | PipelineError::UnknownSource { .. }
+                | PipelineError::Opml(_)
+                | PipelineError::Fetch(
+                    crate::fetch::FetchError::InvalidUrl { .. } | crate::fetch::FetchError::InvalidConfig { .. }
+                )
         )
     }
 }

@@ -1,0 +1,391 @@
+//! Turning what was fetched into an archivable [`Article`]: an article page (decoded,
+//! extracted, sanitized, captured as WARC) or, when the page could not be had, the feed
+//! item's own content. Shared by `check` (upstream items) and `add` (a URL typed by hand).
+//!
+//! Glue between steps, kept small: it calls `extract`, `content`, `article` and
+//! `archive::warc`, and decides only how their outputs map onto the article model (which
+//! title wins, which URL is canonical, which identity the id is derived from).
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use encoding_rs::{Encoding, UTF_8};
+use url::Url;
+
+use crate::archive::warc::{self, WarcError};
+use crate::archive::{ArchiveDir, DedupKeys};
+use crate::article::{Article, CaptureRef, Content, Identity, Origin, Person, SourceRef, canonical_url, fingerprint};
+use crate::content;
+use crate::extract::Extracted;
+use crate::fetch::{FetchRequest, FetchResponse};
+use crate::upstream::FeedItem;
+
+/// Decodes an HTML page: byte-order mark, then the `Content-Type` charset, then a
+/// `<meta charset>` in the first kilobytes, then UTF-8 when valid, else a guess.
+pub(crate) fn decode_html(body: &[u8], content_type: Option<&str>) -> String {
+    if let Some((enc, bom_len)) = Encoding::for_bom(body) {
+        return enc.decode_without_bom_handling(&body[bom_len..]).0.into_owned();
+    }
+    let declared = content_type.and_then(charset_param).or_else(|| meta_charset(body));
+    if let Some(enc) = declared.and_then(|label| Encoding::for_label(label.as_bytes())) {
+        // Pages that declare ISO-8859-1 mean windows-1252 (WHATWG); UTF-16 declarations in
+        // a body without a BOM are wrong more often than not.
+        let enc = if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE { UTF_8 } else { enc };
+        return enc.decode_without_bom_handling(body).0.into_owned();
+    }
+    if let Ok(s) = std::str::from_utf8(body) {
+        return s.to_string();
+    }
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(body, true);
+    detector.guess(None, chardetng::Utf8Detection::Deny).decode_without_bom_handling(body).0.into_owned()
+}
+
+fn charset_param(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim().eq_ignore_ascii_case("charset").then(|| v.trim().trim_matches(['"', '\'']).to_string())
+    })
+}
+
+/// `<meta charset="x">` or `<meta http-equiv="Content-Type" content="…; charset=x">`.
+fn meta_charset(body: &[u8]) -> Option<String> {
+    let head = String::from_utf8_lossy(&body[..body.len().min(4096)]).to_ascii_lowercase();
+    let at = head.find("charset")?;
+    let rest = head[at + "charset".len()..].trim_start().strip_prefix('=')?.trim_start();
+    let rest = rest.trim_start_matches(['"', '\'']);
+    let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')).unwrap_or(rest.len());
+    (end > 0).then(|| rest[..end].to_string())
+}
+
+/// Whether two URLs are on the same site: equal hosts once a leading `www.` is dropped, or
+/// one host a subdomain of the other (`amp.example.org` and `example.org`).
+pub(crate) fn same_site(a: &Url, b: &Url) -> bool {
+    let host = |u: &Url| u.host_str().map(|h| h.trim_start_matches("www.").to_ascii_lowercase());
+    match (host(a), host(b)) {
+        (Some(x), Some(y)) => x == y || x.ends_with(&format!(".{y}")) || y.ends_with(&format!(".{x}")),
+        _ => false,
+    }
+}
+
+/// The canonical URL of a fetched page: the page's own `rel=canonical` when it is on the
+/// same site as the final URL, else the final URL; `None` for pages that are not http(s).
+pub(crate) fn page_canonical(final_url: &str, declared: Option<&str>) -> Option<String> {
+    let fin = canonical_url(final_url)?;
+    if let Some(rel) = declared.and_then(canonical_url)
+        && let (Ok(a), Ok(b)) = (Url::parse(&rel), Url::parse(&fin))
+        && same_site(&a, &b)
+    {
+        return Some(rel);
+    }
+    Some(fin)
+}
+
+/// Appends the raw exchanges of these responses to the WARC file of their UTC day in the
+/// archive's capture folder, one write and one fsync per file. `None` for responses
+/// without an HTTP exchange (local files). Blocking I/O: call it outside async tasks.
+pub(crate) fn capture_all(
+    dir: &ArchiveDir,
+    responses: &[&FetchResponse],
+) -> Result<Vec<Option<CaptureRef>>, WarcError> {
+    let mut out: Vec<Option<CaptureRef>> = vec![None; responses.len()];
+    let mut by_file: std::collections::BTreeMap<String, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, r) in responses.iter().enumerate() {
+        if r.exchange.is_some() {
+            by_file.entry(warc_file_name(r.fetched_at)).or_default().push(i);
+        }
+    }
+    if by_file.is_empty() {
+        return Ok(out);
+    }
+    let folder = dir.capture_dir();
+    std::fs::create_dir_all(&folder).map_err(|source| WarcError::Io { path: folder.clone(), source })?;
+    for (name, indexes) in by_file {
+        let batch: Vec<(&str, DateTime<Utc>, &crate::fetch::Exchange)> = indexes
+            .iter()
+            .filter_map(|&i| {
+                Some((responses[i].final_url.as_str(), responses[i].fetched_at, responses[i].exchange.as_ref()?))
+            })
+            .collect();
+        let refs = warc::append_exchanges(&folder.join(name), &batch)?;
+        for (i, r) in indexes.into_iter().zip(refs) {
+            out[i] = Some(r);
+        }
+    }
+    Ok(out)
+}
+
+/// [`capture_all`] for one response.
+pub(crate) fn capture(dir: &ArchiveDir, resp: &FetchResponse) -> Result<Option<CaptureRef>, WarcError> {
+    Ok(capture_all(dir, &[resp])?.pop().flatten())
+}
+
+/// `feedkeeper-2026-11-28.warc.gz`: one capture file per UTC day.
+pub(crate) fn warc_file_name(at: DateTime<Utc>) -> String {
+    format!("feedkeeper-{}.warc.gz", at.format("%Y-%m-%d"))
+}
+
+/// Where an upstream item came from, for its provenance.
+#[derive(Debug, Clone)]
+pub(crate) struct ItemSource<'a> {
+    /// The configured source name.
+    pub name: &'a str,
+    /// The source URL as configured (a path as written for local sources): stable when the
+    /// archive and its demo feeds move.
+    pub feed_url: &'a str,
+    pub site_url: Option<&'a str>,
+    pub tags: &'a [String],
+}
+
+/// A page fetched and read for an item or an `add`.
+pub(crate) struct Page<'a> {
+    pub final_url: &'a str,
+    pub extracted: &'a Extracted,
+    pub fetched_at: DateTime<Utc>,
+    pub capture: Option<CaptureRef>,
+}
+
+/// The identity an upstream or added article's id derives from.
+fn identity(
+    canonical: Option<&str>,
+    source: Option<&ItemSource>,
+    item: Option<&FeedItem>,
+    title: &str,
+    published: Option<&DateTime<Utc>>,
+) -> Identity {
+    if let Some(c) = canonical {
+        return Identity::Url(c.to_string());
+    }
+    if let (Some(s), Some(id)) = (source, item.and_then(|i| i.upstream_id.as_deref()).filter(|s| !s.trim().is_empty()))
+    {
+        return Identity::Upstream { feed_url: s.feed_url.to_string(), upstream_id: id.trim().to_string() };
+    }
+    Identity::title_date(title, published)
+}
+
+fn non_empty(s: Option<&str>) -> Option<String> {
+    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// The original link to publish: the item's link, unless it is not http(s) (a local demo
+/// page) and the page declares an http(s) canonical URL.
+fn public_url(link: Option<&str>, declared_canonical: Option<&str>) -> Option<String> {
+    match link {
+        Some(l) if canonical_url(l).is_some() => Some(l.to_string()),
+        other => declared_canonical.and_then(canonical_url).or_else(|| other.map(str::to_string)),
+    }
+}
+
+/// The article for an upstream item read from its page.
+pub(crate) fn from_page(item: &FeedItem, source: &ItemSource, page: Page) -> (Article, DedupKeys) {
+    let x = page.extracted;
+    let base = Url::parse(page.final_url).ok();
+    let html = content::sanitize(&x.html, base.as_ref());
+    let title =
+        non_empty(Some(&item.title)).or_else(|| non_empty(x.title.as_deref())).unwrap_or_else(|| "(untitled)".into());
+    let published = item.published.or_else(|| x.published.as_deref().and_then(crate::date::parse));
+    let updated = item
+        .updated
+        .or_else(|| x.updated.as_deref().and_then(crate::date::parse))
+        .or(published)
+        .unwrap_or(page.fetched_at);
+    let mut authors: Vec<Person> = item.authors.iter().map(|a| Person::named(a.as_str())).collect();
+    if authors.is_empty()
+        && let Some(byline) = non_empty(x.byline.as_deref())
+    {
+        authors.push(Person::named(byline));
+    }
+    let canonical = page_canonical(page.final_url, x.canonical_url.as_deref());
+    let ident = identity(canonical.as_deref(), Some(source), Some(item), &title, published.as_ref());
+    let mut article = Article {
+        id: ident.id(),
+        title,
+        summary: non_empty(item.summary.as_deref()).or_else(|| non_empty(x.summary.as_deref())),
+        content: Content { text: x.text.clone(), html },
+        authors,
+        published,
+        updated,
+        url: public_url(item.link.as_deref().or(Some(page.final_url)), x.canonical_url.as_deref()),
+        source: Some(source_ref(item, source)),
+        tags: crate::article::normalise_tags(source.tags),
+        language: non_empty(item.language.as_deref()).or_else(|| non_empty(x.language.as_deref())),
+        content_hash: String::new(),
+        archived_at: page.fetched_at,
+        origin: Origin::Upstream,
+        capture: page.capture,
+    };
+    article.seal();
+    let keys =
+        DedupKeys { identity: ident.key(), canonical_url: canonical, fingerprint: fingerprint(&article.content.text) };
+    (article, keys)
+}
+
+/// The article for an upstream item from the feed's own content (its page could not be
+/// fetched or read); `capture` is `None`, which tells the two apart in its provenance.
+pub(crate) fn from_feed(
+    item: &FeedItem,
+    source: &ItemSource,
+    polled_at: DateTime<Utc>,
+    feed_url: &str,
+) -> (Article, DedupKeys) {
+    let base = item.link.as_deref().and_then(|l| Url::parse(l).ok()).or_else(|| Url::parse(feed_url).ok());
+    let raw = match (&item.content_html, &item.summary) {
+        (Some(h), _) if !h.trim().is_empty() => h.clone(),
+        (_, Some(s)) => content::text_to_html(s),
+        _ => String::new(),
+    };
+    let html = content::sanitize(&raw, base.as_ref());
+    let mut text = content::html_to_text(&html);
+    if text.trim().is_empty() {
+        text = item.summary.clone().unwrap_or_default();
+    }
+    let title = non_empty(Some(&item.title)).unwrap_or_else(|| "(untitled)".into());
+    let canonical = item.link.as_deref().and_then(canonical_url);
+    let ident = identity(canonical.as_deref(), Some(source), Some(item), &title, item.published.as_ref());
+    let mut article = Article {
+        id: ident.id(),
+        title,
+        summary: non_empty(item.summary.as_deref()),
+        content: Content { text, html },
+        authors: item.authors.iter().map(|a| Person::named(a.as_str())).collect(),
+        published: item.published,
+        updated: item.updated.or(item.published).unwrap_or(polled_at),
+        url: item.link.clone(),
+        source: Some(source_ref(item, source)),
+        tags: crate::article::normalise_tags(source.tags),
+        language: non_empty(item.language.as_deref()),
+        content_hash: String::new(),
+        archived_at: polled_at,
+        origin: Origin::Upstream,
+        capture: None,
+    };
+    article.seal();
+    let keys =
+        DedupKeys { identity: ident.key(), canonical_url: canonical, fingerprint: fingerprint(&article.content.text) };
+    (article, keys)
+}
+
+fn source_ref(item: &FeedItem, source: &ItemSource) -> SourceRef {
+    SourceRef {
+        name: source.name.to_string(),
+        feed_url: Some(source.feed_url.to_string()),
+        upstream_id: non_empty(item.upstream_id.as_deref()),
+        site_url: source.site_url.map(str::to_string),
+    }
+}
+
+/// The article for a page added by hand (`add URL`).
+pub(crate) fn from_added_page(page: Page, tags: &[String]) -> (Article, DedupKeys) {
+    let x = page.extracted;
+    let base = Url::parse(page.final_url).ok();
+    let html = content::sanitize(&x.html, base.as_ref());
+    let title = non_empty(x.title.as_deref()).unwrap_or_else(|| page.final_url.to_string());
+    let published = x.published.as_deref().and_then(crate::date::parse);
+    let updated = x.updated.as_deref().and_then(crate::date::parse).or(published).unwrap_or(page.fetched_at);
+    let canonical = page_canonical(page.final_url, x.canonical_url.as_deref());
+    let ident = identity(canonical.as_deref(), None, None, &title, published.as_ref());
+    let mut article = Article {
+        id: ident.id(),
+        title,
+        summary: non_empty(x.summary.as_deref()),
+        content: Content { text: x.text.clone(), html },
+        authors: non_empty(x.byline.as_deref()).map(Person::named).into_iter().collect(),
+        published,
+        updated,
+        url: public_url(Some(page.final_url), x.canonical_url.as_deref()),
+        source: non_empty(x.site_name.as_deref()).map(|name| SourceRef { name, ..SourceRef::default() }),
+        tags: crate::article::normalise_tags(tags),
+        language: non_empty(x.language.as_deref()),
+        content_hash: String::new(),
+        archived_at: page.fetched_at,
+        origin: Origin::Manual,
+        capture: page.capture,
+    };
+    article.seal();
+    let keys =
+        DedupKeys { identity: ident.key(), canonical_url: canonical, fingerprint: fingerprint(&article.content.text) };
+    (article, keys)
+}
+
+/// How to fetch an item's link, or why not. http(s) links are guarded (the fetcher refuses
+/// private addresses unless `allow_private`); a `file:` link is read only when the source
+/// itself is a local file and the link stays inside that file's folder (offline demos);
+/// every other link is refused.
+pub(crate) fn page_request(link: &str, source_dir: Option<&Path>) -> Result<FetchRequest, String> {
+    let url = Url::parse(link.trim()).map_err(|e| format!("invalid link {link:?}: {e}"))?;
+    match url.scheme() {
+        "http" | "https" => Ok(FetchRequest::guarded(url.as_str())),
+        "file" => {
+            let path = url.to_file_path().map_err(|()| format!("invalid file link {link}"))?;
+            let Some(dir) = source_dir else {
+                return Err(format!("refused to read local file {} for a link from a remote feed", path.display()));
+            };
+            let inside = |p: &Path| -> Option<PathBuf> {
+                let real = p.canonicalize().ok()?;
+                let root = dir.canonicalize().ok()?;
+                real.starts_with(&root).then_some(real)
+            };
+            match inside(&path) {
+                Some(real) => Ok(FetchRequest::new(real.display().to_string())),
+                None if !path.exists() => Err(format!("{}: no such file", path.display())),
+                None => Err(format!(
+                    "refused to read local file {}: it is outside the source's folder {}",
+                    path.display(),
+                    dir.display()
+                )),
+            }
+        }
+        other => Err(format!("unsupported link scheme {other:?} in {link}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charset_comes_from_header_then_meta_then_content() {
+        let cp1252 = b"<p>caf\xe9 \x93quoted\x94</p>";
+        assert_eq!(decode_html(cp1252, Some("text/html; charset=windows-1252")), "<p>café “quoted”</p>");
+        let meta = b"<html><head><meta charset=\"iso-8859-1\"></head><p>caf\xe9</p>";
+        assert!(decode_html(meta, Some("text/html")).contains("café"));
+        assert_eq!(decode_html("<p>café</p>".as_bytes(), None), "<p>café</p>");
+        assert!(decode_html(cp1252, None).contains("café"), "guessed");
+        assert_eq!(decode_html(b"\xEF\xBB\xBF<p>x</p>", Some("text/html; charset=latin1")), "<p>x</p>");
+    }
+
+    #[test]
+    fn canonical_is_the_declared_one_only_on_the_same_site() {
+        let fin = "https://www.news.example/a/1?utm_source=rss";
+        assert_eq!(
+            page_canonical(fin, Some("https://news.example/story/1")).as_deref(),
+            Some("https://news.example/story/1")
+        );
+        assert_eq!(
+            page_canonical(fin, Some("https://amp.news.example/1")).as_deref(),
+            Some("https://amp.news.example/1")
+        );
+        assert_eq!(
+            page_canonical(fin, Some("https://other.example/1")).as_deref(),
+            Some("https://www.news.example/a/1")
+        );
+        assert_eq!(page_canonical("file:///tmp/a.html", Some("https://news.example/1")), None);
+    }
+
+    #[test]
+    fn file_links_are_read_only_inside_the_source_folder() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let feeds = dir.path().join("feeds");
+        std::fs::create_dir_all(feeds.join("pages")).expect("mkdir");
+        std::fs::write(feeds.join("pages/a.html"), "<p>a</p>").expect("write");
+        std::fs::write(dir.path().join("secret.txt"), "x").expect("write");
+        let inside = Url::from_file_path(feeds.join("pages/a.html")).expect("url");
+        let req = page_request(inside.as_str(), Some(&feeds)).expect("inside is read");
+        assert!(!req.guard);
+        let outside = Url::from_file_path(feeds.join("../secret.txt")).expect("url");
+        assert!(page_request(outside.as_str(), Some(&feeds)).expect_err("outside").contains("outside"));
+        assert!(page_request(inside.as_str(), None).expect_err("remote feed").contains("remote feed"));
+        assert!(page_request("https://news.example/a", None).expect("http").guard);
+        assert!(page_request("javascript:alert(1)", None).is_err());
+    }
+}
