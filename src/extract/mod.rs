@@ -28,10 +28,13 @@
 //!   cut; nesting deeper than 400 elements is flattened to text.
 
 mod blocks;
+mod charset;
 mod debris;
 mod jsonld;
 mod lines;
 mod meta;
+
+pub use charset::decode_page;
 
 use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -49,36 +49,19 @@ pub(super) fn decode(bytes: &[u8]) -> Result<String, Undecodable> {
     Ok(text)
 }
 
-/// Decodes a saved HTML page: a byte-order mark, else UTF-8 when the bytes are valid UTF-8,
-/// else the charset the page declares (`<meta charset>` or `http-equiv` content type), else
-/// the same guess as for text.
+/// Decodes a saved HTML page: empty and binary files are refused as for text; the
+/// charset is decided as for any fetched page ([`crate::extract::decode_page`]: byte-order
+/// mark, declared charset, UTF-8, guess); line endings and stray controls are cleaned.
 pub(super) fn decode_html(bytes: &[u8]) -> Result<String, Undecodable> {
-    if bytes.starts_with(b"\xEF\xBB\xBF") || bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
-        return decode(bytes);
+    if bytes.is_empty() {
+        return Err(Undecodable::Empty);
     }
-    if std::str::from_utf8(bytes).is_ok() || bytes.contains(&0) {
-        return decode(bytes);
+    let utf16_bom = bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF");
+    if bytes.contains(&0) && !utf16_bom {
+        return Err(Undecodable::Binary("it contains NUL bytes"));
     }
-    match declared_charset(bytes) {
-        Some(encoding) if encoding != encoding_rs::UTF_8 => {
-            let (text, _) = encoding.decode_without_bom_handling(bytes);
-            let text = clean(&text)?;
-            if text.trim().is_empty() { Err(Undecodable::Empty) } else { Ok(text) }
-        }
-        _ => decode(bytes),
-    }
-}
-
-/// The charset named in the first 2 KB of a page (`charset=...` in a meta element).
-fn declared_charset(bytes: &[u8]) -> Option<&'static Encoding> {
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]).to_ascii_lowercase();
-    let at = head.find("charset=")? + "charset=".len();
-    let label: String = head[at..]
-        .trim_start_matches(['"', '\''])
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
-        .collect();
-    Encoding::for_label(label.as_bytes())
+    let text = clean(&crate::extract::decode_page(bytes, None))?;
+    if text.trim().is_empty() { Err(Undecodable::Empty) } else { Ok(text) }
 }
 
 fn utf16(encoding: &'static Encoding, bytes: &[u8]) -> Result<String, Undecodable> {

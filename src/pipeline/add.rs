@@ -29,7 +29,7 @@ pub fn add(config: &crate::config::Config, url: &str, tags: &[String]) -> Result
     let _lock = dir.lock()?;
     let fetcher = Fetcher::new(fetch_config(config))?;
     let resp = runtime()?.block_on(fetcher.get(&FetchRequest::new(url.trim())))?;
-    let html = page::decode_html(&resp.body, resp.content_type.as_deref());
+    let html = crate::extract::decode_page(&resp.body, resp.content_type.as_deref());
     let base = url::Url::parse(&resp.final_url).ok();
     let extracted = crate::extract::extract(&html, base.as_ref())?;
     let mut store = dir.open()?;

@@ -853,7 +853,7 @@ fn extract_parallel(
 ) -> Vec<Option<Result<crate::extract::Extracted, crate::extract::ExtractError>>> {
     let one = |r: &Result<FetchResponse, FetchError>| {
         let resp = r.as_ref().ok()?;
-        let html = page::decode_html(&resp.body, resp.content_type.as_deref());
+        let html = crate::extract::decode_page(&resp.body, resp.content_type.as_deref());
         let url = url::Url::parse(&resp.final_url).ok();
         Some(crate::extract::extract(&html, url.as_ref()))
     };
