@@ -100,7 +100,12 @@ impl WarcRecord {
         if let Some(d) = self.header("WARC-Payload-Digest")
             && is_sha1(d)
         {
-            let payload = self.http_parts().map(|(_, body)| body).unwrap_or_default();
+            // A resource record's payload is its whole block; an HTTP record's, the body.
+            let payload = if self.record_type() == Some("resource") {
+                &self.block[..]
+            } else {
+                self.http_parts().map(|(_, body)| body).unwrap_or_default()
+            };
             if !d.eq_ignore_ascii_case(&sha1_digest(payload)) {
                 return Err(mismatch("WARC-Payload-Digest"));
             }
@@ -189,15 +194,40 @@ pub fn append_exchanges(
     path: &Path,
     exchanges: &[(&str, DateTime<Utc>, &Exchange)],
 ) -> Result<Vec<CaptureRef>, WarcError> {
+    let items: Vec<(&str, DateTime<Utc>, Captured<'_>)> =
+        exchanges.iter().map(|(uri, at, exchange)| (*uri, *at, Captured::Http(exchange))).collect();
+    append_captures(path, &items)
+}
+
+/// What one capture holds: an HTTP exchange (request and response records), or the bytes of
+/// a local file that had no HTTP exchange (one `resource` record).
+#[derive(Debug, Clone, Copy)]
+pub enum Captured<'a> {
+    Http(&'a Exchange),
+    Resource { content_type: &'a str, body: &'a [u8] },
+}
+
+/// Appends one capture per item, each as its own gzip members, in one write and one fsync.
+/// The returned references point at each item's response (or resource) record.
+pub fn append_captures(
+    path: &Path,
+    items: &[(&str, DateTime<Utc>, Captured<'_>)],
+) -> Result<Vec<CaptureRef>, WarcError> {
     let io_err = |source| WarcError::Io { path: path.to_path_buf(), source };
     let file_name = path
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or_else(|| io_err(io::Error::new(io::ErrorKind::InvalidInput, "no file name")))?
         .to_owned();
-    let mut members = Vec::with_capacity(exchanges.len());
-    for (target_uri, fetched_at, exchange) in exchanges {
-        members.push(exchange_members(target_uri, *fetched_at, exchange).map_err(io_err)?);
+    let mut members = Vec::with_capacity(items.len());
+    for (target_uri, fetched_at, captured) in items {
+        let member = match captured {
+            Captured::Http(exchange) => exchange_members(target_uri, *fetched_at, exchange),
+            Captured::Resource { content_type, body } => {
+                resource_member(target_uri, *fetched_at, content_type, body).map(|(m, id)| (Vec::new(), m, id))
+            }
+        };
+        members.push(member.map_err(io_err)?);
     }
     if members.is_empty() {
         return Ok(Vec::new());
@@ -209,7 +239,7 @@ pub fn append_exchanges(
     let total: usize = members.iter().map(|(q, r, _)| q.len() + r.len()).sum();
     let mut out = Vec::with_capacity(total + 512);
     if start == 0 {
-        let date = warc_date(exchanges[0].1);
+        let date = warc_date(items[0].1);
         out.extend(warcinfo_member(&file_name, &date).map_err(io_err)?);
     }
     let mut refs = Vec::with_capacity(members.len());
@@ -273,6 +303,26 @@ fn exchange_members(
     let request_member = gzip_record(&request_headers, request_block)?;
     let response_member = gzip_record(&response_headers, &response_block)?;
     Ok((request_member, response_member, response_id))
+}
+
+/// A `resource` record for bytes read without HTTP (a local file), and its record id.
+fn resource_member(
+    target_uri: &str,
+    fetched_at: DateTime<Utc>,
+    content_type: &str,
+    body: &[u8],
+) -> io::Result<(Vec<u8>, String)> {
+    let id = new_record_id();
+    let headers = [
+        ("WARC-Type", "resource".to_owned()),
+        ("WARC-Record-ID", id.clone()),
+        ("WARC-Date", warc_date(fetched_at)),
+        ("WARC-Target-URI", target_uri.to_owned()),
+        ("Content-Type", content_type.to_owned()),
+        ("WARC-Block-Digest", sha1_digest(body)),
+        ("WARC-Payload-Digest", sha1_digest(body)),
+    ];
+    Ok((gzip_record(&headers, body)?, id))
 }
 
 fn warcinfo_member(file_name: &str, date: &str) -> io::Result<Vec<u8>> {
@@ -502,6 +552,31 @@ fn next_member(path: &Path, from: u64, len: u64) -> Result<Option<u64>, WarcErro
         window.drain(..window.len() - keep);
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod resource_tests {
+    use super::*;
+
+    #[test]
+    fn a_local_file_is_kept_as_a_resource_record_beside_http_captures() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.warc.gz");
+        let body = b"<html><p>saved</p></html>";
+        let at = chrono::DateTime::from_timestamp(1_536_883_200, 0).expect("time");
+        let refs = append_captures(
+            &path,
+            &[("file:///srv/demo/pages/a.html", at, Captured::Resource { content_type: "text/html", body })],
+        )
+        .expect("append");
+        let record = read_record(&path, refs[0].offset).expect("read");
+        assert_eq!(record.record_type(), Some("resource"));
+        assert_eq!(record.header("WARC-Target-URI"), Some("file:///srv/demo/pages/a.html"));
+        assert_eq!(record.header("Content-Type"), Some("text/html"));
+        assert_eq!(record.block, body);
+        record.verify_digests().expect("digests");
+        assert_eq!(refs[0].record_id, record.header("WARC-Record-ID").expect("id"));
+    }
 }
 
 #[cfg(test)]

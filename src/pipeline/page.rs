@@ -52,7 +52,7 @@ pub(crate) fn capture_all(
     let mut out: Vec<Option<CaptureRef>> = vec![None; responses.len()];
     let mut by_file: std::collections::BTreeMap<String, Vec<usize>> = std::collections::BTreeMap::new();
     for (i, r) in responses.iter().enumerate() {
-        if r.exchange.is_some() {
+        if captured(r).is_some() {
             by_file.entry(warc_file_name(r.fetched_at)).or_default().push(i);
         }
     }
@@ -62,18 +62,29 @@ pub(crate) fn capture_all(
     let folder = dir.capture_dir();
     std::fs::create_dir_all(&folder).map_err(|source| WarcError::Io { path: folder.clone(), source })?;
     for (name, indexes) in by_file {
-        let batch: Vec<(&str, DateTime<Utc>, &crate::fetch::Exchange)> = indexes
+        let batch: Vec<(&str, DateTime<Utc>, warc::Captured<'_>)> = indexes
             .iter()
-            .filter_map(|&i| {
-                Some((responses[i].final_url.as_str(), responses[i].fetched_at, responses[i].exchange.as_ref()?))
-            })
+            .filter_map(|&i| Some((responses[i].final_url.as_str(), responses[i].fetched_at, captured(responses[i])?)))
             .collect();
-        let refs = warc::append_exchanges(&folder.join(name), &batch)?;
+        let refs = warc::append_captures(&folder.join(name), &batch)?;
         for (i, r) in indexes.into_iter().zip(refs) {
             out[i] = Some(r);
         }
     }
     Ok(out)
+}
+
+/// What to capture of a response: its HTTP exchange, or for a page read from a local file
+/// (which has none) the file's bytes as a `resource` record.
+fn captured(r: &FetchResponse) -> Option<warc::Captured<'_>> {
+    match &r.exchange {
+        Some(exchange) => Some(warc::Captured::Http(exchange)),
+        None if r.final_url.starts_with("file:") && !r.not_modified => Some(warc::Captured::Resource {
+            content_type: r.content_type.as_deref().unwrap_or("application/octet-stream"),
+            body: &r.body,
+        }),
+        None => None,
+    }
 }
 
 /// [`capture_all`] for one response.

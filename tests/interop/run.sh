@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The interop checks `.ci/run` runs after the Rust tests: the demo archive built by the real
-# binary in a temporary copy, then read by real consumers (xmllint, Python feedparser,
-# newsboat, warcio), plus feedparser parity on the upstream fixture corpus.
+# binary in a temporary copy, then read by real consumers (warcio on its captures; xmllint,
+# Python feedparser, newsboat and html5lib on its feeds; headless Chromium on its pages), plus
+# feedparser parity on the upstream fixture corpus.
 # Installs what it needs (see tests/interop/feeds.sh). Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,9 +16,13 @@ cp -r examples/demo "$work/demo"
 rm -rf "$work/demo/archive" "$work/demo/feeds"
 config="$work/demo/feedkeeper.toml"
 
-echo "-- demo: import, then publish"
+echo "-- demo: import, then run (check the demo upstream feeds, archive, publish)"
 "$bin" --config "$config" import "$work/demo/articles"
-"$bin" --config "$config" publish
+"$bin" --config "$config" -v run
+
+echo "-- warcio reads the demo's captures and verifies every digest"
+python3 -c 'import warcio' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check warcio
+python3 "$here/warc_check.py" "$work"/demo/archive/captures/*.warc.gz
 
 echo "-- feed readers on the demo feeds"
 bash "$here/feeds.sh" "$work/demo/feeds"
