@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Throughput of feedkeeper's feeds server against nginx serving the same folder.
 #
-# Builds the release bench helper (benches/serve.rs), writes a realistic ~200 KB atom.xml
-# into a temp folder, starts the helper (feedkeeper::serve) and nginx (etag on, sendfile on,
-# a minimal config in the temp folder, non-daemon, access logs off on both sides) on two
-# loopback ports, and measures requests/s with wrk for atom.xml:
+# Builds the release bench helper (benches/serve.rs) and the release binary, writes a
+# realistic ~200 KB atom.xml into a temp folder, starts feedkeeper and nginx (etag on,
+# sendfile on, a minimal config in the temp folder, non-daemon) on two loopback ports, and
+# measures requests/s with wrk for atom.xml:
 #   200  plain GET (identity)
 #   304  GET with If-None-Match (each server's own ETag)
 #   gz   GET with Accept-Encoding: gzip (informational: nginx compresses per request,
 #        feedkeeper compresses once per file version)
 # Target: feedkeeper >= 50% of nginx for the first two. Installs wrk and nginx with apt-get
-# when missing (needs root). Knobs: DURATION (5s), CONNS (50), THREADS (2), ROUNDS (3).
+# when missing (needs root). Knobs: DURATION (5s), CONNS (50), THREADS (2), ROUNDS (3), and
+# SERVER:
+#   binary   (default) the real `feedkeeper serve` as users run it, its access log (on by
+#            default) written to a file, against nginx with its access log to a file too;
+#   library  the helper calling feedkeeper::serve with no log subscriber, against nginx
+#            with access_log off.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+SERVER=${SERVER:-binary}
 DURATION=${DURATION:-5s}
 CONNS=${CONNS:-50}
 THREADS=${THREADS:-2}
@@ -32,8 +38,16 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 echo "building release bench helper ..." >&2
 HELPER=$(cargo build --release --bench serve --message-format=json 2>/dev/null \
-  | grep -o '"executable":"[^"]*"' | tail -1 | cut -d'"' -f4)
+  | grep -o '"executable":"[^"]*/deps/serve-[^"]*"' | tail -1 | cut -d'"' -f4)
 [ -x "$HELPER" ] || { echo "bench helper not built" >&2; exit 1; }
+if [ "$SERVER" = binary ]; then
+  echo "building release feedkeeper ..." >&2
+  cargo build --release --quiet --bin feedkeeper
+  BIN=${CARGO_TARGET_DIR:-target}/release/feedkeeper
+  NG_ACCESS_LOG=
+else
+  NG_ACCESS_LOG="access_log off;"
+fi
 
 WORK=$(mktemp -d)
 SERVE_PID=""
@@ -52,11 +66,19 @@ chmod 755 "$WORK" "$FEEDS"
 chmod 644 "$FEEDS/atom.xml"
 
 # feedkeeper
-"$HELPER" run "$FEEDS" 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
-SERVE_PID=$!
-for _ in $(seq 100); do grep -q '^listening on' "$WORK/serve.out" 2>/dev/null && break; sleep 0.05; done
-FK_ADDR=$(sed -n 's/^listening on //p' "$WORK/serve.out")
-[ -n "$FK_ADDR" ] || { cat "$WORK/serve.err" >&2; exit 1; }
+if [ "$SERVER" = binary ]; then
+  printf '[site]\ntitle = "serve bench"\nbase_url = "https://example.org/feeds/"\n\n[paths]\nfeeds = "%s"\n' "$FEEDS" >"$WORK/feedkeeper.toml"
+  FK_ADDR="127.0.0.1:$("$HELPER" free-port)"
+  "$BIN" --config "$WORK/feedkeeper.toml" serve --listen "$FK_ADDR" 2>"$WORK/access.log" &
+  SERVE_PID=$!
+  for _ in $(seq 100); do curl -s -o /dev/null "http://$FK_ADDR/atom.xml" && break; sleep 0.05; done
+else
+  "$HELPER" run "$FEEDS" 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
+  SERVE_PID=$!
+  for _ in $(seq 100); do grep -q '^listening on' "$WORK/serve.out" 2>/dev/null && break; sleep 0.05; done
+  FK_ADDR=$(sed -n 's/^listening on //p' "$WORK/serve.out")
+  [ -n "$FK_ADDR" ] || { cat "$WORK/serve.err" >&2; exit 1; }
+fi
 
 # nginx
 NG_PORT=$("$HELPER" free-port)
@@ -70,7 +92,8 @@ events { worker_connections 4096; }
 http {
   types { application/atom+xml xml; }
   default_type application/octet-stream;
-  access_log off;
+  access_log $WORK/nginx/access.log;
+  $NG_ACCESS_LOG
   sendfile on;
   tcp_nopush on;
   tcp_nodelay on;
@@ -138,6 +161,7 @@ FK_PIDS=$SERVE_PID
 NG_PIDS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
 
 echo
+echo "server: $SERVER ($([ "$SERVER" = binary ] && echo 'feedkeeper serve with its access log, nginx access_log to a file' || echo 'feedkeeper::serve without logs, nginx access_log off'))"
 echo "atom.xml: $SIZE bytes; wrk -t$THREADS -c$CONNS -d$DURATION; best of $ROUNDS alternating rounds;"
 echo "$(nproc) cores shared by the server, wrk and whatever else runs (load: $(cut -d' ' -f1-3 /proc/loadavg))."
 echo "cpu = server CPU time (user+system, all threads/workers) per request in that round."

@@ -3,6 +3,7 @@
 //! 75 archive locked). All work happens in the library.
 
 use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -11,6 +12,8 @@ use clap::{Parser, Subcommand};
 use feedkeeper::archive::ListQuery;
 use feedkeeper::config::{self, Config, ConfigError};
 use feedkeeper::pipeline::{self, ArticleView, PipelineError, Progress};
+use feedkeeper::schedule::CronSchedule;
+use feedkeeper::websub::PingReport;
 
 const EXIT_FATAL: u8 = 1;
 const EXIT_USAGE: u8 = 2;
@@ -90,6 +93,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Stay running: poll each source when it is due, archive, publish after changes.
+    /// Stops cleanly on SIGINT/SIGTERM.
+    Watch {
+        /// Run whole cycles (check the due sources, then publish) at the times of this
+        /// crontab expression, in local time, e.g. "*/15 * * * *", instead of per source.
+        #[arg(long, value_name = "EXPR")]
+        cron: Option<CronSchedule>,
+    },
+    /// Serve the feeds folder over HTTP (ETag, 304, gzip), logging each request.
+    Serve {
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
     /// Fetch one page now and archive it.
     Add {
         url: String,
@@ -122,7 +138,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
         }
     };
-    init_logging(cli.verbose);
+    init_logging(cli.verbose, &cli.command);
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -132,18 +148,72 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(verbose: u8) {
-    let level = match verbose {
-        0 => tracing::Level::WARN,
-        1 => tracing::Level::INFO,
-        _ => tracing::Level::DEBUG,
+/// Logs on stderr, without colour off a terminal. Without `-v` only warnings, except the
+/// access log of `serve`; `watch -v` shows one line per cycle (`-vv` every step). The
+/// WebSub client's per-feed warnings show with `-v`; otherwise one summary line names the hub.
+fn init_logging(verbose: u8, command: &Command) {
+    use tracing::level_filters::LevelFilter;
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let level = |v: u8| match v {
+        0 => LevelFilter::WARN,
+        1 => LevelFilter::INFO,
+        _ => LevelFilter::DEBUG,
     };
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
+    let mut filter = match command {
+        Command::Watch { .. } => Targets::new()
+            .with_default(level(verbose.saturating_sub(1)))
+            .with_target("feedkeeper::pipeline::watch", level(verbose.min(1))),
+        Command::Serve { .. } => {
+            Targets::new().with_default(level(verbose)).with_target("feedkeeper::serve", level(verbose.max(1)))
+        }
+        _ => Targets::new().with_default(level(verbose)),
+    };
+    if verbose == 0 {
+        filter = filter.with_target("feedkeeper::websub", LevelFilter::ERROR);
+    }
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_target(false),
+        )
+        .with(filter)
         .try_init();
+}
+
+/// Completes on SIGINT or SIGTERM (what `watch` and `serve` stop on).
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let term = async {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+}
+
+/// One line on stderr when the WebSub hub was not told about every changed feed.
+fn print_ping(websub: Option<&PingReport>) {
+    if let Some(w) = websub
+        && let Some(first) = w.failed.first()
+    {
+        eprintln!(
+            "feedkeeper: WebSub hub {}: {} of {} feed(s) not notified: {}",
+            w.hub,
+            w.failed.len(),
+            w.failed.len() + w.pinged.len(),
+            first.error
+        );
+    }
 }
 
 /// The error and its causes on one line (cron mails whatever a job prints).
@@ -212,8 +282,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Publish => {
             let config = load_config(&cli.config)?;
-            let report = pipeline::publish(&config)?;
+            let published = pipeline::publish(&config)?;
+            let report = &published.report;
             tracing::info!("published {} entries, {} archive page(s)", report.entries, report.archive_pages);
+            print_ping(published.websub.as_ref());
             if cli.verbose > 0 || std::io::stdout().is_terminal() {
                 println!(
                     "published {} entries into {}: {} file(s) written, {} unchanged",
@@ -277,6 +349,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 print_json(&report)?;
             }
             let code = print_check(&report.check, json, cli.verbose > 0)?;
+            print_ping(report.websub.as_ref());
             if !json && (cli.verbose > 0 || std::io::stdout().is_terminal()) {
                 println!(
                     "archived {}; published {} entries: {} file(s) written, {} unchanged",
@@ -287,6 +360,17 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 );
             }
             Ok(code)
+        }
+        Command::Watch { cron } => {
+            let config = load_config(&cli.config)?;
+            let opts = pipeline::WatchOptions { cron };
+            pipeline::watch(&config, &opts, shutdown_signal(), &mut |_| {})?;
+            Ok(0)
+        }
+        Command::Serve { listen } => {
+            let config = load_config(&cli.config)?;
+            pipeline::serve(&config, listen, shutdown_signal())?;
+            Ok(0)
         }
         Command::Add { url, tags } => {
             let config = load_config(&cli.config)?;

@@ -1,6 +1,8 @@
-//! When a source is next due. A pure policy: every input (the configured interval, the
-//! source's own hints, its failure count, the clock) is passed in, so it is tested without
-//! waiting and `check`, `run` and `watch` agree on it.
+//! When a source is next due, and the loop `watch` runs on it. The policy is pure: every
+//! input (the configured interval, the source's own hints, its failure count, the clock) is
+//! passed in, so it is tested without waiting and `check`, `run` and `watch` agree on it.
+//! The loop ([`drive`]) only waits and calls a closure; what a tick does (polling,
+//! archiving) is the caller's. Nothing here fetches or stores anything.
 //!
 //! The rules: a source is polled no more often than its `every`, lengthened by its own hints
 //! (RSS `<ttl>`, `Cache-Control: max-age`) up to a day; a failing source backs off
@@ -8,14 +10,19 @@
 //! sources do not retry in step, and recovers as soon as one poll succeeds; `Retry-After`
 //! is honoured always, even by `check --force`.
 
+use std::future::Future;
+use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 
 /// Hints are never allowed to push a poll further out than this.
 pub const MAX_HINT: Duration = Duration::from_secs(24 * 3600);
 /// Backoff never waits longer than this (or the source's own interval, if longer).
 pub const MAX_BACKOFF: Duration = Duration::from_secs(24 * 3600);
+/// The loop never sleeps longer than this before reading the clock again, so a suspended
+/// machine or a changed clock delays a due poll by at most this much.
+pub const MAX_SLEEP: Duration = Duration::from_secs(60);
 
 /// What is known about a source when deciding its next poll.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -71,6 +78,112 @@ pub fn is_due(t: &SourceTiming, key: &str, last_poll: Option<DateTime<Utc>>, now
         None => true,
         Some(_) if force => true,
         Some(last) => next_due(t, key, last) <= now,
+    }
+}
+
+/// When a source is next due, as an absolute time: at once (`DateTime::MIN_UTC`) when it was
+/// never polled, else [`next_due`] after its last poll; never before `Retry-After`.
+/// `due_at(..) <= now` exactly when [`is_due`] (without `force`) says so.
+pub fn due_at(t: &SourceTiming, key: &str, last_poll: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    let due = last_poll.map_or(DateTime::<Utc>::MIN_UTC, |last| next_due(t, key, last));
+    match t.retry_after {
+        Some(r) if r > due => r,
+        _ => due,
+    }
+}
+
+/// How long to sleep, seen at `now`, before something due at `due`: zero when it is due,
+/// never more than [`MAX_SLEEP`] (the loop then looks at the clock again).
+pub fn sleep_for(due: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
+    (due - now).to_std().unwrap_or(Duration::ZERO).min(MAX_SLEEP)
+}
+
+/// A `watch --cron` schedule: a crontab expression of five fields (minute hour day month
+/// weekday), or six with seconds first, or a nickname such as `@hourly`. It is read in the
+/// time zone of the clock given to [`CronSchedule::next_after`] (the local zone in `watch`).
+#[derive(Debug, Clone)]
+pub struct CronSchedule {
+    cron: croner::Cron,
+    text: String,
+}
+
+/// A cron expression that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CronError {
+    #[error("`{expr}` is not a cron expression: {reason} (write e.g. \"*/15 * * * *\": minute hour day month weekday)")]
+    Invalid { expr: String, reason: String },
+    #[error("`{expr}` never matches a date")]
+    Never { expr: String },
+}
+
+impl FromStr for CronSchedule {
+    type Err = CronError;
+
+    fn from_str(s: &str) -> Result<CronSchedule, CronError> {
+        let text = s.trim().to_string();
+        let cron = croner::parser::CronParser::builder()
+            .seconds(croner::parser::Seconds::Optional)
+            .build()
+            .parse(&text)
+            .map_err(|e| CronError::Invalid { expr: text.clone(), reason: e.to_string() })?;
+        let schedule = CronSchedule { cron, text };
+        // An expression such as "0 0 30 2 *" parses but never fires: refuse it now rather
+        // than sleeping forever.
+        if schedule.next_after(&Utc::now()).is_none() {
+            return Err(CronError::Never { expr: schedule.text });
+        }
+        Ok(schedule)
+    }
+}
+
+impl CronSchedule {
+    /// The first time strictly after `after` that the expression matches, read on `after`'s
+    /// wall clock; `None` when there is none.
+    pub fn next_after<Tz: TimeZone>(&self, after: &DateTime<Tz>) -> Option<DateTime<Utc>> {
+        self.cron.find_next_occurrence(after, false).ok().map(|t| t.with_timezone(&Utc))
+    }
+
+    /// The expression as given.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+/// The loop `watch` runs, for one source or for whole cycles: waits until `first`, calls
+/// `tick`, which does the work and returns when it is next due, waits until then, and so on,
+/// until `tick` returns `None` or `stop` completes. `stop` ends a wait at once and abandons a
+/// tick in progress (its future is dropped), so a tick must leave nothing half-done when
+/// dropped at an `.await`. Waits are cut into pieces of at most [`MAX_SLEEP`] against the
+/// wall clock.
+pub async fn drive<F, Fut>(first: DateTime<Utc>, mut tick: F, stop: impl Future<Output = ()>)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<DateTime<Utc>>>,
+{
+    tokio::pin!(stop);
+    let mut due = first;
+    loop {
+        loop {
+            let wait = sleep_for(due, Utc::now());
+            if wait.is_zero() {
+                break;
+            }
+            tokio::select! {
+                biased;
+                () = &mut stop => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+        let next = tokio::select! {
+            biased;
+            () = &mut stop => return,
+            next = tick() => next,
+        };
+        match next {
+            Some(next) => due = next,
+            None => return,
+        }
     }
 }
 
@@ -136,7 +249,116 @@ mod tests {
         assert!(is_due(&t, "s", Some(t0()), t0(), true), "force");
     }
 
+    #[test]
+    fn due_at_is_now_for_a_new_source_and_waits_for_retry_after() {
+        let mut t = timing(HOUR);
+        assert!(due_at(&t, "s", None) <= t0());
+        assert_eq!(due_at(&t, "s", Some(t0())), t0() + chrono::Duration::hours(1));
+        t.retry_after = Some(t0() + chrono::Duration::hours(3));
+        assert_eq!(due_at(&t, "s", None), t0() + chrono::Duration::hours(3));
+    }
+
+    #[test]
+    fn sleeps_are_cut_to_max_sleep_and_zero_when_due() {
+        assert_eq!(sleep_for(t0(), t0()), Duration::ZERO);
+        assert_eq!(sleep_for(t0() - chrono::Duration::days(3), t0()), Duration::ZERO);
+        assert_eq!(sleep_for(t0() + chrono::Duration::seconds(5), t0()), Duration::from_secs(5));
+        assert_eq!(sleep_for(t0() + chrono::Duration::hours(5), t0()), MAX_SLEEP);
+        assert_eq!(sleep_for(DateTime::<Utc>::MAX_UTC, t0()), MAX_SLEEP);
+    }
+
+    #[test]
+    fn cron_expressions_fire_on_the_wall_clock_given() {
+        let every15: CronSchedule = "*/15 * * * *".parse().expect("cron");
+        assert_eq!(every15.next_after(&t0()), Some(t0() + chrono::Duration::minutes(15)), "strictly after");
+        let at = t0() + chrono::Duration::minutes(7) + chrono::Duration::seconds(3);
+        assert_eq!(every15.next_after(&at), Some(t0() + chrono::Duration::minutes(15)));
+        // Six fields: seconds first.
+        let every2s: CronSchedule = "*/2 * * * * *".parse().expect("cron");
+        assert_eq!(every2s.next_after(&t0()), Some(t0() + chrono::Duration::seconds(2)));
+        // Read on the given clock: 06:30 in UTC+02:00 is 04:30 UTC.
+        let daily: CronSchedule = "30 6 * * *".parse().expect("cron");
+        let zone = chrono::FixedOffset::east_opt(2 * 3600).expect("zone");
+        let next = daily.next_after(&t0().with_timezone(&zone)).expect("next");
+        assert_eq!(next, Utc.with_ymd_and_hms(2026, 11, 29, 4, 30, 0).single().expect("date"));
+        assert_eq!(daily.as_str(), "30 6 * * *");
+        let hourly: CronSchedule = "@hourly".parse().expect("nickname");
+        assert_eq!(hourly.next_after(&t0()), Some(t0() + chrono::Duration::hours(1)));
+    }
+
+    #[test]
+    fn bad_cron_expressions_are_refused_with_the_expression_named() {
+        for bad in ["", "every 15 minutes", "*/15 * * *", "61 * * * *", "0 0 30 2 *"] {
+            let err = bad.parse::<CronSchedule>().expect_err(bad).to_string();
+            assert!(err.contains(&format!("`{}`", bad.trim())), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn drive_ticks_when_due_until_the_tick_says_stop() {
+        let mut ticks = Vec::new();
+        let started = std::time::Instant::now();
+        drive(
+            Utc::now(),
+            || {
+                ticks.push(started.elapsed());
+                let more = ticks.len() < 4;
+                async move { more.then(|| Utc::now() + chrono::Duration::milliseconds(30)) }
+            },
+            std::future::pending(),
+        )
+        .await;
+        assert_eq!(ticks.len(), 4);
+        assert!(ticks[0] < Duration::from_millis(20), "first tick at once: {ticks:?}");
+        for pair in ticks.windows(2) {
+            assert!(pair[1] - pair[0] >= Duration::from_millis(25), "waits between ticks: {ticks:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn stop_ends_a_wait_and_abandons_a_tick_at_once() {
+        // A long wait.
+        let started = std::time::Instant::now();
+        let mut ticks = 0;
+        drive(
+            Utc::now() + chrono::Duration::hours(1),
+            || {
+                ticks += 1;
+                async { None }
+            },
+            tokio::time::sleep(Duration::from_millis(50)),
+        )
+        .await;
+        assert_eq!(ticks, 0);
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        // A tick that never finishes.
+        let started = std::time::Instant::now();
+        drive(Utc::now(), std::future::pending::<Option<DateTime<Utc>>>, tokio::time::sleep(Duration::from_millis(50)))
+            .await;
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    }
+
     proptest! {
+        #[test]
+        fn due_at_agrees_with_is_due(
+            every in 1u64..100_000,
+            failures in 0u32..20,
+            ttl in proptest::option::of(1u64..200_000),
+            retry in proptest::option::of(-100_000i64..100_000),
+            last in proptest::option::of(-300_000i64..0),
+            key in "[a-z]{1,8}",
+        ) {
+            let t = SourceTiming {
+                every: Duration::from_secs(every),
+                ttl: ttl.map(Duration::from_secs),
+                failures,
+                retry_after: retry.map(|s| t0() + chrono::Duration::seconds(s)),
+                ..SourceTiming::default()
+            };
+            let last = last.map(|s| t0() + chrono::Duration::seconds(s));
+            prop_assert_eq!(due_at(&t, &key, last) <= t0(), is_due(&t, &key, last, t0(), false));
+        }
+
         #[test]
         fn backoff_is_bounded_and_jitter_small(every in 1u64..200_000, failures in 1u32..40, key in "[a-z]{1,8}") {
             let t = SourceTiming { every: Duration::from_secs(every), failures, ..SourceTiming::default() };

@@ -12,3 +12,6 @@ mod ops;
 
 #[path = "integration/upstream.rs"]
 mod upstream;
+
+#[path = "integration/unattended.rs"]
+mod unattended;

@@ -32,6 +32,7 @@ use crate::publish::{self, PublishReport};
 use crate::relevance::{self, Candidate, Rules, TopicDoc, TopicModel};
 use crate::schedule::{self, SourceTiming};
 use crate::upstream::{self, FeedItem, ParsedFeed, Poll, PollOutcome, PollRequest};
+use crate::websub::PingReport;
 
 /// Sources polled at once; pages fetched at once.
 pub const CONCURRENCY: usize = 16;
@@ -124,12 +125,14 @@ impl CheckReport {
     }
 }
 
-/// What `run` did: the check, then the publish.
+/// What `run` did: the check, then the publish, then the WebSub pings.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     #[serde(flatten)]
     pub check: CheckReport,
     pub published: PublishReport,
+    /// The hub's answer; `None` when no hub is set or no subscription feed changed.
+    pub websub: Option<PingReport>,
 }
 
 /// `check`: takes the archive lock (not for a dry run, which only reads) and checks.
@@ -144,14 +147,19 @@ pub fn check(config: &Config, opts: &CheckOptions, now: DateTime<Utc>) -> Result
     check_with(config, &mut store, &dir, opts, now)
 }
 
-/// `run`: under one archive lock, `check` then `publish`.
+/// `run`: under one archive lock, `check` then `publish`; then, with the lock released,
+/// the WebSub pings for the feeds that changed.
 pub fn run(config: &Config, now: DateTime<Utc>) -> Result<RunReport, PipelineError> {
-    let dir = ArchiveDir::new(config.archive_dir());
-    let _lock = dir.lock()?;
-    let mut store = dir.open()?;
-    let check = check_with(config, &mut store, &dir, &CheckOptions::default(), now)?;
-    let published = publish::publish(&mut store, config, &config.feeds_dir())?;
-    Ok(RunReport { check, published })
+    let (check, published) = {
+        let dir = ArchiveDir::new(config.archive_dir());
+        let _lock = dir.lock()?;
+        let mut store = dir.open()?;
+        let check = check_with(config, &mut store, &dir, &CheckOptions::default(), now)?;
+        let published = publish::publish(&mut store, config, &config.feeds_dir())?;
+        (check, published)
+    };
+    let websub = super::notify_hub(config, &published.changed_feeds);
+    Ok(RunReport { check, published, websub })
 }
 
 /// The fetch limits from `[fetch]`.
@@ -288,6 +296,65 @@ pub fn check_with<S: Store + WatchStore>(
     opts: &CheckOptions,
     now: DateTime<Utc>,
 ) -> Result<CheckReport, PipelineError> {
+    let fetcher = Fetcher::new(fetch_config(config)).map_err(PipelineError::Fetch)?;
+    let rt = runtime()?;
+    let net = Net { fetcher: &fetcher, handle: rt.handle(), stop: None };
+    Ok(check_on(config, store, dir, &net, opts, now)?.report)
+}
+
+/// The network side of a check: the fetcher, the runtime it runs on (driven from this
+/// thread with `block_on`), and, in `watch`, the signal that abandons network work when the
+/// process is stopping.
+pub(crate) struct Net<'a> {
+    pub(crate) fetcher: &'a Fetcher,
+    pub(crate) handle: &'a tokio::runtime::Handle,
+    /// Becomes `true` when `watch` is stopping.
+    pub(crate) stop: Option<tokio::sync::watch::Receiver<bool>>,
+}
+
+impl Net<'_> {
+    /// Runs `fut` to its end from this (non-async) thread, or gives up with
+    /// [`PipelineError::Stopped`] when the stop signal comes first. Nothing is written inside
+    /// the network phases, so giving up there leaves the archive as it was.
+    pub(crate) fn block_on<F: std::future::Future>(&self, fut: F) -> Result<F::Output, PipelineError> {
+        let Some(mut stop) = self.stop.clone() else {
+            return Ok(self.handle.block_on(fut));
+        };
+        self.handle.block_on(async move {
+            let stopped = async {
+                if stop.wait_for(|s| *s).await.is_err() {
+                    std::future::pending::<()>().await; // the sender is gone: never stops
+                }
+            };
+            tokio::select! {
+                biased;
+                () = stopped => Err(PipelineError::Stopped),
+                out = fut => Ok(out),
+            }
+        })
+    }
+
+    /// Whether the stop signal has come.
+    pub(crate) fn stopping(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| *s.borrow())
+    }
+}
+
+/// A check's report and the sources' states it saved (one per polled source).
+pub(crate) struct Checked {
+    pub(crate) report: CheckReport,
+    pub(crate) states: Vec<SourceState>,
+}
+
+/// Plans, polls and applies a check over `net`.
+pub(crate) fn check_on<S: Store + WatchStore>(
+    config: &Config,
+    store: &mut S,
+    dir: &ArchiveDir,
+    net: &Net<'_>,
+    opts: &CheckOptions,
+    now: DateTime<Utc>,
+) -> Result<Checked, PipelineError> {
     if let Some(name) = &opts.source
         && config.source(name).is_none()
     {
@@ -301,14 +368,63 @@ pub fn check_with<S: Store + WatchStore>(
         .filter(|s| opts.source.as_deref().is_none_or(|n| n == s.name()))
         .map(|s| plan(config, s, states.remove(s.name()), opts, now))
         .collect();
+    let polls: Vec<Option<Poll>> = net.block_on(poll_all(net.fetcher, &plans, opts.dry_run))?;
+    apply(config, store, dir, net, &plans, polls, opts.dry_run, now)
+}
 
-    // Poll.
+/// What `watch` needs to poll one source on its own: its state (reset when the configured
+/// URL changed), when it is due, and the conditional request to send.
+pub(crate) struct SourcePlan {
+    pub(crate) state: SourceState,
+    pub(crate) due: DateTime<Utc>,
+    pub(crate) request: PollRequest,
+}
+
+/// Plans `config.sources[index]` from its last saved state.
+pub(crate) fn source_plan(config: &Config, index: usize, prior: Option<SourceState>) -> SourcePlan {
+    let p = plan(config, &config.sources[index], prior, &CheckOptions::default(), Utc::now());
+    let due = schedule::due_at(&p.timing, p.source.name(), p.state.last_attempt);
+    let request =
+        PollRequest { url: p.target.clone(), etag: p.state.etag.clone(), last_modified: p.state.last_modified.clone() };
+    SourcePlan { state: p.state, due, request }
+}
+
+/// Applies polls made elsewhere (by `watch`'s per-source tasks): `(index in
+/// config.sources, the state the poll was planned from, the poll)`. The same phases as a
+/// check after its polls: decide, score, archive, save.
+pub(crate) fn apply_polled<S: Store + WatchStore>(
+    config: &Config,
+    store: &mut S,
+    dir: &ArchiveDir,
+    net: &Net<'_>,
+    polled: Vec<(usize, SourceState, Poll)>,
+    now: DateTime<Utc>,
+) -> Result<Checked, PipelineError> {
+    let mut plans = Vec::with_capacity(polled.len());
+    let mut polls = Vec::with_capacity(polled.len());
+    for (index, state, poll) in polled {
+        let mut p = plan(config, &config.sources[index], Some(state), &CheckOptions::default(), now);
+        p.skip = None; // it was due when its task polled it
+        plans.push(p);
+        polls.push(Some(poll));
+    }
+    apply(config, store, dir, net, &plans, polls, false, now)
+}
+
+/// Everything after the polls: see the module documentation.
+#[allow(clippy::too_many_arguments)]
+fn apply<S: Store + WatchStore>(
+    config: &Config,
+    store: &mut S,
+    dir: &ArchiveDir,
+    net: &Net<'_>,
+    plans: &[Plan<'_>],
+    mut polls: Vec<Option<Poll>>,
+    dry_run: bool,
+    now: DateTime<Utc>,
+) -> Result<Checked, PipelineError> {
     let clock = std::time::Instant::now();
     let lap = |what: &str| tracing::info!(elapsed = ?clock.elapsed(), "check: {what}");
-    let fetcher = Fetcher::new(fetch_config(config)).map_err(PipelineError::Fetch)?;
-    let rt = runtime()?;
-    let mut polls: Vec<Option<Poll>> = rt.block_on(poll_all(&fetcher, &plans, opts.dry_run));
-
     lap("polled");
     // Look up what was decided before.
     let rules = Rules {
@@ -370,7 +486,7 @@ pub fn check_with<S: Store + WatchStore>(
         let model = topic.model(store)?;
         let topic_fp = model.fingerprint();
         let texts: Vec<String> = to_score.iter().map(|&(s, i)| upstream::item_text(&seen[s][i].item)).collect();
-        let verdicts = score_parallel(&to_score, &texts, &seen, &plans, &model, &rules);
+        let verdicts = score_parallel(&to_score, &texts, &seen, plans, &model, &rules);
         for (&(s, i), verdict) in to_score.iter().zip(verdicts) {
             let x = &mut seen[s][i];
             x.decision = Some(Decision {
@@ -410,10 +526,9 @@ pub fn check_with<S: Store + WatchStore>(
     lap("scored");
     // Archive.
     let mut archived_per_source = vec![0usize; plans.len()];
-    if !opts.dry_run {
-        archive_kept(store, dir, &fetcher, &rt, &plans, &polls, &mut seen, &mut archived_per_source)?;
+    if !dry_run {
+        archive_kept(store, dir, net, plans, &polls, &mut seen, &mut archived_per_source)?;
     }
-    drop(rt);
 
     lap("archived");
     // Save and report.
@@ -470,7 +585,7 @@ pub fn check_with<S: Store + WatchStore>(
             new_states.push(state);
         }
     }
-    if !opts.dry_run {
+    if !dry_run {
         store.record_check(&new_states, &new_decisions)?;
         lap("decisions and states saved");
         if let Some(entry) = topic.cache_entry()
@@ -481,7 +596,7 @@ pub fn check_with<S: Store + WatchStore>(
     }
     let archived = archived_per_source.iter().sum();
     let failed = reports.iter().filter(|r| r.outcome == Outcome::Failed).count();
-    Ok(CheckReport { dry_run: opts.dry_run, sources: reports, archived, failed })
+    Ok(Checked { report: CheckReport { dry_run, sources: reports, archived, failed }, states: new_states })
 }
 
 /// What is known about a source before polling, and whether it is due.
@@ -611,12 +726,10 @@ struct Job {
 
 /// Fetches, reads, captures and archives the kept items that need it, filling in their
 /// decisions' article ids and reasons.
-#[allow(clippy::too_many_arguments)]
 fn archive_kept<S: Store + WatchStore>(
     store: &mut S,
     dir: &ArchiveDir,
-    fetcher: &Fetcher,
-    rt: &tokio::runtime::Runtime,
+    net: &Net<'_>,
     plans: &[Plan<'_>],
     polls: &[Option<Poll>],
     seen: &mut [Vec<Seen>],
@@ -678,7 +791,8 @@ fn archive_kept<S: Store + WatchStore>(
             _ => page_of.push(None),
         }
     }
-    let fetched: Vec<Result<FetchResponse, FetchError>> = rt.block_on(async {
+    let fetcher = net.fetcher;
+    let fetched: Vec<Result<FetchResponse, FetchError>> = net.block_on(async {
         let mut out: Vec<Option<Result<FetchResponse, FetchError>>> = unique.iter().map(|_| None).collect();
         let mut stream = futures_util::stream::iter(unique.iter().cloned())
             .map(|(n, req)| async move { (n, fetcher.get(&req).await) })
@@ -691,7 +805,7 @@ fn archive_kept<S: Store + WatchStore>(
                 r.unwrap_or_else(|| Err(FetchError::InvalidUrl { url: String::new(), reason: "not fetched".into() }))
             })
             .collect()
-    });
+    })?;
 
     tracing::info!(pages = fetched.len(), "pages fetched");
     // Read each page (extraction on all cores), then capture and archive in order.

@@ -11,6 +11,7 @@ mod add;
 mod check;
 mod page;
 mod sources;
+mod watch;
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,7 @@ use crate::article::{Article, ArticleId};
 use crate::config::Config;
 use crate::import::{self, ImportError};
 use crate::publish::{self, PublishError, PublishReport};
+use crate::websub::{PingFailure, PingReport};
 
 pub use add::{AddReport, add};
 pub use check::{
@@ -29,6 +31,7 @@ pub use check::{
     fetch_config, run,
 };
 pub use sources::{SourceHealth, SourcesImportReport, sources, sources_export, sources_import};
+pub use watch::{CycleReport, LOCK_RETRY, WATCH_LOCK_FILE, WatchOptions, WatchSummary, watch};
 
 /// Failures that stop a whole command. Per-item failures are in the reports instead.
 #[derive(Debug, thiserror::Error)]
@@ -58,14 +61,21 @@ pub enum PipelineError {
     Warc(#[from] crate::archive::warc::WarcError),
     #[error(transparent)]
     Opml(#[from] crate::sources::OpmlError),
+    #[error(transparent)]
+    Serve(#[from] crate::serve::ServeError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("{path}: another `feedkeeper watch`{holder} is already watching this archive", path = path.display(), holder = holder.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
+    AlreadyWatching { path: PathBuf, holder: Option<String> },
+    /// `watch` is stopping: the cycle in progress was abandoned before it wrote anything.
+    #[error("stopped before this cycle's changes were written; they are made at the next start")]
+    Stopped,
 }
 
 impl PipelineError {
     /// True when another run holds the archive lock (exit code 75).
     pub fn is_lock_held(&self) -> bool {
-        matches!(self, PipelineError::Locked(LockError::Held { .. }))
+        matches!(self, PipelineError::Locked(LockError::Held { .. }) | PipelineError::AlreadyWatching { .. })
     }
 
     /// True for errors the user can fix by changing the command line or the config (exit
@@ -165,12 +175,91 @@ pub fn import(
     Ok(report)
 }
 
-/// Publishes the feeds from the archive, under the archive lock.
-pub fn publish(config: &Config) -> Result<PublishReport, PipelineError> {
-    let dir = ArchiveDir::new(config.archive_dir());
-    let _lock = dir.lock()?;
-    let mut store = dir.open()?;
-    Ok(publish::publish(&mut store, config, &config.feeds_dir())?)
+/// What `publish` did: the files, and the WebSub hub's answer when feeds changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Published {
+    #[serde(flatten)]
+    pub report: PublishReport,
+    /// `None` when no hub is configured or no subscription feed changed.
+    pub websub: Option<PingReport>,
+}
+
+/// Publishes the feeds from the archive under the archive lock, then (with the lock
+/// released) tells the WebSub hub about the feeds that changed.
+pub fn publish(config: &Config) -> Result<Published, PipelineError> {
+    let report = {
+        let dir = ArchiveDir::new(config.archive_dir());
+        let _lock = dir.lock()?;
+        let mut store = dir.open()?;
+        publish::publish(&mut store, config, &config.feeds_dir())?
+    };
+    let websub = notify_hub(config, &report.changed_feeds);
+    Ok(Published { report, websub })
+}
+
+/// Tells `[publish] hub` about each feed in `changed` (`PublishReport::changed_feeds`), one
+/// `hub.mode=publish` ping each. `None` when no hub is set or nothing changed. A hub that
+/// fails is in the report (and logged), never an error: the feeds are published either way.
+pub fn notify_hub(config: &Config, changed: &[String]) -> Option<PingReport> {
+    let hub = config.publish.hub.0.as_ref()?;
+    if changed.is_empty() {
+        return None;
+    }
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return Some(all_failed(hub.as_str(), changed, &format!("cannot start the async runtime: {e}"))),
+    };
+    rt.block_on(notify_hub_on(config, None, changed))
+}
+
+/// [`notify_hub`] on a running runtime, with the caller's fetcher when it has one.
+pub(crate) async fn notify_hub_on(
+    config: &Config,
+    fetcher: Option<&crate::fetch::Fetcher>,
+    changed: &[String],
+) -> Option<PingReport> {
+    let hub = config.publish.hub.0.as_ref()?;
+    if changed.is_empty() {
+        return None;
+    }
+    let own;
+    let fetcher = match fetcher {
+        Some(f) => f,
+        None => match crate::fetch::Fetcher::new(fetch_config(config)) {
+            Ok(f) => {
+                own = f;
+                &own
+            }
+            Err(e) => return Some(all_failed(hub.as_str(), changed, &e.to_string())),
+        },
+    };
+    Some(crate::websub::ping(fetcher, hub.as_str(), changed).await)
+}
+
+fn all_failed(hub: &str, feeds: &[String], error: &str) -> PingReport {
+    PingReport {
+        hub: hub.to_string(),
+        pinged: Vec::new(),
+        failed: feeds.iter().map(|f| PingFailure { feed: f.clone(), error: error.to_string() }).collect(),
+    }
+}
+
+/// `serve`: serves the feeds folder on `listen` until `shutdown` completes.
+pub fn serve(
+    config: &Config,
+    listen: std::net::SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), PipelineError> {
+    let root = config.feeds_dir();
+    if !root.exists() {
+        return Err(PipelineError::Refused {
+            path: root,
+            message: "no feeds folder yet: run `feedkeeper publish` (or `run`) first".into(),
+        });
+    }
+    let rt = check::runtime()?;
+    let opts = crate::serve::ServeOptions { root, listen };
+    Ok(rt.block_on(crate::serve::serve(opts, shutdown))?)
 }
 
 /// `init [DIR]`: writes a commented config and creates the archive and feeds folders.

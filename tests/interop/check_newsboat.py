@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Checks that newsboat (headless) reads every entry of the subscription feeds.
 
-Usage: check_newsboat.py DIR
+Usage: check_newsboat.py DIR [BASE_URL]
 
 For atom.xml, rss.xml and each tag's atom.xml / rss.xml, newsboat reloads the feed from a
-file:// URL into its own cache (a fresh HOME and cache per feed, because newsboat keys
+file:// URL (or, with BASE_URL, over HTTP from BASE_URL + the path, e.g. from `feedkeeper
+serve`) into its own cache (a fresh HOME and cache per feed, because newsboat keys
 items by guid across feeds), and the ids it stored must be exactly the document's ids.
 newsboat 2.21 (Debian 12) has no JSON Feed support, so feed.json is not checked here.
 """
@@ -26,8 +27,8 @@ def document_ids(path):
     return [i.findtext("guid") for i in root.findall("./channel/item")]
 
 
-def newsboat_ids(path):
-    url = "file://" + os.path.abspath(path)
+def newsboat_ids(path, url=None):
+    url = url or "file://" + os.path.abspath(path)
     with tempfile.TemporaryDirectory(prefix="fk-newsboat-") as home:
         urls = os.path.join(home, "urls")
         cache = os.path.join(home, "cache.db")
@@ -56,10 +57,11 @@ def newsboat_ids(path):
 
 
 def main():
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3):
         print(__doc__, file=sys.stderr)
         return 2
     root = sys.argv[1]
+    base = sys.argv[2] if len(sys.argv) == 3 else None
     feeds = ["atom.xml", "rss.xml"]
     tags = os.path.join(root, "tags")
     if os.path.isdir(tags):
@@ -71,7 +73,7 @@ def main():
         path = os.path.join(root, rel)
         want = document_ids(path)
         try:
-            got = newsboat_ids(path)
+            got = newsboat_ids(path, base + rel if base else None)
         except Exception as e:  # noqa: BLE001 - report and go on
             print(f"FAIL: {rel}: {e}", file=sys.stderr)
             failures += 1
@@ -85,7 +87,8 @@ def main():
     if failures:
         print(f"newsboat: {failures} feed(s) failed in {root}", file=sys.stderr)
         return 1
-    print(f"newsboat: {len(feeds)} feeds OK, {entries} items read")
+    how = f"over HTTP from {base}" if base else "from files"
+    print(f"newsboat: {len(feeds)} feeds OK {how}, {entries} items read")
     return 0
 
 
