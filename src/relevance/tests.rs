@@ -650,3 +650,58 @@ mod properties {
         }
     }
 }
+
+/// Every verdict on the three labelled sets, pinned against four archives (the seed, the
+/// demo archive, the grown archive and a wide one of every labelled item), with the
+/// models' fingerprints: a change of speed must not change a decision. Scores must match
+/// within 1e-9, everything else exactly. After a deliberate change of the scheme,
+/// `RELEVANCE_BLESS=1 cargo test --lib relevance::tests::pinned_verdicts` rewrites
+/// `pinned-verdicts.jsonl`; review its diff.
+#[test]
+fn pinned_verdicts() {
+    let sets = ["labelled.jsonl", "holdout2.jsonl", "holdout3.jsonl"];
+    let all: Vec<(&str, Vec<Labelled>)> = sets.iter().map(|&s| (s, labelled_from(s))).collect();
+    let mut grown = archive_docs();
+    grown.extend(item_docs(labelled().iter().filter(|i| is_tuning(&i.id) && i.label == "related")));
+    let mut wide = archive_docs();
+    for (_, items) in &all {
+        wide.extend(item_docs(items));
+    }
+    let models = [("seed", seed_docs()), ("archive", archive_docs()), ("grown", grown), ("wide", wide)];
+    let mut lines = Vec::new();
+    for (name, docs) in &models {
+        let m = build(docs);
+        lines.push(serde_json::json!({ "model": name, "docs": m.len(), "fingerprint": m.fingerprint() }));
+        for (set, items) in &all {
+            for i in items {
+                let v = score(&cand(i), &m, &Rules::default(), &[]);
+                lines.push(serde_json::json!({
+                    "model": name, "set": set, "id": i.id, "score": v.score, "keep": v.keep,
+                    "nearest": v.nearest, "reasons": v.reasons,
+                }));
+            }
+        }
+    }
+    let path = fixtures().join("pinned-verdicts.jsonl");
+    if std::env::var_os("RELEVANCE_BLESS").is_some() {
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        return;
+    }
+    let pinned: Vec<serde_json::Value> = read(&path)
+        .lines()
+        .enumerate()
+        .map(|(n, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("pinned-verdicts.jsonl:{}: {e}", n + 1)))
+        .collect();
+    assert_eq!(pinned.len(), lines.len(), "pinned-verdicts.jsonl: number of lines");
+    for (n, (want, got)) in pinned.iter().zip(&lines).enumerate() {
+        let (Some(ws), Some(gs)) = (want["score"].as_f64(), got["score"].as_f64()) else {
+            assert_eq!(want, got, "pinned-verdicts.jsonl:{}", n + 1);
+            continue;
+        };
+        assert!((ws - gs).abs() <= 1e-9, "pinned-verdicts.jsonl:{}: score {gs} != {ws}", n + 1);
+        for key in ["model", "set", "id", "keep", "nearest", "reasons"] {
+            assert_eq!(want[key], got[key], "pinned-verdicts.jsonl:{}: {key}", n + 1);
+        }
+    }
+}
