@@ -1,6 +1,7 @@
 //! Prints the time and memory to build topic models of 1,000, 10,000 and 100,000 documents,
 //! and relevance scoring throughput against the 1,000- and 10,000-document models. Run with
-//! `cargo bench --bench relevance` (`-- quick` builds only the 1,000-document model).
+//! `cargo bench --bench relevance` (`-- quick` builds only the 1,000-document model; `-- build N`
+//! only builds an N-document model, for a profiler).
 //!
 //! Documents are made deterministically from the labelled fixtures and the seed, so the
 //! vocabulary is realistic; no network, no clock inside the scorer. Memory is measured with
@@ -109,7 +110,18 @@ fn main() {
     };
 
     let _warm = build(&make_docs(1));
-    let quick = std::env::args().any(|a| a == "quick");
+    // `-- build N`: only build an N-document model, three times (for a profiler).
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(n) = args.iter().position(|a| a == "build").and_then(|i| args.get(i + 1)?.parse::<usize>().ok()) {
+        let docs = make_docs(n);
+        for _ in 0..3 {
+            let t = Instant::now();
+            let model = build(&docs);
+            println!("build {n} docs: {:.3} s, fingerprint {}", t.elapsed().as_secs_f64(), model.fingerprint());
+        }
+        return;
+    }
+    let quick = args.iter().any(|a| a == "quick");
     let sizes: &[usize] = if quick { &[1_000] } else { &[1_000, 10_000, 100_000] };
     for &n in sizes {
         let docs = make_docs(n);

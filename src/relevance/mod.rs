@@ -35,6 +35,8 @@ mod facets;
 mod lexicon;
 mod model;
 mod places;
+#[cfg(test)]
+mod reference;
 mod terms;
 
 use std::collections::HashMap;
@@ -102,23 +104,9 @@ impl TopicModel {
 
     fn build_with<'a>(docs: impl IntoIterator<Item = TopicDoc<'a>>, params: FacetParams) -> TopicModel {
         terms::warm_up();
-        let index = Index::build(docs.into_iter().map(|d| (d.id, d.title, d.text)));
-        let facets = Facets::build(&index.topic, &index.names, index.paragraphs, params);
-        let mut h = blake3::Hasher::new();
-        h.update(SCHEME_VERSION.as_bytes());
-        for doc in &index.docs {
-            h.update(b"\0doc\0");
-            h.update(doc.id.as_bytes());
-            let mut terms: Vec<(&str, f32)> =
-                doc.terms.iter().map(|&(t, w)| (index.term_texts[t as usize].as_str(), w)).collect();
-            terms.sort_by(|a, b| a.0.cmp(b.0));
-            for (t, w) in terms {
-                h.update(b"\0");
-                h.update(t.as_bytes());
-                // Quantised so float noise cannot change the fingerprint.
-                h.update(&((w * 10_000.0).round() as i32).to_le_bytes());
-            }
-        }
+        let built = Index::build(docs.into_iter().map(|d| (d.id, d.title, d.text)));
+        let facets = Facets::build(&built.topic, &built.names, built.paragraphs, params);
+        let (index, mut h) = (built.index, built.fingerprint);
         // The facets also depend on how names are written, the lexicon and the knobs.
         for (name, facet) in [("entity", &facets.entity), ("what", &facets.what)] {
             let mut terms: Vec<(&String, &f32)> = facet.iter().collect();
@@ -138,12 +126,12 @@ impl TopicModel {
 
     /// True when no archived document contributed a term: the archive says nothing yet.
     pub fn is_empty(&self) -> bool {
-        self.index.docs.is_empty()
+        self.index.len() == 0
     }
 
     /// Number of documents in the model.
     pub fn len(&self) -> usize {
-        self.index.docs.len()
+        self.index.len()
     }
 
     /// A short hex string that changes when, and only when, the learned topic changes.
@@ -390,11 +378,10 @@ fn judge(fields: &Fields, model: &TopicModel) -> Judgement {
         let named: Vec<String> = evidence.elsewhere.iter().take(REASON_TERMS).map(name).collect();
         reasons.push(format!("about elsewhere: {}", named.join(", ")));
     }
-    let sim = model.index.similarity(&model::weigh(counts));
     let mut nearest = None;
-    if let Some(d) = sim.nearest_doc {
-        let id = model.index.docs[d].id.clone();
-        reasons.push(format!("nearest: {} (similarity {:.2})", id, sim.nearest.min(1.0)));
+    if let Some((d, similarity)) = model.index.nearest(&model::weigh(counts)) {
+        let id = model.index.doc_id(d).to_owned();
+        reasons.push(format!("nearest: {} (similarity {:.2})", id, similarity.min(1.0)));
         nearest = Some(id);
     }
     Judgement { score, reasons, nearest }
