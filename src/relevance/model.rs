@@ -165,11 +165,6 @@ impl Key {
     }
 }
 
-/// The strongest first, ties broken by term text: the order of every profile.
-fn by_weight_then_text(a: (Key, f32), b: (Key, f32), stems: &Interner) -> Ordering {
-    b.1.total_cmp(&a.1).then_with(|| a.0.text_cmp(b.0, stems))
-}
-
 /// Counts the terms of one document; its buffers are reused for the next.
 #[derive(Debug, Default)]
 struct Counter {
@@ -259,15 +254,27 @@ impl Counter {
     }
 }
 
-/// Keeps the `k` strongest terms, strongest first (ties broken by term text), and
-/// L2-normalises them.
-fn profile(terms: &mut Vec<(Key, f32)>, k: usize, stems: &Interner) {
-    let cmp = |a: &(Key, f32), b: &(Key, f32)| by_weight_then_text(*a, *b, stems);
+/// Keeps the `k` strongest terms (of equal weights at the cut, the first by text),
+/// strongest first, and L2-normalises them. Terms of equal weight are in no particular
+/// order among themselves: nothing computed from a profile depends on it (the norm adds
+/// equal squares in a row, the fingerprint sorts by text), except the order of documents
+/// that share an id, which puts their terms in text order itself. `tied` is scratch space.
+fn profile(terms: &mut Vec<(Key, f32)>, k: usize, stems: &Interner, tied: &mut Vec<(Key, f32)>) {
+    let heavier = |a: &(Key, f32), b: &(Key, f32)| b.1.total_cmp(&a.1);
     if terms.len() > k && k > 0 {
-        terms.select_nth_unstable_by(k - 1, cmp);
+        terms.select_nth_unstable_by(k - 1, heavier);
+        let cut = terms[k - 1].1;
+        tied.clear();
+        tied.extend(terms.iter().filter(|t| t.1.total_cmp(&cut).is_eq()));
+        terms.retain(|t| t.1.total_cmp(&cut).is_gt());
+        let need = k - terms.len();
+        if tied.len() > need {
+            tied.select_nth_unstable_by(need - 1, |a, b| a.0.text_cmp(b.0, stems));
+            tied.truncate(need);
+        }
+        terms.extend_from_slice(tied);
     }
-    terms.truncate(k);
-    terms.sort_unstable_by(cmp);
+    terms.sort_unstable_by(heavier);
     let n = norm(terms.iter().map(|t| t.1));
     if n > 0.0 {
         for (_, w) in terms.iter_mut() {
@@ -332,6 +339,7 @@ impl Index {
         let mut reader = DocReader::default();
         let mut counter = Counter::default();
         let mut weighted: Vec<(Key, f32)> = Vec::new();
+        let mut tied: Vec<(Key, f32)> = Vec::new();
         // Terms that made some document's profile, as ids in `texts`.
         let mut term_of: FxHashMap<u64, u32> = FxHashMap::default();
         let mut texts = Interner::default();
@@ -352,7 +360,7 @@ impl Index {
             for &s in reader.names.touched() {
                 all_names[s as usize].merge_doc(&reader.names.get(s));
             }
-            profile(&mut weighted, PROFILE_TERMS, stems);
+            profile(&mut weighted, PROFILE_TERMS, stems, &mut tied);
             if weighted.is_empty() {
                 continue;
             }
@@ -369,8 +377,14 @@ impl Index {
         // Deterministic whatever the input order: by id, then by profile.
         profiles.sort_by(|a, b| {
             a.id.cmp(b.id).then_with(|| {
-                let (x, y) = (terms_of(a), terms_of(b));
-                for (s, t) in x.iter().zip(y) {
+                // Profile order: strongest first, then by text.
+                let ordered = |p: &Profile| {
+                    let mut v = terms_of(p).to_vec();
+                    v.sort_by(|s, t| t.1.total_cmp(&s.1).then_with(|| texts.text(s.0).cmp(texts.text(t.0))));
+                    v
+                };
+                let (x, y) = (ordered(a), ordered(b));
+                for (s, t) in x.iter().zip(&y) {
                     let o = texts.text(s.0).cmp(texts.text(t.0)).then_with(|| s.1.total_cmp(&t.1));
                     if o.is_ne() {
                         return o;

@@ -283,6 +283,13 @@ fn text_of<'t>(text: &'t str, ends: &[usize], id: u32) -> &'t str {
     &text[start..ends[i]]
 }
 
+/// [`text_of`] as bytes, without the check that the range falls on characters.
+fn bytes_of<'t>(text: &'t str, ends: &[usize], id: u32) -> &'t [u8] {
+    let i = id as usize;
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &text.as_bytes()[start..ends[i]]
+}
+
 fn hash_text(s: &str) -> u64 {
     rustc_hash::FxBuildHasher.hash_one(s)
 }
@@ -300,14 +307,14 @@ impl Interner {
 
     /// The id of a string, when it has one.
     pub fn get(&self, s: &str) -> Option<u32> {
-        self.table.find(hash_text(s), |&id| text_of(&self.text, &self.ends, id) == s).copied()
+        self.table.find(hash_text(s), |&id| bytes_of(&self.text, &self.ends, id) == s.as_bytes()).copied()
     }
 
     /// The id of a string, given one if it has none yet; true when it is new.
     pub fn intern(&mut self, s: &str) -> (u32, bool) {
         let Interner { text, ends, table } = self;
         let h = hash_text(s);
-        if let Some(&id) = table.find(h, |&id| text_of(text, ends, id) == s) {
+        if let Some(&id) = table.find(h, |&id| bytes_of(text, ends, id) == s.as_bytes()) {
             return (id, false);
         }
         // Ids are bounded by the distinct strings of the input; 4 billion of them would need
@@ -347,9 +354,28 @@ pub struct WordInfo {
 #[derive(Debug, Default)]
 pub struct Vocab {
     words: Interner,
+    /// Words of up to 8 bytes, by their bytes as a number (zero-padded: a word has no NUL):
+    /// most words, found without hashing or comparing text.
+    short: rustc_hash::FxHashMap<u64, u32>,
     infos: Vec<WordInfo>,
     stems: Interner,
     buf: String,
+}
+
+/// A word of up to 8 bytes, none of them NUL, as a number; `None` for any other.
+fn short_key(word: &str) -> Option<u64> {
+    let b = word.as_bytes();
+    if b.len() > 8 {
+        return None;
+    }
+    let mut k = 0u64;
+    for (i, &c) in b.iter().enumerate() {
+        if c == 0 {
+            return None;
+        }
+        k |= u64::from(c) << (8 * i);
+    }
+    Some(k)
 }
 
 impl Vocab {
@@ -366,7 +392,14 @@ impl Vocab {
 
     /// A folded word (possessive and apostrophes already dropped) as [`lookup`] reads it.
     fn word(&mut self, word: &str) -> WordInfo {
+        let short = short_key(word);
+        if let Some(&id) = short.and_then(|k| self.short.get(&k)) {
+            return self.infos[id as usize];
+        }
         let (id, new) = self.words.intern(word);
+        if let Some(k) = short {
+            self.short.insert(k, id);
+        }
         if !new {
             return self.infos[id as usize];
         }
@@ -381,6 +414,12 @@ impl Vocab {
     /// One word of folded text, as [`tokenize_folded`] reads it: possessive `'s` and
     /// apostrophes dropped, single letters skipped.
     fn push_folded_word(&mut self, word: &str, out: &mut Vec<WordInfo>) {
+        // The usual word: ASCII, no apostrophe, two letters or more.
+        let b = word.as_bytes();
+        if b.len() >= 2 && b.iter().all(|&c| c.is_ascii() && c != b'\'') {
+            out.push(self.word(word));
+            return;
+        }
         let word = word.strip_suffix("'s").unwrap_or(word);
         let cleaned: String;
         let word = if word.contains('\'') {
@@ -414,7 +453,8 @@ impl Vocab {
         }
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
-        buf.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        buf.push_str(word);
+        buf.make_ascii_lowercase();
         self.push_folded_word(&buf, out);
         self.buf = buf;
     }
@@ -508,7 +548,7 @@ pub struct DocReader {
     /// Byte ranges of the words of the current line.
     spans: Vec<(usize, usize)>,
     /// Word-break classes of the current line's characters.
-    classes: Vec<(usize, Wb)>,
+    classes: Vec<(u32, Wb)>,
 }
 
 impl DocReader {
@@ -533,13 +573,13 @@ impl DocReader {
     /// Reads one line: its tokens go to `text`, and when it is a paragraph of running text
     /// (returns true), how its words are written goes to `names`.
     fn read_line(&mut self, line: &str) -> bool {
-        let plain = splits_like_folded(line);
+        let plain = plain_classes(line, &mut self.classes);
         self.words.clear();
         self.word_toks.clear();
         let mut spans = std::mem::take(&mut self.spans);
         spans.clear();
         if plain {
-            split_plain(line, &mut self.classes, &mut spans);
+            split_plain(&self.classes, line.len(), &mut spans);
         } else {
             spans.extend(line.unicode_word_indices().map(|(pos, w)| (pos, pos + w.len())));
         }
@@ -553,8 +593,12 @@ impl DocReader {
             self.vocab.word_tokens(word, &mut self.word_toks);
             let (capital, acronym) = if word.is_ascii() {
                 let b = word.as_bytes();
-                let letters = b.iter().filter(|c| c.is_ascii_alphabetic()).count();
-                (b[0].is_ascii_uppercase(), letters >= 2 && !b.iter().any(u8::is_ascii_lowercase))
+                let (mut upper, mut lower) = (0, 0);
+                for c in b {
+                    upper += usize::from(c.is_ascii_uppercase());
+                    lower += usize::from(c.is_ascii_lowercase());
+                }
+                (b[0].is_ascii_uppercase(), upper >= 2 && lower == 0)
             } else {
                 let letters = word.chars().filter(|c| c.is_alphabetic()).count();
                 (
@@ -567,8 +611,8 @@ impl DocReader {
                 end: last_end,
                 capital,
                 acronym,
-                sentence_start: first || gap.contains(['.', '!', '?', ':', '"', '“', '•', '(', '[']),
-                joined: !first && gap.chars().all(|c| c.is_whitespace() || c == '-'),
+                sentence_start: first || ends_sentence(gap),
+                joined: !first && only_space_or_hyphen(gap),
                 toks: (t0, self.word_toks.len()),
             });
         }
@@ -637,23 +681,8 @@ impl DocReader {
     }
 }
 
-/// True when the line splits into words, folded, exactly as its raw words fold and split
-/// one by one: when it is ASCII, or has only the non-ASCII characters news text is full
-/// of (accented Latin letters, typographic quotes and dashes, the no-break space), each of
-/// which folds to characters that break words as it does. Then the line's tokens are the
-/// tokens of its raw words and it need not be folded and split a second time.
-fn splits_like_folded(line: &str) -> bool {
-    line.is_ascii()
-        || line.chars().all(|c| {
-            c.is_ascii()
-                || matches!(c,
-                    '\u{C0}'..='\u{FF}' | '\u{100}'..='\u{13E}' | '\u{141}'..='\u{148}' | '\u{14A}'..='\u{17F}'
-                    | '\u{A0}' | '‘' | '’' | '“' | '”' | '…' | '–' | '—' | '«' | '»' | '•')
-        })
-}
-
 /// Word-break classes (Unicode Standard Annex #29) of the characters a line can have when
-/// [`splits_like_folded`] accepts it.
+/// [`plain_class`] accepts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Wb {
     /// ALetter.
@@ -672,34 +701,88 @@ enum Wb {
     Other,
 }
 
-fn plain_class(c: char) -> Wb {
-    match c {
+/// The class of a character of a plain line, `None` for a character that makes the line
+/// not plain. A line is plain when it splits into words, folded, exactly as its raw words
+/// fold and split one by one: when it is ASCII, or has only the non-ASCII characters news
+/// text is full of (accented Latin letters, typographic quotes and dashes, the no-break
+/// space), each of which folds to characters that break words as it does. A plain line's
+/// tokens are the tokens of its raw words: it need not be folded and split a second time.
+fn plain_class(c: char) -> Option<Wb> {
+    Some(match c {
         'a'..='z' | 'A'..='Z' => Wb::Letter,
         '0'..='9' => Wb::Digit,
         '_' => Wb::Connector,
         ':' => Wb::MidLetter,
         ',' | ';' => Wb::MidNum,
         '.' | '\'' | '‘' | '’' => Wb::MidNumLet,
-        '\u{D7}' | '\u{F7}' => Wb::Other,
+        '\u{0}'..='\u{7F}' | '\u{A0}' | '\u{D7}' | '\u{F7}' | '“' | '”' | '…' | '–' | '—' | '«' | '»' | '•' => {
+            Wb::Other
+        }
+        // Not the Catalan middle-dot letters nor the apostrophe-n: they fold to a word break.
+        '\u{13F}' | '\u{140}' | '\u{149}' => return None,
         '\u{C0}'..='\u{17F}' => Wb::Letter,
-        _ => Wb::Other,
-    }
+        _ => return None,
+    })
 }
 
-/// The words of a line [`splits_like_folded`] accepts, as byte ranges: what
+/// [`plain_class`] of every ASCII byte.
+const ASCII_CLASSES: [Wb; 128] = {
+    let mut t = [Wb::Other; 128];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = match b as u8 {
+            b'a'..=b'z' | b'A'..=b'Z' => Wb::Letter,
+            b'0'..=b'9' => Wb::Digit,
+            b'_' => Wb::Connector,
+            b':' => Wb::MidLetter,
+            b',' | b';' => Wb::MidNum,
+            b'.' | b'\'' => Wb::MidNumLet,
+            _ => Wb::Other,
+        };
+        b += 1;
+    }
+    t
+};
+
+/// The classes of a line's characters, with where each starts, when the line is plain
+/// (see [`plain_class`]); false as soon as a character is not.
+fn plain_classes(line: &str, classes: &mut Vec<(u32, Wb)>) -> bool {
+    classes.clear();
+    if u32::try_from(line.len()).is_err() {
+        return false;
+    }
+    if line.is_ascii() {
+        classes.extend(line.bytes().enumerate().map(|(i, b)| (i as u32, ASCII_CLASSES[usize::from(b)])));
+        return true;
+    }
+    let mut i = 0;
+    while i < line.len() {
+        let b = line.as_bytes()[i];
+        if b.is_ascii() {
+            classes.push((i as u32, ASCII_CLASSES[usize::from(b)]));
+            i += 1;
+            continue;
+        }
+        let Some(c) = line[i..].chars().next() else {
+            break;
+        };
+        let Some(class) = plain_class(c) else {
+            return false;
+        };
+        classes.push((i as u32, class));
+        i += c.len_utf8();
+    }
+    true
+}
+
+/// The words of a plain line whose [`plain_classes`] are given, as byte ranges: what
 /// `unicode_word_indices` gives, by the rules of UAX #29 that such text can meet (letters
 /// and digits join, `_` joins both, a `:` `.` `'` `’` between letters and a `,` `;` `.`
 /// `'` `’` between digits join), without its general tables. Segments with no letter or
 /// digit are left out, as `unicode_words` does.
-fn split_plain(line: &str, classes: &mut Vec<(usize, Wb)>, out: &mut Vec<(usize, usize)>) {
-    classes.clear();
-    if line.is_ascii() {
-        classes.extend(line.bytes().enumerate().map(|(i, b)| (i, plain_class(char::from(b)))));
-    } else {
-        classes.extend(line.char_indices().map(|(i, c)| (i, plain_class(c))));
-    }
+fn split_plain(classes: &[(u32, Wb)], len: usize, out: &mut Vec<(usize, usize)>) {
     let class = |i: usize| classes.get(i).map(|x| x.1);
-    let end_of = |i: usize| classes.get(i + 1).map_or(line.len(), |x| x.0);
+    let end_of = |i: usize| classes.get(i + 1).map_or(len, |x| x.0 as usize);
     let mut i = 0;
     while i < classes.len() {
         let first = classes[i].1;
@@ -733,9 +816,24 @@ fn split_plain(line: &str, classes: &mut Vec<(usize, Wb)>, out: &mut Vec<(usize,
             i += 2;
         }
         if alnum {
-            out.push((classes[start].0, end_of(i)));
+            out.push((classes[start].0 as usize, end_of(i)));
         }
         i += 1;
+    }
+}
+
+/// True when the text between two words ends a sentence or opens a quote or aside.
+fn ends_sentence(gap: &str) -> bool {
+    gap.bytes().any(|b| matches!(b, b'.' | b'!' | b'?' | b':' | b'"' | b'(' | b'['))
+        || (!gap.is_ascii() && gap.contains(['“', '•']))
+}
+
+/// True when only spaces or hyphens separate two words.
+fn only_space_or_hyphen(gap: &str) -> bool {
+    if gap.is_ascii() {
+        gap.bytes().all(|b| b.is_ascii_whitespace() || b == b'\x0B' || b == b'-')
+    } else {
+        gap.chars().all(|c| c.is_whitespace() || c == '-')
     }
 }
 
@@ -872,9 +970,22 @@ mod tests {
         ) {
             let mut classes = Vec::new();
             let mut got = Vec::new();
-            split_plain(&line, &mut classes, &mut got);
+            proptest::prop_assert!(plain_classes(&line, &mut classes));
+            split_plain(&classes, line.len(), &mut got);
             let want: Vec<(usize, usize)> = line.unicode_word_indices().map(|(p, w)| (p, p + w.len())).collect();
             proptest::prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn ascii_classes_are_the_plain_classes() {
+        for b in 0u8..128 {
+            assert_eq!(Some(ASCII_CLASSES[usize::from(b)]), plain_class(char::from(b)), "{b}");
+        }
+        assert_eq!(plain_class('é'), Some(Wb::Letter));
+        assert_eq!(plain_class('’'), Some(Wb::MidNumLet));
+        for c in ['ŀ', 'ŉ', 'ʼ', '\u{301}', '½', '²', 'ﬁ', 'א', '\u{AD}', '\u{2028}', 'Ω'] {
+            assert_eq!(plain_class(c), None, "{c}");
         }
     }
 

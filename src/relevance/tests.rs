@@ -815,6 +815,8 @@ mod same_as_reference {
         "ŀ",
         "ŉ",
         "Mrs",
+        "é",
+        "É",
         "Ingrid",
         "Betancourt",
         "executive",
