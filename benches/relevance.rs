@@ -1,7 +1,7 @@
 //! Prints the time and memory to build topic models of 1,000, 10,000 and 100,000 documents,
 //! and relevance scoring throughput against the 1,000- and 10,000-document models. Run with
 //! `cargo bench --bench relevance` (`-- quick` builds only the 1,000-document model; `-- build N`
-//! only builds an N-document model, for a profiler).
+//! only builds an N-document model, `-- score N` only scores against one, for a profiler).
 //!
 //! Documents are made deterministically from the labelled fixtures and the seed, so the
 //! vocabulary is realistic; no network, no clock inside the scorer. Memory is measured with
@@ -140,6 +140,23 @@ fn main() {
         }
         return;
     }
+    // `-- score N`: only score the labelled items 100 times against an N-document model.
+    if let Some(n) = args.iter().position(|a| a == "score").and_then(|i| args.get(i + 1)?.parse::<usize>().ok()) {
+        let model = build(&make_docs(n));
+        let (t, cpu) = (Instant::now(), cpu_seconds());
+        for _ in 0..100 {
+            for c in &cands {
+                black_box(judge(c, &model));
+            }
+        }
+        let k = (100 * cands.len()) as f64;
+        println!(
+            "score against {n} docs: {:.0} items/s, {:.0} per CPU second",
+            k / t.elapsed().as_secs_f64(),
+            k / (cpu_seconds() - cpu)
+        );
+        return;
+    }
     let quick = args.iter().any(|a| a == "quick");
     let sizes: &[usize] = if quick { &[1_000] } else { &[1_000, 10_000, 100_000] };
     for &n in sizes {
@@ -177,18 +194,20 @@ fn main() {
         if n <= 10_000 {
             let feed: Vec<&(String, String, Option<String>)> = cands.iter().cycle().take(50).collect();
             let rounds = 100;
-            let t = Instant::now();
+            let (t, cpu) = (Instant::now(), cpu_seconds());
             for _ in 0..rounds {
                 for c in &feed {
                     black_box(judge(c, &model));
                 }
             }
             let secs = t.elapsed().as_secs_f64();
+            let cpu = cpu_seconds() - cpu;
             let k = (rounds * feed.len()) as f64;
             println!(
-                "  score 50-item feed x {rounds} against it: {:.0} items/s ({:.1} µs/item)",
+                "  score 50-item feed x {rounds} against it: {:.0} items/s ({:.1} µs/item; {:.0} items per CPU second)",
                 k / secs,
-                secs / k * 1e6
+                secs / k * 1e6,
+                k / cpu
             );
         }
     }

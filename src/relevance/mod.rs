@@ -39,12 +39,11 @@ mod places;
 mod reference;
 mod terms;
 
-use std::collections::HashMap;
-
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use facets::{FacetParams, Facets};
-use model::{Index, SCHEME_VERSION, TermCounts};
+use model::{Index, SCHEME_VERSION};
 use terms::Token;
 
 /// Evidence of one configured keyword found in the title.
@@ -311,10 +310,13 @@ struct Judgement {
 
 /// Scores the item against the learned topic (see the module docs).
 fn judge(fields: &Fields, model: &TopicModel) -> Judgement {
-    let mut counts = TermCounts::new();
-    let mut surfaces = HashMap::new();
-    let mut prominence: HashMap<String, f32> = HashMap::new();
-    let mut place_names: HashMap<String, f32> = HashMap::new();
+    // Terms as the stems they are made of, borrowed from the tokens: no text is built
+    // until the terms are known.
+    type Term<'t> = (&'t str, Option<&'t str>);
+    // Term -> (weighted count, informativeness, the words it was first seen as).
+    let mut counts: FxHashMap<Term, (f32, f32, &Token, Option<&Token>)> = FxHashMap::default();
+    let mut prominence: FxHashMap<Term, f32> = FxHashMap::default();
+    let mut place_names: FxHashMap<String, f32> = FxHashMap::default();
     for (field, toks) in &fields.fields {
         let (w, p) = match field {
             Field::Title => (TITLE_WEIGHT, 1.0),
@@ -323,19 +325,28 @@ fn judge(fields: &Fields, model: &TopicModel) -> Judgement {
             Field::Text => (TEXT_WEIGHT, TEXT_PROMINENCE),
             Field::Link => (LINK_WEIGHT, LINK_PROMINENCE),
         };
-        model::add_terms(toks, w, &mut counts, Some(&mut surfaces));
         // A news item names its subject early: only the lead of a long body (or of a
         // summary that carries the whole article) counts.
         let lead = match field {
             Field::Summary | Field::Text => &toks[..toks.len().min(LEAD_WORDS)],
             _ => &toks[..],
         };
-        let mut field_terms = TermCounts::new();
-        model::add_terms(lead, 1.0, &mut field_terms, None);
-        for term in field_terms.into_keys() {
-            let e = prominence.entry(term).or_insert(0.0);
-            *e = e.max(p);
-        }
+        model::for_each_term(toks, |a, b, weight, i| {
+            let term = (a.stem.as_str(), b.map(|b| b.stem.as_str()));
+            match counts.get_mut(&term) {
+                Some((c, x, _, _)) => {
+                    *c += w;
+                    *x = x.max(weight);
+                }
+                None => {
+                    counts.insert(term, (w, weight, a, b));
+                }
+            }
+            if i < lead.len() {
+                let e = prominence.entry(term).or_insert(0.0);
+                *e = e.max(p);
+            }
+        });
         let known = places::places();
         for (i, tok) in lead.iter().enumerate() {
             let pair = lead
@@ -349,8 +360,20 @@ fn judge(fields: &Fields, model: &TopicModel) -> Judgement {
             }
         }
     }
-    let mut terms: Vec<(&str, f32)> = prominence.iter().map(|(t, &p)| (t.as_str(), p)).collect();
-    terms.sort_by(|a, b| a.0.cmp(b.0));
+    // The texts of the terms, in one buffer.
+    let mut text = String::new();
+    let prominent: Vec<_> = prominence.iter().map(|(t, &p)| (model::push_term(&mut text, t.0, t.1), p)).collect();
+    let weighted: Vec<_> = counts
+        .iter()
+        .filter(|&(_, &(tf, w, _, _))| w > 0.0 && tf > 0.0)
+        .map(|(t, &(tf, w, _, _))| (model::push_term(&mut text, t.0, t.1), model::tf_weight(tf) * w))
+        .collect();
+    let by_text = |v: Vec<(std::ops::Range<usize>, f32)>| -> Vec<(&str, f32)> {
+        let mut v: Vec<(&str, f32)> = v.into_iter().map(|(r, x)| (&text[r], x)).collect();
+        v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        v
+    };
+    let terms = by_text(prominent);
     let mut places: Vec<(&str, f32)> = place_names.iter().map(|(t, &p)| (t.as_str(), p)).collect();
     places.sort_by(|a, b| a.0.cmp(b.0));
     let evidence = model.facets.evidence(terms, places);
@@ -358,7 +381,18 @@ fn judge(fields: &Fields, model: &TopicModel) -> Judgement {
     let raw = evidence.what * (floor + (1.0 - floor) * evidence.entity);
     let score = raw;
 
-    let name = |t: &String| surfaces.get(t).map_or(t.clone(), String::clone);
+    // A term is named by the words it was first seen as ("a b" is the bigram of stems a, b).
+    let name = |t: &String| {
+        let term = match t.split_once(' ') {
+            Some((a, b)) => (a, Some(b)),
+            None => (t.as_str(), None),
+        };
+        match counts.get(&term) {
+            Some(&(_, _, a, None)) => a.surface.clone(),
+            Some(&(_, _, a, Some(b))) => format!("{} {}", a.surface, b.surface),
+            None => t.clone(),
+        }
+    };
     let list = |v: &[(String, f64)]| -> String {
         if v.is_empty() {
             "none".to_string()
@@ -379,7 +413,7 @@ fn judge(fields: &Fields, model: &TopicModel) -> Judgement {
         reasons.push(format!("about elsewhere: {}", named.join(", ")));
     }
     let mut nearest = None;
-    if let Some((d, similarity)) = model.index.nearest(&model::weigh(counts)) {
+    if let Some((d, similarity)) = model.index.nearest(&by_text(weighted)) {
         let id = model.index.doc_id(d).to_owned();
         reasons.push(format!("nearest: {} (similarity {:.2})", id, similarity.min(1.0)));
         nearest = Some(id);

@@ -40,28 +40,23 @@ pub const SCHEME_VERSION: &str = "relevance-v2";
 pub const REACH_TERMS: usize = 10;
 
 /// A sparse term vector: term text -> weight.
-pub type TermWeights = HashMap<String, f32>;
+#[cfg(test)]
+pub type TermWeights = FxHashMap<String, f32>;
 
 /// Term counts before weighting: term text -> (weighted count, informativeness). The
 /// informativeness is the largest seen among the term's surface forms, so it does not
 /// depend on the order of the text.
-pub type TermCounts = HashMap<String, (f32, f32)>;
+#[cfg(test)]
+pub type TermCounts = FxHashMap<String, (f32, f32)>;
 
-/// Adds the terms of one field to `acc`, each occurrence counting `field_weight`, and
-/// remembers the first surface form of every term in `surfaces` if given.
-pub fn add_terms(
-    tokens: &[Token],
-    field_weight: f32,
-    acc: &mut TermCounts,
-    mut surfaces: Option<&mut HashMap<String, String>>,
-) {
+/// Calls `f` with every term occurrence of one field, in order: each token that carries
+/// weight (a unigram, `second` is `None`) and each pair of neighbouring tokens that makes
+/// a bigram, with the informativeness of the occurrence and the index of its last token.
+pub fn for_each_term<'t>(tokens: &'t [Token], mut f: impl FnMut(&'t Token, Option<&'t Token>, f32, usize)) {
     let mut prev: Option<&Token> = None;
-    for tok in tokens {
+    for (i, tok) in tokens.iter().enumerate() {
         if tok.weight > 0.0 {
-            bump(acc, &tok.stem, field_weight, tok.weight);
-            if let Some(s) = surfaces.as_deref_mut() {
-                s.entry(tok.stem.clone()).or_insert_with(|| tok.surface.clone());
-            }
+            f(tok, None, tok.weight, i);
         }
         if tok.stop {
             prev = None;
@@ -69,36 +64,48 @@ pub fn add_terms(
         }
         // Two unlisted words in a row are nearly always a name; its words already count.
         if let Some(p) = prev.filter(|p| !(p.unlisted && tok.unlisted)) {
-            let key = format!("{} {}", p.stem, tok.stem);
-            if let Some(s) = surfaces.as_deref_mut()
-                && !s.contains_key(&key)
-            {
-                s.insert(key.clone(), format!("{} {}", p.surface, tok.surface));
-            }
-            bump(acc, &key, field_weight, BIGRAM_FACTOR * (p.weight + tok.weight));
+            f(p, Some(tok), BIGRAM_FACTOR * (p.weight + tok.weight), i);
         }
         prev = Some(tok);
     }
 }
 
-fn bump(acc: &mut TermCounts, term: &str, count: f32, weight: f32) {
-    match acc.get_mut(term) {
-        Some((c, w)) => {
-            *c += count;
-            *w = w.max(weight);
-        }
-        None => {
-            acc.insert(term.to_owned(), (count, weight));
-        }
+/// Appends a term's text ("a", or "a b" for a bigram) to `out`; returns where it is.
+pub fn push_term(out: &mut String, first: &str, second: Option<&str>) -> std::ops::Range<usize> {
+    let start = out.len();
+    out.push_str(first);
+    if let Some(b) = second {
+        out.push(' ');
+        out.push_str(b);
     }
+    start..out.len()
+}
+
+/// Adds the terms of one field to `acc`, each occurrence counting `field_weight`.
+#[cfg(test)]
+pub fn add_terms(tokens: &[Token], field_weight: f32, acc: &mut TermCounts) {
+    for_each_term(tokens, |a, b, weight, _| {
+        let mut key = String::new();
+        push_term(&mut key, &a.stem, b.map(|b| b.stem.as_str()));
+        match acc.get_mut(&key) {
+            Some((c, w)) => {
+                *c += field_weight;
+                *w = w.max(weight);
+            }
+            None => {
+                acc.insert(key, (field_weight, weight));
+            }
+        }
+    });
 }
 
 /// `1 + ln tf` for a term frequency of at least 1, the frequency itself below.
-fn tf_weight(tf: f32) -> f32 {
+pub fn tf_weight(tf: f32) -> f32 {
     if tf >= 1.0 { 1.0 + tf.ln() } else { tf }
 }
 
 /// Turns counts into `(1 + ln tf) * weight`, drops zero weights.
+#[cfg(test)]
 pub fn weigh(counts: TermCounts) -> TermWeights {
     counts.into_iter().filter_map(|(t, (tf, w))| (w > 0.0 && tf > 0.0).then(|| (t, tf_weight(tf) * w))).collect()
 }
@@ -308,7 +315,7 @@ pub struct Index {
     postings: Postings,
     /// Document ids in id order; a document's number is its place here.
     doc_ids: Vec<Box<str>>,
-    /// Per document, see [`reach`].
+    /// Per document, see [`reach`] (never below `f32::EPSILON`: it divides).
     doc_reach: Vec<f32>,
 }
 
@@ -479,7 +486,7 @@ impl Index {
                 }
             }
             doc_ids.push(Box::from(p.id));
-            doc_reach.push(reach(terms.iter().map(|t| t.1)));
+            doc_reach.push(reach(terms.iter().map(|t| t.1)).max(f32::EPSILON));
         }
         fingerprint.update(&buf);
 
@@ -524,13 +531,11 @@ impl Index {
         &self.doc_ids[doc]
     }
 
-    /// The document most similar to a candidate vector (term -> weight, any scale), with
-    /// its similarity: the cosine with the document's profile divided by that profile's
-    /// reach. `None` when no document shares a term with the candidate.
-    pub fn nearest(&self, candidate: &TermWeights) -> Option<(usize, f32)> {
-        // Sorted, so float sums do not depend on hash order: same input, same bits.
-        let mut entries: Vec<(&String, f32)> = candidate.iter().map(|(t, &w)| (t, w)).collect();
-        entries.sort_by(|a, b| a.0.cmp(b.0));
+    /// The document most similar to a candidate vector (term, weight on any scale; sorted
+    /// by term, so float sums do not depend on hash order), with its similarity: the
+    /// cosine with the document's profile divided by that profile's reach. `None` when no
+    /// document shares a term with the candidate.
+    pub fn nearest(&self, entries: &[(&str, f32)]) -> Option<(usize, f32)> {
         let norm = norm(entries.iter().map(|e| e.1));
         let n_docs = self.doc_ids.len();
         if norm <= 0.0 || n_docs == 0 {
@@ -538,7 +543,7 @@ impl Index {
         }
         let p = &self.postings;
         let mut acc = vec![0.0f32; n_docs];
-        for &(term, w) in &entries {
+        for &(term, w) in entries {
             let Some(t) = self.terms.get(term) else {
                 continue;
             };
@@ -560,14 +565,23 @@ impl Index {
                 }
             }
         }
-        let mut best: Option<(usize, f32)> = None;
-        for (i, (s, r)) in acc.iter().zip(&self.doc_reach).enumerate() {
-            let s = s / r.max(f32::EPSILON);
-            // Strictly greater: ties go to the first document in id order.
-            if s > best.map_or(0.0, |b| b.1) {
-                best = Some((i, s));
+        // Divided by reach, in eight lanes that keep their largest: the sums are finite and
+        // never negative, so the largest is exact whatever the order it is found in.
+        let mut lanes = [0.0f32; 8];
+        let mut chunks = acc.chunks_exact_mut(8);
+        let mut reach = self.doc_reach.chunks_exact(8);
+        for (a, r) in (&mut chunks).zip(&mut reach) {
+            for j in 0..8 {
+                a[j] /= r[j];
+                lanes[j] = if a[j] > lanes[j] { a[j] } else { lanes[j] };
             }
         }
-        best
+        for (a, r) in chunks.into_remainder().iter_mut().zip(reach.remainder()) {
+            *a /= r;
+            lanes[0] = if *a > lanes[0] { *a } else { lanes[0] };
+        }
+        let best = lanes.into_iter().fold(0.0f32, |m, x| if x > m { x } else { m });
+        // Ties go to the first document in id order.
+        acc.iter().position(|&s| best > 0.0 && s == best).map(|d| (d, best))
     }
 }

@@ -35,7 +35,7 @@ static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::
 /// Folded word -> Zipf value. Words are looked up unstemmed: a stem such as "execut"
 /// stands for "execution" and "executive" alike, and its summed frequency would hide how
 /// informative "executed" is.
-static BACKGROUND: LazyLock<HashMap<String, f32>> = LazyLock::new(|| {
+static BACKGROUND: LazyLock<rustc_hash::FxHashMap<String, f32>> = LazyLock::new(|| {
     let mut per_billion: HashMap<String, f64> = HashMap::new();
     for line in BACKGROUND_TEXT.lines() {
         if line.starts_with('#') || line.trim().is_empty() {
@@ -168,7 +168,7 @@ pub struct Token {
 /// Splits already folded text into tokens. Possessive `'s` and apostrophes are dropped;
 /// single letters are dropped; numbers are kept (a year can be the topic).
 pub fn tokenize_folded(folded: &str, out: &mut Vec<Token>) {
-    for word in folded.unicode_words() {
+    for word in folded_words(folded) {
         let word = word.strip_suffix("'s").unwrap_or(word);
         let cleaned: String;
         let word = if word.contains('\'') {
@@ -194,6 +194,19 @@ pub fn tokenize_folded(folded: &str, out: &mut Vec<Token>) {
     }
 }
 
+/// The words of folded text, as `unicode_words` gives them; plain text (the usual case once
+/// folded, see [`plain_class`]) is split without the general Unicode tables.
+fn folded_words(folded: &str) -> Vec<&str> {
+    let mut classes = Vec::new();
+    if plain_classes(folded, &mut classes) {
+        let mut spans = Vec::new();
+        split_plain(&classes, folded.len(), &mut spans);
+        spans.into_iter().map(|(s, e)| &folded[s..e]).collect()
+    } else {
+        folded.unicode_words().collect()
+    }
+}
+
 /// Words remembered per thread before the memo is cleared, so memory stays bounded in a
 /// process that runs for months.
 const MEMO_WORDS: usize = 100_000;
@@ -201,8 +214,8 @@ const MEMO_WORDS: usize = 100_000;
 thread_local! {
     /// Folded word -> (stem, Zipf value, listed). Stemming and the background lookup are
     /// most of the cost of reading text, and news repeats its words.
-    static MEMO: std::cell::RefCell<HashMap<String, (String, f32, bool)>> =
-        std::cell::RefCell::new(HashMap::new());
+    static MEMO: std::cell::RefCell<rustc_hash::FxHashMap<String, (String, f32, bool)>> =
+        std::cell::RefCell::new(rustc_hash::FxHashMap::default());
 }
 
 /// Stem and background value of a folded word, memoised (pure: same word, same answer).
@@ -439,7 +452,7 @@ impl Vocab {
 
     /// [`tokenize_folded`] with ids.
     pub fn tokenize_folded(&mut self, folded: &str, out: &mut Vec<WordInfo>) {
-        for word in folded.unicode_words() {
+        for word in folded_words(folded) {
             self.push_folded_word(word, out);
         }
     }
@@ -966,7 +979,7 @@ mod tests {
         /// The plain-text splitter gives exactly the words of `unicode_word_indices`.
         #[test]
         fn plain_lines_split_as_unicode_says(
-            line in "[a-zA-Z0-9_:,;.'‘’ \"()!?×÷ÀÉßàéèçñöøÿĀčŁžſ\u{A0}“”…–—«»•\r\t-]{0,60}"
+            line in "[a-zA-Z0-9_:,;.'‘’ \"()!?×÷ÀÉßàéèçñöøÿĀčŁžſ\u{A0}“”…–—«»•\r\n\t-]{0,60}"
         ) {
             let mut classes = Vec::new();
             let mut got = Vec::new();

@@ -719,9 +719,9 @@ mod same_as_reference {
 
     /// The candidate vector the scorer makes of a title and a summary.
     fn weights(title: &str, summary: &str) -> model::TermWeights {
-        let mut counts = model::TermCounts::new();
-        model::add_terms(&terms::tokenize(title), 2.0, &mut counts, None);
-        model::add_terms(&terms::tokenize(summary), 1.0, &mut counts, None);
+        let mut counts = model::TermCounts::default();
+        model::add_terms(&terms::tokenize(title), 2.0, &mut counts);
+        model::add_terms(&terms::tokenize(summary), 1.0, &mut counts);
         model::weigh(counts)
     }
 
@@ -744,8 +744,10 @@ mod same_as_reference {
         assert_eq!(model.fingerprint(), reference::fingerprint(&old, &old_facets), "fingerprint");
         for &(title, summary) in probes {
             let w = weights(title, summary);
-            let o = old.similarity(&w);
-            let n = new.index.nearest(&w);
+            let o = old.similarity(&w.iter().map(|(t, &x)| (t.clone(), x)).collect());
+            let mut sorted: Vec<(&str, f32)> = w.iter().map(|(t, &x)| (t.as_str(), x)).collect();
+            sorted.sort_by(|a, b| a.0.cmp(b.0));
+            let n = new.index.nearest(&sorted);
             let o = o.nearest_doc.map(|d| (old.docs[d].id.clone(), o.nearest.to_bits()));
             let n = n.map(|(d, s)| (new.index.doc_id(d).to_owned(), s.to_bits()));
             assert_eq!(n, o, "nearest to {title:?}");
