@@ -332,6 +332,17 @@ pub struct Built {
     pub fingerprint: blake3::Hasher,
 }
 
+/// The documents themselves when there are at most `n`, else `n` of them evenly spaced in
+/// the order of `(id, title, text)`: whatever order they come in, the same sample.
+pub fn even_sample<'a>(mut docs: Vec<(&'a str, &'a str, &'a str)>, n: usize) -> Vec<(&'a str, &'a str, &'a str)> {
+    if docs.len() <= n {
+        return docs;
+    }
+    docs.sort_unstable();
+    let len = docs.len() as u128;
+    (0..n as u128).map(|k| docs[(k * len / n as u128) as usize]).collect()
+}
+
 /// One document's profile during the build.
 struct Profile<'a> {
     id: &'a str,

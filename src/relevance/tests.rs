@@ -933,3 +933,118 @@ mod same_as_reference {
         }
     }
 }
+
+mod sampling {
+    use super::super::model::even_sample;
+    use super::*;
+
+    /// `n` documents of 12 sentences each, picked by a fixed sequence from `sentences`.
+    fn synthetic(sentences: &[String], n: usize, seed: u64) -> Vec<(String, String, String)> {
+        let mut x = seed;
+        let mut next = move || {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) as usize
+        };
+        (0..n)
+            .map(|d| {
+                let text: String = (0..12).map(|_| format!("{}. ", sentences[next() % sentences.len()])).collect();
+                let id = blake3::hash(format!("doc {seed} {d}").as_bytes()).to_hex()[..16].to_string();
+                (id, sentences[next() % sentences.len()].clone(), text)
+            })
+            .collect()
+    }
+
+    /// Sentences of the seed, the demo archive and the related labelled items: a topical archive.
+    fn topical_sentences() -> Vec<String> {
+        let mut texts: Vec<String> = archive_docs().into_iter().map(|(_, _, t)| t).collect();
+        texts.extend(labelled().into_iter().filter(|i| i.label == "related").map(|i| i.summary));
+        texts
+            .iter()
+            .flat_map(|t| t.split(['.', '\n']))
+            .map(str::trim)
+            .filter(|s| s.split_whitespace().count() > 5)
+            .map(String::from)
+            .collect()
+    }
+
+    fn triples(docs: &[(String, String, String)]) -> Vec<(&str, &str, &str)> {
+        docs.iter().map(|(i, t, x)| (i.as_str(), t.as_str(), x.as_str())).collect()
+    }
+
+    #[test]
+    fn small_archives_are_read_whole_and_large_ones_evenly() {
+        let docs = synthetic(&topical_sentences(), 50, 7);
+        assert_eq!(even_sample(triples(&docs), 50), triples(&docs), "at the limit: all, as given");
+        let sample = even_sample(triples(&docs), 10);
+        let mut reversed = triples(&docs);
+        reversed.reverse();
+        assert_eq!(even_sample(reversed, 10), sample, "the order they come in does not matter");
+        let mut ids: Vec<&str> = docs.iter().map(|d| d.0.as_str()).collect();
+        ids.sort();
+        let picked: Vec<&str> = sample.iter().map(|d| d.0).collect();
+        assert_eq!(picked, ids.iter().step_by(5).copied().collect::<Vec<_>>(), "every fifth in id order");
+    }
+
+    #[test]
+    fn a_sampled_model_is_the_model_of_its_sample() {
+        let docs = synthetic(&topical_sentences(), 40, 11);
+        let build_sampled = |docs: &[(String, String, String)]| {
+            TopicModel::build_with(
+                docs.iter().map(|(id, title, text)| TopicDoc { id, title, text }),
+                FacetParams::default(),
+                16,
+            )
+        };
+        let m = build_sampled(&docs);
+        assert_eq!(m.len(), 16);
+        let mut shuffled = docs.clone();
+        shuffled.reverse();
+        shuffled.rotate_left(7);
+        assert_eq!(build_sampled(&shuffled).fingerprint(), m.fingerprint());
+        let sample: Vec<(String, String, String)> = even_sample(triples(&docs), 16)
+            .into_iter()
+            .map(|(i, t, x)| (i.to_owned(), t.to_owned(), x.to_owned()))
+            .collect();
+        assert_eq!(build(&sample).fingerprint(), m.fingerprint());
+    }
+
+    /// A topical archive of 60,000 documents learned whole and from the 16,000-document
+    /// sample: every verdict on the three labelled sets, and precision and recall at the
+    /// default threshold. Slow: `cargo test --release --lib relevance::tests::sampling --
+    /// --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn a_sample_learns_the_topic_of_a_large_archive() {
+        let docs = synthetic(&topical_sentences(), 60_000, 3);
+        let model = |sample: usize| {
+            let t = std::time::Instant::now();
+            let m = TopicModel::build_with(
+                docs.iter().map(|(id, title, text)| TopicDoc { id, title, text }),
+                FacetParams::default(),
+                sample,
+            );
+            println!("built from {} documents in {:.2} s", m.len(), t.elapsed().as_secs_f64());
+            m
+        };
+        let (whole, sampled) = (model(usize::MAX), model(SAMPLE_DOCS));
+        let mut worst: f64 = 0.0;
+        for set in ["labelled.jsonl", "holdout2.jsonl", "holdout3.jsonl"] {
+            let items = labelled_from(set);
+            let judge = |m: &TopicModel| -> Vec<(&Labelled, Verdict)> {
+                items.iter().map(|i| (i, score(&cand(i), m, &Rules::default(), &[]))).collect()
+            };
+            let (a, b) = (judge(&whole), judge(&sampled));
+            let flips = a.iter().zip(&b).filter(|(x, y)| x.1.keep != y.1.keep).count();
+            let diff = a.iter().zip(&b).map(|(x, y)| (x.1.score - y.1.score).abs()).fold(0.0, f64::max);
+            worst = worst.max(diff);
+            let (ca, cb) = (Counts::of(&a, DEFAULT_THRESHOLD), Counts::of(&b, DEFAULT_THRESHOLD));
+            println!(
+                "{set}: whole {} | sampled {} | {flips} decisions differ, largest score difference {diff:.4}",
+                line(&ca),
+                line(&cb)
+            );
+            assert_eq!(flips, 0, "{set}");
+        }
+        assert!(worst < 0.02, "largest score difference {worst}");
+    }
+}
