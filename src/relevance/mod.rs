@@ -24,6 +24,10 @@
 //! what. The default threshold 0.5 therefore means "reports the archive's kind of events,
 //! about the archive's places or people, or strongly so about no place in particular".
 //!
+//! The model is built from the whole archive on every run, so it is made to be quick: about
+//! a tenth of a second per thousand documents on one core, and an archive of more than
+//! 16,000 documents is learned from an even sample of 16,000 (see [`TopicModel::build`]).
+//!
 //! Each configured keyword found in the item is strong independent evidence and combines
 //! as `1 - (1 - s)(1 - k)`, so a keyword can only raise the score and one in the title or
 //! summary alone reaches the threshold. An exclude phrase rejects outright with score 0.
@@ -140,7 +144,7 @@ impl TopicModel {
         self.index.len() == 0
     }
 
-    /// Number of documents in the model.
+    /// Number of documents the topic was learned from (at most 16,000; see [`Self::build`]).
     pub fn len(&self) -> usize {
         self.index.len()
     }

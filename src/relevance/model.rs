@@ -15,7 +15,8 @@
 //! the index and the topic, nothing per document beyond its id and its reach. Every float
 //! is computed in the same order as the straightforward string-keyed build (kept in
 //! `reference.rs` for the tests), so the topic, the fingerprint and every score are the
-//! same bits. This module must not read files or clocks.
+//! same bits. Which documents to learn from is the caller's choice ([`even_sample`]).
+//! This module must not read files or clocks.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -187,7 +188,7 @@ struct Counter {
 const LN_TABLE: usize = 256;
 
 impl Counter {
-    /// [`add_terms`] with ids.
+    /// The terms of one field (as [`for_each_term`] finds them) counted, with ids.
     fn add(&mut self, tokens: &[WordInfo], field_weight: f32) {
         let mut prev: Option<&WordInfo> = None;
         for tok in tokens {
@@ -231,8 +232,8 @@ impl Counter {
         if n as f32 == tf && n < LN_TABLE { self.ln_table[n] } else { tf_weight(tf) }
     }
 
-    /// The weighted terms counted since the last call ([`weigh`] times the name boost),
-    /// into `out`; the counts are reset.
+    /// The terms counted since the last call, weighted `(1 + ln tf) * informativeness`
+    /// times the name boost, into `out`; the counts are reset.
     fn weigh(&mut self, names: &NameCounts, out: &mut Vec<(Key, f32)>) {
         out.clear();
         let rate = |stem: u32| {

@@ -1,5 +1,11 @@
 //! Text to terms: case and accent folding, Unicode word segmentation, English stemming, and
-//! the general-English background that says how informative each term is.
+//! the general-English background that says how informative each term is. [`tokenize`]
+//! reads an item; [`DocReader`] reads an archive, document after document, into the same
+//! tokens as integer ids (each distinct word stemmed once) together with how each word is
+//! written (the names an archive is about). Text that is ASCII, or has only the accented
+//! letters, quotes and dashes news is full of, is split into words by the rules of Unicode
+//! word segmentation that such text can meet, without the general tables; property tests
+//! hold both to the general splitter.
 //!
 //! Everything here is pure and deterministic. The background list is compiled into the
 //! binary (`background.txt`, see its header for source and licence) and parsed once per
