@@ -18,6 +18,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use super::lexicon::{self, Role};
 use super::places;
 use super::terms::NameStats;
@@ -87,11 +89,11 @@ pub struct Facets {
     /// Share of the archive's paragraphs that use its strongest name, less one paragraph:
     /// how much the topic is anchored to particular places, organisations or people.
     pub anchor: f32,
-    pub entity: HashMap<String, f32>,
-    pub what: HashMap<String, f32>,
+    pub entity: FxHashMap<String, f32>,
+    pub what: FxHashMap<String, f32>,
     /// Country (index in the place list) -> centrality: the strongest centrality of the
     /// archive's names that belong to it.
-    pub home: HashMap<u16, f32>,
+    pub home: FxHashMap<u16, f32>,
     pub params: Option<FacetParams>,
 }
 
@@ -276,7 +278,7 @@ impl Facets {
     ) -> Evidence {
         let p = self.params.unwrap_or_default();
         let mut ev = Evidence::default();
-        let mut entity: HashMap<&str, f64> = HashMap::new();
+        let mut entity: FxHashMap<&str, f64> = FxHashMap::default();
         for (t, prominence) in terms {
             if let Some(&c) = self.entity.get(t) {
                 let e = f64::from((c * prominence * p.entity_per_term).clamp(0.0, 1.0));

@@ -5,7 +5,7 @@
 //!
 //! Parsed once per process from text compiled into the binary; pure, no I/O.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::LazyLock;
 
 use super::terms;
@@ -35,7 +35,7 @@ pub struct Group {
 pub struct Lexicon {
     pub groups: Vec<Group>,
     /// Term key -> index of its group (the first group listing it).
-    pub group_of: HashMap<String, usize>,
+    pub group_of: FxHashMap<String, usize>,
     /// Lines whose phrase cannot be a term (more than two words, or a function word).
     pub rejected: Vec<String>,
 }

@@ -5,7 +5,7 @@
 //!
 //! Parsed once per process from text compiled into the binary; pure, no I/O.
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::LazyLock;
 
 use super::terms;
@@ -23,9 +23,9 @@ pub struct Places {
     pub codes: Vec<String>,
     /// Folded name (one word, or two joined by a space) -> countries it names. Names are
     /// matched as written, not stemmed: "Warne" is not "warned".
-    pub countries_of: HashMap<String, Vec<u16>>,
+    pub countries_of: FxHashMap<String, Vec<u16>>,
     /// First words of the two-word names, so a reader need not try every pair of words.
-    pub pair_starts: std::collections::HashSet<String>,
+    pub pair_starts: FxHashSet<String>,
 }
 
 impl Places {

@@ -1,11 +1,18 @@
 //! Text to terms: case and accent folding, Unicode word segmentation, English stemming, and
-//! the general-English background that says how informative each term is.
+//! the general-English background that says how informative each term is. [`tokenize`]
+//! reads an item; [`DocReader`] reads an archive, document after document, into the same
+//! tokens as integer ids (each distinct word stemmed once) together with how each word is
+//! written (the names an archive is about). Text that is ASCII, or has only the accented
+//! letters, quotes and dashes news is full of, is split into words by the rules of Unicode
+//! word segmentation that such text can meet, without the general tables; property tests
+//! hold both to the general splitter.
 //!
 //! Everything here is pure and deterministic. The background list is compiled into the
 //! binary (`background.txt`, see its header for source and licence) and parsed once per
 //! process; nothing here reads files, the network or the clock.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::LazyLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
@@ -23,7 +30,7 @@ const NUMBER_ZIPF: f32 = 5.0;
 /// Terms at or above this Zipf value carry no topical weight (function words, "said").
 const INFORMATIVE_CEILING: f32 = 6.0;
 /// Terms at or above this Zipf value break phrases (they never start or end a bigram).
-const STOP_ZIPF: f32 = 5.8;
+pub const STOP_ZIPF: f32 = 5.8;
 /// Largest weight one unigram can carry, so a single very rare name cannot swamp the rest.
 const MAX_WEIGHT: f32 = 2.5;
 
@@ -34,7 +41,7 @@ static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::
 /// Folded word -> Zipf value. Words are looked up unstemmed: a stem such as "execut"
 /// stands for "execution" and "executive" alike, and its summed frequency would hide how
 /// informative "executed" is.
-static BACKGROUND: LazyLock<HashMap<String, f32>> = LazyLock::new(|| {
+static BACKGROUND: LazyLock<rustc_hash::FxHashMap<String, f32>> = LazyLock::new(|| {
     let mut per_billion: HashMap<String, f64> = HashMap::new();
     for line in BACKGROUND_TEXT.lines() {
         if line.starts_with('#') || line.trim().is_empty() {
@@ -57,13 +64,30 @@ static BACKGROUND: LazyLock<HashMap<String, f32>> = LazyLock::new(|| {
 /// Markup tags and character entities (`<p>`, `&amp;`) are dropped, so an HTML summary
 /// scores like its text.
 pub fn fold(text: &str) -> String {
-    let stripped = strip_markup(text);
+    fold_plain(&strip_markup(text))
+}
+
+/// [`fold`] of text that has no markup left. Runs of ASCII are only lowercased; the
+/// rest goes through case mapping and decomposition as a run, so the result is the same as
+/// decomposing the whole text at once (an ASCII character is never decomposed nor reordered
+/// with a combining mark).
+fn fold_plain(stripped: &str) -> String {
     let mut out = String::with_capacity(stripped.len());
-    if stripped.is_ascii() {
-        out.extend(stripped.chars().map(|c| c.to_ascii_lowercase()));
-        return out;
+    let mut rest = stripped;
+    while !rest.is_empty() {
+        let ascii = rest.bytes().position(|b| !b.is_ascii()).unwrap_or(rest.len());
+        out.extend(rest[..ascii].bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        rest = &rest[ascii..];
+        let other = rest.char_indices().find(|(_, c)| c.is_ascii()).map_or(rest.len(), |(i, _)| i);
+        fold_run(&rest[..other], &mut out);
+        rest = &rest[other..];
     }
-    for c in stripped.chars().flat_map(char::to_lowercase).nfkd() {
+    out
+}
+
+/// Folds a run of non-ASCII text.
+fn fold_run(run: &str, out: &mut String) {
+    for c in run.chars().flat_map(char::to_lowercase).nfkd() {
         if is_combining_mark(c) {
             continue;
         }
@@ -76,13 +100,12 @@ pub fn fold(text: &str) -> String {
             _ => out.extend(c.to_lowercase()),
         }
     }
-    out
 }
 
 /// Replaces `<tag ...>` and `&entity;` with spaces. A `<` not followed by a letter, `/` or
 /// `!` is kept (it is text, as in "a < b").
-fn strip_markup(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains(['<', '&']) {
+pub fn strip_markup(text: &str) -> std::borrow::Cow<'_, str> {
+    if memchr::memchr2(b'<', b'&', text.as_bytes()).is_none() {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
@@ -151,7 +174,7 @@ pub struct Token {
 /// Splits already folded text into tokens. Possessive `'s` and apostrophes are dropped;
 /// single letters are dropped; numbers are kept (a year can be the topic).
 pub fn tokenize_folded(folded: &str, out: &mut Vec<Token>) {
-    for word in folded.unicode_words() {
+    for word in folded_words(folded) {
         let word = word.strip_suffix("'s").unwrap_or(word);
         let cleaned: String;
         let word = if word.contains('\'') {
@@ -177,6 +200,19 @@ pub fn tokenize_folded(folded: &str, out: &mut Vec<Token>) {
     }
 }
 
+/// The words of folded text, as `unicode_words` gives them; plain text (the usual case once
+/// folded, see [`plain_class`]) is split without the general Unicode tables.
+fn folded_words(folded: &str) -> Vec<&str> {
+    let mut classes = Vec::new();
+    if plain_classes(folded, &mut classes) {
+        let mut spans = Vec::new();
+        split_plain(&classes, folded.len(), &mut spans);
+        spans.into_iter().map(|(s, e)| &folded[s..e]).collect()
+    } else {
+        folded.unicode_words().collect()
+    }
+}
+
 /// Words remembered per thread before the memo is cleared, so memory stays bounded in a
 /// process that runs for months.
 const MEMO_WORDS: usize = 100_000;
@@ -184,12 +220,12 @@ const MEMO_WORDS: usize = 100_000;
 thread_local! {
     /// Folded word -> (stem, Zipf value, listed). Stemming and the background lookup are
     /// most of the cost of reading text, and news repeats its words.
-    static MEMO: std::cell::RefCell<HashMap<String, (String, f32, bool)>> =
-        std::cell::RefCell::new(HashMap::new());
+    static MEMO: std::cell::RefCell<rustc_hash::FxHashMap<String, (String, f32, bool)>> =
+        std::cell::RefCell::new(rustc_hash::FxHashMap::default());
 }
 
 /// Stem and background value of a folded word, memoised (pure: same word, same answer).
-fn lookup(word: &str) -> (String, f32, bool) {
+pub fn lookup(word: &str) -> (String, f32, bool) {
     MEMO.with(|memo| {
         let mut memo = memo.borrow_mut();
         if let Some((stem, z, listed)) = memo.get(word) {
@@ -213,7 +249,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 }
 
 /// How a stem is written in running text, counted where no sentence starts (there a
-/// capital says nothing). See [`name_stats`].
+/// capital says nothing). See [`DocReader`].
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct NameStats {
     /// Written in lower case.
@@ -228,10 +264,6 @@ pub struct NameStats {
     pub rare: bool,
     /// Paragraphs (lines of running text) using the word.
     pub paragraphs: u32,
-    /// Documents using the word (filled in when documents are merged).
-    pub docs: u32,
-    /// Sum over those documents of `1 + ln(occurrences)` (filled in when merged).
-    pub log_tf: f32,
 }
 
 impl NameStats {
@@ -248,57 +280,468 @@ impl NameStats {
         self.acronym += doc.acronym;
         self.paragraphs += doc.paragraphs;
         self.rare |= doc.rare;
-        if doc.total() > 0 {
-            self.docs += 1;
-            self.log_tf += 1.0 + (doc.total() as f32).ln();
-        }
     }
 }
 
 /// Words that may join the capitalised words of one name ("Council of Resistance of Iran").
-const NAME_JOINERS: &[&str] = &["of", "the", "for", "and", "de", "e", "al", "el", "la", "du"];
+pub const NAME_JOINERS: &[&str] = &["of", "the", "for", "and", "de", "e", "al", "el", "la", "du"];
 
-/// Counts how each stem of `text` is written, line by line: `stem -> NameStats`. Lines that
-/// are mostly capitalised (headings, title-case titles, photo captions) are skipped, and
-/// so are words that start a sentence. Used on the archive side only, to find the places,
-/// organisations and people the topic is about; the item being scored is read case-blind.
-/// Returns the number of paragraphs counted.
-pub fn name_stats(text: &str, acc: &mut HashMap<String, NameStats>) -> u32 {
-    struct Word<'t> {
-        text: &'t str,
-        capital: bool,
-        acronym: bool,
-        /// Starts a sentence: its capital says nothing.
-        start: bool,
-        /// Only spaces or a hyphen separate it from the word before.
-        joined: bool,
+/// Distinct strings stored once, in one buffer, each with a dense id in order of first
+/// appearance. Far smaller than a map of `String`s when there are millions of them.
+#[derive(Debug, Clone, Default)]
+pub struct Interner {
+    text: String,
+    /// End of each string in `text`; it starts where the previous one ends.
+    ends: Vec<usize>,
+    table: hashbrown::HashTable<u32>,
+}
+
+fn text_of<'t>(text: &'t str, ends: &[usize], id: u32) -> &'t str {
+    let i = id as usize;
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &text[start..ends[i]]
+}
+
+/// [`text_of`] as bytes, without the check that the range falls on characters.
+fn bytes_of<'t>(text: &'t str, ends: &[usize], id: u32) -> &'t [u8] {
+    let i = id as usize;
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &text.as_bytes()[start..ends[i]]
+}
+
+fn hash_text(s: &str) -> u64 {
+    rustc_hash::FxBuildHasher.hash_one(s)
+}
+
+impl Interner {
+    /// Number of distinct strings.
+    pub fn len(&self) -> usize {
+        self.ends.len()
     }
-    let text = strip_markup(text);
-    let mut toks = Vec::new();
-    let mut buf = String::new();
-    let mut paragraphs = 0;
-    let mut in_paragraph: std::collections::HashSet<String> = std::collections::HashSet::new();
-    for line in text.lines() {
-        let mut words: Vec<Word> = Vec::new();
-        let mut last_end = 0;
-        for (pos, word) in line.unicode_word_indices() {
-            let gap = &line[last_end..pos];
-            last_end = pos + word.len();
-            let letters = word.chars().filter(|c| c.is_alphabetic()).count();
-            words.push(Word {
-                text: word,
-                capital: word.chars().next().is_some_and(char::is_uppercase),
-                acronym: letters >= 2 && word.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase),
-                start: words.is_empty() || gap.contains(['.', '!', '?', ':', '"', '“', '•', '(', '[']),
-                joined: !words.is_empty() && gap.chars().all(|c| c.is_whitespace() || c == '-'),
-            });
+
+    /// The string with this id.
+    pub fn text(&self, id: u32) -> &str {
+        text_of(&self.text, &self.ends, id)
+    }
+
+    /// The id of a string, when it has one.
+    pub fn get(&self, s: &str) -> Option<u32> {
+        self.table.find(hash_text(s), |&id| bytes_of(&self.text, &self.ends, id) == s.as_bytes()).copied()
+    }
+
+    /// The id of a string, given one if it has none yet; true when it is new.
+    pub fn intern(&mut self, s: &str) -> (u32, bool) {
+        let Interner { text, ends, table } = self;
+        let h = hash_text(s);
+        if let Some(&id) = table.find(h, |&id| bytes_of(text, ends, id) == s.as_bytes()) {
+            return (id, false);
         }
+        // Ids are bounded by the distinct strings of the input; 4 billion of them would need
+        // far more memory than the archive could be read into.
+        let id = ends.len() as u32;
+        text.push_str(s);
+        ends.push(text.len());
+        table.insert_unique(h, id, |&id| hash_text(text_of(text, ends, id)));
+        (id, true)
+    }
+
+    /// Gives back spare capacity once no more strings will be added.
+    pub fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        let Interner { text, ends, table } = self;
+        table.shrink_to_fit(|&id| hash_text(text_of(text, ends, id)));
+    }
+}
+
+/// One word of folded text as [`tokenize`] reads it, with ids in place of strings: the
+/// word (as an id in [`Vocab`]'s words), its stem (an id in its stems) and what the
+/// background says about it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WordInfo {
+    pub word: u32,
+    pub stem: u32,
+    pub weight: f32,
+    pub stop: bool,
+    pub unlisted: bool,
+    /// The word's Zipf value.
+    pub zipf: f32,
+}
+
+/// The words and stems met while reading an archive, each stemmed and looked up in the
+/// background once.
+#[derive(Debug, Default)]
+pub struct Vocab {
+    words: Interner,
+    /// Words of up to 8 bytes, by their bytes as a number (zero-padded: a word has no NUL):
+    /// most words, found without hashing or comparing text.
+    short: rustc_hash::FxHashMap<u64, u32>,
+    infos: Vec<WordInfo>,
+    stems: Interner,
+    buf: String,
+}
+
+/// A word of up to 8 bytes, none of them NUL, as a number; `None` for any other.
+fn short_key(word: &str) -> Option<u64> {
+    let b = word.as_bytes();
+    if b.len() > 8 {
+        return None;
+    }
+    let mut k = 0u64;
+    for (i, &c) in b.iter().enumerate() {
+        if c == 0 {
+            return None;
+        }
+        k |= u64::from(c) << (8 * i);
+    }
+    Some(k)
+}
+
+impl Vocab {
+    /// The stems met so far.
+    pub fn stems(&self) -> &Interner {
+        &self.stems
+    }
+
+    /// The folded word with this id.
+    #[cfg(test)]
+    pub fn word_text(&self, id: u32) -> &str {
+        self.words.text(id)
+    }
+
+    /// A folded word (possessive and apostrophes already dropped) as [`lookup`] reads it.
+    fn word(&mut self, word: &str) -> WordInfo {
+        let short = short_key(word);
+        if let Some(&id) = short.and_then(|k| self.short.get(&k)) {
+            return self.infos[id as usize];
+        }
+        let (id, new) = self.words.intern(word);
+        if let Some(k) = short {
+            self.short.insert(k, id);
+        }
+        if !new {
+            return self.infos[id as usize];
+        }
+        let (z, listed) = zipf(word);
+        let (stem, _) = self.stems.intern(&stem_word(word));
+        let info =
+            WordInfo { word: id, stem, weight: word_weight(z), stop: z >= STOP_ZIPF, unlisted: !listed, zipf: z };
+        self.infos.push(info);
+        info
+    }
+
+    /// One word of folded text, as [`tokenize_folded`] reads it: possessive `'s` and
+    /// apostrophes dropped, single letters skipped.
+    fn push_folded_word(&mut self, word: &str, out: &mut Vec<WordInfo>) {
+        // The usual word: ASCII, no apostrophe, two letters or more.
+        let b = word.as_bytes();
+        if b.len() >= 2 && b.iter().all(|&c| c.is_ascii() && c != b'\'') {
+            out.push(self.word(word));
+            return;
+        }
+        let word = word.strip_suffix("'s").unwrap_or(word);
+        let cleaned: String;
+        let word = if word.contains('\'') {
+            cleaned = word.replace('\'', "");
+            cleaned.as_str()
+        } else {
+            word
+        };
+        let mut chars = word.chars();
+        match (chars.next(), chars.next()) {
+            (None, _) => return,
+            (Some(c), None) if !c.is_numeric() => return,
+            _ => {}
+        }
+        out.push(self.word(word));
+    }
+
+    /// [`tokenize_folded`] with ids.
+    pub fn tokenize_folded(&mut self, folded: &str, out: &mut Vec<WordInfo>) {
+        for word in folded_words(folded) {
+            self.push_folded_word(word, out);
+        }
+    }
+
+    /// The tokens of one word of raw text, as [`tokenize`] would give them; ASCII words
+    /// skip folding and segmenting again (a word of ASCII text is one word folded too).
+    pub fn word_tokens(&mut self, word: &str, out: &mut Vec<WordInfo>) {
+        if !word.is_ascii() {
+            self.tokenize_folded(&fold(word), out);
+            return;
+        }
+        self.ascii_word_tokens(word, &AsciiWord::of(word.as_bytes()), out);
+    }
+
+    /// [`Vocab::word_tokens`] of an ASCII word whose letters have been looked at.
+    fn ascii_word_tokens(&mut self, word: &str, looks: &AsciiWord, out: &mut Vec<WordInfo>) {
+        if looks.upper == 0 {
+            // Already folded.
+            if word.len() >= 2 && !looks.apostrophe {
+                out.push(self.word(word));
+            } else {
+                self.push_folded_word(word, out);
+            }
+            return;
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        buf.push_str(word);
+        buf.make_ascii_lowercase();
+        self.push_folded_word(&buf, out);
+        self.buf = buf;
+    }
+}
+
+/// What an ASCII word's bytes look like, found in one pass.
+struct AsciiWord {
+    /// Capital letters.
+    upper: usize,
+    /// Some small letter.
+    lower: bool,
+    apostrophe: bool,
+}
+
+impl AsciiWord {
+    fn of(word: &[u8]) -> AsciiWord {
+        let mut looks = AsciiWord { upper: 0, lower: false, apostrophe: false };
+        for &c in word {
+            looks.upper += usize::from(c.is_ascii_uppercase());
+            looks.lower |= c.is_ascii_lowercase();
+            looks.apostrophe |= c == b'\'';
+        }
+        looks
+    }
+}
+
+/// How the stems of one document are written, by stem id; reset for each document.
+#[derive(Debug, Default)]
+pub struct NameCounts {
+    stats: Vec<NameStats>,
+    /// Per stem: the last paragraph (numbered across documents) that used it.
+    seen_in: Vec<u32>,
+    /// Stems with statistics in the current document, in order of first use.
+    touched: Vec<u32>,
+    /// Paragraphs read so far, over all documents.
+    paragraph: u32,
+    /// The first paragraph of the current document.
+    doc_start: u32,
+}
+
+impl NameCounts {
+    /// Statistics of a stem in the current document (all zero when it has none).
+    pub fn get(&self, stem: u32) -> NameStats {
+        self.stats.get(stem as usize).copied().unwrap_or_default()
+    }
+
+    /// Stems with statistics in the current document.
+    pub fn touched(&self) -> &[u32] {
+        &self.touched
+    }
+
+    fn start_doc(&mut self) {
+        for &s in &self.touched {
+            self.stats[s as usize] = NameStats::default();
+        }
+        self.touched.clear();
+        self.doc_start = self.paragraph + 1;
+    }
+
+    fn start_paragraph(&mut self) {
+        self.paragraph += 1;
+    }
+
+    /// Counts the stem's use in the current paragraph (once per paragraph) and gives its
+    /// statistics to update.
+    fn seen(&mut self, stem: u32) -> &mut NameStats {
+        let s = stem as usize;
+        if s >= self.stats.len() {
+            self.stats.resize(s + 1, NameStats::default());
+            self.seen_in.resize(s + 1, 0);
+        }
+        if self.seen_in[s] != self.paragraph {
+            if self.seen_in[s] < self.doc_start {
+                self.touched.push(stem);
+            }
+            self.seen_in[s] = self.paragraph;
+            self.stats[s].paragraphs += 1;
+        }
+        &mut self.stats[s]
+    }
+}
+
+/// One word of a line of raw text, as the name reading sees it.
+#[derive(Debug, Clone, Copy)]
+struct LineWord {
+    start: usize,
+    end: usize,
+    capital: bool,
+    acronym: bool,
+    /// Starts a sentence: its capital says nothing.
+    sentence_start: bool,
+    /// Only spaces or a hyphen separate it from the word before.
+    joined: bool,
+    /// Its tokens in `DocReader::word_toks`.
+    toks: (usize, usize),
+}
+
+/// Reads archived documents one after another into tokens (what [`tokenize`] gives, as
+/// ids) and into how their words are written (see [`NameStats`]), reusing its buffers.
+/// Each line is split into words once when it is plain ASCII, the usual case.
+#[derive(Debug, Default)]
+pub struct DocReader {
+    pub vocab: Vocab,
+    /// Tokens of the last title read.
+    pub title: Vec<WordInfo>,
+    /// Tokens of the last text read.
+    pub text: Vec<WordInfo>,
+    /// How the stems of the last text read are written.
+    pub names: NameCounts,
+    words: Vec<LineWord>,
+    word_toks: Vec<WordInfo>,
+}
+
+impl DocReader {
+    /// Reads one document; returns the number of paragraphs of running text in it. Lines
+    /// that are mostly capitalised (headings, title-case titles, photo captions) are not
+    /// paragraphs and give no name statistics, and neither do words that start a sentence.
+    pub fn read(&mut self, title: &str, text: &str) -> u32 {
+        self.title.clear();
+        self.vocab.tokenize_folded(&fold(title), &mut self.title);
+        self.text.clear();
+        self.names.start_doc();
+        let stripped = strip_markup(text);
+        let mut paragraphs = 0;
+        for line in stripped.lines() {
+            if self.read_line(line) {
+                paragraphs += 1;
+            }
+        }
+        paragraphs
+    }
+
+    /// Reads one line: its tokens go to `text`, and when it is a paragraph of running text
+    /// (returns true), how its words are written goes to `names`.
+    fn read_line(&mut self, line: &str) -> bool {
+        if self.scan_plain_line(line) {
+            // Each word folds to the words it would be in the folded line.
+            self.text.extend_from_slice(&self.word_toks);
+        } else {
+            self.words.clear();
+            self.word_toks.clear();
+            let mut last_end = 0;
+            for (pos, word) in line.unicode_word_indices() {
+                let gap = &line[last_end..pos];
+                last_end = pos + word.len();
+                self.push_word(line, gap, pos, last_end);
+            }
+            self.vocab.tokenize_folded(&fold_plain(line), &mut self.text);
+        }
+        self.count_names(line)
+    }
+
+    /// Reads the words of a plain line (see [`plain_class`]) in one pass, splitting it as
+    /// [`split_plain`] does; false, having read nothing that counts, when the line is not
+    /// plain after all.
+    fn scan_plain_line(&mut self, line: &str) -> bool {
+        self.words.clear();
+        self.word_toks.clear();
+        let bytes = line.as_bytes();
+        let class_at = |i: usize| -> Option<(Wb, usize)> {
+            match bytes.get(i) {
+                Some(&b) if b.is_ascii() => Some((ASCII_CLASSES[usize::from(b)], 1)),
+                Some(_) => {
+                    let c = line[i..].chars().next()?;
+                    plain_class(c).map(|class| (class, c.len_utf8()))
+                }
+                None => None,
+            }
+        };
+        let (mut i, mut last_end) = (0, 0);
+        while i < bytes.len() {
+            let Some((first, len)) = class_at(i) else {
+                return false;
+            };
+            if !matches!(first, Wb::Letter | Wb::Digit | Wb::Connector) {
+                i += len;
+                continue;
+            }
+            let start = i;
+            let (mut cur, mut end, mut alnum) = (first, i + len, first != Wb::Connector);
+            while end < bytes.len() {
+                let Some((next, len)) = class_at(end) else {
+                    return false;
+                };
+                if joins(cur, next) {
+                    alnum |= next != Wb::Connector;
+                    (cur, end) = (next, end + len);
+                    continue;
+                }
+                if !matches!(next, Wb::MidLetter | Wb::MidNum | Wb::MidNumLet) || end + len >= bytes.len() {
+                    break;
+                }
+                let Some((after, after_len)) = class_at(end + len) else {
+                    return false;
+                };
+                if !joins_across(cur, next, after) {
+                    break;
+                }
+                (cur, end) = (after, end + len + after_len);
+            }
+            if alnum {
+                self.push_word(line, &line[last_end..start], start, end);
+                last_end = end;
+            }
+            i = end;
+        }
+        true
+    }
+
+    /// Adds the word `line[start..end]`, which `gap` separates from the word before.
+    fn push_word(&mut self, line: &str, gap: &str, start: usize, end: usize) {
+        let word = &line[start..end];
+        let first = self.words.is_empty();
+        let t0 = self.word_toks.len();
+        let (capital, acronym) = if word.is_ascii() {
+            let b = word.as_bytes();
+            let looks = AsciiWord::of(b);
+            self.vocab.ascii_word_tokens(word, &looks, &mut self.word_toks);
+            (b[0].is_ascii_uppercase(), looks.upper >= 2 && !looks.lower)
+        } else {
+            self.vocab.word_tokens(word, &mut self.word_toks);
+            let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+            (
+                word.chars().next().is_some_and(char::is_uppercase),
+                letters >= 2 && word.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase),
+            )
+        };
+        // Most words are separated by one space.
+        let (sentence_start, joined) = match gap {
+            " " => (first, !first),
+            _ => (first || ends_sentence(gap), !first && only_space_or_hyphen(gap)),
+        };
+        self.words.push(LineWord {
+            start,
+            end,
+            capital,
+            acronym,
+            sentence_start,
+            joined,
+            toks: (t0, self.word_toks.len()),
+        });
+    }
+
+    /// Counts how the words of the line just read are written, when it is a paragraph of
+    /// running text (returns true).
+    fn count_names(&mut self, line: &str) -> bool {
+        let words = &self.words;
         let caps = words.iter().filter(|w| w.capital).count();
         if words.len() < 4 || caps * 5 >= words.len() * 3 {
-            continue;
+            return false;
         }
-        paragraphs += 1;
-        in_paragraph.clear();
+        self.names.start_paragraph();
+        let text = |w: &LineWord| &line[w.start..w.end];
+        let toks = &self.word_toks;
         // Is there a capitalised word next to `i` (towards `step`), through joiners only?
         let capital_next = |i: usize, step: isize| -> bool {
             let mut j = i;
@@ -312,10 +755,10 @@ pub fn name_stats(text: &str, acc: &mut HashMap<String, NameStats>) -> u32 {
                 let w = &words[k];
                 // A capital that starts a sentence counts only on a word that is not
                 // common: "Ingrid Betancourt", not "The Iranian".
-                if w.capital && (!w.start || zipf(&fold(w.text)).0 < STOP_ZIPF) {
+                if w.capital && (!w.sentence_start || raw_zipf(text(w), &toks[w.toks.0..w.toks.1]) < STOP_ZIPF) {
                     return true;
                 }
-                if !NAME_JOINERS.contains(&w.text) {
+                if !NAME_JOINERS.contains(&text(w)) {
                     return false;
                 }
                 j = k;
@@ -324,19 +767,14 @@ pub fn name_stats(text: &str, acc: &mut HashMap<String, NameStats>) -> u32 {
         for (i, w) in words.iter().enumerate() {
             // The year of a date ("May 20, 2023", "September 1988") dates the text; the
             // year of an event ("the 1988 massacre") is part of the topic.
-            if is_year_word(w.text) && (1..=2).any(|back| i >= back && is_month(words[i - back].text)) {
+            if is_year_word(text(w)) && (1..=2).any(|back| i >= back && is_month(text(&words[i - back]))) {
                 continue;
             }
-            toks.clear();
-            word_tokens(w.text, &mut buf, &mut toks);
-            for t in toks.drain(..) {
-                if in_paragraph.insert(t.stem.clone()) {
-                    acc.entry(t.stem.clone()).or_default().paragraphs += 1;
-                }
-                if w.start {
+            for t in &toks[w.toks.0..w.toks.1] {
+                let e = self.names.seen(t.stem);
+                if w.sentence_start {
                     continue;
                 }
-                let e = acc.entry(t.stem).or_default();
                 e.rare |= t.unlisted;
                 if w.acronym {
                     e.acronym += 1;
@@ -349,32 +787,216 @@ pub fn name_stats(text: &str, acc: &mut HashMap<String, NameStats>) -> u32 {
                 }
             }
         }
+        true
+    }
+}
+
+/// Word-break classes (Unicode Standard Annex #29) of the characters a line can have when
+/// [`plain_class`] accepts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wb {
+    /// ALetter.
+    Letter,
+    /// Numeric.
+    Digit,
+    /// ExtendNumLet: `_`.
+    Connector,
+    /// MidLetter: `:`.
+    MidLetter,
+    /// MidNum: `,` `;`.
+    MidNum,
+    /// MidNumLet and Single_Quote: `.` `'` `‘` `’`.
+    MidNumLet,
+    /// Anything else: spaces, other punctuation, symbols.
+    Other,
+}
+
+/// The class of a character of a plain line, `None` for a character that makes the line
+/// not plain. A line is plain when it splits into words, folded, exactly as its raw words
+/// fold and split one by one: when it is ASCII, or has only the non-ASCII characters news
+/// text is full of (accented Latin letters, typographic quotes and dashes, the no-break
+/// space), each of which folds to characters that break words as it does. A plain line's
+/// tokens are the tokens of its raw words: it need not be folded and split a second time.
+fn plain_class(c: char) -> Option<Wb> {
+    Some(match c {
+        'a'..='z' | 'A'..='Z' => Wb::Letter,
+        '0'..='9' => Wb::Digit,
+        '_' => Wb::Connector,
+        ':' => Wb::MidLetter,
+        ',' | ';' => Wb::MidNum,
+        '.' | '\'' | '‘' | '’' => Wb::MidNumLet,
+        '\u{0}'..='\u{7F}' | '\u{A0}' | '\u{D7}' | '\u{F7}' | '“' | '”' | '…' | '–' | '—' | '«' | '»' | '•' => {
+            Wb::Other
+        }
+        // Not the Catalan middle-dot letters nor the apostrophe-n: they fold to a word break.
+        '\u{13F}' | '\u{140}' | '\u{149}' => return None,
+        '\u{C0}'..='\u{17F}' => Wb::Letter,
+        _ => return None,
+    })
+}
+
+/// [`plain_class`] of every ASCII byte.
+const ASCII_CLASSES: [Wb; 128] = {
+    let mut t = [Wb::Other; 128];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = match b as u8 {
+            b'a'..=b'z' | b'A'..=b'Z' => Wb::Letter,
+            b'0'..=b'9' => Wb::Digit,
+            b'_' => Wb::Connector,
+            b':' => Wb::MidLetter,
+            b',' | b';' => Wb::MidNum,
+            b'.' | b'\'' => Wb::MidNumLet,
+            _ => Wb::Other,
+        };
+        b += 1;
+    }
+    t
+};
+
+/// The classes of a line's characters, with where each starts, when the line is plain
+/// (see [`plain_class`]); false as soon as a character is not.
+fn plain_classes(line: &str, classes: &mut Vec<(u32, Wb)>) -> bool {
+    classes.clear();
+    if u32::try_from(line.len()).is_err() {
+        return false;
+    }
+    if line.is_ascii() {
+        classes.extend(line.bytes().enumerate().map(|(i, b)| (i as u32, ASCII_CLASSES[usize::from(b)])));
+        return true;
+    }
+    let mut i = 0;
+    while i < line.len() {
+        let b = line.as_bytes()[i];
+        if b.is_ascii() {
+            classes.push((i as u32, ASCII_CLASSES[usize::from(b)]));
+            i += 1;
+            continue;
+        }
+        let Some(c) = line[i..].chars().next() else {
+            break;
+        };
+        let Some(class) = plain_class(c) else {
+            return false;
+        };
+        classes.push((i as u32, class));
+        i += c.len_utf8();
+    }
+    true
+}
+
+/// Letters and digits join, and `_` joins both (UAX #29 rules WB5, WB8-10, WB13a-b).
+fn joins(cur: Wb, next: Wb) -> bool {
+    matches!(
+        (cur, next),
+        (Wb::Letter | Wb::Digit, Wb::Letter | Wb::Digit)
+            | (Wb::Letter | Wb::Digit | Wb::Connector, Wb::Connector)
+            | (Wb::Connector, Wb::Letter | Wb::Digit)
+    )
+}
+
+/// A `:` `.` `'` `’` between letters, or a `,` `;` `.` `'` `’` between digits, joins them
+/// (WB6-7, WB11-12).
+fn joins_across(cur: Wb, mid: Wb, after: Wb) -> bool {
+    matches!(
+        (cur, mid, after),
+        (Wb::Letter, Wb::MidLetter | Wb::MidNumLet, Wb::Letter) | (Wb::Digit, Wb::MidNum | Wb::MidNumLet, Wb::Digit)
+    )
+}
+
+/// The words of a plain line whose [`plain_classes`] are given, as byte ranges: what
+/// `unicode_word_indices` gives, by the rules of UAX #29 that such text can meet (letters
+/// and digits join, `_` joins both, a `:` `.` `'` `’` between letters and a `,` `;` `.`
+/// `'` `’` between digits join), without its general tables. Segments with no letter or
+/// digit are left out, as `unicode_words` does.
+fn split_plain(classes: &[(u32, Wb)], len: usize, out: &mut Vec<(usize, usize)>) {
+    let class = |i: usize| classes.get(i).map(|x| x.1);
+    let end_of = |i: usize| classes.get(i + 1).map_or(len, |x| x.0 as usize);
+    let mut i = 0;
+    while i < classes.len() {
+        let first = classes[i].1;
+        if !matches!(first, Wb::Letter | Wb::Digit | Wb::Connector) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut alnum = first != Wb::Connector;
+        while let Some(next) = class(i + 1) {
+            let cur = classes[i].1;
+            if joins(cur, next) {
+                alnum |= next != Wb::Connector;
+                i += 1;
+                continue;
+            }
+            if !class(i + 2).is_some_and(|after| joins_across(cur, next, after)) {
+                break;
+            }
+            i += 2;
+        }
+        if alnum {
+            out.push((classes[start].0 as usize, end_of(i)));
+        }
+        i += 1;
+    }
+}
+
+/// True when the text between two words ends a sentence or opens a quote or aside.
+fn ends_sentence(gap: &str) -> bool {
+    gap.bytes().any(|b| matches!(b, b'.' | b'!' | b'?' | b':' | b'"' | b'(' | b'['))
+        || (!gap.is_ascii() && gap.contains(['“', '•']))
+}
+
+/// True when only spaces or hyphens separate two words.
+fn only_space_or_hyphen(gap: &str) -> bool {
+    if gap.is_ascii() {
+        gap.bytes().all(|b| b.is_ascii_whitespace() || b == b'\x0B' || b == b'-')
+    } else {
+        gap.chars().all(|c| c.is_whitespace() || c == '-')
+    }
+}
+
+/// The Zipf value of a word of raw text, folded whole (possessive and all); `toks` are
+/// its tokens, whose value it is when the word is plain ASCII letters and digits.
+fn raw_zipf(word: &str, toks: &[WordInfo]) -> f32 {
+    match toks {
+        [t] if word.bytes().all(|b| b.is_ascii_alphanumeric()) => t.zipf,
+        _ => zipf(&fold(word)).0,
+    }
+}
+
+/// Counts how each stem of `text` is written, line by line: `stem -> NameStats` (see
+/// [`DocReader::read`]). Returns the number of paragraphs counted.
+#[cfg(test)]
+pub fn name_stats(text: &str, acc: &mut HashMap<String, NameStats>) -> u32 {
+    let mut reader = DocReader::default();
+    let paragraphs = reader.read("", text);
+    for &s in reader.names.touched() {
+        acc.entry(reader.vocab.stems().text(s).to_owned()).or_default().merge_doc(&reader.names.get(s));
     }
     paragraphs
 }
 
-/// The tokens of one word of raw text, as [`tokenize`] would give them; plain ASCII words
-/// skip folding and segmenting again.
-fn word_tokens(word: &str, buf: &mut String, out: &mut Vec<Token>) {
-    if !word.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        tokenize_folded(&fold(word), out);
-        return;
-    }
-    buf.clear();
-    buf.extend(word.chars().map(|c| c.to_ascii_lowercase()));
-    if buf.len() < 2 && !buf.bytes().all(|b| b.is_ascii_digit()) {
-        return;
-    }
-    let (stem, z, listed) = lookup(buf);
-    out.push(Token { stem, surface: buf.clone(), weight: word_weight(z), stop: z >= STOP_ZIPF, unlisted: !listed });
+/// The tokens of one word of raw text, as [`tokenize`] would give them.
+#[cfg(test)]
+fn word_tokens(word: &str, _buf: &mut String, out: &mut Vec<Token>) {
+    let mut vocab = Vocab::default();
+    let mut infos = Vec::new();
+    vocab.word_tokens(word, &mut infos);
+    out.extend(infos.into_iter().map(|t| Token {
+        stem: vocab.stems().text(t.stem).to_owned(),
+        surface: vocab.word_text(t.word).to_owned(),
+        weight: t.weight,
+        stop: t.stop,
+        unlisted: t.unlisted,
+    }));
 }
 
-fn is_year_word(word: &str) -> bool {
+pub fn is_year_word(word: &str) -> bool {
     word.len() == 4 && word.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// English month names and their usual abbreviations, as written in datelines.
-fn is_month(word: &str) -> bool {
+pub fn is_month(word: &str) -> bool {
     const MONTHS: &[&str] = &[
         "jan",
         "january",
@@ -422,7 +1044,7 @@ pub fn zipf(word: &str) -> (f32, bool) {
 }
 
 /// How informative a word is: 0 for function words, larger for rarer words.
-fn word_weight(z: f32) -> f32 {
+pub fn word_weight(z: f32) -> f32 {
     (INFORMATIVE_CEILING - z).clamp(0.0, MAX_WEIGHT)
 }
 
@@ -455,6 +1077,37 @@ mod tests {
             let (mut buf, mut one) = (String::new(), Vec::new());
             word_tokens(w, &mut buf, &mut one);
             assert_eq!(one, tokenize(w), "{w}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The plain-text splitter gives exactly the words of `unicode_word_indices`.
+        #[test]
+        fn plain_lines_split_as_unicode_says(
+            line in "[a-zA-Z0-9_:,;.'‘’ \"()!?×÷ÀÉßàéèçñöøÿĀčŁžſ\u{A0}“”…–—«»•\r\n\t-]{0,60}"
+        ) {
+            let mut classes = Vec::new();
+            let mut got = Vec::new();
+            proptest::prop_assert!(plain_classes(&line, &mut classes));
+            split_plain(&classes, line.len(), &mut got);
+            let want: Vec<(usize, usize)> = line.unicode_word_indices().map(|(p, w)| (p, p + w.len())).collect();
+            proptest::prop_assert_eq!(&got, &want);
+            let mut reader = DocReader::default();
+            proptest::prop_assert!(reader.scan_plain_line(&line));
+            let scanned: Vec<(usize, usize)> = reader.words.iter().map(|w| (w.start, w.end)).collect();
+            proptest::prop_assert_eq!(scanned, want);
+        }
+    }
+
+    #[test]
+    fn ascii_classes_are_the_plain_classes() {
+        for b in 0u8..128 {
+            assert_eq!(Some(ASCII_CLASSES[usize::from(b)]), plain_class(char::from(b)), "{b}");
+        }
+        assert_eq!(plain_class('é'), Some(Wb::Letter));
+        assert_eq!(plain_class('’'), Some(Wb::MidNumLet));
+        for c in ['ŀ', 'ŉ', 'ʼ', '\u{301}', '½', '²', 'ﬁ', 'א', '\u{AD}', '\u{2028}', 'Ω'] {
+            assert_eq!(plain_class(c), None, "{c}");
         }
     }
 

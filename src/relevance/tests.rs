@@ -650,3 +650,401 @@ mod properties {
         }
     }
 }
+
+/// Every verdict on the three labelled sets, pinned against four archives (the seed, the
+/// demo archive, the grown archive and a wide one of every labelled item), with the
+/// models' fingerprints: a change of speed must not change a decision. Scores must match
+/// within 1e-9, everything else exactly. After a deliberate change of the scheme,
+/// `RELEVANCE_BLESS=1 cargo test --lib relevance::tests::pinned_verdicts` rewrites
+/// `pinned-verdicts.jsonl`; review its diff.
+#[test]
+fn pinned_verdicts() {
+    let sets = ["labelled.jsonl", "holdout2.jsonl", "holdout3.jsonl"];
+    let all: Vec<(&str, Vec<Labelled>)> = sets.iter().map(|&s| (s, labelled_from(s))).collect();
+    let mut grown = archive_docs();
+    grown.extend(item_docs(labelled().iter().filter(|i| is_tuning(&i.id) && i.label == "related")));
+    let mut wide = archive_docs();
+    for (_, items) in &all {
+        wide.extend(item_docs(items));
+    }
+    let models = [("seed", seed_docs()), ("archive", archive_docs()), ("grown", grown), ("wide", wide)];
+    let mut lines = Vec::new();
+    for (name, docs) in &models {
+        let m = build(docs);
+        lines.push(serde_json::json!({ "model": name, "docs": m.len(), "fingerprint": m.fingerprint() }));
+        for (set, items) in &all {
+            for i in items {
+                let v = score(&cand(i), &m, &Rules::default(), &[]);
+                lines.push(serde_json::json!({
+                    "model": name, "set": set, "id": i.id, "score": v.score, "keep": v.keep,
+                    "nearest": v.nearest, "reasons": v.reasons,
+                }));
+            }
+        }
+    }
+    let path = fixtures().join("pinned-verdicts.jsonl");
+    if std::env::var_os("RELEVANCE_BLESS").is_some() {
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        return;
+    }
+    let pinned: Vec<serde_json::Value> = read(&path)
+        .lines()
+        .enumerate()
+        .map(|(n, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("pinned-verdicts.jsonl:{}: {e}", n + 1)))
+        .collect();
+    assert_eq!(pinned.len(), lines.len(), "pinned-verdicts.jsonl: number of lines");
+    for (n, (want, got)) in pinned.iter().zip(&lines).enumerate() {
+        let (Some(ws), Some(gs)) = (want["score"].as_f64(), got["score"].as_f64()) else {
+            assert_eq!(want, got, "pinned-verdicts.jsonl:{}", n + 1);
+            continue;
+        };
+        assert!((ws - gs).abs() <= 1e-9, "pinned-verdicts.jsonl:{}: score {gs} != {ws}", n + 1);
+        for key in ["model", "set", "id", "keep", "nearest", "reasons"] {
+            assert_eq!(want[key], got[key], "pinned-verdicts.jsonl:{}: {key}", n + 1);
+        }
+    }
+}
+
+/// The fast build (ids, one reading per document) against the straightforward one it
+/// replaced (`reference.rs`): same topic, name statistics, fingerprint and nearest
+/// documents, to the bit.
+mod same_as_reference {
+    use super::super::facets::{FacetParams, Facets};
+    use super::super::model::{self, Index};
+    use super::super::reference::{self, RefIndex};
+    use super::super::terms::{self, DocReader};
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The candidate vector the scorer makes of a title and a summary.
+    fn weights(title: &str, summary: &str) -> model::TermWeights {
+        let mut counts = model::TermCounts::default();
+        model::add_terms(&terms::tokenize(title), 2.0, &mut counts);
+        model::add_terms(&terms::tokenize(summary), 1.0, &mut counts);
+        model::weigh(counts)
+    }
+
+    fn bits(v: &[(String, f32)]) -> Vec<(String, u32)> {
+        v.iter().map(|(t, w)| (t.clone(), w.to_bits())).collect()
+    }
+
+    /// Builds both ways and compares everything; `probes` are `(title, summary)` pairs
+    /// whose nearest documents are compared.
+    fn assert_same(docs: &[(String, String, String)], probes: &[(&str, &str)]) {
+        let triples = || docs.iter().map(|(i, t, x)| (i.as_str(), t.as_str(), x.as_str()));
+        let old = RefIndex::build(triples());
+        let new = Index::build(triples());
+        assert_eq!(bits(&new.topic), bits(&old.topic), "topic");
+        assert_eq!(new.names, old.names, "names");
+        assert_eq!(new.paragraphs, old.paragraphs, "paragraphs");
+        assert_eq!(new.index.len(), old.docs.len(), "documents");
+        let old_facets = Facets::build(&old.topic, &old.names, old.paragraphs, FacetParams::default());
+        let model = build(docs);
+        assert_eq!(model.fingerprint(), reference::fingerprint(&old, &old_facets), "fingerprint");
+        for &(title, summary) in probes {
+            let w = weights(title, summary);
+            let o = old.similarity(&w.iter().map(|(t, &x)| (t.clone(), x)).collect());
+            let mut sorted: Vec<(&str, f32)> = w.iter().map(|(t, &x)| (t.as_str(), x)).collect();
+            sorted.sort_by(|a, b| a.0.cmp(b.0));
+            let n = new.index.nearest(&sorted);
+            let o = o.nearest_doc.map(|d| (old.docs[d].id.clone(), o.nearest.to_bits()));
+            let n = n.map(|(d, s)| (new.index.doc_id(d).to_owned(), s.to_bits()));
+            assert_eq!(n, o, "nearest to {title:?}");
+        }
+    }
+
+    #[test]
+    fn fixture_archives_build_the_same() {
+        let items: Vec<Labelled> =
+            ["labelled.jsonl", "holdout2.jsonl", "holdout3.jsonl"].iter().flat_map(|f| labelled_from(f)).collect();
+        let probes: Vec<(&str, &str)> = items.iter().map(|i| (i.title.as_str(), i.summary.as_str())).collect();
+        let mut wide = archive_docs();
+        wide.extend(item_docs(&items));
+        // The same documents twice under one id, and in another order.
+        let mut twice = archive_docs();
+        twice.extend(archive_docs().into_iter().rev().map(|(_, t, x)| ("dup".to_string(), t, x)));
+        for docs in [seed_docs(), archive_docs(), wide, twice] {
+            assert_same(&docs, &probes);
+        }
+    }
+
+    /// Pieces of text chosen to exercise every path of reading: names, sentence starts,
+    /// dates, possessives, markup, accents, typographic quotes, and characters whose folded
+    /// form splits into words differently from the raw one.
+    const PIECES: &[&str] = &[
+        "Iran",
+        "Iranian",
+        "executions",
+        "political",
+        "prisoners",
+        "the",
+        "of",
+        "and",
+        "a",
+        "A",
+        "I",
+        "The",
+        "massacre",
+        "1988",
+        "May",
+        "September",
+        "2023",
+        "7",
+        "National",
+        "Council",
+        "Resistance",
+        "PMOI",
+        "NCRI",
+        "U.N.",
+        "UN",
+        "Evin",
+        "prison",
+        "Tehran's",
+        "Iran’s",
+        "don't",
+        "rock'n'roll",
+        "a:b",
+        "foo_bar",
+        "3.5",
+        "1,000",
+        "x2",
+        "Genève",
+        "GENÈVE",
+        "São",
+        "İstanbul",
+        "Straße",
+        "ŀ",
+        "ŉ",
+        "Mrs",
+        "é",
+        "É",
+        "Ingrid",
+        "Betancourt",
+        "executive",
+        "“quoted”",
+        "‘single’",
+        "…",
+        "—",
+        "–",
+        "«",
+        "»",
+        "•",
+        "½",
+        "km²",
+        "ﬁne",
+        "ʼn",
+        "e\u{301}",
+        "\u{301}",
+        "א",
+        "ב'",
+        "soft\u{AD}hyphen",
+        "Ω",
+        "Σίσυφος",
+        "ǅ",
+        "Ⅻ",
+        "１２",
+        "<p>",
+        "</p>",
+        "&amp;",
+        "&",
+        "<",
+        ">",
+        "<a href=\"x\">",
+        "&#8217;",
+        "\"",
+        "(",
+        "[",
+        ")",
+        "!",
+        "?",
+        ":",
+        ";",
+        ",",
+        ".",
+        "-",
+        "'s",
+        "’s",
+        "'",
+        "’",
+    ];
+    const SEPARATORS: &[&str] =
+        &[" ", " ", " ", "", ", ", ". ", "\n", "\r\n", "\n\n", " - ", "\u{A0}", "\u{2028}", "\t"];
+
+    fn text() -> impl Strategy<Value = String> {
+        prop::collection::vec((prop::sample::select(PIECES), prop::sample::select(SEPARATORS)), 0..80)
+            .prop_map(|v| v.into_iter().flat_map(|(p, s)| [p, s]).collect())
+    }
+
+    /// Text from the pieces that news text is made of (ASCII, accents, quotes): the lines
+    /// the reader splits once.
+    fn plain_text() -> impl Strategy<Value = String> {
+        let plain: Vec<&str> = PIECES
+            .iter()
+            .copied()
+            .filter(|p| p.chars().all(|c| c.is_ascii() || "’‘“”…—–«»•èÈãçéí".contains(c)))
+            .collect();
+        prop::collection::vec((prop::sample::select(plain), prop::sample::select(&SEPARATORS[..10])), 0..120)
+            .prop_map(|v| v.into_iter().flat_map(|(p, s)| [p, s]).collect())
+    }
+
+    fn assert_reads_the_same(title: &str, text: &str) -> Result<(), TestCaseError> {
+        let mut reader = DocReader::default();
+        let paragraphs = reader.read(title, text);
+        let mut names = HashMap::new();
+        prop_assert_eq!(paragraphs, reference::name_stats(text, &mut names));
+        let mut got = HashMap::new();
+        prop_assert_eq!(terms::name_stats(text, &mut got), paragraphs);
+        prop_assert_eq!(got, names);
+        let stems = |toks: &[terms::WordInfo]| -> Vec<(String, u32, bool, bool)> {
+            toks.iter()
+                .map(|t| (reader.vocab.stems().text(t.stem).to_owned(), t.weight.to_bits(), t.stop, t.unlisted))
+                .collect()
+        };
+        let want = |text: &str| -> Vec<(String, u32, bool, bool)> {
+            let mut toks = Vec::new();
+            terms::tokenize_folded(&reference::fold(text), &mut toks);
+            toks.into_iter().map(|t| (t.stem, t.weight.to_bits(), t.stop, t.unlisted)).collect()
+        };
+        prop_assert_eq!(stems(&reader.title), want(title));
+        prop_assert_eq!(stems(&reader.text), want(text));
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn fold_is_the_old_fold(t in ".{0,80}", u in text()) {
+            prop_assert_eq!(terms::fold(&t), reference::fold(&t));
+            prop_assert_eq!(terms::fold(&u), reference::fold(&u));
+        }
+
+        #[test]
+        fn documents_read_the_same(title in text(), t in text(), p in plain_text()) {
+            assert_reads_the_same(&title, &t)?;
+            assert_reads_the_same(&title, &p)?;
+        }
+
+        #[test]
+        fn archives_build_the_same(docs in prop::collection::vec((0u8..6, text(), plain_text()), 0..8)) {
+            let docs: Vec<(String, String, String)> =
+                docs.into_iter().map(|(id, t, x)| (format!("d{id}"), t, x)).collect();
+            let probes: Vec<(&str, &str)> = docs.iter().map(|(_, t, x)| (t.as_str(), x.as_str())).collect();
+            assert_same(&docs, &probes);
+        }
+    }
+}
+
+mod sampling {
+    use super::super::model::even_sample;
+    use super::*;
+
+    /// `n` documents of 12 sentences each, picked by a fixed sequence from `sentences`.
+    fn synthetic(sentences: &[String], n: usize, seed: u64) -> Vec<(String, String, String)> {
+        let mut x = seed;
+        let mut next = move || {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) as usize
+        };
+        (0..n)
+            .map(|d| {
+                let text: String = (0..12).map(|_| format!("{}. ", sentences[next() % sentences.len()])).collect();
+                let id = blake3::hash(format!("doc {seed} {d}").as_bytes()).to_hex()[..16].to_string();
+                (id, sentences[next() % sentences.len()].clone(), text)
+            })
+            .collect()
+    }
+
+    /// Sentences of the seed, the demo archive and the related labelled items: a topical archive.
+    fn topical_sentences() -> Vec<String> {
+        let mut texts: Vec<String> = archive_docs().into_iter().map(|(_, _, t)| t).collect();
+        texts.extend(labelled().into_iter().filter(|i| i.label == "related").map(|i| i.summary));
+        texts
+            .iter()
+            .flat_map(|t| t.split(['.', '\n']))
+            .map(str::trim)
+            .filter(|s| s.split_whitespace().count() > 5)
+            .map(String::from)
+            .collect()
+    }
+
+    fn triples(docs: &[(String, String, String)]) -> Vec<(&str, &str, &str)> {
+        docs.iter().map(|(i, t, x)| (i.as_str(), t.as_str(), x.as_str())).collect()
+    }
+
+    #[test]
+    fn small_archives_are_read_whole_and_large_ones_evenly() {
+        let docs = synthetic(&topical_sentences(), 50, 7);
+        assert_eq!(even_sample(triples(&docs), 50), triples(&docs), "at the limit: all, as given");
+        let sample = even_sample(triples(&docs), 10);
+        let mut reversed = triples(&docs);
+        reversed.reverse();
+        assert_eq!(even_sample(reversed, 10), sample, "the order they come in does not matter");
+        let mut ids: Vec<&str> = docs.iter().map(|d| d.0.as_str()).collect();
+        ids.sort();
+        let picked: Vec<&str> = sample.iter().map(|d| d.0).collect();
+        assert_eq!(picked, ids.iter().step_by(5).copied().collect::<Vec<_>>(), "every fifth in id order");
+    }
+
+    #[test]
+    fn a_sampled_model_is_the_model_of_its_sample() {
+        let docs = synthetic(&topical_sentences(), 40, 11);
+        let build_sampled = |docs: &[(String, String, String)]| {
+            TopicModel::build_with(
+                docs.iter().map(|(id, title, text)| TopicDoc { id, title, text }),
+                FacetParams::default(),
+                16,
+            )
+        };
+        let m = build_sampled(&docs);
+        assert_eq!(m.len(), 16);
+        let mut shuffled = docs.clone();
+        shuffled.reverse();
+        shuffled.rotate_left(7);
+        assert_eq!(build_sampled(&shuffled).fingerprint(), m.fingerprint());
+        let sample: Vec<(String, String, String)> = even_sample(triples(&docs), 16)
+            .into_iter()
+            .map(|(i, t, x)| (i.to_owned(), t.to_owned(), x.to_owned()))
+            .collect();
+        assert_eq!(build(&sample).fingerprint(), m.fingerprint());
+    }
+
+    /// A topical archive of 60,000 documents learned whole and from the 16,000-document
+    /// sample: every verdict on the three labelled sets, and precision and recall at the
+    /// default threshold. Slow: `cargo test --release --lib relevance::tests::sampling --
+    /// --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn a_sample_learns_the_topic_of_a_large_archive() {
+        let docs = synthetic(&topical_sentences(), 60_000, 3);
+        let model = |sample: usize| {
+            let t = std::time::Instant::now();
+            let m = TopicModel::build_with(
+                docs.iter().map(|(id, title, text)| TopicDoc { id, title, text }),
+                FacetParams::default(),
+                sample,
+            );
+            println!("built from {} documents in {:.2} s", m.len(), t.elapsed().as_secs_f64());
+            m
+        };
+        let (whole, sampled) = (model(usize::MAX), model(SAMPLE_DOCS));
+        let mut worst: f64 = 0.0;
+        for set in ["labelled.jsonl", "holdout2.jsonl", "holdout3.jsonl"] {
+            let items = labelled_from(set);
+            let judge = |m: &TopicModel| -> Vec<(&Labelled, Verdict)> {
+                items.iter().map(|i| (i, score(&cand(i), m, &Rules::default(), &[]))).collect()
+            };
+            let (a, b) = (judge(&whole), judge(&sampled));
+            let flips = a.iter().zip(&b).filter(|(x, y)| x.1.keep != y.1.keep).count();
+            let diff = a.iter().zip(&b).map(|(x, y)| (x.1.score - y.1.score).abs()).fold(0.0, f64::max);
+            worst = worst.max(diff);
+            let (ca, cb) = (Counts::of(&a, DEFAULT_THRESHOLD), Counts::of(&b, DEFAULT_THRESHOLD));
+            println!(
+                "{set}: whole {} | sampled {} | {flips} decisions differ, largest score difference {diff:.4}",
+                line(&ca),
+                line(&cb)
+            );
+            assert_eq!(flips, 0, "{set}");
+        }
+        assert!(worst < 0.02, "largest score difference {worst}");
+    }
+}
