@@ -98,8 +98,9 @@ enum Command {
     Watch {
         /// Run whole cycles (check the due sources, then publish) at the times of this
         /// crontab expression, in local time, e.g. "*/15 * * * *", instead of per source.
-        #[arg(long, value_name = "EXPR")]
-        cron: Option<CronSchedule>,
+        // Boxed: a parsed schedule is large and the other commands' arguments are small.
+        #[arg(long, value_name = "EXPR", value_parser = |s: &str| s.parse::<CronSchedule>().map(Box::new))]
+        cron: Option<Box<CronSchedule>>,
     },
     /// Serve the feeds folder over HTTP (ETag, 304, gzip), logging each request.
     Serve {
@@ -363,7 +364,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Watch { cron } => {
             let config = load_config(&cli.config)?;
-            let opts = pipeline::WatchOptions { cron };
+            let opts = pipeline::WatchOptions { cron: cron.map(|c| *c) };
             pipeline::watch(&config, &opts, shutdown_signal(), &mut |_| {})?;
             Ok(0)
         }

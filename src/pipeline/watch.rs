@@ -85,7 +85,8 @@ enum Job {
     /// Publish once (at start: the feeds may be behind the archive).
     Publish,
     /// A source's task polled it; reply with the state saved for it.
-    Polled { index: usize, state: SourceState, poll: Poll, reply: oneshot::Sender<Result<SourceState, ()>> },
+    /// (Boxed: a poll is large and the other jobs are tiny.)
+    Polled(Box<PendingPoll>),
     /// A full cycle (`--cron`): check the due sources, publish.
     Cycle { reply: oneshot::Sender<()> },
 }
@@ -205,7 +206,7 @@ impl SourceTask {
                     upstream::poll(&this.fetcher, &request).await
                 };
                 let (reply, answer) = oneshot::channel();
-                this.jobs.send(Job::Polled { index: this.index, state, poll, reply }).ok()?;
+                this.jobs.send(Job::Polled(Box::new(PendingPoll { index: this.index, state, poll, reply }))).ok()?;
                 let next = match answer.await.ok()? {
                     Ok(saved) => check::source_plan(&this.config, this.index, Some(saved)),
                     Err(()) => {
@@ -293,9 +294,7 @@ impl Writer<'_> {
             let mut other = Vec::new();
             for job in job.into_iter().chain(std::iter::from_fn(|| jobs.try_recv().ok())) {
                 match job {
-                    Job::Polled { index, state, poll, reply } => {
-                        pending.push(PendingPoll { index, state, poll, reply })
-                    }
+                    Job::Polled(polled) => pending.push(*polled),
                     job => other.push(job),
                 }
             }
@@ -314,7 +313,7 @@ impl Writer<'_> {
                         let _ = reply.send(());
                         r
                     }
-                    Job::Polled { .. } => unreachable!("sorted above"),
+                    Job::Polled(_) => unreachable!("sorted above"),
                 };
                 if result.is_err() {
                     break;
