@@ -32,7 +32,7 @@ echo "-- feedkeeper serve: curl, feedparser and newsboat over HTTP"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$bin" --config "$config" serve --listen "127.0.0.1:$port" 2>"$work/serve.log" &
 server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/index.html" >/dev/null && break; sleep 0.1; done
 bash "$here/serve.sh" "http://127.0.0.1:$port/" "$work/demo/feeds"
 grep -q 'status=304' "$work/serve.log" || { echo "FAIL: no 304 in the access log" >&2; exit 1; }
