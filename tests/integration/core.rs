@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::harness::{Site, expect_code, fixture, snapshot, stderr};
+use crate::harness::{Site, copy_dir, expect_code, fixture, snapshot, stderr};
 
 fn seed() -> std::path::PathBuf {
     fixture("import/seed.txt")
@@ -192,19 +192,6 @@ fn publishing_is_deterministic_and_survives_moving_the_archive() {
     a.sort();
     b.sort();
     assert_eq!(a, b, "ids survive re-import");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let dest = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else if entry.file_name() != "lock" {
-            std::fs::copy(entry.path(), &dest).expect("copy");
-        }
-    }
 }
 
 #[test]

@@ -32,6 +32,17 @@ impl Site {
         Site { dir }
     }
 
+    /// A copy of the bundled demo (`examples/demo`) without its generated `archive/` and
+    /// `feeds/`: its config, articles and offline upstream feeds.
+    pub fn demo() -> Site {
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_dir(&repo().join("examples/demo"), dir.path());
+        for generated in ["archive", "feeds"] {
+            let _ = std::fs::remove_dir_all(dir.path().join(generated));
+        }
+        Site { dir }
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -64,6 +75,20 @@ impl Site {
         }
         std::fs::write(&p, content).expect("write");
         p
+    }
+}
+
+/// Copies a folder tree, leaving out archive lock files.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let dest = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else if entry.file_name() != "lock" {
+            std::fs::copy(entry.path(), &dest).expect("copy");
+        }
     }
 }
 

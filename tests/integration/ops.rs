@@ -1,5 +1,5 @@
 //! Running unattended: the archive lock between processes, and crashes (`kill -9`) at
-//! arbitrary moments during `publish` and `import` — feeds must always parse (old or new,
+//! arbitrary moments during `publish`, `import` and `run` — feeds must always parse (old or new,
 //! never partial) and no archived article may be lost.
 
 use std::path::Path;
@@ -177,4 +177,42 @@ fn kill_9_during_import_loses_no_archived_article() {
     assert_eq!(count(&site), 50 + 6 * 200);
     site.ok(&["publish"]);
     all_feeds_parse(&site.feeds(), false);
+}
+
+#[test]
+fn kill_9_during_run_loses_no_archived_article_and_the_next_run_completes() {
+    // A whole run of the demo (check its offline upstream feeds, fetch and archive the
+    // related pages, publish), timed to spread the kills over it.
+    let (whole, full) = {
+        let site = Site::demo();
+        site.ok(&["import", "articles"]);
+        let started = Instant::now();
+        site.ok(&["run"]);
+        (started.elapsed(), count(&site))
+    };
+    let mut interrupted = 0;
+    // Most of a run is reading and scoring; the writes come at its end, so most kills aim there.
+    let half = whole / 2;
+    for (round, delay) in delays(8, half.as_millis() as u64 + 30).into_iter().enumerate() {
+        let delay = half + delay;
+        let site = Site::demo();
+        site.ok(&["import", "articles"]);
+        let imported = count(&site);
+        if !kill_after(&site, &["run"], delay) {
+            interrupted += 1;
+        }
+        let after_crash = count(&site);
+        eprintln!("round {round}: killed after {delay:?} of {whole:?}: {imported} -> {after_crash} of {full}");
+        assert!(after_crash >= imported, "round {round}: {after_crash} articles after a crash, {imported} before");
+        if site.feeds().exists() {
+            all_feeds_parse(&site.feeds(), true);
+        }
+        // The demo's sources are due every second; the next run picks up where the killed one
+        // stopped: no item a crashed run had seen is skipped as "not modified".
+        std::thread::sleep(Duration::from_millis(1100));
+        site.ok(&["run"]);
+        assert_eq!(count(&site), full, "round {round} (killed after {delay:?}): the archive is complete");
+        all_feeds_parse(&site.feeds(), false);
+    }
+    assert!(interrupted > 0, "at least one run was killed mid-way");
 }

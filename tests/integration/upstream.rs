@@ -4,11 +4,10 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::harness::{Site, expect_code, fixture, repo, snapshot, stderr};
+use crate::harness::{Site, expect_code, fixture, snapshot, stderr};
 
 /// One canned response.
 #[derive(Clone, Default)]
@@ -563,38 +562,11 @@ fn opml_import_appends_sources_keeping_the_config_text_and_export_round_trips() 
 }
 
 /// Copies a folder recursively.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
-
 #[test]
 fn the_demo_runs_offline_and_a_second_run_finds_nothing_new() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let demo = dir.path().join("demo");
-    copy_dir(&repo().join("examples/demo"), &demo);
-    for generated in ["archive", "feeds"] {
-        let _ = std::fs::remove_dir_all(demo.join(generated));
-    }
-    let config = demo.join("feedkeeper.toml");
-    let bin = env!("CARGO_BIN_EXE_feedkeeper");
-    let run = |args: &[&str]| {
-        std::process::Command::new(bin)
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .current_dir(&demo)
-            .output()
-            .expect("run")
-    };
+    let site = Site::demo();
+    let demo = site.path();
+    let run = |args: &[&str]| site.run(args);
     expect_code(&run(&["import", "articles"]), 0, &["import"]);
     let first = json(&expect_code(&run(&["run", "--json"]), 0, &["run"]));
     let sources = first["sources"].as_array().expect("sources");
