@@ -138,14 +138,14 @@ fn main() {
 
     // Round 0: empty feeds, to store validators.
     let t = Instant::now();
-    let r = pipeline::check(&config, &force, now).expect("round 0");
+    let r = pipeline::check(&config, &force, now, &pipeline::Silent).expect("round 0");
     assert_eq!(r.failed, 0, "{:?}", r.failures().next().map(|s| &s.error));
     println!("poll: {feeds} sources, first poll of empty feeds: {:.2} s", t.elapsed().as_secs_f64());
 
     // (a) All 304.
     reset_hwm();
     let t = Instant::now();
-    let r = pipeline::check(&config, &force, now).expect("round a");
+    let r = pipeline::check(&config, &force, now, &pipeline::Silent).expect("round a");
     let a = t.elapsed().as_secs_f64();
     let not_modified = r.sources.iter().filter(|s| s.outcome == pipeline::Outcome::NotModified).count();
     assert_eq!(not_modified, feeds);
@@ -155,7 +155,7 @@ fn main() {
     served.round.store(1, Ordering::SeqCst);
     reset_hwm();
     let t = Instant::now();
-    let r = pipeline::check(&config, &force, now).expect("round b");
+    let r = pipeline::check(&config, &force, now, &pipeline::Silent).expect("round b");
     let b = t.elapsed().as_secs_f64();
     let seen: usize = r.sources.iter().map(|s| s.seen).sum();
     let kept: usize = r.sources.iter().map(|s| s.kept).sum();

@@ -11,9 +11,8 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use feedkeeper::archive::ListQuery;
 use feedkeeper::config::{self, Config, ConfigError};
-use feedkeeper::pipeline::{self, ArticleView, PipelineError, Progress};
+use feedkeeper::pipeline::{self, PipelineError, Progress, text};
 use feedkeeper::schedule::CronSchedule;
-use feedkeeper::websub::PingReport;
 
 const EXIT_FATAL: u8 = 1;
 const EXIT_USAGE: u8 = 2;
@@ -202,21 +201,6 @@ async fn shutdown_signal() {
     }
 }
 
-/// One line on stderr when the WebSub hub was not told about every changed feed.
-fn print_ping(websub: Option<&PingReport>) {
-    if let Some(w) = websub
-        && let Some(first) = w.failed.first()
-    {
-        eprintln!(
-            "feedkeeper: WebSub hub {}: {} of {} feed(s) not notified: {}",
-            w.hub,
-            w.failed.len(),
-            w.failed.len() + w.pinged.len(),
-            first.error
-        );
-    }
-}
-
 /// The error and its causes on one line (cron mails whatever a job prints).
 fn one_line(e: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
@@ -283,10 +267,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Publish => {
             let config = load_config(&cli.config)?;
-            let published = pipeline::publish(&config)?;
+            let published = pipeline::publish(&config, &progress)?;
             let report = &published.report;
             tracing::info!("published {} entries, {} archive page(s)", report.entries, report.archive_pages);
-            print_ping(published.websub.as_ref());
+            if let Some(warning) = text::ping_warning(published.websub.as_ref()) {
+                eprintln!("{warning}");
+            }
             if cli.verbose > 0 || std::io::stdout().is_terminal() {
                 println!(
                     "published {} entries into {}: {} file(s) written, {} unchanged",
@@ -306,7 +292,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             } else {
                 let mut out = std::io::stdout().lock();
                 for a in &articles {
-                    writeln!(out, "{}", list_line(a))?;
+                    writeln!(out, "{}", text::article_line(a))?;
                 }
             }
             Ok(0)
@@ -315,9 +301,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let config = load_config(&cli.config)?;
             let stored = pipeline::show(&config, &id)?;
             if json {
-                print_json(&show_json(&stored, &config))?;
+                print_json(&text::show_json(&stored, &config))?;
             } else {
-                print!("{}", show_text(&stored, &config));
+                print!("{}", text::show_text(&stored, &config));
             }
             Ok(0)
         }
@@ -329,7 +315,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             } else {
                 let mut out = std::io::stdout().lock();
                 for h in &hits {
-                    writeln!(out, "{}\n    {}", list_line(&h.article), h.snippet.replace('\n', " "))?;
+                    writeln!(out, "{}\n    {}", text::article_line(&h.article), h.snippet.replace('\n', " "))?;
                 }
             }
             Ok(0)
@@ -337,7 +323,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Check { dry_run, force, source, json } => {
             let config = load_config(&cli.config)?;
             let opts = pipeline::CheckOptions { dry_run, force, source };
-            let report = pipeline::check(&config, &opts, now)?;
+            let report = pipeline::check(&config, &opts, now, &progress)?;
             if json {
                 print_json(&report)?;
             }
@@ -345,12 +331,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Run { json } => {
             let config = load_config(&cli.config)?;
-            let report = pipeline::run(&config, now)?;
+            let report = pipeline::run(&config, now, &progress)?;
             if json {
                 print_json(&report)?;
             }
             let code = print_check(&report.check, json, cli.verbose > 0)?;
-            print_ping(report.websub.as_ref());
+            if let Some(warning) = text::ping_warning(report.websub.as_ref()) {
+                eprintln!("{warning}");
+            }
             if !json && (cli.verbose > 0 || std::io::stdout().is_terminal()) {
                 println!(
                     "archived {}; published {} entries: {} file(s) written, {} unchanged",
@@ -392,7 +380,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     } else {
                         let mut out = std::io::stdout().lock();
                         for h in &health {
-                            writeln!(out, "{}", sources_line(h))?;
+                            writeln!(out, "{}", text::source_health(h))?;
                         }
                     }
                 }
@@ -422,57 +410,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
-/// `Name  [ok]  url`, then last success, next due, items kept, and the last error.
-fn sources_line(h: &pipeline::SourceHealth) -> String {
-    let mut s = format!("{}  [{}]  {}", h.name, h.status, h.url);
-    s.push_str(&format!(
-        "\n    last success {}, next due {}, items kept {}",
-        h.last_success.as_deref().unwrap_or("never"),
-        h.next_due.as_deref().unwrap_or("now"),
-        h.items_kept
-    ));
-    if let Some(e) = &h.last_error {
-        s.push_str(&format!("\n    last error ({} in a row): {e}", h.failures));
-    }
-    if let Some(r) = &h.retry_after {
-        s.push_str(&format!("\n    retry after {r} (asked by the server)"));
-    }
-    s
-}
-
 /// Prints a check report: failed sources on stderr always; one line per source on a
 /// terminal or with `-v`; every decision with `--dry-run`. Returns the exit code.
 fn print_check(report: &pipeline::CheckReport, json: bool, verbose: bool) -> anyhow::Result<u8> {
-    for s in report.failures() {
-        eprintln!("feedkeeper: source \"{}\" ({}): {}", s.name, s.url, s.error.as_deref().unwrap_or("failed"));
+    for line in text::check_failures(report) {
+        eprintln!("{line}");
     }
-    if json {
-        return Ok(if report.failed > 0 { EXIT_PARTIAL } else { 0 });
-    }
-    let mut out = std::io::stdout().lock();
-    let lines = verbose || std::io::stdout().is_terminal() || report.dry_run;
-    for s in &report.sources {
-        if lines {
-            let mut line = format!(
-                "{}: {}, seen {}, kept {}, archived {}",
-                s.name,
-                s.outcome.as_str(),
-                s.seen,
-                s.kept,
-                s.archived
-            );
-            if let Some(note) = &s.note {
-                line.push_str(&format!(" ({note})"));
-            }
-            writeln!(out, "{line}")?;
-        }
-        if report.dry_run {
-            for d in &s.decisions {
-                let mark = if d.kept { "KEEP" } else { "skip" };
-                let stored = if d.new { "" } else { " [decided earlier]" };
-                writeln!(out, "  {mark} {:.2} {} — {}{stored}", d.score, d.title, d.reasons.join("; "))?;
-            }
-        }
+    if !json {
+        let per_source = verbose || std::io::stdout().is_terminal() || report.dry_run;
+        print!("{}", text::check_lines(report, per_source));
     }
     Ok(if report.failed > 0 { EXIT_PARTIAL } else { 0 })
 }
@@ -482,80 +428,6 @@ fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut out, value).context("writing JSON to stdout")?;
     writeln!(out)?;
     Ok(())
-}
-
-/// `2018-09-14  ecf9c989  Title — Source`
-fn list_line(a: &ArticleView) -> String {
-    let short = a.id.trim_start_matches("urn:uuid:").chars().take(8).collect::<String>();
-    let day = a.published.get(..10).unwrap_or(&a.published);
-    match &a.source {
-        Some(s) => format!("{day}  {short}  {} — {s}", a.title),
-        None => format!("{day}  {short}  {}", a.title),
-    }
-}
-
-fn show_json(stored: &feedkeeper::archive::StoredArticle, config: &Config) -> serde_json::Value {
-    let a = &stored.article;
-    let mut v = serde_json::to_value(ArticleView::new(a, config)).unwrap_or_default();
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert("text".into(), a.content.text.clone().into());
-        obj.insert("html".into(), a.content.html.clone().into());
-        obj.insert("language".into(), serde_json::to_value(&a.language).unwrap_or_default());
-        obj.insert("source_detail".into(), serde_json::to_value(&a.source).unwrap_or_default());
-        obj.insert("content_hash".into(), a.content_hash.clone().into());
-        obj.insert("first_archived_at".into(), feedkeeper::date::rfc3339(&stored.first_archived_at).into());
-        obj.insert("page".into(), pipeline::article_page_url(config, &a.id).into());
-        obj.insert("versions".into(), serde_json::to_value(&stored.versions).unwrap_or_default());
-    }
-    v
-}
-
-fn show_text(stored: &feedkeeper::archive::StoredArticle, config: &Config) -> String {
-    let a = &stored.article;
-    let view = ArticleView::new(a, config);
-    let mut s = String::new();
-    s.push_str(&format!("{}\n\n", a.title));
-    s.push_str(&format!("id:         {}\n", a.id));
-    s.push_str(&format!("url:        {}\n", view.url));
-    s.push_str(&format!("published:  {}\n", view.published));
-    s.push_str(&format!("updated:    {}\n", view.updated));
-    if !view.authors.is_empty() {
-        s.push_str(&format!("authors:    {}\n", view.authors.join(", ")));
-    }
-    if let Some(src) = &a.source {
-        s.push_str(&format!("source:     {}", src.name));
-        if let Some(f) = &src.feed_url {
-            s.push_str(&format!(" ({f})"));
-        }
-        s.push('\n');
-    }
-    if !a.tags.is_empty() {
-        s.push_str(&format!("tags:       {}\n", a.tags.join(", ")));
-    }
-    s.push_str(&format!("archived:   {}\n", feedkeeper::date::rfc3339(&stored.first_archived_at)));
-    for v in &stored.versions {
-        let origin = match &v.origin {
-            feedkeeper::article::Origin::Import { file } => format!("imported from {file}"),
-            feedkeeper::article::Origin::Upstream => "fetched from upstream".to_string(),
-            feedkeeper::article::Origin::Manual => "added by hand".to_string(),
-        };
-        s.push_str(&format!(
-            "version {}:  {} {}, content {}",
-            v.version,
-            origin,
-            feedkeeper::date::rfc3339(&v.archived_at),
-            &v.content_hash[..16.min(v.content_hash.len())]
-        ));
-        if let Some(c) = &v.capture {
-            s.push_str(&format!(", capture {} @{} ({})", c.file, c.offset, c.record_id));
-        }
-        s.push('\n');
-    }
-    if let Some(summary) = &a.summary {
-        s.push_str(&format!("\n{summary}\n"));
-    }
-    s.push_str(&format!("\n{}\n", a.content.text));
-    s
 }
 
 /// Progress bars on a terminal (stderr), nothing otherwise.
@@ -575,13 +447,16 @@ impl Progress for TerminalProgress {
         if !self.enabled {
             return;
         }
-        let bar = match total {
-            Some(n) => indicatif::ProgressBar::new(n),
-            None => indicatif::ProgressBar::new_spinner(),
+        let (bar, template) = match total {
+            Some(n) => (indicatif::ProgressBar::new(n), "{prefix:>10} [{bar:30}] {pos}/{len} {wide_msg}"),
+            None => (indicatif::ProgressBar::new_spinner(), "{prefix:>10} {spinner} {elapsed} {wide_msg}"),
         };
-        let style = indicatif::ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} {wide_msg}")
+        let style = indicatif::ProgressStyle::with_template(template)
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
         bar.set_style(style.progress_chars("=> "));
+        if total.is_none() {
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        }
         bar.set_prefix(label.to_string());
         *self.bar.borrow_mut() = Some(bar);
     }

@@ -22,13 +22,13 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use super::PipelineError;
 use super::page::{self, ItemSource, Page};
+use super::{PipelineError, Progress};
 use crate::archive::{ArchiveDir, Decision, DedupKeys, PutOutcome, SourceState, Store, WatchStore};
 use crate::article::{ArticleId, Identity, canonical_url};
 use crate::config::{Config, Source, SourceUrl};
 use crate::fetch::{FetchConfig, FetchError, FetchRequest, FetchResponse, Fetcher};
-use crate::publish::{self, PublishReport};
+use crate::publish::PublishReport;
 use crate::relevance::{self, Candidate, Rules, TopicDoc, TopicModel};
 use crate::schedule::{self, SourceTiming};
 use crate::upstream::{self, FeedItem, ParsedFeed, Poll, PollOutcome, PollRequest};
@@ -135,27 +135,33 @@ pub struct RunReport {
     pub websub: Option<PingReport>,
 }
 
-/// `check`: takes the archive lock (not for a dry run, which only reads) and checks.
-pub fn check(config: &Config, opts: &CheckOptions, now: DateTime<Utc>) -> Result<CheckReport, PipelineError> {
+/// `check`: takes the archive lock (not for a dry run, which only reads) and checks,
+/// showing the polls and page fetches on `progress`.
+pub fn check(
+    config: &Config,
+    opts: &CheckOptions,
+    now: DateTime<Utc>,
+    progress: &dyn Progress,
+) -> Result<CheckReport, PipelineError> {
     let dir = ArchiveDir::new(config.archive_dir());
     if opts.dry_run {
         let mut store = dir.open_read()?;
-        return check_with(config, &mut store, &dir, opts, now);
+        return check_with(config, &mut store, &dir, opts, now, progress);
     }
     let _lock = dir.lock()?;
     let mut store = dir.open()?;
-    check_with(config, &mut store, &dir, opts, now)
+    check_with(config, &mut store, &dir, opts, now, progress)
 }
 
 /// `run`: under one archive lock, `check` then `publish`; then, with the lock released,
 /// the WebSub pings for the feeds that changed.
-pub fn run(config: &Config, now: DateTime<Utc>) -> Result<RunReport, PipelineError> {
+pub fn run(config: &Config, now: DateTime<Utc>, progress: &dyn Progress) -> Result<RunReport, PipelineError> {
     let (check, published) = {
         let dir = ArchiveDir::new(config.archive_dir());
         let _lock = dir.lock()?;
         let mut store = dir.open()?;
-        let check = check_with(config, &mut store, &dir, &CheckOptions::default(), now)?;
-        let published = publish::publish(&mut store, config, &config.feeds_dir())?;
+        let check = check_with(config, &mut store, &dir, &CheckOptions::default(), now, progress)?;
+        let published = super::publish_showing(&mut store, config, progress)?;
         (check, published)
     };
     let websub = super::notify_hub(config, &published.changed_feeds);
@@ -295,10 +301,11 @@ pub fn check_with<S: Store + WatchStore>(
     dir: &ArchiveDir,
     opts: &CheckOptions,
     now: DateTime<Utc>,
+    progress: &dyn Progress,
 ) -> Result<CheckReport, PipelineError> {
     let fetcher = Fetcher::new(fetch_config(config)).map_err(PipelineError::Fetch)?;
     let rt = runtime()?;
-    let net = Net { fetcher: &fetcher, handle: rt.handle(), stop: None };
+    let net = Net { fetcher: &fetcher, handle: rt.handle(), stop: None, progress };
     Ok(check_on(config, store, dir, &net, opts, now)?.report)
 }
 
@@ -310,6 +317,8 @@ pub(crate) struct Net<'a> {
     pub(crate) handle: &'a tokio::runtime::Handle,
     /// Becomes `true` when `watch` is stopping.
     pub(crate) stop: Option<tokio::sync::watch::Receiver<bool>>,
+    /// Shows the polls and page fetches as they finish (on a terminal).
+    pub(crate) progress: &'a dyn Progress,
 }
 
 impl Net<'_> {
@@ -368,7 +377,7 @@ pub(crate) fn check_on<S: Store + WatchStore>(
         .filter(|s| opts.source.as_deref().is_none_or(|n| n == s.name()))
         .map(|s| plan(config, s, states.remove(s.name()), opts, now))
         .collect();
-    let polls: Vec<Option<Poll>> = net.block_on(poll_all(net.fetcher, &plans, opts.dry_run))?;
+    let polls: Vec<Option<Poll>> = net.block_on(poll_all(net, &plans, opts.dry_run))?;
     apply(config, store, dir, net, &plans, polls, opts.dry_run, now)
 }
 
@@ -653,7 +662,8 @@ fn plan<'c>(
 }
 
 /// Polls the due sources concurrently; `None` for the others.
-async fn poll_all(fetcher: &Fetcher, plans: &[Plan<'_>], dry_run: bool) -> Vec<Option<Poll>> {
+async fn poll_all(net: &Net<'_>, plans: &[Plan<'_>], dry_run: bool) -> Vec<Option<Poll>> {
+    let fetcher = net.fetcher;
     let requests: Vec<(usize, PollRequest)> = plans
         .iter()
         .enumerate()
@@ -665,6 +675,7 @@ async fn poll_all(fetcher: &Fetcher, plans: &[Plan<'_>], dry_run: bool) -> Vec<O
         })
         .collect();
     let mut out: Vec<Option<Poll>> = plans.iter().map(|_| None).collect();
+    net.progress.start("polling", Some(requests.len() as u64));
     let mut stream = futures_util::stream::iter(requests)
         .map(|(i, req)| async move { (i, upstream::poll(fetcher, &req).await) })
         .buffer_unordered(CONCURRENCY);
@@ -673,7 +684,9 @@ async fn poll_all(fetcher: &Fetcher, plans: &[Plan<'_>], dry_run: bool) -> Vec<O
             tracing::info!(source = plans[i].source.name(), error = %e, "poll failed");
         }
         out[i] = Some(poll);
+        net.progress.step(plans[i].source.name());
     }
+    net.progress.finish();
     out
 }
 
@@ -792,12 +805,14 @@ fn archive_kept<S: Store + WatchStore>(
         }
     }
     let fetcher = net.fetcher;
+    net.progress.start("fetching", Some(unique.len() as u64));
     let fetched: Vec<Result<FetchResponse, FetchError>> = net.block_on(async {
         let mut out: Vec<Option<Result<FetchResponse, FetchError>>> = unique.iter().map(|_| None).collect();
         let mut stream = futures_util::stream::iter(unique.iter().cloned())
             .map(|(n, req)| async move { (n, fetcher.get(&req).await) })
             .buffer_unordered(CONCURRENCY);
         while let Some((n, r)) = stream.next().await {
+            net.progress.step(&unique[n].1.url);
             out[n] = Some(r);
         }
         out.into_iter()
@@ -807,6 +822,7 @@ fn archive_kept<S: Store + WatchStore>(
             .collect()
     })?;
 
+    net.progress.finish();
     tracing::info!(pages = fetched.len(), "pages fetched");
     // Read each page (extraction on all cores), then capture and archive in order.
     let extracted = extract_parallel(&fetched);

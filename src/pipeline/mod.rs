@@ -11,6 +11,7 @@ mod add;
 mod check;
 mod page;
 mod sources;
+pub mod text;
 mod watch;
 
 use std::path::{Path, PathBuf};
@@ -186,15 +187,28 @@ pub struct Published {
 
 /// Publishes the feeds from the archive under the archive lock, then (with the lock
 /// released) tells the WebSub hub about the feeds that changed.
-pub fn publish(config: &Config) -> Result<Published, PipelineError> {
+pub fn publish(config: &Config, progress: &dyn Progress) -> Result<Published, PipelineError> {
     let report = {
         let dir = ArchiveDir::new(config.archive_dir());
         let _lock = dir.lock()?;
         let mut store = dir.open()?;
-        publish::publish(&mut store, config, &config.feeds_dir())?
+        publish_showing(&mut store, config, progress)?
     };
     let websub = notify_hub(config, &report.changed_feeds);
     Ok(Published { report, websub })
+}
+
+/// [`publish::publish`] into the configured feeds folder, shown on `progress` as one
+/// phase without steps (its cost is mostly the file system's).
+pub(crate) fn publish_showing(
+    store: &mut dyn Store,
+    config: &Config,
+    progress: &dyn Progress,
+) -> Result<PublishReport, PipelineError> {
+    progress.start("publishing", None);
+    let report = publish::publish(store, config, &config.feeds_dir());
+    progress.finish();
+    Ok(report?)
 }
 
 /// Tells `[publish] hub` about each feed in `changed` (`PublishReport::changed_feeds`), one

@@ -129,7 +129,7 @@ pub fn watch(
             let fetcher = &fetcher;
             let handle = &handle;
             scope.spawn(move || {
-                let net = Net { fetcher, handle, stop: Some(net_stop) };
+                let net = Net { fetcher, handle, stop: Some(net_stop), progress: &super::Silent };
                 let result = Writer { config, dir: &dir, net, on_cycle, summary: WatchSummary::default() }.run(jobs_rx);
                 stop_tx.send_replace(true); // a fatal error stops the tasks too
                 result

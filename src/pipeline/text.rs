@@ -1,0 +1,231 @@
+//! What the commands print for people: one line per article, source or decision, the
+//! `show` page and its JSON, and the one-line warnings cron mails. Pure functions from
+//! reports to text, so the binary only chooses where the text goes and the tests can read
+//! it without running a process.
+
+use std::fmt::Write as _;
+
+use super::{ArticleView, CheckReport, SourceHealth, article_page_url};
+use crate::archive::StoredArticle;
+use crate::article::Origin;
+use crate::config::Config;
+use crate::date::rfc3339;
+use crate::websub::PingReport;
+
+/// One line when the WebSub hub was not told about every changed feed, `None` otherwise.
+pub fn ping_warning(websub: Option<&PingReport>) -> Option<String> {
+    let w = websub?;
+    let first = w.failed.first()?;
+    Some(format!(
+        "feedkeeper: WebSub hub {}: {} of {} feed(s) not notified: {}",
+        w.hub,
+        w.failed.len(),
+        w.failed.len() + w.pinged.len(),
+        first.error
+    ))
+}
+
+/// `Name  [ok]  url`, then last success, next due, items kept, and the last error.
+pub fn source_health(h: &SourceHealth) -> String {
+    let mut s = format!("{}  [{}]  {}", h.name, h.status, h.url);
+    let _ = write!(
+        s,
+        "\n    last success {}, next due {}, items kept {}",
+        h.last_success.as_deref().unwrap_or("never"),
+        h.next_due.as_deref().unwrap_or("now"),
+        h.items_kept
+    );
+    if let Some(e) = &h.last_error {
+        let _ = write!(s, "\n    last error ({} in a row): {e}", h.failures);
+    }
+    if let Some(r) = &h.retry_after {
+        let _ = write!(s, "\n    retry after {r} (asked by the server)");
+    }
+    s
+}
+
+/// One line per failed source, naming it and its URL (for stderr, always).
+pub fn check_failures(report: &CheckReport) -> Vec<String> {
+    report
+        .failures()
+        .map(|s| format!("feedkeeper: source \"{}\" ({}): {}", s.name, s.url, s.error.as_deref().unwrap_or("failed")))
+        .collect()
+}
+
+/// A check report for stdout: one line per source when `per_source`, and every decision
+/// under its source for a dry run.
+pub fn check_lines(report: &CheckReport, per_source: bool) -> String {
+    let mut out = String::new();
+    for s in &report.sources {
+        if per_source {
+            let _ = write!(
+                out,
+                "{}: {}, seen {}, kept {}, archived {}",
+                s.name,
+                s.outcome.as_str(),
+                s.seen,
+                s.kept,
+                s.archived
+            );
+            if let Some(note) = &s.note {
+                let _ = write!(out, " ({note})");
+            }
+            out.push('\n');
+        }
+        if report.dry_run {
+            for d in &s.decisions {
+                let mark = if d.kept { "KEEP" } else { "skip" };
+                let stored = if d.new { "" } else { " [decided earlier]" };
+                let _ = writeln!(out, "  {mark} {:.2} {} — {}{stored}", d.score, d.title, d.reasons.join("; "));
+            }
+        }
+    }
+    out
+}
+
+/// `2018-09-14  ecf9c989  Title — Source`
+pub fn article_line(a: &ArticleView) -> String {
+    let short = a.id.trim_start_matches("urn:uuid:").chars().take(8).collect::<String>();
+    let day = a.published.get(..10).unwrap_or(&a.published);
+    match &a.source {
+        Some(s) => format!("{day}  {short}  {} — {s}", a.title),
+        None => format!("{day}  {short}  {}", a.title),
+    }
+}
+
+/// `show --json`: the list view of the article plus its text, HTML, provenance and versions.
+pub fn show_json(stored: &StoredArticle, config: &Config) -> serde_json::Value {
+    let a = &stored.article;
+    let mut v = serde_json::to_value(ArticleView::new(a, config)).unwrap_or_default();
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("text".into(), a.content.text.clone().into());
+        obj.insert("html".into(), a.content.html.clone().into());
+        obj.insert("language".into(), serde_json::to_value(&a.language).unwrap_or_default());
+        obj.insert("source_detail".into(), serde_json::to_value(&a.source).unwrap_or_default());
+        obj.insert("content_hash".into(), a.content_hash.clone().into());
+        obj.insert("first_archived_at".into(), rfc3339(&stored.first_archived_at).into());
+        obj.insert("page".into(), article_page_url(config, &a.id).into());
+        obj.insert("versions".into(), serde_json::to_value(&stored.versions).unwrap_or_default());
+    }
+    v
+}
+
+/// `show`: the fields, one version per line with its origin and capture, then the text.
+pub fn show_text(stored: &StoredArticle, config: &Config) -> String {
+    let a = &stored.article;
+    let view = ArticleView::new(a, config);
+    let mut s = String::new();
+    let _ = write!(s, "{}\n\n", a.title);
+    let _ = writeln!(s, "id:         {}", a.id);
+    let _ = writeln!(s, "url:        {}", view.url);
+    let _ = writeln!(s, "published:  {}", view.published);
+    let _ = writeln!(s, "updated:    {}", view.updated);
+    if !view.authors.is_empty() {
+        let _ = writeln!(s, "authors:    {}", view.authors.join(", "));
+    }
+    if let Some(src) = &a.source {
+        let _ = write!(s, "source:     {}", src.name);
+        if let Some(f) = &src.feed_url {
+            let _ = write!(s, " ({f})");
+        }
+        s.push('\n');
+    }
+    if !a.tags.is_empty() {
+        let _ = writeln!(s, "tags:       {}", a.tags.join(", "));
+    }
+    let _ = writeln!(s, "archived:   {}", rfc3339(&stored.first_archived_at));
+    for v in &stored.versions {
+        let origin = match &v.origin {
+            Origin::Import { file } => format!("imported from {file}"),
+            Origin::Upstream => "fetched from upstream".to_string(),
+            Origin::Manual => "added by hand".to_string(),
+        };
+        let _ = write!(
+            s,
+            "version {}:  {} {}, content {}",
+            v.version,
+            origin,
+            rfc3339(&v.archived_at),
+            &v.content_hash[..16.min(v.content_hash.len())]
+        );
+        if let Some(c) = &v.capture {
+            let _ = write!(s, ", capture {} @{} ({})", c.file, c.offset, c.record_id);
+        }
+        s.push('\n');
+    }
+    if let Some(summary) = &a.summary {
+        let _ = write!(s, "\n{summary}\n");
+    }
+    let _ = write!(s, "\n{}\n", a.content.text);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{DecisionView, Outcome, SourceReport};
+
+    fn source(name: &str, outcome: Outcome, decisions: Vec<DecisionView>) -> SourceReport {
+        SourceReport {
+            name: name.into(),
+            url: format!("https://{name}.example/feed"),
+            outcome,
+            seen: decisions.len(),
+            kept: decisions.iter().filter(|d| d.kept).count(),
+            rejected: decisions.iter().filter(|d| !d.kept).count(),
+            archived: 0,
+            error: (outcome == Outcome::Failed).then(|| "HTTP 500".to_string()),
+            note: None,
+            next_due: None,
+            decisions,
+        }
+    }
+
+    fn decision(title: &str, score: f64, kept: bool, new: bool) -> DecisionView {
+        DecisionView { title: title.into(), url: None, score, kept, reasons: vec!["why".into()], new, article_id: None }
+    }
+
+    #[test]
+    fn a_dry_run_lists_every_decision_under_its_source_and_failures_name_the_url() {
+        let report = CheckReport {
+            dry_run: true,
+            sources: vec![
+                source(
+                    "wire",
+                    Outcome::Fetched,
+                    vec![decision("Inquiry called", 0.91, true, true), decision("Football", 0.04, false, false)],
+                ),
+                source("down", Outcome::Failed, vec![]),
+            ],
+            archived: 0,
+            failed: 1,
+        };
+        let text = check_lines(&report, true);
+        assert_eq!(
+            text,
+            "wire: fetched, seen 2, kept 1, archived 0\n  KEEP 0.91 Inquiry called — why\n  \
+             skip 0.04 Football — why [decided earlier]\ndown: failed, seen 0, kept 0, archived 0\n"
+        );
+        assert_eq!(check_failures(&report), ["feedkeeper: source \"down\" (https://down.example/feed): HTTP 500"]);
+        // Off a terminal without -v a run prints no per-source lines (cron mails any output).
+        let quiet = CheckReport { dry_run: false, ..report };
+        assert_eq!(check_lines(&quiet, false), "");
+    }
+
+    #[test]
+    fn an_article_line_has_the_day_the_short_id_the_title_and_the_source() {
+        let view = ArticleView {
+            id: "urn:uuid:ecf9c989-0000-8000-8000-000000000000".into(),
+            title: "Geneva conference".into(),
+            url: "https://example.org/a".into(),
+            published: "2018-09-14T00:00:00Z".into(),
+            updated: "2018-09-14T00:00:00Z".into(),
+            authors: vec![],
+            source: Some("PMOI/MEK".into()),
+            tags: vec![],
+            summary: None,
+        };
+        assert_eq!(article_line(&view), "2018-09-14  ecf9c989  Geneva conference — PMOI/MEK");
+        assert_eq!(article_line(&ArticleView { source: None, ..view }), "2018-09-14  ecf9c989  Geneva conference");
+    }
+}
