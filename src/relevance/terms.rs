@@ -11,6 +11,7 @@
 //! binary (`background.txt`, see its header for source and licence) and parsed once per
 //! process; nothing here reads files, the network or the clock.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::LazyLock;
@@ -171,24 +172,25 @@ pub struct Token {
     pub unlisted: bool,
 }
 
+/// A folded word as a term: possessive `'s` and apostrophes dropped; `None` for a single
+/// letter (or nothing), which is no term. A single digit is kept.
+fn clean_word(word: &str) -> Option<Cow<'_, str>> {
+    let word = word.strip_suffix("'s").unwrap_or(word);
+    let word = if word.contains('\'') { Cow::Owned(word.replace('\'', "")) } else { Cow::Borrowed(word) };
+    let mut chars = word.chars();
+    match (chars.next(), chars.next()) {
+        (None, _) => None,
+        (Some(c), None) if !c.is_numeric() => None,
+        _ => Some(word),
+    }
+}
+
 /// Splits already folded text into tokens. Possessive `'s` and apostrophes are dropped;
 /// single letters are dropped; numbers are kept (a year can be the topic).
 pub fn tokenize_folded(folded: &str, out: &mut Vec<Token>) {
     for word in folded_words(folded) {
-        let word = word.strip_suffix("'s").unwrap_or(word);
-        let cleaned: String;
-        let word = if word.contains('\'') {
-            cleaned = word.replace('\'', "");
-            cleaned.as_str()
-        } else {
-            word
-        };
-        let mut chars = word.chars();
-        match (chars.next(), chars.next()) {
-            (None, _) => continue,
-            (Some(c), None) if !c.is_numeric() => continue,
-            _ => {}
-        }
+        let Some(word) = clean_word(word) else { continue };
+        let word = word.as_ref();
         let (stem, z, listed) = lookup(word);
         out.push(Token {
             stem,
@@ -439,21 +441,9 @@ impl Vocab {
             out.push(self.word(word));
             return;
         }
-        let word = word.strip_suffix("'s").unwrap_or(word);
-        let cleaned: String;
-        let word = if word.contains('\'') {
-            cleaned = word.replace('\'', "");
-            cleaned.as_str()
-        } else {
-            word
-        };
-        let mut chars = word.chars();
-        match (chars.next(), chars.next()) {
-            (None, _) => return,
-            (Some(c), None) if !c.is_numeric() => return,
-            _ => {}
+        if let Some(word) = clean_word(word) {
+            out.push(self.word(&word));
         }
-        out.push(self.word(word));
     }
 
     /// [`tokenize_folded`] with ids.
