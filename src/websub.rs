@@ -33,14 +33,25 @@ pub fn publish_fields(feed_url: &str) -> [(&'static str, &str); 2] {
     [("hub.mode", "publish"), ("hub.url", feed_url)]
 }
 
-/// Notifies `hub` of every feed in `feeds`, one request each, in order.
+/// Notifies `hub` of every feed in `feeds`, one request each, in order; after a hub that
+/// cannot be reached, the rest are reported as not sent.
 pub async fn ping(fetcher: &Fetcher, hub: &str, feeds: &[String]) -> PingReport {
     let mut report = PingReport { hub: hub.to_string(), ..PingReport::default() };
+    // A hub that cannot be reached (or answers too slowly) is not tried again for the next
+    // feed: one timeout, not one per feed, before the caller goes on.
+    let mut unreachable: Option<String> = None;
     for feed in feeds {
+        if let Some(why) = &unreachable {
+            report.failed.push(PingFailure { feed: feed.clone(), error: format!("not sent: {why}") });
+            continue;
+        }
         match fetcher.post_form(hub, &publish_fields(feed)).await {
             Ok(_) => report.pinged.push(feed.clone()),
             Err(e) => {
                 tracing::warn!(hub, feed = %feed, error = %e, "the WebSub hub was not notified");
+                if !matches!(e, crate::fetch::FetchError::Status { .. }) {
+                    unreachable = Some(e.to_string());
+                }
                 report.failed.push(PingFailure { feed: feed.clone(), error: e.to_string() });
             }
         }
@@ -106,8 +117,14 @@ mod tests {
         assert!(report.pinged.is_empty());
         assert_eq!(report.failed.len(), 1);
         assert!(report.failed[0].error.contains("500"), "{}", report.failed[0].error);
-        // A hub that is not there at all.
-        let report = ping(&fetcher(), "http://127.0.0.1:9/hub", &["https://e.org/a.xml".to_string()]).await;
-        assert_eq!(report.failed.len(), 1);
+        // A hub that answers with an error is still asked about every feed.
+        let two = ["https://e.org/a.xml".to_string(), "https://e.org/b.xml".to_string()];
+        let report = ping(&fetcher(), &url, &two).await;
+        assert!(report.failed.iter().all(|f| f.error.contains("500")), "{:?}", report.failed);
+        // A hub that is not there at all is tried once, not once per feed.
+        let report = ping(&fetcher(), "http://127.0.0.1:9/hub", &two).await;
+        assert_eq!(report.failed.len(), 2);
+        assert!(!report.failed[0].error.starts_with("not sent"), "{}", report.failed[0].error);
+        assert!(report.failed[1].error.starts_with("not sent: "), "{}", report.failed[1].error);
     }
 }

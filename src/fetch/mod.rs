@@ -60,6 +60,10 @@ pub struct FetchConfig {
     pub max_redirects: u32,
     /// Concurrent requests per host name (at least 1).
     pub per_host: usize,
+    /// Concurrent requests in all (0: no limit beyond `per_host`). A request takes its
+    /// host's slot first, so requests queued for one busy host never hold slots that
+    /// requests for other hosts could use.
+    pub max_concurrent: usize,
 }
 
 impl Default for FetchConfig {
@@ -72,6 +76,7 @@ impl Default for FetchConfig {
             allow_private: false,
             max_redirects: 10,
             per_host: 2,
+            max_concurrent: 0,
         }
     }
 }
@@ -174,7 +179,15 @@ struct Inner {
     /// Resolves through [`guard::GuardedResolver`] (links from upstream items).
     guarded: reqwest::Client,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// `max_concurrent`, when set.
+    all: Option<Arc<Semaphore>>,
     policy: guard::Policy,
+}
+
+/// The slots one request holds while it runs: its host's, then (when limited) one of all.
+struct Slot {
+    _host: OwnedSemaphorePermit,
+    _all: Option<OwnedSemaphorePermit>,
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -251,7 +264,15 @@ impl Fetcher {
             base().dns_resolver(Arc::new(guard::GuardedResolver { policy })).build().map_err(build_err)?
         };
         Ok(Fetcher {
-            inner: Arc::new(Inner { config, user_agent, open, guarded, hosts: Mutex::new(HashMap::new()), policy }),
+            inner: Arc::new(Inner {
+                all: (config.max_concurrent > 0).then(|| Arc::new(Semaphore::new(config.max_concurrent))),
+                config,
+                user_agent,
+                open,
+                guarded,
+                hosts: Mutex::new(HashMap::new()),
+                policy,
+            }),
         })
     }
 
@@ -325,8 +346,8 @@ impl Fetcher {
         }
     }
 
-    /// Waits for a slot for the URL's host.
-    async fn permit(&self, url: &Url) -> Option<OwnedSemaphorePermit> {
+    /// Waits for a slot for the URL's host, then for one of all (see `max_concurrent`).
+    async fn permit(&self, url: &Url) -> Option<Slot> {
         let key = url.host_str().unwrap_or_default().to_ascii_lowercase();
         let semaphore = {
             let mut hosts = self.inner.hosts.lock().unwrap_or_else(PoisonError::into_inner);
@@ -336,7 +357,12 @@ impl Fetcher {
             hosts.entry(key).or_insert_with(|| Arc::new(Semaphore::new(self.inner.config.per_host.max(1)))).clone()
         };
         // The semaphores are never closed, so this only fails in theory.
-        semaphore.acquire_owned().await.ok()
+        let host = semaphore.acquire_owned().await.ok()?;
+        let all = match &self.inner.all {
+            Some(all) => Some(all.clone().acquire_owned().await.ok()?),
+            None => None,
+        };
+        Some(Slot { _host: host, _all: all })
     }
 
     /// Sends the request, following redirects by hand, and reads the final body.
@@ -344,7 +370,7 @@ impl Fetcher {
         &self,
         req: &FetchRequest,
         mut url: Url,
-        mut permit: Option<OwnedSemaphorePermit>,
+        mut permit: Option<Slot>,
         guard: bool,
     ) -> Result<FetchResponse, FetchError> {
         let cfg = &self.inner.config;

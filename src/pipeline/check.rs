@@ -690,6 +690,9 @@ async fn poll_all(net: &Net<'_>, plans: &[Plan<'_>], dry_run: bool) -> Vec<Optio
     out
 }
 
+/// The page fetches of one check may take this many fetch timeouts in all.
+const PAGE_PHASE_TIMEOUTS: u32 = 3;
+
 /// Scores the items on every core.
 fn score_parallel(
     jobs: &[(usize, usize)],
@@ -805,19 +808,25 @@ fn archive_kept<S: Store + WatchStore>(
         }
     }
     let fetcher = net.fetcher;
+    // One slow site must not hold the whole check (and, in `watch`, the archive lock) for
+    // a timeout per page: the phase has its own deadline, and a page not fetched by then
+    // counts as a page that timed out (the item is archived from its feed entry).
+    let phase_limit = fetcher.config().timeout * PAGE_PHASE_TIMEOUTS;
     net.progress.start("fetching", Some(unique.len() as u64));
     let fetched: Vec<Result<FetchResponse, FetchError>> = net.block_on(async {
         let mut out: Vec<Option<Result<FetchResponse, FetchError>>> = unique.iter().map(|_| None).collect();
         let mut stream = futures_util::stream::iter(unique.iter().cloned())
             .map(|(n, req)| async move { (n, fetcher.get(&req).await) })
             .buffer_unordered(CONCURRENCY);
-        while let Some((n, r)) = stream.next().await {
+        let deadline = tokio::time::Instant::now() + phase_limit;
+        while let Ok(Some((n, r))) = tokio::time::timeout_at(deadline, stream.next()).await {
             net.progress.step(&unique[n].1.url);
             out[n] = Some(r);
         }
         out.into_iter()
-            .map(|r| {
-                r.unwrap_or_else(|| Err(FetchError::InvalidUrl { url: String::new(), reason: "not fetched".into() }))
+            .zip(&unique)
+            .map(|(r, (_, req))| {
+                r.unwrap_or_else(|| Err(FetchError::Timeout { url: req.url.clone(), after: phase_limit }))
             })
             .collect()
     })?;

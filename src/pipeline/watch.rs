@@ -20,7 +20,7 @@
 //! flight are dropped at once; a cycle in its network phases (page fetches, hub pings) is
 //! abandoned before it writes anything; a cycle already writing to the database or the
 //! feeds folder finishes. Nothing here prints: one `tracing` line per cycle at info level,
-//! failures at warn.
+//! a failed hub ping at warn, a failed cycle at error.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use serde::Serialize;
-use tokio::sync::{Semaphore, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 
 use super::PipelineError;
 use super::check::{self, CheckOptions, CheckReport, Checked, Net, Outcome};
@@ -107,7 +107,11 @@ pub fn watch(
         LockError::Held { path, holder } => PipelineError::AlreadyWatching { path, holder },
         other => PipelineError::Locked(other),
     })?;
-    let fetcher = Fetcher::new(check::fetch_config(config)).map_err(PipelineError::Fetch)?;
+    // The source tasks poll whenever their sources are due: the fetcher caps how many
+    // requests run at once (after each takes its host's slot, so one slow host holds no
+    // slot another host could use).
+    let fetch = crate::fetch::FetchConfig { max_concurrent: check::CONCURRENCY, ..check::fetch_config(config) };
+    let fetcher = Fetcher::new(fetch).map_err(PipelineError::Fetch)?;
     let states: HashMap<String, SourceState> =
         dir.open_read()?.source_states()?.into_iter().map(|s| (s.name.clone(), s)).collect();
     let rt = check::runtime()?;
@@ -129,10 +133,11 @@ pub fn watch(
             let fetcher = &fetcher;
             let handle = &handle;
             scope.spawn(move || {
+                // However the writer ends (a fatal error, even a panic), the tasks stop too.
+                let _stop = StopOnDrop(stop_tx);
                 let net = Net { fetcher, handle, stop: Some(net_stop), progress: &super::Silent };
-                let result = Writer { config, dir: &dir, net, on_cycle, summary: WatchSummary::default() }.run(jobs_rx);
-                stop_tx.send_replace(true); // a fatal error stops the tasks too
-                result
+                Writer { config, dir: &dir, net, on_cycle, summary: WatchSummary::default(), feeds_behind: false }
+                    .run(jobs_rx)
             })
         };
         rt.block_on(async {
@@ -148,7 +153,6 @@ pub fn watch(
                     tasks.push(tokio::spawn(cron_task(cron.clone(), jobs_tx.clone(), stopped(stop_rx.clone()))));
                 }
                 None => {
-                    let permits = Arc::new(Semaphore::new(check::CONCURRENCY));
                     for index in 0..shared.sources.len() {
                         let prior = states.get(shared.sources[index].name()).cloned();
                         let first = check::source_plan(&shared, index, prior);
@@ -156,7 +160,6 @@ pub fn watch(
                             config: shared.clone(),
                             index,
                             fetcher: fetcher.clone(),
-                            permits: permits.clone(),
                             jobs: jobs_tx.clone(),
                         };
                         tasks.push(tokio::spawn(task.run(first, stopped(stop_rx.clone()))));
@@ -172,6 +175,15 @@ pub fn watch(
     })
 }
 
+/// Sets the stop flag when dropped.
+struct StopOnDrop(Arc<watch::Sender<bool>>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.send_replace(true);
+    }
+}
+
 /// Completes when the stop flag is set (never, if its sender is gone without setting it).
 async fn stopped(mut stop: watch::Receiver<bool>) {
     if stop.wait_for(|s| *s).await.is_err() {
@@ -184,7 +196,6 @@ struct SourceTask {
     config: Arc<Config>,
     index: usize,
     fetcher: Fetcher,
-    permits: Arc<Semaphore>,
     jobs: mpsc::Sender<Job>,
 }
 
@@ -201,10 +212,7 @@ impl SourceTask {
                     let p = plan.lock().unwrap_or_else(PoisonError::into_inner);
                     (p.state.clone(), p.request.clone())
                 };
-                let poll = {
-                    let _permit = this.permits.acquire().await.ok()?;
-                    upstream::poll(&this.fetcher, &request).await
-                };
+                let poll = upstream::poll(&this.fetcher, &request).await;
                 let (reply, answer) = oneshot::channel();
                 this.jobs.send(Job::Polled(Box::new(PendingPoll { index: this.index, state, poll, reply }))).ok()?;
                 let next = match answer.await.ok()? {
@@ -241,7 +249,9 @@ async fn cron_task(cron: CronSchedule, jobs: mpsc::Sender<Job>, stop: impl Futur
         || async move {
             let (reply, done) = oneshot::channel();
             jobs.send(Job::Cycle { reply }).ok()?;
-            done.await.ok()?;
+            // A cycle the writer could not run (it failed before reaching it) still leaves
+            // the schedule running; only a writer that is gone (a closed channel) ends it.
+            let _ = done.await;
             next()
         },
         stop,
@@ -256,6 +266,9 @@ struct Writer<'a> {
     net: Net<'a>,
     on_cycle: &'a mut (dyn FnMut(&CycleReport) + Send),
     summary: WatchSummary,
+    /// The archive may hold changes the feeds do not show yet (a publish failed or was
+    /// put off by a busy lock): the next cycle publishes even if it archives nothing.
+    feeds_behind: bool,
 }
 
 /// How a cycle ended.
@@ -330,12 +343,14 @@ impl Writer<'_> {
                 Ok(Ended::Busy(holder)) => {
                     self.summary.lock_busy += 1;
                     retry_at = (!pending.is_empty()).then(|| Instant::now() + LOCK_RETRY);
-                    tracing::info!(
-                        "the archive is locked by another run{}; {} poll(s) kept, trying again in {}s",
-                        holder.map(|h| format!(" ({h})")).unwrap_or_default(),
-                        pending.len(),
-                        LOCK_RETRY.as_secs()
-                    );
+                    if !pending.is_empty() {
+                        tracing::info!(
+                            "the archive is locked by another run{}; {} poll(s) kept, trying again in {}s",
+                            holder.map(|h| format!(" ({h})")).unwrap_or_default(),
+                            pending.len(),
+                            LOCK_RETRY.as_secs()
+                        );
+                    }
                 }
                 Err(PipelineError::Stopped) => break,
                 Err(e) => {
@@ -369,12 +384,12 @@ impl Writer<'_> {
             let _lock = match self.lock()? {
                 Ok(lock) => lock,
                 Err(holder) => {
-                    tracing::info!("the archive is locked; the feeds are published after the next change");
+                    tracing::info!("the archive is locked; the feeds are published after the next poll");
+                    self.feeds_behind = true;
                     return Ok(Ended::Busy(holder));
                 }
             };
-            let mut store = self.dir.open()?;
-            publish::publish(&mut store, self.config, &self.config.feeds_dir())?
+            self.publish_now()?
         };
         if !published.written.is_empty() {
             tracing::info!(written = published.written.len(), "published at start");
@@ -400,7 +415,8 @@ impl Writer<'_> {
             let mut store = self.dir.open()?;
             let now = Utc::now();
             let checked = check::check_on(self.config, &mut store, self.dir, &self.net, &CheckOptions::default(), now)?;
-            let published = publish::publish(&mut store, self.config, &self.config.feeds_dir())?;
+            drop(store);
+            let published = self.publish_now()?;
             (checked, published)
         };
         self.finish(checked, Some(published));
@@ -423,11 +439,9 @@ impl Writer<'_> {
         let applied = (|| {
             let mut store = self.dir.open()?;
             let checked = check::apply_polled(self.config, &mut store, self.dir, &self.net, polled, Utc::now())?;
-            let published = if checked.report.archived > 0 {
-                Some(publish::publish(&mut store, self.config, &self.config.feeds_dir())?)
-            } else {
-                None
-            };
+            drop(store);
+            let published =
+                if checked.report.archived > 0 || self.feeds_behind { Some(self.publish_now()?) } else { None };
             Ok::<_, PipelineError>((checked, published))
         })();
         drop(lock);
@@ -447,6 +461,16 @@ impl Writer<'_> {
         }
         self.finish(checked, published);
         Ok(Ended::Done)
+    }
+
+    /// Publishes (the caller holds the lock), keeping [`Self::feeds_behind`] true until a
+    /// publish succeeds.
+    fn publish_now(&mut self) -> Result<PublishReport, PipelineError> {
+        self.feeds_behind = true;
+        let mut store = self.dir.open()?;
+        let published = publish::publish(&mut store, self.config, &self.config.feeds_dir())?;
+        self.feeds_behind = false;
+        Ok(published)
     }
 
     /// After a cycle's writes (lock released): pings, logs, `on_cycle`.

@@ -598,3 +598,33 @@ fn the_demo_runs_offline_and_a_second_run_finds_nothing_new() {
     }
     assert_eq!(second["archived"], 0);
 }
+
+#[test]
+fn pages_on_a_hanging_site_cost_a_few_timeouts_in_all_not_one_each() {
+    let server = Server::start();
+    let mut items = Vec::new();
+    for i in 0..20 {
+        let path = format!("/hang/{i}.html");
+        server.route(&path, Route { delay: Duration::from_secs(30), ..Route::ok("text/html", "<p>late</p>") });
+        items.push((format!("hang-{i}"), format!("{RELATED_TITLE} (case {i})"), server.url(&path)));
+    }
+    let rows: Vec<(&str, &str, &str, &str)> =
+        items.iter().map(|(g, t, l)| (g.as_str(), t.as_str(), l.as_str(), RELATED_P[0])).collect();
+    server.route("/many.xml", Route::ok("application/rss+xml", rss(&rows)));
+    let extra = format!(
+        "[fetch]\ntimeout = \"1s\"\nallow_private = true\n\n{}",
+        sources_toml(&[("Many", &server.url("/many.xml"))], "1h")
+    );
+    let site = site_with(&extra);
+    let started = Instant::now();
+    let report = json(&site.ok(&["check", "--json"]));
+    let elapsed = started.elapsed();
+    // Two pages at a time on one host, one second each, would take ten seconds; the page
+    // phase stops after three fetch timeouts.
+    assert!(elapsed < Duration::from_secs(7), "took {elapsed:?}");
+    let many = source(&report, "Many");
+    assert_eq!(many["archived"], 20, "{many}");
+    for d in many["decisions"].as_array().expect("decisions") {
+        assert!(d["reasons"].to_string().contains("archived from the feed"), "{d}");
+    }
+}
