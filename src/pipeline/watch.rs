@@ -132,11 +132,12 @@ pub fn watch(
             let net_stop = stop_rx.clone();
             let fetcher = &fetcher;
             let handle = &handle;
+            let dir = &dir;
             scope.spawn(move || {
                 // However the writer ends (a fatal error, even a panic), the tasks stop too.
                 let _stop = StopOnDrop(stop_tx);
                 let net = Net { fetcher, handle, stop: Some(net_stop), progress: &super::Silent };
-                Writer { config, dir: &dir, net, on_cycle, summary: WatchSummary::default(), feeds_behind: false }
+                Writer { config, dir, net, on_cycle, summary: WatchSummary::default(), feeds_behind: false }
                     .run(jobs_rx)
             })
         };
@@ -160,6 +161,7 @@ pub fn watch(
                             config: shared.clone(),
                             index,
                             fetcher: fetcher.clone(),
+                            dir: dir.clone(),
                             jobs: jobs_tx.clone(),
                         };
                         tasks.push(tokio::spawn(task.run(first, stopped(stop_rx.clone()))));
@@ -196,6 +198,7 @@ struct SourceTask {
     config: Arc<Config>,
     index: usize,
     fetcher: Fetcher,
+    dir: ArchiveDir,
     jobs: mpsc::Sender<Job>,
 }
 
@@ -208,6 +211,18 @@ impl SourceTask {
         schedule::drive(
             due,
             || async move {
+                // A `run` or `check` between this source's polls saved a newer state: plan
+                // from it, so the source is not polled again before it is due.
+                if let Some(saved) = this.saved_state()
+                    && saved.last_attempt > plan_state(plan).last_attempt
+                {
+                    let next = check::source_plan(&this.config, this.index, Some(saved));
+                    let due = next.due;
+                    *plan.lock().unwrap_or_else(PoisonError::into_inner) = next;
+                    if due > Utc::now() {
+                        return Some(due);
+                    }
+                }
                 let (state, request) = {
                     let p = plan.lock().unwrap_or_else(PoisonError::into_inner);
                     (p.state.clone(), p.request.clone())
@@ -231,6 +246,14 @@ impl SourceTask {
             stop,
         )
         .await;
+    }
+}
+
+impl SourceTask {
+    /// This source's state as the archive has it now (read-only; no lock needed).
+    fn saved_state(&self) -> Option<SourceState> {
+        let name = self.config.sources[self.index].name();
+        self.dir.open_read().ok()?.source_states().ok()?.into_iter().find(|s| s.name == name)
     }
 }
 

@@ -479,3 +479,23 @@ fn watch_cron_runs_whole_cycles() {
     assert_eq!(up.gets("/a.xml"), 1, "every = 1h: polled once however many cycles ran");
     feeds_parse(&site.feeds());
 }
+
+#[test]
+fn watch_does_not_poll_again_a_source_that_a_manual_check_just_polled() {
+    let up = Upstream::start();
+    serve_feed(&up, "/a.xml", "a-1", "/a-story", RELATED);
+    let site = site(&[("A", up.url("/a.xml"), "6s")], None);
+    let mut child = spawn(&site, &["watch", "-v"]);
+    let started = Instant::now();
+    wait_for(Duration::from_secs(20), "watch's first poll", || up.gets("/a.xml") == 1);
+    // Three seconds later a manual check polls the source (forced) and saves its state.
+    std::thread::sleep(Duration::from_secs(3).saturating_sub(started.elapsed()));
+    site.ok(&["check", "--force"]);
+    assert_eq!(up.gets("/a.xml"), 2);
+    // Watch would have polled again six seconds after its own poll; it plans from the newer
+    // state instead: next six seconds after the manual check.
+    std::thread::sleep(Duration::from_secs(7).saturating_sub(started.elapsed()));
+    let polls = up.gets("/a.xml");
+    stop(&site, &mut child, libc::SIGTERM, Duration::from_secs(10));
+    assert_eq!(polls, 2, "no poll between the manual check and its `every`; log:\n{}", log(&site));
+}
