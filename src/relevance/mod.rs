@@ -26,7 +26,7 @@
 //!
 //! The model is built from the whole archive on every run, so it is made to be quick: about
 //! a tenth of a second per thousand documents on one core, and an archive of more than
-//! 16,000 documents is learned from an even sample of 16,000 (see [`TopicModel::build`]).
+//! 16,000 documents is learned from a stable random sample of 16,000 (see [`TopicModel::build`]).
 //!
 //! Each configured keyword found in the item is strong independent evidence and combines
 //! as `1 - (1 - s)(1 - k)`, so a keyword can only raise the score and one in the title or
@@ -106,9 +106,9 @@ impl TopicModel {
     /// Learns the topic from archived documents. Order does not matter; documents with no
     /// informative words are ignored.
     ///
-    /// An archive of more than 16,000 documents is learned from 16,000 of them, evenly
-    /// spaced in id order (ids are hashes of the articles' identities, so these are an even
-    /// sample across time and sources, and the same archive always gives the same sample),
+    /// An archive of more than 16,000 documents is learned from 16,000 of them, those whose
+    /// ids hash lowest (a random sample across time and sources; the same archive always
+    /// gives the same sample, and each added article changes at most one member of it),
     /// which keeps the build near two seconds of one core however large the archive grows;
     /// the nearest document named in a verdict is then one of those. The topic of a
     /// topical archive is in every part of it: the sample learns the same one.
@@ -118,7 +118,7 @@ impl TopicModel {
 
     fn build_with<'a>(docs: impl IntoIterator<Item = TopicDoc<'a>>, params: FacetParams, sample: usize) -> TopicModel {
         terms::warm_up();
-        let docs = model::even_sample(docs.into_iter().map(|d| (d.id, d.title, d.text)).collect(), sample);
+        let docs = model::stable_sample(docs.into_iter().map(|d| (d.id, d.title, d.text)).collect(), sample);
         let built = Index::build(docs);
         let facets = Facets::build(&built.topic, &built.names, built.paragraphs, params);
         let (index, mut h) = (built.index, built.fingerprint);

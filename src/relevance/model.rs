@@ -15,7 +15,7 @@
 //! the index and the topic, nothing per document beyond its id and its reach. Every float
 //! is computed in the same order as the straightforward string-keyed build (kept in
 //! `reference.rs` for the tests), so the topic, the fingerprint and every score are the
-//! same bits. Which documents to learn from is the caller's choice ([`even_sample`]).
+//! same bits. Which documents to learn from is the caller's choice ([`stable_sample`]).
 //! This module must not read files or clocks.
 
 use std::cmp::Ordering;
@@ -333,15 +333,26 @@ pub struct Built {
     pub fingerprint: blake3::Hasher,
 }
 
-/// The documents themselves when there are at most `n`, else `n` of them evenly spaced in
-/// the order of `(id, title, text)`: whatever order they come in, the same sample.
-pub fn even_sample<'a>(mut docs: Vec<(&'a str, &'a str, &'a str)>, n: usize) -> Vec<(&'a str, &'a str, &'a str)> {
+/// The documents themselves when there are at most `n`, else the `n` whose ids hash lowest
+/// (blake3), in the order of `(id, title, text)`: whatever order they come in, the same
+/// sample. Hashing makes it a random sample across time and sources whatever the ids look
+/// like, and a stable one: an added document changes at most one member of the sample,
+/// so a growing archive's topic does not jump from one run to the next.
+pub fn stable_sample<'a>(mut docs: Vec<(&'a str, &'a str, &'a str)>, n: usize) -> Vec<(&'a str, &'a str, &'a str)> {
     if docs.len() <= n {
         return docs;
     }
-    docs.sort_unstable();
-    let len = docs.len() as u128;
-    (0..n as u128).map(|k| docs[(k * len / n as u128) as usize]).collect()
+    let rank = |id: &str| {
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&blake3::hash(id.as_bytes()).as_bytes()[..8]);
+        u64::from_be_bytes(first)
+    };
+    let mut ranked: Vec<(u64, (&str, &str, &str))> = docs.drain(..).map(|d| (rank(d.0), d)).collect();
+    ranked.select_nth_unstable(n - 1);
+    ranked.truncate(n);
+    let mut sample: Vec<(&str, &str, &str)> = ranked.into_iter().map(|(_, d)| d).collect();
+    sample.sort_unstable();
+    sample
 }
 
 /// One document's profile during the build.

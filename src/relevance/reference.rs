@@ -12,9 +12,25 @@ use super::model::{BIGRAM_FACTOR, CENTROID_COVERAGE_POWER, NAME_BOOST, PROFILE_T
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::terms::{
-    NAME_JOINERS, NameStats, STOP_ZIPF, Token, is_month, is_year_word, lookup, strip_markup, tokenize_folded,
-    word_weight, zipf,
+    NAME_JOINERS, NameStats, STOP_ZIPF, Token, is_month, is_year_word, lookup, strip_markup, word_weight, zipf,
 };
+
+/// The old tokenizer: folded text split by the general Unicode word segmentation (no fast
+/// path), possessive `'s` and apostrophes dropped, single letters dropped, numbers kept.
+pub fn tokenize_folded(folded: &str, out: &mut Vec<Token>) {
+    for word in folded.unicode_words() {
+        let word = word.strip_suffix("'s").unwrap_or(word);
+        let word = word.replace('\'', "");
+        let mut chars = word.chars();
+        match (chars.next(), chars.next()) {
+            (None, _) => continue,
+            (Some(c), None) if !c.is_numeric() => continue,
+            _ => {}
+        }
+        let (stem, z, listed) = lookup(&word);
+        out.push(Token { stem, weight: word_weight(z), stop: z >= STOP_ZIPF, unlisted: !listed, surface: word });
+    }
+}
 
 /// The old fold: the whole text through case mapping and decomposition.
 pub fn fold(text: &str) -> String {

@@ -1089,6 +1089,34 @@ mod tests {
         }
     }
 
+    /// Every character the plain splitter accepts (Latin-1, Latin Extended-A and the
+    /// punctuation news uses), so no accepted character is left out of the property test.
+    fn plain_alphabet() -> Vec<char> {
+        ('\0'..='\u{17F}').chain("‘’“”…–—•\u{2009}\u{202F}".chars()).filter(|&c| plain_class(c).is_some()).collect()
+    }
+
+    proptest::proptest! {
+        /// As above, over the whole accepted alphabet, weighted towards letters and joiners.
+        #[test]
+        fn every_accepted_character_splits_as_unicode_says(
+            chars in proptest::collection::vec(
+                proptest::prop_oneof![
+                    3 => proptest::sample::select(plain_alphabet()),
+                    1 => proptest::sample::select(vec!['a', 'Z', '1', '\'', '’', '.', ',', ':', '_', ' ']),
+                ],
+                0..40,
+            )
+        ) {
+            let line: String = chars.into_iter().collect();
+            let mut classes = Vec::new();
+            let mut got = Vec::new();
+            proptest::prop_assert!(plain_classes(&line, &mut classes));
+            split_plain(&classes, line.len(), &mut got);
+            let want: Vec<(usize, usize)> = line.unicode_word_indices().map(|(p, w)| (p, p + w.len())).collect();
+            proptest::prop_assert_eq!(&got, &want);
+        }
+    }
+
     #[test]
     fn ascii_classes_are_the_plain_classes() {
         for b in 0u8..128 {
