@@ -1070,18 +1070,25 @@ mod tests {
         }
     }
 
+    /// Asserts the plain splitter accepts `line` and gives the spans `unicode_word_indices`
+    /// gives, and returns them.
+    fn splits_as_unicode(line: &str) -> Result<Vec<(usize, usize)>, proptest::test_runner::TestCaseError> {
+        let mut classes = Vec::new();
+        let mut got = Vec::new();
+        proptest::prop_assert!(plain_classes(line, &mut classes));
+        split_plain(&classes, line.len(), &mut got);
+        let want: Vec<(usize, usize)> = line.unicode_word_indices().map(|(p, w)| (p, p + w.len())).collect();
+        proptest::prop_assert_eq!(&got, &want);
+        Ok(want)
+    }
+
     proptest::proptest! {
         /// The plain-text splitter gives exactly the words of `unicode_word_indices`.
         #[test]
         fn plain_lines_split_as_unicode_says(
             line in "[a-zA-Z0-9_:,;.'‘’ \"()!?×÷ÀÉßàéèçñöøÿĀčŁžſ\u{A0}“”…–—«»•\r\n\t-]{0,60}"
         ) {
-            let mut classes = Vec::new();
-            let mut got = Vec::new();
-            proptest::prop_assert!(plain_classes(&line, &mut classes));
-            split_plain(&classes, line.len(), &mut got);
-            let want: Vec<(usize, usize)> = line.unicode_word_indices().map(|(p, w)| (p, p + w.len())).collect();
-            proptest::prop_assert_eq!(&got, &want);
+            let want = splits_as_unicode(&line)?;
             let mut reader = DocReader::default();
             proptest::prop_assert!(reader.scan_plain_line(&line));
             let scanned: Vec<(usize, usize)> = reader.words.iter().map(|w| (w.start, w.end)).collect();
@@ -1108,12 +1115,7 @@ mod tests {
             )
         ) {
             let line: String = chars.into_iter().collect();
-            let mut classes = Vec::new();
-            let mut got = Vec::new();
-            proptest::prop_assert!(plain_classes(&line, &mut classes));
-            split_plain(&classes, line.len(), &mut got);
-            let want: Vec<(usize, usize)> = line.unicode_word_indices().map(|(p, w)| (p, p + w.len())).collect();
-            proptest::prop_assert_eq!(&got, &want);
+            splits_as_unicode(&line)?;
         }
     }
 
