@@ -29,7 +29,7 @@ use crate::article::{ArticleId, Identity, canonical_url};
 use crate::config::{Config, Source, SourceUrl};
 use crate::fetch::{FetchConfig, FetchError, FetchRequest, FetchResponse, Fetcher};
 use crate::publish::PublishReport;
-use crate::relevance::{self, Candidate, Rules, TopicDoc, TopicModel};
+use crate::relevance::{self, Candidate, Rules, TopicModel};
 use crate::schedule::{self, SourceTiming};
 use crate::upstream::{self, FeedItem, ParsedFeed, Poll, PollOutcome, PollRequest};
 use crate::websub::PingReport;
@@ -273,11 +273,12 @@ impl Topic {
         }
         self.state_key(store)?;
         let model = if self.learn {
-            let mut docs: Vec<(String, String, String)> = Vec::new();
-            store.each_text(&mut |id, title, text| docs.push((id.to_string(), title.to_string(), text.to_string())))?;
+            // Read one document at a time, keeping only those the model learns from.
+            let mut sample = relevance::TopicSample::default();
+            store.each_text(&mut |id, title, text| sample.offer(id.as_str(), title, text))?;
             let started = std::time::Instant::now();
-            let model = TopicModel::build(docs.iter().map(|(id, title, text)| TopicDoc { id, title, text }));
-            tracing::info!(documents = docs.len(), elapsed = ?started.elapsed(), "topic model built");
+            let model = sample.build();
+            tracing::info!(documents = sample.len(), elapsed = ?started.elapsed(), "topic model built");
             model
         } else {
             TopicModel::build(std::iter::empty())

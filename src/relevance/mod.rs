@@ -100,7 +100,58 @@ pub struct TopicModel {
 
 /// Archives of more documents than this are learned from this many of them (see
 /// [`TopicModel::build`]).
-const SAMPLE_DOCS: usize = 16_000;
+pub const SAMPLE_DOCS: usize = 16_000;
+
+/// Gathers, from documents read one at a time, the ones [`TopicModel::build`] would learn
+/// from, holding at most [`SAMPLE_DOCS`] of them: a large archive is never held whole.
+#[derive(Debug)]
+pub struct TopicSample {
+    cap: usize,
+    /// A max-heap by sample order, so the document to drop is on top.
+    kept: std::collections::BinaryHeap<(u64, String, String, String)>,
+}
+
+impl Default for TopicSample {
+    fn default() -> TopicSample {
+        TopicSample::with_cap(SAMPLE_DOCS)
+    }
+}
+
+impl TopicSample {
+    fn with_cap(cap: usize) -> TopicSample {
+        TopicSample { cap, kept: std::collections::BinaryHeap::new() }
+    }
+
+    /// Offers one document; it is kept while it is among the first of the sample order.
+    pub fn offer(&mut self, id: &str, title: &str, text: &str) {
+        let key = (model::sample_rank(id), id, title, text);
+        if self.kept.len() >= self.cap {
+            match self.kept.peek() {
+                Some(top) if key < (top.0, top.1.as_str(), top.2.as_str(), top.3.as_str()) => {
+                    self.kept.pop();
+                }
+                _ => return,
+            }
+        }
+        self.kept.push((key.0, id.to_owned(), title.to_owned(), text.to_owned()));
+    }
+
+    /// How many documents are held.
+    pub fn len(&self) -> usize {
+        self.kept.len()
+    }
+
+    /// True when nothing was offered.
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+
+    /// The model of the documents gathered: the model of every document offered.
+    pub fn build(&self) -> TopicModel {
+        let docs = self.kept.iter().map(|(_, id, title, text)| TopicDoc { id, title, text });
+        TopicModel::build_with(docs, FacetParams::default(), self.cap)
+    }
+}
 
 impl TopicModel {
     /// Learns the topic from archived documents. Order does not matter; documents with no

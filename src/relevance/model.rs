@@ -333,6 +333,13 @@ pub struct Built {
     pub fingerprint: blake3::Hasher,
 }
 
+/// Where a document stands in the sample order: the first 8 bytes of blake3 of its id.
+pub fn sample_rank(id: &str) -> u64 {
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&blake3::hash(id.as_bytes()).as_bytes()[..8]);
+    u64::from_be_bytes(first)
+}
+
 /// The documents themselves when there are at most `n`, else the `n` whose ids hash lowest
 /// (blake3), in the order of `(id, title, text)`: whatever order they come in, the same
 /// sample. Hashing makes it a random sample across time and sources whatever the ids look
@@ -342,12 +349,7 @@ pub fn stable_sample<'a>(mut docs: Vec<(&'a str, &'a str, &'a str)>, n: usize) -
     if docs.len() <= n {
         return docs;
     }
-    let rank = |id: &str| {
-        let mut first = [0u8; 8];
-        first.copy_from_slice(&blake3::hash(id.as_bytes()).as_bytes()[..8]);
-        u64::from_be_bytes(first)
-    };
-    let mut ranked: Vec<(u64, (&str, &str, &str))> = docs.drain(..).map(|d| (rank(d.0), d)).collect();
+    let mut ranked: Vec<(u64, (&str, &str, &str))> = docs.drain(..).map(|d| (sample_rank(d.0), d)).collect();
     ranked.select_nth_unstable(n - 1);
     ranked.truncate(n);
     let mut sample: Vec<(&str, &str, &str)> = ranked.into_iter().map(|(_, d)| d).collect();

@@ -995,6 +995,22 @@ mod sampling {
     }
 
     #[test]
+    fn documents_offered_one_at_a_time_give_the_model_of_all_of_them() {
+        let docs = synthetic(&topical_sentences(), 40, 13);
+        let mut sample = super::super::TopicSample::with_cap(16);
+        for (id, title, text) in docs.iter().rev() {
+            sample.offer(id, title, text);
+        }
+        assert_eq!(sample.len(), 16, "never more than the cap held");
+        let whole = TopicModel::build_with(
+            docs.iter().map(|(id, title, text)| TopicDoc { id, title, text }),
+            FacetParams::default(),
+            16,
+        );
+        assert_eq!(sample.build().fingerprint(), whole.fingerprint());
+    }
+
+    #[test]
     fn a_sampled_model_is_the_model_of_its_sample() {
         let docs = synthetic(&topical_sentences(), 40, 11);
         let build_sampled = |docs: &[(String, String, String)]| {
