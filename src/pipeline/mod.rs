@@ -32,7 +32,7 @@ pub use check::{
     fetch_config, run,
 };
 pub use sources::{SourceHealth, SourcesImportReport, sources, sources_export, sources_import};
-pub use watch::{CycleReport, LOCK_RETRY, WATCH_LOCK_FILE, WatchOptions, WatchSummary, watch};
+pub use watch::{CycleReport, LOCK_RETRY, MAX_FAILED_CYCLES, WATCH_LOCK_FILE, WatchOptions, WatchSummary, watch};
 
 /// Failures that stop a whole command. Per-item failures are in the reports instead.
 #[derive(Debug, thiserror::Error)]
