@@ -377,6 +377,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     let health = pipeline::sources(&config)?;
                     if json {
                         print_json(&health)?;
+                    } else if health.is_empty() {
+                        eprintln!(
+                            "no sources in {}: add [[sources]] there, or run `feedkeeper sources import FILE.opml`",
+                            config.path.display()
+                        );
                     } else {
                         let mut out = std::io::stdout().lock();
                         for h in &health {
