@@ -552,6 +552,35 @@ async fn per_host_limit_caps_concurrent_connections() {
 }
 
 #[tokio::test]
+async fn requests_waiting_for_a_busy_host_hold_no_global_slot() {
+    let slow = Server::start(|_| Reply::delayed(Duration::from_millis(800), http("200 OK", &[], b"ok"))).await;
+    let fast = Server::start(|_| Reply::bytes(http("200 OK", &[], b"ok"))).await;
+    // Two requests in all, one per host: three requests to the slow host must leave the
+    // second slot free for the fast one.
+    let f = fetcher(|c| {
+        c.per_host = 1;
+        c.max_concurrent = 2;
+    });
+    let mut queued = Vec::new();
+    for i in 0..3 {
+        let f = f.clone();
+        let url = slow.url(&format!("/slow/{i}"));
+        queued.push(tokio::spawn(async move { f.get(&FetchRequest::new(url)).await }));
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    // Another host name (slots are per host name, not per port).
+    let fast_url = format!("http://localhost:{}/fast", fast.addr.port());
+    f.get(&FetchRequest::new(fast_url)).await.expect("fast");
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_millis(500), "the fast host waited {waited:?} behind the slow one");
+    for t in queued {
+        t.await.expect("join").expect("slow");
+    }
+    assert_eq!(slow.peak.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
 async fn connection_refused_is_a_transient_connect_error() {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");

@@ -2,8 +2,9 @@
 //! related ones, save what the next poll needs, and report.
 //!
 //! The phases, in order: choose the due sources (`schedule`); poll them concurrently on a
-//! tokio runtime (at most [`CONCURRENCY`] at once; the fetcher adds its per-host limit and
-//! its deadline bounds a hanging source); look up the stored decision of every item seen;
+//! tokio runtime (at most [`CONCURRENCY`] requests at once, each taking its host's slot
+//! first, so sources queued on one busy host never hold slots others could use; the
+//! fetcher's deadline bounds a hanging source); look up the stored decision of every item seen;
 //! build the topic model once, only when an item needs scoring; score on all cores; fetch
 //! the pages of newly kept items (and of kept items that changed upstream) concurrently;
 //! extract, sanitize and capture them as WARC outside the async threads; then write
@@ -34,8 +35,11 @@ use crate::schedule::{self, SourceTiming};
 use crate::upstream::{self, FeedItem, ParsedFeed, Poll, PollOutcome, PollRequest};
 use crate::websub::PingReport;
 
-/// Sources polled at once; pages fetched at once.
+/// Requests in flight at once (polls or pages), over all hosts.
 pub const CONCURRENCY: usize = 16;
+/// Polls or page fetches started at once: more than [`CONCURRENCY`], so that while some
+/// wait for a busy host's slot, requests to other hosts still fill the global slots.
+const QUEUED: usize = 4 * CONCURRENCY;
 /// The saved-state key caching the topic fingerprint for an archive state.
 const TOPIC_CACHE_KEY: &str = "watch.topic_fingerprint";
 
@@ -177,6 +181,7 @@ pub fn fetch_config(config: &Config) -> FetchConfig {
         max_bytes: config.fetch.max_bytes,
         user_agent: config.user_agent(),
         allow_private: config.fetch.allow_private,
+        max_concurrent: CONCURRENCY,
         ..FetchConfig::default()
     }
 }
@@ -679,7 +684,7 @@ async fn poll_all(net: &Net<'_>, plans: &[Plan<'_>], dry_run: bool) -> Vec<Optio
     net.progress.start("polling", Some(requests.len() as u64));
     let mut stream = futures_util::stream::iter(requests)
         .map(|(i, req)| async move { (i, upstream::poll(fetcher, &req).await) })
-        .buffer_unordered(CONCURRENCY);
+        .buffer_unordered(QUEUED);
     while let Some((i, poll)) = stream.next().await {
         if let PollOutcome::Failed(e) = &poll.outcome {
             tracing::info!(source = plans[i].source.name(), error = %e, "poll failed");
@@ -818,7 +823,7 @@ fn archive_kept<S: Store + WatchStore>(
         let mut out: Vec<Option<Result<FetchResponse, FetchError>>> = unique.iter().map(|_| None).collect();
         let mut stream = futures_util::stream::iter(unique.iter().cloned())
             .map(|(n, req)| async move { (n, fetcher.get(&req).await) })
-            .buffer_unordered(CONCURRENCY);
+            .buffer_unordered(QUEUED);
         let deadline = tokio::time::Instant::now() + phase_limit;
         while let Ok(Some((n, r))) = tokio::time::timeout_at(deadline, stream.next()).await {
             net.progress.step(&unique[n].1.url);

@@ -110,8 +110,7 @@ pub fn watch(
     // The source tasks poll whenever their sources are due: the fetcher caps how many
     // requests run at once (after each takes its host's slot, so one slow host holds no
     // slot another host could use).
-    let fetch = crate::fetch::FetchConfig { max_concurrent: check::CONCURRENCY, ..check::fetch_config(config) };
-    let fetcher = Fetcher::new(fetch).map_err(PipelineError::Fetch)?;
+    let fetcher = Fetcher::new(check::fetch_config(config)).map_err(PipelineError::Fetch)?;
     let states: HashMap<String, SourceState> =
         dir.open_read()?.source_states()?.into_iter().map(|s| (s.name.clone(), s)).collect();
     let rt = check::runtime()?;
