@@ -39,29 +39,36 @@ const XML_SPECIAL: [bool; 256] = {
 /// (`&`, `<`, `>`, `"`; `'` needs no escape there), dropping the characters XML 1.0 forbids.
 /// Table-driven: runs of ordinary bytes are copied at once.
 pub fn escape_into(out: &mut String, s: &str) {
+    rewrite_into(out, s, &XML_SPECIAL, |b| match b {
+        b'&' => "&amp;",
+        b'<' => "&lt;",
+        b'>' => "&gt;",
+        b'"' => "&quot;",
+        _ => "",
+    });
+}
+
+/// The loop every escaper here and in the publisher shares: appends `s` to `out`, copying
+/// runs of bytes whose `special` entry is false at once. A special ASCII byte becomes
+/// `replace(byte)` (an empty string drops it). A special 0xEF, the lead byte of U+FFFE and
+/// U+FFFF, drops those two characters (XML 1.0 forbids them) and keeps any other.
+pub fn rewrite_into(out: &mut String, s: &str, special: &[bool; 256], replace: impl Fn(u8) -> &'static str) {
     let bytes = s.as_bytes();
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if !XML_SPECIAL[b as usize] {
+        if !special[b as usize] {
             i += 1;
             continue;
         }
-        let (replacement, width) = match b {
-            b'&' => ("&amp;", 1),
-            b'<' => ("&lt;", 1),
-            b'>' => ("&gt;", 1),
-            b'"' => ("&quot;", 1),
-            0xEF => {
-                if i + 2 < bytes.len() && bytes[i + 1] == 0xBF && matches!(bytes[i + 2], 0xBE | 0xBF) {
-                    ("", 3)
-                } else {
-                    i += 1;
-                    continue;
-                }
-            }
-            _ => ("", 1),
+        let (replacement, width) = if b != 0xEF {
+            (replace(b), 1)
+        } else if i + 2 < bytes.len() && bytes[i + 1] == 0xBF && matches!(bytes[i + 2], 0xBE | 0xBF) {
+            ("", 3)
+        } else {
+            i += 1;
+            continue;
         };
         out.push_str(&s[start..i]);
         out.push_str(replacement);

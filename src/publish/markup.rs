@@ -25,28 +25,7 @@ const FORBIDDEN_LEAD: [bool; 256] = {
 
 /// Appends `s` unescaped (it is already markup) but without the characters XML 1.0 forbids.
 pub fn push_clean(out: &mut String, s: &str) {
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if !FORBIDDEN_LEAD[b as usize] {
-            i += 1;
-            continue;
-        }
-        let width = if b != 0xEF {
-            1
-        } else if i + 2 < bytes.len() && bytes[i + 1] == 0xBF && matches!(bytes[i + 2], 0xBE | 0xBF) {
-            3
-        } else {
-            i += 1;
-            continue;
-        };
-        out.push_str(&s[start..i]);
-        i += width;
-        start = i;
-    }
-    out.push_str(&s[start..]);
+    crate::content::rewrite_into(out, s, &FORBIDDEN_LEAD, |_| "");
 }
 
 /// Bytes that need attention in a JSON string: `"`, `\\`, control characters, and 0xEF
@@ -68,37 +47,14 @@ const JSON_SPECIAL: [bool; 256] = {
 /// dropped here too, so every format carries the same text.
 pub fn json_string_into(out: &mut String, s: &str) {
     out.push('"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if !JSON_SPECIAL[b as usize] {
-            i += 1;
-            continue;
-        }
-        let (escaped, width) = match b {
-            b'"' => ("\\\"", 1),
-            b'\\' => ("\\\\", 1),
-            b'\n' => ("\\n", 1),
-            b'\r' => ("\\r", 1),
-            b'\t' => ("\\t", 1),
-            0xEF => {
-                if i + 2 < bytes.len() && bytes[i + 1] == 0xBF && matches!(bytes[i + 2], 0xBE | 0xBF) {
-                    ("", 3)
-                } else {
-                    i += 1;
-                    continue;
-                }
-            }
-            _ => ("", 1),
-        };
-        out.push_str(&s[start..i]);
-        out.push_str(escaped);
-        i += width;
-        start = i;
-    }
-    out.push_str(&s[start..]);
+    crate::content::rewrite_into(out, s, &JSON_SPECIAL, |b| match b {
+        b'"' => "\\\"",
+        b'\\' => "\\\\",
+        b'\n' => "\\n",
+        b'\r' => "\\r",
+        b'\t' => "\\t",
+        _ => "",
+    });
     out.push('"');
 }
 
