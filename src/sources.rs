@@ -100,14 +100,15 @@ fn is(e: &BytesStart<'_>, name: &str) -> bool {
     e.local_name().as_ref().eq_ignore_ascii_case(name)
 }
 
-/// The attributes of an element, names lowercased, values leniently unescaped.
+/// The attributes of an element, names lowercased, values leniently unescaped by the
+/// upstream feeds' decoder (XML, numeric and HTML references; a bare `&` stays).
 fn attributes(e: &BytesStart<'_>) -> Vec<(String, String)> {
     e.attributes()
         .with_checks(false)
         .filter_map(Result::ok)
         .map(|a| {
             let name = a.key.local_name().as_ref().to_ascii_lowercase();
-            (name, unescape(&a.value))
+            (name, crate::upstream::decode_entities(&a.value).into_owned())
         })
         .collect()
 }
@@ -158,50 +159,6 @@ fn collapse(s: &str) -> String {
 
 fn host_of(url: &str) -> String {
     url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_else(|| url.to_string())
-}
-
-/// XML's five entities, numeric references and the few HTML entities seen in OPML titles;
-/// anything else (a bare `&`) stays as written.
-fn unescape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        rest = &rest[at..];
-        let end = rest[1..].find(|c: char| c == ';' || c == '&' || c.is_whitespace()).map(|i| i + 1);
-        let decoded = end.filter(|&e| rest.as_bytes().get(e) == Some(&b';')).and_then(|e| {
-            let name = &rest[1..e];
-            let c = match name {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                "nbsp" => Some('\u{a0}'),
-                _ => {
-                    let num = name.strip_prefix('#')?;
-                    let code = match num.strip_prefix(['x', 'X']) {
-                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                        None => num.parse().ok()?,
-                    };
-                    char::from_u32(code)
-                }
-            }?;
-            Some((c, e + 1))
-        });
-        match decoded {
-            Some((c, len)) => {
-                out.push(c);
-                rest = &rest[len..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 fn xml_attr(s: &str) -> String {
@@ -358,6 +315,15 @@ mod tests {
         assert_eq!(back[0].url, "https://a.example/feed?x=1&y=2");
         assert_eq!(back[0].tags, vec!["iran".to_string()]);
         assert_eq!(back[1].url, "file:///srv/feeds/local.xml");
+    }
+
+    #[test]
+    fn attribute_values_are_decoded_like_feed_text() {
+        let opml = "<opml version=\"2.0\"><body><outline type=\"rss\" text=\"Caf&eacute; &#233;&#xE9; &amp; A&B &bogus;\" \
+                    xmlUrl=\"https://c.example/feed?a=1&amp;b=2\"/></body></opml>";
+        let found = parse_opml(opml, Path::new("x.opml")).expect("parses");
+        assert_eq!(found[0].name, "Café éé & A&B &bogus;");
+        assert_eq!(found[0].url, "https://c.example/feed?a=1&b=2");
     }
 
     #[test]

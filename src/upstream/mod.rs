@@ -19,3 +19,10 @@ mod fixture_tests;
 
 pub use parse::{FeedFormat, FeedItem, ParseError, ParsedFeed, parse_feed};
 pub use poll::{Poll, PollError, PollOutcome, PollRequest, item_hash, item_key, item_text, poll};
+
+/// Decodes character references as leniently as feed text is read: `&amp;`, `&#233;`,
+/// `&#xE9;`, `&eacute;` and the rest of HTML's names; a bare `&` or an unknown `&name;` stays
+/// as written. For other documents of the feed world (OPML).
+pub(crate) fn decode_entities(s: &str) -> std::borrow::Cow<'_, str> {
+    text::decode_entities(s, &mut text::TextRepairs::default())
+}
