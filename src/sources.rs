@@ -161,20 +161,10 @@ fn host_of(url: &str) -> String {
     url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_else(|| url.to_string())
 }
 
+/// An attribute value: escaped as everywhere else, line breaks and tabs as spaces (an
+/// attribute value cannot keep them).
 fn xml_attr(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if crate::content::is_xml_char(c) => out.push(c),
-            _ => {}
-        }
-    }
-    out
+    crate::content::escape(&s.replace(['\n', '\r', '\t'], " "))
 }
 
 /// Writes the sources as an OPML 2.0 subscription list.

@@ -8,6 +8,7 @@
 //! their `href`. Tables become one paragraph per row, cells joined by " | ".
 //! Whitespace is collapsed (a non-breaking space is a space).
 
+use crate::content::escape;
 use dom_query::NodeRef;
 use url::Url;
 
@@ -200,31 +201,14 @@ fn write_html(b: &Block, out: &mut String) {
         }
         Block::Pre(t) => {
             out.push_str("<pre>");
-            out.push_str(&escape(t));
+            crate::content::escape_into(out, t);
             out.push_str("</pre>");
         }
     }
 }
 
 fn write_img(img: &Image, out: &mut String) {
-    out.push_str(&format!("<img src=\"{}\" alt=\"{}\">", escape_attr(&img.src), escape_attr(&img.alt)));
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn escape_attr(s: &str) -> String {
-    escape(s).replace('"', "&quot;")
+    out.push_str(&format!("<img src=\"{}\" alt=\"{}\">", escape(&img.src), escape(&img.alt)));
 }
 
 /// Nesting deeper than this is read as plain text (malformed pages nest thousands deep).
@@ -661,7 +645,7 @@ fn inline_node(node: &NodeRef, buf: &mut InlineBuf, base: Option<&Url>, depth: u
         }
         "a" => match node.attr("href").and_then(|h| link_target(&h, base)) {
             Some(href) => {
-                let mark = buf.open(&format!("<a href=\"{}\">", escape_attr(&href)));
+                let mark = buf.open(&format!("<a href=\"{}\">", escape(&href)));
                 buf.link_depth += 1;
                 children(buf);
                 buf.link_depth -= 1;
