@@ -209,14 +209,20 @@ fn two_item_feed(server: &Server) -> String {
     ])
 }
 
-#[test]
-fn second_poll_sends_validators_gets_304_and_archives_nothing_new() {
+/// A site (with the seed archived and `config` first in its config) watching one source,
+/// "News": the two-item feed at `/feed.xml` (ETag `"v1"`) and its related story's page.
+fn news_site(config: &str) -> (Server, Site) {
     let server = Server::start();
     serve_story(&server);
     server.route("/feed.xml", Route::ok("application/rss+xml", two_item_feed(&server)).with_etag("\"v1\""));
-    let extra =
-        format!("[fetch]\nallow_private = true\n\n{}", sources_toml(&[("News", &server.url("/feed.xml"))], "1h"));
-    let site = site_with(&extra);
+    let news = sources_toml(&[("News", &server.url("/feed.xml"))], "1h");
+    let site = site_with(&format!("{config}[fetch]\nallow_private = true\n\n{news}"));
+    (server, site)
+}
+
+#[test]
+fn second_poll_sends_validators_gets_304_and_archives_nothing_new() {
+    let (server, site) = news_site("");
 
     let first = json(&site.ok(&["check", "--json"]));
     let news = source(&first, "News");
@@ -393,12 +399,7 @@ fn the_same_item_in_two_sources_is_archived_once() {
 
 #[test]
 fn a_changed_upstream_item_becomes_a_second_version_with_the_same_id() {
-    let server = Server::start();
-    serve_story(&server);
-    server.route("/feed.xml", Route::ok("application/rss+xml", two_item_feed(&server)).with_etag("\"v1\""));
-    let extra =
-        format!("[fetch]\nallow_private = true\n\n{}", sources_toml(&[("News", &server.url("/feed.xml"))], "1h"));
-    let site = site_with(&extra);
+    let (server, site) = news_site("");
     let first = json(&site.ok(&["check", "--json"]));
     let id = source(&first, "News")["decisions"][0]["article_id"].as_str().expect("id").to_string();
 
@@ -424,15 +425,8 @@ fn a_changed_upstream_item_becomes_a_second_version_with_the_same_id() {
 
 #[test]
 fn a_rejected_item_is_scored_again_only_when_the_rules_change() {
-    let server = Server::start();
-    serve_story(&server);
-    server.route("/feed.xml", Route::ok("application/rss+xml", two_item_feed(&server)).with_etag("\"v1\""));
     let rules = "[relevance]\nkeywords = [\"1988 massacre\"]\nlearn_from_archive = false\n\n";
-    let extra = format!(
-        "{rules}[fetch]\nallow_private = true\n\n{}",
-        sources_toml(&[("News", &server.url("/feed.xml"))], "1h")
-    );
-    let site = site_with(&extra);
+    let (server, site) = news_site(rules);
     site.ok(&["check"]);
     // The feed gains an item: the known ones keep their stored decisions.
     let mut feed = two_item_feed(&server);
@@ -468,12 +462,7 @@ fn a_rejected_item_is_scored_again_only_when_the_rules_change() {
 
 #[test]
 fn dry_run_prints_every_decision_and_changes_nothing() {
-    let server = Server::start();
-    serve_story(&server);
-    server.route("/feed.xml", Route::ok("application/rss+xml", two_item_feed(&server)).with_etag("\"v1\""));
-    let extra =
-        format!("[fetch]\nallow_private = true\n\n{}", sources_toml(&[("News", &server.url("/feed.xml"))], "1h"));
-    let site = site_with(&extra);
+    let (server, site) = news_site("");
     let archive = site.path().join("archive");
     let before = snapshot(&archive);
     let out = site.ok(&["check", "--dry-run"]);
