@@ -132,7 +132,7 @@ fn outline(e: &BytesStart<'_>) -> Option<OpmlSource> {
             }
         }
     }
-    Some(OpmlSource { name: collapse(&name), url, site_url: get("htmlurl"), tags })
+    Some(OpmlSource { name: crate::article::collapse_whitespace(&name), url, site_url: get("htmlurl"), tags })
 }
 
 fn folder_name(e: &BytesStart<'_>) -> Option<String> {
@@ -141,7 +141,7 @@ fn folder_name(e: &BytesStart<'_>) -> Option<String> {
         .iter()
         .find(|(n, _)| n == "text")
         .or_else(|| attrs.iter().find(|(n, _)| n == "title"))
-        .map(|(_, v)| collapse(v))
+        .map(|(_, v)| crate::article::collapse_whitespace(v))
         .filter(|v| !v.is_empty())
 }
 
@@ -151,10 +151,6 @@ fn with_folders(mut feed: OpmlSource, folders: &[Option<String>]) -> OpmlSource 
     tags.dedup();
     feed.tags = tags;
     feed
-}
-
-fn collapse(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn host_of(url: &str) -> String {

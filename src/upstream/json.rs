@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use super::parse::{FeedDraft, FeedFormat, ItemDraft, resolve};
-use super::text::text_to_html;
+use crate::content::escape;
 
 /// Reads a JSON Feed; `Err` says why the text is not one.
 pub(crate) fn read(text: &str, base: Option<&Url>) -> Result<FeedDraft, String> {
@@ -94,14 +94,13 @@ fn authors(obj: &Map<String, Value>) -> Vec<String> {
 
 fn read_item(item: &Map<String, Value>, base: Option<&Url>) -> ItemDraft {
     let date = |k: &str| str_field(item, k).and_then(|d| crate::date::parse(&d));
-    let content_html =
-        str_field(item, "content_html").or_else(|| str_field(item, "content_text").map(|t| text_to_html(&t)));
+    let content_html = str_field(item, "content_html").or_else(|| str_field(item, "content_text").map(|t| escape(&t)));
     ItemDraft {
         id: str_field(item, "id"),
         title: str_field(item, "title"),
         link: str_field(item, "url").and_then(|u| resolve(&u, base)),
         link_fallback: str_field(item, "external_url").and_then(|u| resolve(&u, base)),
-        summary_html: str_field(item, "summary").map(|s| text_to_html(&s)),
+        summary_html: str_field(item, "summary").map(|s| escape(&s)),
         content_html,
         authors: authors(item),
         published: date("date_published"),

@@ -585,11 +585,6 @@ pub(crate) fn find_ascii_ci(hay: &str, needle: &str) -> Option<usize> {
     None
 }
 
-/// Escapes plain text as HTML (for `type="text"` content placed in `content_html`).
-pub(crate) fn text_to_html(text: &str) -> String {
-    crate::content::escape(text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,8 @@ use quick_xml::events::{BytesStart, Event};
 use url::Url;
 
 use super::parse::{FeedDraft, FeedFormat, ItemDraft, resolve};
-use super::text::{TextRepairs, element_value, find_ascii_ci, text_to_html};
+use super::text::{TextRepairs, element_value, find_ascii_ci};
+use crate::content::escape;
 
 /// Where the document starts in the decoded text.
 pub(crate) struct DocumentStart {
@@ -575,7 +576,7 @@ impl<'a> State<'a> {
             let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
             if let Ok(bytes) = data_encoding::BASE64.decode(compact.as_bytes()) {
                 let s = String::from_utf8_lossy(&bytes).into_owned();
-                return if is_html_type(ty.as_deref()) { s } else { text_to_html(&s) };
+                return if is_html_type(ty.as_deref()) { s } else { escape(&s) };
             }
         }
         let (value, raw_markup) = element_value(raw, &mut self.text);
@@ -589,7 +590,7 @@ impl<'a> State<'a> {
             // An HTML fragment the producer forgot to escape.
             self.fix.raw_markup += 1;
         }
-        if rss_html || raw_markup || is_html_type(ty.as_deref()) { value } else { text_to_html(&value) }
+        if rss_html || raw_markup || is_html_type(ty.as_deref()) { value } else { escape(&value) }
     }
 
     fn assign(&mut self, field: Field, raw: &str, attrs: &Attrs) {
