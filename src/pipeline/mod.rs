@@ -258,7 +258,7 @@ pub fn init(dir: &Path) -> Result<PathBuf, PipelineError> {
     Ok(path)
 }
 
-/// One article as `list --json` prints it (the SPEC's fields, plus `updated`).
+/// One article as `list --json` prints it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ArticleView {
     pub id: String,
