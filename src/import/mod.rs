@@ -15,7 +15,7 @@ mod front;
 mod head;
 mod html;
 mod markdown;
-mod text;
+mod plain;
 
 use std::collections::HashSet;
 use std::fs;
@@ -173,7 +173,7 @@ pub fn parse(bytes: &[u8], file_name: &str, now: DateTime<Utc>) -> Result<Import
             let md = markdown::read(body, known, base.as_ref());
             (md.head, Content { text: md.text, html: md.html })
         } else {
-            let t = text::read(body, known);
+            let t = plain::read(body, known);
             let content = Content {
                 text: content::join_paragraphs(&t.paragraphs),
                 html: content::paragraphs_to_html(&t.paragraphs),

@@ -220,7 +220,7 @@ fn feed_rs_agrees_on_well_formed_fixtures() {
             assert_eq!(o.published.or(o.updated), t.published.or(t.updated), "{name}: date of {:?}", o.link);
             if let Some(title) = &t.title {
                 let theirs = crate::article::collapse_whitespace(&title.content);
-                assert_eq!(o.title, super::text::html_to_plain(&theirs), "{name}: title");
+                assert_eq!(o.title, super::unescape::html_to_plain(&theirs), "{name}: title");
             }
         }
         checked += 1;

@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 use url::Url;
 
-use super::parse::{FeedDraft, FeedFormat, ItemDraft, resolve};
+use super::draft::{FeedDraft, FeedFormat, ItemDraft, resolve};
 use crate::content::escape;
 
 /// Reads a JSON Feed; `Err` says why the text is not one.
