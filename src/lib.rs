@@ -6,6 +6,7 @@
 
 pub mod archive;
 pub mod article;
+mod charset;
 pub mod config;
 pub mod content;
 pub mod date;
