@@ -19,13 +19,18 @@ pub(crate) struct Hints {
     pub standfirst: Option<String>,
 }
 
-const MONTHS: &str = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|janv(?:ier)?|f[ée]v(?:r(?:ier)?)?|mars|avr(?:il)?|mai|juin|juil(?:let)?|ao[uû]t|sept(?:embre)?|octobre|novembre|d[ée]c(?:embre)?|januar|februar|märz|juni|juli|oktober|dezember|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre)\b\.?";
+/// Any month name [`crate::date`] knows, as a regular-expression alternation.
+static MONTHS: LazyLock<String> = LazyLock::new(|| {
+    let names: Vec<String> = crate::date::month_names().into_iter().map(regex::escape).collect();
+    format!(r"(?:{})\b\.?", names.join("|"))
+});
 const WEEKDAYS: &str =
     r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\.?,?\s+";
 
 static DATE: LazyLock<String> = LazyLock::new(|| {
+    let months = &*MONTHS;
     format!(
-        r"(?i:(?:{WEEKDAYS})?(?:{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th|er)?\.?\s+(?:de\s+|of\s+)?{MONTHS},?\s+(?:de\s+)?\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}(?:[T ]\d{{2}}:\d{{2}}(?::\d{{2}})?(?:Z|[+-]\d{{2}}:?\d{{2}})?)?|\d{{1,2}}[./]\d{{1,2}}[./]\d{{4}}))"
+        r"(?i:(?:{WEEKDAYS})?(?:{months}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th|er)?\.?\s+(?:de\s+|of\s+)?{months},?\s+(?:de\s+)?\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}(?:[T ]\d{{2}}:\d{{2}}(?::\d{{2}})?(?:Z|[+-]\d{{2}}:?\d{{2}})?)?|\d{{1,2}}[./]\d{{1,2}}[./]\d{{4}}))"
     )
 });
 const TIME: &str = r"(?:,?\s*(?i:at|à|um|a las|-)?\s*\d{1,2}[:h.]\d{2}(?:\s*(?i:[ap]\.?m\.?))?(?:\s*(?:[A-Z]{2,5}|GMT[+-]?\d*|UTC[+-]?\d*))?)?";
