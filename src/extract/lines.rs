@@ -16,7 +16,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::blocks::Block;
-use super::cues::{DATE_LINE_RE, DATE_TIME_RE, DATELINE_RE, Hints, date_in, strip_byline_prefix};
+use super::cues::{
+    DATE_LINE_RE, DATE_TIME_RE, DATELINE_RE, DateKind, Hints, date_in, date_label_kind, strip_byline_prefix,
+};
 use super::meta::Found;
 use crate::article::fold_compact as fold;
 
@@ -491,10 +493,7 @@ fn date_line(text: &str) -> Option<Vec<(bool, String)>> {
     let read = |seg: &str| {
         let c = DATE_LINE_RE.captures(seg.trim())?;
         let date = c["date"].trim().trim_end_matches(',').to_string();
-        let is_update = c.name("label").is_some_and(|l| {
-            let l = l.as_str().to_lowercase();
-            ["updat", "modif", "mis à jour", "aktualis", "actualiz"].iter().any(|k| l.contains(k))
-        });
+        let is_update = c.name("label").and_then(|l| date_label_kind(l.as_str())) == Some(DateKind::Updated);
         Some((is_update, date))
     };
     if let Some(one) = read(text) {

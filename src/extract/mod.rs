@@ -29,7 +29,7 @@
 
 mod blocks;
 mod charset;
-mod cues;
+pub(crate) mod cues;
 mod debris;
 mod jsonld;
 mod lines;
