@@ -155,7 +155,7 @@ pub fn parse(bytes: &[u8], file_name: &str, now: DateTime<Utc>) -> Result<Import
     let mut page_tags = Vec::new();
     let mut page_language = None;
     let (fm, head, body) = if format == Format::Html {
-        let page = html::read(&text).map_err(|reason| ImportError::NoArticle { file: file(), reason })?;
+        let page = html::read(&text).map_err(|e| ImportError::NoArticle { file: file(), reason: e.to_string() })?;
         page_tags = page.tags;
         page_language = page.language;
         (front::FrontMatter::default(), page.head, page.content)

@@ -98,7 +98,7 @@ pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, feed_url: &str) -> R
     let first = text.trim_start().chars().next();
     let json_type = content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
     let mut draft = if first == Some('{') || (json_type && first != Some('<')) {
-        json::read(text, base.as_ref()).map_err(|reason| ParseError::Json { url: url.clone(), reason })?
+        json::read(text, base.as_ref()).map_err(|e| ParseError::Json { url: url.clone(), reason: e.to_string() })?
     } else if let Some(start) = xml::document_start(text) {
         if start.skipped_garbage {
             repairs.push(format!("skipped {} bytes of garbage before the document", start.offset));
