@@ -297,7 +297,8 @@ pub fn init(dir: &Path) -> Result<PathBuf, PipelineError> {
     Ok(path)
 }
 
-/// One article as `list --json` prints it (the SPEC's fields, plus `updated`).
+/// One article as `list --json` prints it: id, title, URL, dates, authors, source, tags and
+/// summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct ArticleView {
     pub id: String,
