@@ -21,3 +21,11 @@ pub mod schedule;
 pub mod serve;
 pub mod upstream;
 pub mod websub;
+
+/// Whether the tests rewrite their expected-output files (golden feeds, parser companions,
+/// pinned verdicts) instead of comparing against them: `FEEDKEEPER_BLESS=1 cargo test …`,
+/// then review the diff. The one switch for every fixture that is regenerated.
+#[cfg(test)]
+pub(crate) fn bless() -> bool {
+    std::env::var_os("FEEDKEEPER_BLESS").is_some()
+}
