@@ -35,7 +35,7 @@ pub enum PipelineError {
     #[error(transparent)]
     Warc(#[from] crate::archive::warc::WarcError),
     #[error(transparent)]
-    Opml(#[from] crate::sources::OpmlError),
+    Opml(#[from] crate::opml::OpmlError),
     #[error(transparent)]
     Serve(#[from] crate::serve::ServeError),
     #[error("cannot start the async runtime: {0}")]

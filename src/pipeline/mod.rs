@@ -258,7 +258,8 @@ pub fn init(dir: &Path) -> Result<PathBuf, PipelineError> {
     Ok(path)
 }
 
-/// One article as `list --json` prints it.
+/// One article as `list --json` prints it: id, title, URL, dates, authors, source, tags and
+/// summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct ArticleView {
     pub id: String,
