@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use super::page::{self, ItemSource, Page};
 use super::{PipelineError, Progress};
-use crate::archive::{ArchiveDir, Decision, DedupKeys, PutOutcome, SourceState, Store, WatchStore};
+use crate::archive::{ArchiveDir, Decision, DedupKeys, PutOutcome, SourceState, SourceStateStore, Store};
 use crate::article::{ArticleId, Identity, canonical_url};
 use crate::config::{Config, Source, SourceUrl};
 use crate::fetch::{FetchConfig, FetchError, FetchRequest, FetchResponse, Fetcher};
@@ -301,7 +301,7 @@ impl Topic {
 }
 
 /// Checks with an open store: see the module documentation. `dir` is where captures go.
-pub fn check_with<S: Store + WatchStore>(
+pub fn check_with<S: Store + SourceStateStore>(
     config: &Config,
     store: &mut S,
     dir: &ArchiveDir,
@@ -362,7 +362,7 @@ pub(crate) struct Checked {
 }
 
 /// Plans, polls and applies a check over `net`.
-pub(crate) fn check_on<S: Store + WatchStore>(
+pub(crate) fn check_on<S: Store + SourceStateStore>(
     config: &Config,
     store: &mut S,
     dir: &ArchiveDir,
@@ -407,7 +407,7 @@ pub(crate) fn source_plan(config: &Config, index: usize, prior: Option<SourceSta
 /// Applies polls made elsewhere (by `watch`'s per-source tasks): `(index in
 /// config.sources, the state the poll was planned from, the poll)`. The same phases as a
 /// check after its polls: decide, score, archive, save.
-pub(crate) fn apply_polled<S: Store + WatchStore>(
+pub(crate) fn apply_polled<S: Store + SourceStateStore>(
     config: &Config,
     store: &mut S,
     dir: &ArchiveDir,
@@ -428,7 +428,7 @@ pub(crate) fn apply_polled<S: Store + WatchStore>(
 
 /// Everything after the polls: see the module documentation.
 #[allow(clippy::too_many_arguments)]
-fn apply<S: Store + WatchStore>(
+fn apply<S: Store + SourceStateStore>(
     config: &Config,
     store: &mut S,
     dir: &ArchiveDir,
@@ -748,7 +748,7 @@ struct Job {
 
 /// Fetches, reads, captures and archives the kept items that need it, filling in their
 /// decisions' article ids and reasons.
-fn archive_kept<S: Store + WatchStore>(
+fn archive_kept<S: Store + SourceStateStore>(
     store: &mut S,
     dir: &ArchiveDir,
     net: &Net<'_>,

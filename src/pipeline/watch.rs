@@ -34,7 +34,7 @@ use tokio::sync::{oneshot, watch};
 
 use super::PipelineError;
 use super::check::{self, CheckOptions, CheckReport, Checked, Net, Outcome};
-use crate::archive::{ArchiveDir, ArchiveLock, LockError, SourceState, WatchStore};
+use crate::archive::{ArchiveDir, ArchiveLock, LockError, SourceState, SourceStateStore};
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::publish::{self, PublishReport};
