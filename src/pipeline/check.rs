@@ -22,9 +22,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::decide::{self, Action, Topic};
+use super::decide::{self, Action, SourceRun, Topic};
 use super::net::{self, Net, fetch_config, runtime};
-use super::plan::{self, SourceRun};
+use super::plan;
 use super::report::{CheckReport, DecisionView, Outcome, SourceReport};
 use super::{PipelineError, Progress, harvest};
 use crate::archive::{ArchiveDir, SourceState, SourceStateStore, Store};

@@ -10,10 +10,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
+use super::decide::SourceRun;
 use super::decide::{Action, queue_keys, queued_match};
 use super::net::{Net, QUEUED};
 use super::page::{self, FetchedPage, ItemSource};
-use super::plan::SourceRun;
 use super::{PageError, PipelineError, parallel};
 use crate::archive::{ArchiveDir, DedupKeys, PutOutcome, SourceStateStore, Store};
 use crate::article::{ArticleId, Identity, canonical_url};
