@@ -257,7 +257,7 @@ fn dir_size(dir: &Path) -> (u64, u64) {
 }
 
 fn ingest(n: u64, dir: &Path) {
-    let mut store = ArchiveDir::new(dir.join("archive")).open().expect("open archive");
+    let mut store = ArchiveDir::new(dir.join("archive")).create().expect("open archive");
     let batch = 1000;
     let mut spent = Duration::ZERO;
     let mut bytes = 0usize;
@@ -284,7 +284,7 @@ fn ingest(n: u64, dir: &Path) {
 fn publish(dir: &Path) {
     let config = config(dir);
     let feeds = dir.join("feeds");
-    let mut store = ArchiveDir::new(dir.join("archive")).open().expect("open archive");
+    let mut store = ArchiveDir::new(dir.join("archive")).create().expect("open archive");
     let n = store.log_len().expect("log");
     let t = Instant::now();
     let (u0, s0) = cpu();

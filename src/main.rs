@@ -33,9 +33,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write a commented feedkeeper.toml and create the folders (never overwrites).
+    /// Write a commented feedkeeper.toml and create its archive and feeds folder (never
+    /// overwrites); with a config already there, create the archive it names if missing.
     Init {
-        /// Folder to initialise (default: the --config file's folder).
+        /// Folder to initialise with a feedkeeper.toml (default: the --config file).
         dir: Option<PathBuf>,
     },
     /// Import article files or folders (plain text, Markdown/front matter, saved HTML).
@@ -217,13 +218,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let progress = TerminalProgress::new();
     match cli.command {
         Command::Init { dir } => {
-            let dir = dir.unwrap_or_else(|| cli.config.parent().map(Path::to_path_buf).unwrap_or_default());
-            let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
-            let path = pipeline::init(&dir)?;
-            println!(
-                "wrote {}; edit [site] and add [[sources]], then run `feedkeeper import` and `feedkeeper publish`",
-                path.display()
-            );
+            let config = dir.map(|d| d.join("feedkeeper.toml")).unwrap_or_else(|| cli.config.clone());
+            match pipeline::init(&config)? {
+                pipeline::Initialised::Created { config, archive } => println!(
+                    "wrote {} and created the archive {}; edit [site] and add [[sources]], then run `feedkeeper import` and `feedkeeper publish`",
+                    config.display(),
+                    archive.display()
+                ),
+                pipeline::Initialised::ArchiveCreated { archive } => {
+                    println!("created the archive {} (the config was already there)", archive.display())
+                }
+            }
             Ok(ExitStatus::Done)
         }
         Command::Import { paths } => {

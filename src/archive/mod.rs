@@ -50,6 +50,11 @@ pub enum ArchiveError {
     Io { path: PathBuf, context: &'static str, source: std::io::Error },
     #[error("{path}: corrupt record {what}: {detail}", path = path.display())]
     Corrupt { path: PathBuf, what: String, detail: String },
+    #[error(
+        "{path}: no archive here (the database is {state}); nothing was changed. If the archive lives on a volume that is not mounted, mount it; to start a new archive, run `feedkeeper init`",
+        path = path.display()
+    )]
+    Missing { path: PathBuf, state: &'static str },
 }
 
 /// The keys an incoming article is matched on, besides its id.
@@ -227,8 +232,10 @@ impl ArchiveDir {
         self.root.join(CAPTURE_DIR)
     }
 
-    /// Creates the folder if needed and opens (migrating) the database for writing.
-    pub fn open(&self) -> Result<SqliteStore, ArchiveError> {
+    /// Creates a new archive: the folder and an empty database. Only `init` calls this; every
+    /// other command opens an archive that already exists, so an archive volume that is not
+    /// mounted is refused instead of silently replaced by a new, empty archive.
+    pub fn create(&self) -> Result<SqliteStore, ArchiveError> {
         std::fs::create_dir_all(&self.root).map_err(|source| ArchiveError::Io {
             path: self.root.clone(),
             context: "cannot create the archive folder",
@@ -237,11 +244,36 @@ impl ArchiveDir {
         SqliteStore::open(&self.db_path())
     }
 
-    /// Opens an existing database for reading; an archive that does not exist yet reads as
-    /// empty (an in-memory store), so `list` on a fresh install prints nothing.
-    pub fn open_read(&self) -> Result<SqliteStore, ArchiveError> {
+    /// Whether the database exists and holds something (a 0-byte file is what a failed or
+    /// foreign creation leaves; it is no archive).
+    pub fn state(&self) -> ArchiveState {
+        match std::fs::metadata(self.db_path()) {
+            Ok(m) if m.is_file() && m.len() > 0 => ArchiveState::Present,
+            Ok(m) if m.is_file() => ArchiveState::Empty,
+            _ => ArchiveState::Missing,
+        }
+    }
+
+    /// Refuses a missing or empty database, naming it.
+    fn require(&self) -> Result<PathBuf, ArchiveError> {
         let db = self.db_path();
-        if db.exists() { SqliteStore::open_read_only(&db) } else { SqliteStore::open_in_memory() }
+        match self.state() {
+            ArchiveState::Present => Ok(db),
+            ArchiveState::Empty => Err(ArchiveError::Missing { path: db, state: "an empty file" }),
+            ArchiveState::Missing => Err(ArchiveError::Missing { path: db, state: "missing" }),
+        }
+    }
+
+    /// Opens (migrating) an existing archive for writing; a missing or empty database is an
+    /// error ([`ArchiveError::Missing`]), never a new archive.
+    pub fn open(&self) -> Result<SqliteStore, ArchiveError> {
+        SqliteStore::open(&self.require()?)
+    }
+
+    /// Opens an existing archive for reading; a missing or empty database is an error, as
+    /// for [`ArchiveDir::open`].
+    pub fn open_read(&self) -> Result<SqliteStore, ArchiveError> {
+        SqliteStore::open_read_only(&self.require()?)
     }
 
     /// Takes the archive lock (see [`lock`]).
@@ -249,6 +281,17 @@ impl ArchiveDir {
         std::fs::create_dir_all(&self.root).map_err(|source| LockError::Io { path: self.root.clone(), source })?;
         ArchiveLock::acquire(&self.root.join(lock::LOCK_FILE))
     }
+}
+
+/// What [`ArchiveDir::state`] found where the database should be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveState {
+    /// A database file with content.
+    Present,
+    /// A 0-byte file.
+    Empty,
+    /// No file.
+    Missing,
 }
 
 /// True when `path` looks like an archive folder (has a database).

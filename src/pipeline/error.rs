@@ -20,6 +20,8 @@ pub enum PipelineError {
     Publish(#[from] PublishError),
     #[error(transparent)]
     Import(#[from] ImportError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("{path}: {message}", path = path.display())]
     Refused { path: PathBuf, message: String },
     #[error("no article matches `{0}`")]
@@ -59,6 +61,7 @@ impl PipelineError {
         matches!(
             self,
             PipelineError::Refused { .. }
+                | PipelineError::Config(_)
                 | PipelineError::NotFound(_)
                 | PipelineError::Ambiguous { .. }
                 | PipelineError::Import(ImportError::NotFound { .. })

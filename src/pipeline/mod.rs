@@ -237,25 +237,52 @@ pub fn serve(
     Ok(rt.block_on(crate::serve::serve(opts, shutdown))?)
 }
 
-/// `init [DIR]`: writes a commented config and creates the archive and feeds folders.
-/// Refuses to overwrite an existing config.
-pub fn init(dir: &Path) -> Result<PathBuf, PipelineError> {
-    let path = dir.join("feedkeeper.toml");
+/// What [`init`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Initialised {
+    /// Wrote a commented config and created its archive and feeds folders.
+    Created { config: PathBuf, archive: PathBuf },
+    /// The config was there; created the archive it names, which was missing or empty.
+    ArchiveCreated { archive: PathBuf },
+}
+
+/// `init`: writes a commented config at `config` (never overwriting one) and creates the
+/// archive (an empty database) and the feeds folder it names. Where the config already
+/// exists, it creates only the archive, and only when that is missing or an empty file:
+/// `init` is the one command that creates an archive, so that every other command can
+/// refuse a missing one (an archive volume that is not mounted) instead of starting over.
+pub fn init(config: &Path) -> Result<Initialised, PipelineError> {
     let io =
         |path: &Path, e: std::io::Error| PipelineError::Refused { path: path.to_path_buf(), message: e.to_string() };
+    let dir = config.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-    let mut file = match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(PipelineError::Refused { path, message: "already exists; not overwriting it".into() });
+    let wrote = match std::fs::OpenOptions::new().write(true).create_new(true).open(config) {
+        Ok(mut file) => {
+            std::io::Write::write_all(&mut file, crate::config::TEMPLATE.as_bytes()).map_err(|e| io(config, e))?;
+            true
         }
-        Err(e) => return Err(io(&path, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+        Err(e) => return Err(io(config, e)),
     };
-    std::io::Write::write_all(&mut file, crate::config::TEMPLATE.as_bytes()).map_err(|e| io(&path, e))?;
-    for sub in ["archive", "feeds"] {
-        std::fs::create_dir_all(dir.join(sub)).map_err(|e| io(&dir.join(sub), e))?;
+    let loaded = crate::config::load(config)?;
+    let archive = ArchiveDir::new(loaded.archive_dir());
+    if !wrote && archive.state() == crate::archive::ArchiveState::Present {
+        return Err(PipelineError::Refused {
+            path: config.to_path_buf(),
+            message: format!(
+                "already exists, and so does its archive {}; not overwriting them",
+                archive.db_path().display()
+            ),
+        });
     }
-    Ok(path)
+    archive.create()?;
+    let feeds = loaded.feeds_dir();
+    std::fs::create_dir_all(&feeds).map_err(|e| io(&feeds, e))?;
+    Ok(if wrote {
+        Initialised::Created { config: config.to_path_buf(), archive: archive.db_path() }
+    } else {
+        Initialised::ArchiveCreated { archive: archive.db_path() }
+    })
 }
 
 /// One article as `list --json` prints it: id, title, URL, dates, authors, source, tags and

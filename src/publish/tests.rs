@@ -407,7 +407,7 @@ fn moving_the_archive_folder_changes_no_byte() {
     let (a_dir, b_dir) = (base.path().join("a/archive"), base.path().join("elsewhere/b"));
     let config = config(4, "");
     {
-        let mut store = crate::archive::ArchiveDir::new(&a_dir).open().expect("open");
+        let mut store = crate::archive::ArchiveDir::new(&a_dir).create().expect("open");
         add(&mut store, 0..11);
         publish(&mut store, &config, &base.path().join("feeds-a")).expect("publish");
     }

@@ -29,7 +29,15 @@ impl Site {
     pub fn new(page_size: usize, extra: &str) -> Site {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("feedkeeper.toml"), config_text(page_size, extra)).expect("write config");
-        Site { dir }
+        Site::initialised(dir)
+    }
+
+    /// A site whose archive `init` created, as a user's would be. Where the config is
+    /// deliberately broken `init` fails too; the test then sees the config error itself.
+    fn initialised(dir: tempfile::TempDir) -> Site {
+        let site = Site { dir };
+        let _ = site.run(&["init"]);
+        site
     }
 
     /// A copy of the bundled demo (`examples/demo`) without its generated `archive/` and
@@ -40,7 +48,7 @@ impl Site {
         for generated in ["archive", "feeds"] {
             let _ = std::fs::remove_dir_all(dir.path().join(generated));
         }
-        Site { dir }
+        Site::initialised(dir)
     }
 
     pub fn path(&self) -> &Path {

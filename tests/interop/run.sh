@@ -17,7 +17,8 @@ cp -r examples/demo "$work/demo"
 rm -rf "$work/demo/archive" "$work/demo/feeds"
 config="$work/demo/feedkeeper.toml"
 
-echo "-- demo: import, then run (check the demo upstream feeds, archive, publish)"
+echo "-- demo: init (creates the archive), import, then run (check the demo upstream feeds, archive, publish)"
+"$bin" --config "$config" init
 "$bin" --config "$config" import "$work/demo/articles"
 "$bin" --config "$config" -v run
 
