@@ -869,6 +869,8 @@ fn archive_kept<S: Store + WatchStore>(
             feed_url: &p.configured,
             site_url: feed.and_then(|f| f.site_url.as_deref()),
             tags: &p.source.tags,
+            feed_id: feed.and_then(|f| f.id.as_deref()),
+            feed_updated: feed.and_then(|f| f.updated).or_else(|| polls[job.source].as_ref().map(|p| p.fetched_at)),
         };
         let x = &mut seen[job.source][job.item];
         let Some(decision) = x.decision.as_mut() else { continue };

@@ -80,6 +80,10 @@ pub struct ParsedFeed {
     pub ttl: Option<Duration>,
     /// `rel="hub"` (WebSub) if present, absolute.
     pub hub: Option<String>,
+    /// The feed's own id (Atom `feed/id`), verbatim.
+    pub id: Option<String>,
+    /// The feed's own date: Atom `updated`, RSS `lastBuildDate`, else its `pubDate`/`dc:date`.
+    pub updated: Option<DateTime<Utc>>,
     pub items: Vec<FeedItem>,
     /// Human-readable list of the repairs applied, in the order they were made.
     pub repairs: Vec<String>,
@@ -137,6 +141,10 @@ pub(crate) struct FeedDraft {
     pub sy_period: Option<String>,
     pub sy_frequency: Option<u32>,
     pub hub: Option<String>,
+    /// The feed's own id and dates (`updated` wins over `published`).
+    pub id: Option<String>,
+    pub updated: Option<DateTime<Utc>>,
+    pub published: Option<DateTime<Utc>>,
     pub authors: Vec<String>,
     pub items: Vec<ItemDraft>,
     pub repairs: Vec<String>,
@@ -257,6 +265,8 @@ pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, feed_url: &str) -> R
         language: draft.language.clone(),
         ttl: ttl(&draft),
         hub: draft.hub.clone(),
+        id: draft.id.clone(),
+        updated: draft.updated.or(draft.published),
         items: kept,
         repairs,
     })

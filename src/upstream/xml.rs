@@ -556,8 +556,12 @@ impl<'a> State<'a> {
                 "link" => Field::FeedLink,
                 "language" => Field::FeedLanguage,
                 "ttl" => Field::Ttl,
+                "id" if atom_doc => Field::FeedId,
+                "updated" | "modified" | "lastBuildDate" | "lastbuilddate" => Field::FeedUpdated,
+                "pubDate" | "pubdate" | "published" => Field::FeedPublished,
                 _ => return None,
             },
+            (Role::Channel | Role::Root, Ns::Dc, "date") => Field::FeedPublished,
             (Role::Channel | Role::Root, Ns::Dc, "title") => Field::FeedDcTitle,
             (Role::Channel | Role::Root, Ns::Dc, "language") => Field::FeedLanguage,
             (Role::Channel | Role::Root, Ns::Sy, "updatePeriod") => Field::SyPeriod,
@@ -763,6 +767,14 @@ impl<'a> State<'a> {
                     self.draft.language = Some(v);
                 }
             }
+            Field::FeedId => {
+                let v = plain(self);
+                if !v.is_empty() {
+                    self.draft.id.get_or_insert(v);
+                }
+            }
+            Field::FeedUpdated => self.draft.updated = self.draft.updated.or(crate::date::parse(&plain(self))),
+            Field::FeedPublished => self.draft.published = self.draft.published.or(crate::date::parse(&plain(self))),
             Field::Ttl => self.draft.ttl_minutes = plain(self).parse().ok(),
             Field::SyPeriod => self.draft.sy_period = Some(plain(self)),
             Field::SyFrequency => self.draft.sy_frequency = plain(self).parse().ok(),
@@ -840,6 +852,9 @@ enum Field {
     FeedDcTitle,
     FeedLink,
     FeedLanguage,
+    FeedId,
+    FeedUpdated,
+    FeedPublished,
     Ttl,
     SyPeriod,
     SyFrequency,
@@ -859,6 +874,9 @@ impl Field {
                 | Field::Created
                 | Field::Updated
                 | Field::FeedLink
+                | Field::FeedId
+                | Field::FeedUpdated
+                | Field::FeedPublished
                 | Field::Ttl
                 | Field::SyPeriod
                 | Field::SyFrequency
