@@ -189,7 +189,11 @@ pub fn index_head(out: &mut String, site: &SiteView, doc: &DocHead) {
         text(out, &site.description);
         out.push_str("</p>\n");
     }
-    out.push_str(if doc.archive { "<p class=\"meta\">This page for feed readers: " } else { "<p class=\"meta\">Subscribe: " });
+    out.push_str(if doc.archive {
+        "<p class=\"meta\">This page for feed readers: "
+    } else {
+        "<p class=\"meta\">Subscribe: "
+    });
     out.push_str("<a href=\"atom.xml\" type=\"application/atom+xml\">Atom</a> · ");
     out.push_str("<a href=\"rss.xml\" type=\"application/rss+xml\">RSS</a> · ");
     out.push_str("<a href=\"feed.json\" type=\"application/feed+json\">JSON Feed</a> · updated ");

@@ -697,8 +697,12 @@ fn archive_pages_have_html_pages_with_navigation() {
     let page = |k: u64| std::fs::read_to_string(dir.path().join(format!("archive/{k}/index.html"))).expect("page");
     let (p1, p2, p3) = (page(1), page(2), page(3));
     assert!(!p1.contains("rel=\"prev\"") && p1.contains("href=\"../2/index.html\" rel=\"next\""));
-    assert!(p2.contains("href=\"../1/index.html\" rel=\"prev\"") && p2.contains("href=\"../3/index.html\" rel=\"next\""));
-    assert!(p3.contains("href=\"../2/index.html\" rel=\"prev\"") && p3.contains("href=\"../../index.html\" rel=\"next\""));
+    assert!(
+        p2.contains("href=\"../1/index.html\" rel=\"prev\"") && p2.contains("href=\"../3/index.html\" rel=\"next\"")
+    );
+    assert!(
+        p3.contains("href=\"../2/index.html\" rel=\"prev\"") && p3.contains("href=\"../../index.html\" rel=\"next\"")
+    );
     // Every entry of a page is listed, linking to its article page.
     for i in 5..10 {
         let (a, _) = sample(i);
