@@ -745,7 +745,7 @@ fn subscription_documents_and_pages_list_newest_first() {
     // The current documents hold the newest five log entries (membership by log), shown by date.
     let current: Vec<String> = parse(dir.path(), "atom.xml").entries.iter().map(|e| e.id.clone()).collect();
     let mut last: Vec<&Article> = items[7..].iter().map(|(a, _)| a).collect();
-    last.sort_by(|a, b| b.date().cmp(&a.date()));
+    last.sort_by_key(|a| std::cmp::Reverse(a.date()));
     let expected: Vec<String> = last.iter().map(|a| a.id.as_str().to_string()).collect();
     assert_eq!(current, expected);
     // index.html lists them in the same order.

@@ -553,8 +553,7 @@ const TITLE_CHARS: usize = 90;
 /// `""` for no text.
 pub(crate) fn title_from_text(text: &str) -> String {
     let mut out = String::new();
-    let mut words = 0;
-    for word in text.split_whitespace() {
+    for (words, word) in text.split_whitespace().enumerate() {
         if words == TITLE_WORDS || out.chars().count() + 1 + word.chars().count() > TITLE_CHARS {
             if out.is_empty() {
                 // One very long word: cut it.
@@ -567,7 +566,6 @@ pub(crate) fn title_from_text(text: &str) -> String {
             out.push(' ');
         }
         out.push_str(word);
-        words += 1;
     }
     balance_bidi(out)
 }
@@ -581,7 +579,7 @@ pub(crate) fn id_from_text(text: &str) -> String {
 /// Closes the bidirectional embeddings and isolates a title opens and never closes (Persian
 /// and Arabic sources often cut one off), so it cannot turn the text after it around where
 /// it is shown; closers with nothing to close are dropped.
-pub(crate) fn balance_bidi(mut s: String) -> String {
+pub(crate) fn balance_bidi(s: String) -> String {
     const EMBED: [char; 4] = ['\u{202A}', '\u{202B}', '\u{202D}', '\u{202E}'];
     const ISOLATE: [char; 3] = ['\u{2066}', '\u{2067}', '\u{2068}'];
     if !s.chars().any(|c| ('\u{202A}'..='\u{202E}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c)) {
@@ -602,19 +600,16 @@ pub(crate) fn balance_bidi(mut s: String) -> String {
         } else if c == '\u{2069}' {
             // A PDI closes its isolate and any embedding opened inside it.
             let Some(at) = open.iter().rposition(|o| ISOLATE.contains(o)) else { continue };
-            for o in open.drain(at..).skip(1).collect::<Vec<_>>().into_iter().rev() {
-                let _ = o;
-                out.push('\u{202C}');
-            }
+            // Everything opened after the last isolate is an embedding.
+            out.extend(std::iter::repeat_n('\u{202C}', open.len() - at - 1));
+            open.truncate(at);
         }
         out.push(c);
     }
     for o in open.into_iter().rev() {
         out.push(if EMBED.contains(&o) { '\u{202C}' } else { '\u{2069}' });
     }
-    s.clear();
-    s.push_str(&out);
-    s
+    out
 }
 
 /// The index of the `>` ending the tag that starts `s`, skipping `>` inside quoted values.
