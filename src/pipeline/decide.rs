@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use super::PipelineError;
 use super::parallel;
 use super::plan::SourceRun;
-use crate::archive::{Decision, DedupKeys, Store, WatchStore};
+use crate::archive::{Decision, DedupKeys, SourceStateStore, Store};
 use crate::article::ArticleId;
 use crate::relevance::{self, Candidate, Rules, TopicModel};
 use crate::upstream::{self, FeedItem, PollOutcome};
@@ -152,7 +152,7 @@ pub(super) fn action<E>(
 /// Reads the stored decisions of the items each fetched feed holds (the same item twice in
 /// one feed counts once) and sets what to do about each. The items move out of the parsed
 /// feed: 50,000 items are not held twice.
-pub(super) fn read_stored<S: Store + WatchStore>(
+pub(super) fn read_stored<S: Store + SourceStateStore>(
     store: &S,
     runs: &mut [SourceRun<'_>],
     rules: &Rules,
