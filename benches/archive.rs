@@ -190,6 +190,7 @@ fn article(i: u64) -> (Article, DedupKeys) {
             feed_url: Some(format!("https://news{}.example.com/feed.xml", i % 17)),
             upstream_id: Some(format!("tag:news{}.example.com,2020:{i}", i % 17)),
             site_url: Some(format!("https://news{}.example.com/", i % 17)),
+            ..SourceRef::default()
         }),
         tags,
         language: Some("en".into()),

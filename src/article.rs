@@ -159,6 +159,15 @@ pub struct SourceRef {
     /// The upstream feed's home page, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_url: Option<String>,
+    /// The upstream feed's own id as read at capture (Atom `feed/id`), else its URL. Absent
+    /// in articles archived before it was kept; the publisher then uses the feed URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_id: Option<String>,
+    /// The upstream feed's own `updated` as read at capture (Atom `updated`, RSS
+    /// `lastBuildDate`, else `pubDate`), else the time it was read. Absent in articles archived
+    /// before it was kept; the publisher then uses the article's `archived_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_updated: Option<DateTime<Utc>>,
 }
 
 /// How this version of the article entered the archive.

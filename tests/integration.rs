@@ -18,3 +18,6 @@ mod unattended;
 
 #[path = "integration/archive_trust.rs"]
 mod archive_trust;
+
+#[path = "integration/fidelity.rs"]
+mod fidelity;

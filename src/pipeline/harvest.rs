@@ -166,6 +166,8 @@ pub(super) fn archive_kept<S: Store + SourceStateStore>(
             feed_url: &p.configured,
             site_url: feed.and_then(|f| f.site_url.as_deref()),
             tags: &p.source.tags,
+            feed_id: feed.and_then(|f| f.id.as_deref()),
+            feed_updated: feed.and_then(|f| f.updated).or_else(|| run.poll.as_ref().map(|p| p.fetched_at)),
         };
         let x = &mut run.seen[job.item];
         let Some(decision) = x.decision.as_mut() else { continue };

@@ -108,6 +108,10 @@ pub(crate) struct ItemSource<'a> {
     pub feed_url: &'a str,
     pub site_url: Option<&'a str>,
     pub tags: &'a [String],
+    /// The upstream feed's own id, when it has one.
+    pub feed_id: Option<&'a str>,
+    /// The upstream feed's own date, else when it was read.
+    pub feed_updated: Option<DateTime<Utc>>,
 }
 
 /// A page fetched and read for an item or an `add`.
@@ -238,6 +242,8 @@ fn source_ref(item: &FeedItem, source: &ItemSource) -> SourceRef {
         feed_url: Some(source.feed_url.to_string()),
         upstream_id: non_empty(item.upstream_id.as_deref()),
         site_url: source.site_url.map(str::to_string),
+        feed_id: Some(source.feed_id.unwrap_or(source.feed_url).to_string()),
+        feed_updated: source.feed_updated,
     }
 }
 

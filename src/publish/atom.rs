@@ -117,9 +117,11 @@ pub fn entry(out: &mut String, site: &SiteView, e: &EntryView, content: &str) {
         && src.feed_url.is_some()
     {
         out.push_str("    <source>\n");
+        element(out, "      ", "id", &e.source_feed_id());
         if !src.name.trim().is_empty() {
             element(out, "      ", "title type=\"text\"", src.name.trim());
         }
+        element(out, "      ", "updated", &date::rfc3339(&src.feed_updated.unwrap_or(a.archived_at)));
         if let Some(feed) = e.source_feed_url {
             link(out, "      ", "self", None, feed);
         }

@@ -189,7 +189,12 @@ pub fn index_head(out: &mut String, site: &SiteView, doc: &DocHead) {
         text(out, &site.description);
         out.push_str("</p>\n");
     }
-    out.push_str("<p class=\"meta\">Subscribe: <a href=\"atom.xml\" type=\"application/atom+xml\">Atom</a> · ");
+    out.push_str(if doc.archive {
+        "<p class=\"meta\">This page for feed readers: "
+    } else {
+        "<p class=\"meta\">Subscribe: "
+    });
+    out.push_str("<a href=\"atom.xml\" type=\"application/atom+xml\">Atom</a> · ");
     out.push_str("<a href=\"rss.xml\" type=\"application/rss+xml\">RSS</a> · ");
     out.push_str("<a href=\"feed.json\" type=\"application/feed+json\">JSON Feed</a> · updated ");
     time(out, &doc.updated);
@@ -215,12 +220,12 @@ pub fn index_foot(out: &mut String, doc: &DocHead, empty: bool, extras: &IndexEx
     if extras.pages > 0 {
         out.push_str("<nav class=\"archive\">\n<h2>Older entries</h2>\n");
         out.push_str(&format!(
-            "<p>{} archive {} (RFC 5005), newest first; each is also available as <code>rss.xml</code> and <code>feed.json</code> in its folder.</p>\n<p class=\"pages\">",
+            "<p>{} archive {}, newest first; for feed readers each is also an RFC 5005 archive feed (<code>atom.xml</code>, <code>rss.xml</code>, <code>feed.json</code>) in its folder.</p>\n<p class=\"pages\">",
             extras.pages,
             if extras.pages == 1 { "page" } else { "pages" }
         ));
         for k in (1..=extras.pages).rev() {
-            out.push_str(&format!("<a href=\"archive/{k}/atom.xml\">{k}</a> "));
+            out.push_str(&format!("<a href=\"archive/{k}/{INDEX}\">{k}</a> "));
         }
         out.push_str("</p>\n</nav>\n");
     }
@@ -229,6 +234,22 @@ pub fn index_foot(out: &mut String, doc: &DocHead, empty: bool, extras: &IndexEx
         out.push_str(&format!("{} entries in the archive. ", extras.entries));
     }
     out.push_str("Published by feedkeeper.</p></footer>\n</body>\n</html>\n");
+}
+
+/// The navigation of archive page `k` of `pages`: the older page (none for the first), the
+/// newer one (the front page for the newest), and the front page. Depends only on `k` and
+/// whether a newer page exists, so a full page's navigation never changes.
+pub fn archive_nav(out: &mut String, k: u64, pages: u64) {
+    out.push_str("<nav class=\"pages\">\n<p>");
+    if k > 1 {
+        out.push_str(&format!("<a href=\"../{}/{INDEX}\" rel=\"prev\">← Older entries (page {})</a> · ", k - 1, k - 1));
+    }
+    if k < pages {
+        out.push_str(&format!("<a href=\"../{}/{INDEX}\" rel=\"next\">Newer entries (page {}) →</a> · ", k + 1, k + 1));
+    } else {
+        out.push_str(&format!("<a href=\"../../{INDEX}\" rel=\"next\">Newer entries →</a> · "));
+    }
+    out.push_str(&format!("<a href=\"../../{INDEX}\">Front page</a></p>\n</nav>\n"));
 }
 
 /// One article's page.

@@ -372,7 +372,7 @@ fn find_missing(
     }
     for k in 1..=paging.pages() {
         let dir = feeds_dir.join(view::archive_dir(k));
-        if FEED_FILES.iter().any(|f| !is_file(&dir.join(f))) {
+        if FEED_FILES.iter().chain(&[INDEX]).any(|f| !is_file(&dir.join(f))) {
             plan.pages.insert(k);
         }
     }
@@ -424,6 +424,8 @@ fn write_article_pages(
 struct Rendered {
     id: ArticleId,
     updated: DateTime<Utc>,
+    /// The date readers sort by ([`crate::article::Article::date`]).
+    date: DateTime<Utc>,
     atom: String,
     rss: String,
     json: String,
@@ -480,6 +482,15 @@ fn kept(entries: &[Rendered]) -> (Vec<&Rendered>, Option<DateTime<Utc>>) {
         }
     }
     (out, updated)
+}
+
+/// The order of every document a reader or person subscribes to or looks at (the
+/// subscription documents, tag feeds, `index.html`, tag pages): newest first by
+/// [`crate::article::Article::date`] (published, else updated), ties by id, so consumers that
+/// read only the first entries see the newest. Archive pages are sorted the same way within
+/// their membership, which is cut from the log by sequence and never changes.
+fn newest_first(entries: &mut [&Rendered]) {
+    entries.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.as_str().cmp(b.id.as_str())));
 }
 
 /// The date of an empty document when nothing else gives one.
@@ -588,7 +599,7 @@ impl<'a> Renderer<'a> {
         let in_current = plan.current && self.paging.current().contains(&seq);
         let page = self.paging.page_of(seq).filter(|k| plan.pages.contains(k));
         if in_current || page.is_some() {
-            let rendered = self.render(&entry, in_current);
+            let rendered = self.render(&entry, if in_current { "" } else { "../../" });
             if in_current {
                 self.current.push(rendered);
             } else if let Some(k) = page {
@@ -608,13 +619,15 @@ impl<'a> Renderer<'a> {
         Ok(())
     }
 
-    /// One entry in the three feed formats (and for `index.html`).
-    fn render(&mut self, entry: &LogEntry, index: bool) -> Rendered {
+    /// One entry in the three feed formats and for an HTML listing whose folder `root` leads
+    /// back to the feeds folder from.
+    fn render(&mut self, entry: &LogEntry, root: &str) -> Rendered {
         let view = EntryView::new(self.site, entry.version, &entry.article);
         let mut rendered = match self.spare.pop() {
             Some(mut r) => {
                 r.id = entry.article.id.clone();
                 r.updated = entry.article.updated;
+                r.date = entry.article.date();
                 r.atom.clear();
                 r.rss.clear();
                 r.json.clear();
@@ -626,6 +639,7 @@ impl<'a> Renderer<'a> {
                 Rendered {
                     id: entry.article.id.clone(),
                     updated: entry.article.updated,
+                    date: entry.article.date(),
                     atom: String::with_capacity(size),
                     rss: String::with_capacity(size),
                     json: String::with_capacity(size),
@@ -637,9 +651,7 @@ impl<'a> Renderer<'a> {
         atom::entry(&mut rendered.atom, self.site, &view, &content);
         rss::item(&mut rendered.rss, self.site, &view, &content);
         json::item(&mut rendered.json, self.site, &view);
-        if index {
-            html::index_entry(&mut rendered.index, "", &view);
-        }
+        html::index_entry(&mut rendered.index, root, &view);
         rendered
     }
 
@@ -668,10 +680,21 @@ impl<'a> Renderer<'a> {
     }
 
     fn write_page(&mut self, k: u64, entries: &[Rendered], empty_updated: DateTime<Utc>) -> Result<(), PublishError> {
-        let (kept, updated) = kept(entries);
-        let kind = DocKind::Archive { page: k, pages: self.paging.pages() };
+        let (mut kept, updated) = kept(entries);
+        newest_first(&mut kept);
+        let pages = self.paging.pages();
+        let kind = DocKind::Archive { page: k, pages };
         let head = DocHead::new(self.site, kind, updated.unwrap_or(empty_updated));
         self.write_feeds(&head, &kept, Class::ArchivePage, u64::MAX - k)?;
+        // The page for people: its entries, and links to the pages before and after it (a
+        // full page always has both, so its bytes never change).
+        self.buf.clear();
+        html::index_head(&mut self.buf, self.site, &head);
+        kept.iter().for_each(|e| self.buf.push_str(&e.index));
+        html::archive_nav(&mut self.buf, k, pages);
+        let extras = html::IndexExtras { tags: &[], pages: 0, entries: 0 };
+        html::index_foot(&mut self.buf, &head, kept.is_empty(), &extras);
+        self.staging.put(&format!("{}{INDEX}", head.dir), Class::ArchivePage, u64::MAX - k, self.buf.as_bytes())?;
         self.flushed.insert(k);
         Ok(())
     }
@@ -717,7 +740,8 @@ impl<'a> Renderer<'a> {
 
     fn write_current(&mut self, tags: &[String]) -> Result<(), PublishError> {
         let current = std::mem::take(&mut self.current);
-        let (kept, updated) = kept(&current);
+        let (mut kept, updated) = kept(&current);
+        newest_first(&mut kept);
         let head = DocHead::new(self.site, DocKind::Current, updated.unwrap_or_else(epoch))
             .with_prev_archive(self.paging.pages());
         self.write_feeds(&head, &kept, Class::Feed, 0)?;
@@ -747,6 +771,7 @@ impl<'a> Renderer<'a> {
             let mut r = Rendered {
                 id: entry.article.id.clone(),
                 updated: entry.article.updated,
+                date: entry.article.date(),
                 atom: String::new(),
                 rss: String::new(),
                 json: String::new(),
@@ -759,7 +784,8 @@ impl<'a> Renderer<'a> {
             html::index_entry(&mut r.index, "../../", &view);
             rendered.push(r);
         }
-        let (kept, updated) = kept(&rendered);
+        let (mut kept, updated) = kept(&rendered);
+        newest_first(&mut kept);
         let head = DocHead::new(self.site, DocKind::Tag { tag: tag.to_string() }, updated.unwrap_or_else(epoch));
         self.write_feeds(&head, &kept, Class::TagFeed, 0)?;
         self.buf.clear();
@@ -783,7 +809,7 @@ impl<'a> Renderer<'a> {
         for name in list(&root.join("archive")) {
             let stale = name.parse::<u64>().is_ok_and(|k| k == 0 || k > paging.pages());
             if stale {
-                for file in FEED_FILES {
+                for file in FEED_FILES.iter().chain(&[INDEX]) {
                     self.staging.remove_later(format!("archive/{name}/{file}"));
                 }
             }

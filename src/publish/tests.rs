@@ -54,6 +54,9 @@ fn sample(i: usize) -> (Article, DedupKeys) {
             feed_url: Some("https://upstream.example.net/feed.xml".into()),
             upstream_id: Some(format!("tag:upstream.example.net,2016:{i}")),
             site_url: Some("https://upstream.example.net/".into()),
+            // Half the upstream articles were archived before the feed's id and date were kept.
+            feed_id: i.is_multiple_of(2).then(|| "tag:upstream.example.net,2016:feed".into()),
+            feed_updated: i.is_multiple_of(2).then(|| day + Duration::hours(2)),
         }),
         tags,
         language: Some("en".into()),
@@ -223,6 +226,7 @@ fn adding_one_article_rewrites_only_what_it_touches() {
         "archive/3/atom.xml",
         "archive/3/rss.xml",
         "archive/3/feed.json",
+        "archive/3/index.html",
     ]
     .into_iter()
     .map(str::to_string)
@@ -255,7 +259,7 @@ fn adding_one_article_rewrites_only_what_it_touches() {
     // Filling page 3 (n = 20): page 3 becomes full (gains next-archive), page 4 appears empty.
     add(&mut store, 17..20);
     let report = publish(&mut store, &config, dir.path()).expect("publish");
-    for rel in ["archive/3/atom.xml", "archive/4/atom.xml", "archive/4/feed.json"] {
+    for rel in ["archive/3/atom.xml", "archive/3/index.html", "archive/4/atom.xml", "archive/4/index.html"] {
         assert!(report.written.iter().any(|w| w == rel), "{rel} in {:?}", report.written);
     }
     assert!(!report.written.iter().any(|w| w.starts_with("archive/1/") || w.starts_with("archive/2/")));
@@ -574,7 +578,7 @@ fn html_pages_are_self_contained_and_carry_provenance() {
         assert!(index.contains(&format!("<link rel=\"alternate\" type=\"{mime}\"")), "{mime}");
     }
     assert!(index.starts_with("<!DOCTYPE html>\n<html lang=\"en\">") && index.contains("<meta charset=\"utf-8\">"));
-    assert!(index.contains("href=\"archive/1/atom.xml\"") && index.contains("href=\"tags/iran/index.html\""));
+    assert!(index.contains("href=\"archive/1/index.html\"") && index.contains("href=\"tags/iran/index.html\""));
     for (rel, bytes) in tree(dir.path()) {
         if rel.ends_with(".html") {
             let page = String::from_utf8(bytes).expect("utf-8");
@@ -682,4 +686,86 @@ fn a_failing_article_page_writer_is_reported_and_cleans_up() {
     assert!(msg.contains(&dir.path().join("articles").display().to_string()), "{msg}");
     assert_eq!(names(&tree(dir.path())), vec!["articles".to_string()], "no temp file or feed is left");
     assert!(store.meta_get(STATE_KEY).expect("get").is_none(), "a failed publish saves no state");
+}
+
+#[test]
+fn archive_pages_have_html_pages_with_navigation() {
+    let mut store = store_with(16); // P = 5: pages 1, 2 (full), 3 (11..=11)
+    let config = config(5, "");
+    let dir = tempfile::tempdir().expect("tempdir");
+    publish(&mut store, &config, dir.path()).expect("publish");
+    let page = |k: u64| std::fs::read_to_string(dir.path().join(format!("archive/{k}/index.html"))).expect("page");
+    let (p1, p2, p3) = (page(1), page(2), page(3));
+    assert!(!p1.contains("rel=\"prev\"") && p1.contains("href=\"../2/index.html\" rel=\"next\""));
+    assert!(
+        p2.contains("href=\"../1/index.html\" rel=\"prev\"") && p2.contains("href=\"../3/index.html\" rel=\"next\"")
+    );
+    assert!(
+        p3.contains("href=\"../2/index.html\" rel=\"prev\"") && p3.contains("href=\"../../index.html\" rel=\"next\"")
+    );
+    // Every entry of a page is listed, linking to its article page.
+    for i in 5..10 {
+        let (a, _) = sample(i);
+        assert!(p2.contains(&format!("href=\"../../articles/{}.html\"", a.id.slug())), "entry {i} on page 2");
+    }
+    // A full page's HTML never changes as the log grows; the newest page's does.
+    add(&mut store, 16..25);
+    let report = publish(&mut store, &config, dir.path()).expect("publish");
+    assert_eq!(page(1), p1);
+    assert_eq!(page(2), p2);
+    assert!(report.written.contains(&"archive/3/index.html".to_string()));
+    assert!(page(3).contains("href=\"../4/index.html\" rel=\"next\""));
+    // A missing HTML page is written again.
+    std::fs::remove_file(dir.path().join("archive/1/index.html")).expect("remove");
+    publish(&mut store, &config, dir.path()).expect("publish");
+    assert_eq!(page(1), p1);
+}
+
+/// The `<entry>` dates of an Atom document, in document order.
+fn entry_dates(dir: &Path, rel: &str) -> Vec<chrono::DateTime<Utc>> {
+    parse(dir, rel).entries.iter().map(|e| e.published.or(e.updated).expect("date")).collect()
+}
+
+#[test]
+fn subscription_documents_and_pages_list_newest_first() {
+    // Logged in an order unlike their dates: the newest article first, the oldest last.
+    let mut store = SqliteStore::open_in_memory().expect("store");
+    let items: Vec<(Article, DedupKeys)> = [7, 2, 9, 0, 4, 8, 1, 3, 6, 5, 11, 10].into_iter().map(sample).collect();
+    for item in &items {
+        store.put_all(std::slice::from_ref(item)).expect("put");
+    }
+    let config = config(5, "");
+    let dir = tempfile::tempdir().expect("tempdir");
+    publish(&mut store, &config, dir.path()).expect("publish");
+    let tree = tree(dir.path());
+    for rel in tree.keys().filter(|r| r.ends_with("atom.xml")) {
+        let dates = entry_dates(dir.path(), rel);
+        assert!(dates.windows(2).all(|w| w[0] >= w[1]), "{rel}: {dates:?}");
+    }
+    // The current documents hold the newest five log entries (membership by log), shown by date.
+    let current: Vec<String> = parse(dir.path(), "atom.xml").entries.iter().map(|e| e.id.clone()).collect();
+    let mut last: Vec<&Article> = items[7..].iter().map(|(a, _)| a).collect();
+    last.sort_by_key(|a| std::cmp::Reverse(a.date()));
+    let expected: Vec<String> = last.iter().map(|a| a.id.as_str().to_string()).collect();
+    assert_eq!(current, expected);
+    // index.html lists them in the same order.
+    let index = String::from_utf8(tree["index.html"].clone()).expect("utf-8");
+    let at: Vec<usize> = last.iter().map(|a| index.find(&a.id.slug()).expect("listed")).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}");
+}
+
+#[test]
+fn upstream_entries_carry_the_source_feeds_id_and_updated() {
+    let mut store = store_with(8);
+    let config = config(50, "");
+    let dir = tempfile::tempdir().expect("tempdir");
+    publish(&mut store, &config, dir.path()).expect("publish");
+    let text = std::fs::read_to_string(dir.path().join("atom.xml")).expect("atom");
+    // Kept at capture: the feed's own id and date.
+    let (a0, _) = sample(6);
+    let d6 = a0.source.as_ref().and_then(|s| s.feed_updated).expect("kept");
+    assert!(text.contains(&format!("<id>tag:upstream.example.net,2016:feed</id>\n      <title type=\"text\">Upstream News</title>\n      <updated>{}</updated>", crate::date::rfc3339(&d6))));
+    // Archived before they were kept: the feed URL and the time the article was archived.
+    let (a3, _) = sample(3);
+    assert!(text.contains(&format!("<id>https://upstream.example.net/feed.xml</id>\n      <title type=\"text\">Upstream News</title>\n      <updated>{}</updated>", crate::date::rfc3339(&a3.archived_at))));
 }

@@ -24,7 +24,9 @@ pub const FH_NS: &str = "http://purl.org/syndication/history/1.0";
 
 /// Raised whenever the bytes the writers produce change for the same data, so that a new
 /// feedkeeper rewrites every file once instead of leaving old and new forms mixed.
-const FORMAT_VERSION: u32 = 1;
+/// 2: entries newest first by date, `atom:source` with `id` and `updated`, HTML archive
+/// pages (`archive/<k>/index.html`).
+const FORMAT_VERSION: u32 = 2;
 
 /// The three feed files every feed folder holds, and the readable page.
 pub const ATOM: &str = "atom.xml";
@@ -258,6 +260,19 @@ impl<'a> EntryView<'a> {
         EntryView { version, article, slug, page_url, original, authors, source_feed_url, source_site_url }
     }
 
+    /// The `atom:source` id: the upstream feed's own id as read at capture, else its URL
+    /// (articles archived before the id was kept), else — for a feed read from a local file,
+    /// whose path is no IRI and must not leak — a URN derived from the path as configured.
+    pub fn source_feed_id(&self) -> Cow<'a, str> {
+        let Some(src) = self.article.source.as_ref() else { return Cow::Borrowed("") };
+        let id = src.feed_id.as_deref().or(src.feed_url.as_deref()).map(str::trim).unwrap_or("");
+        if is_iri(id) {
+            Cow::Borrowed(id)
+        } else {
+            Cow::Owned(format!("urn:feedkeeper:feed:{}", &blake3::hash(id.as_bytes()).to_hex()[..32]))
+        }
+    }
+
     /// Where a reader should go: the original when known, else the archived copy.
     pub fn link(&self) -> &str {
         self.original.unwrap_or(&self.page_url)
@@ -274,6 +289,18 @@ pub fn is_web_url(s: &str) -> bool {
     let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
     (lower.starts_with("http://") || lower.starts_with("https://"))
         && url::Url::parse(s).is_ok_and(|u| u.host_str().is_some_and(|h| !h.is_empty()))
+}
+
+/// Whether `s` looks like an absolute IRI (`scheme:rest`, as Atom ids must be): a scheme of
+/// letters, digits, `+`, `-`, `.` starting with a letter, and no whitespace. A Windows path
+/// (`C:\\x`) is not one.
+fn is_iri(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once(':') else { return false };
+    scheme.len() > 1
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && !rest.is_empty()
+        && !s.chars().any(char::is_whitespace)
 }
 
 /// The Origin's short name, for provenance.

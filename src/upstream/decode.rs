@@ -99,14 +99,33 @@ fn label(enc: &'static Encoding) -> String {
     enc.name().to_ascii_lowercase()
 }
 
-/// Drops the characters XML 1.0 forbids (C0 controls other than tab, newline, return) and a
-/// BOM left inside the text.
+/// Drops the characters XML 1.0 forbids and a BOM left inside the text, keeping the text
+/// readable: the C0 controls that separate (vertical tab, form feed, the information
+/// separators) become a space, so words they stood between stay apart; a terminal colour
+/// sequence (`ESC [ 1 m`) goes whole; other C0 controls (not tab, newline, return) and the
+/// non-characters U+FFFE and U+FFFF are dropped.
 fn finish(text: Cow<'_, str>, mut repairs: Vec<String>) -> Decoded<'_> {
-    let forbidden = |b: u8| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r');
-    let bad = text.bytes().filter(|&b| forbidden(b)).count();
+    let forbidden =
+        |c: char| (c < '\u{20}' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}');
+    let bad = text.chars().filter(|&c| forbidden(c)).count();
     let text = if bad > 0 {
         repairs.push(format!("removed {bad} control characters that XML forbids"));
-        Cow::Owned(text.chars().filter(|&c| !(c.is_ascii() && forbidden(c as u8))).collect())
+        let mut out = String::with_capacity(text.len());
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\u{0B}' | '\u{0C}' | '\u{1C}'..='\u{1F}' => out.push(' '),
+                '\u{1B}' if chars.peek() == Some(&'[') => {
+                    // A CSI sequence: `[`, parameters, one final letter.
+                    chars.next();
+                    while chars.next_if(|c| c.is_ascii_digit() || *c == ';').is_some() {}
+                    chars.next_if(char::is_ascii_alphabetic);
+                }
+                c if forbidden(c) => {}
+                c => out.push(c),
+            }
+        }
+        Cow::Owned(out)
     } else {
         text
     };
@@ -274,7 +293,9 @@ mod tests {
     #[test]
     fn control_characters_removed() {
         let (t, r) = text(b"<a>x\x0by\x00z</a>", None);
-        assert_eq!(t, "<a>xyz</a>");
+        assert_eq!(t, "<a>x yz</a>");
         assert_eq!(r, vec!["removed 2 control characters that XML forbids"]);
+        let (t, _) = text("<a>\u{1b}[1mbold\u{1b}[0m \u{fffe}x\u{ffff}</a>".as_bytes(), None);
+        assert_eq!(t, "<a>bold x</a>");
     }
 }

@@ -70,6 +70,10 @@ pub(crate) struct FeedDraft {
     pub sy_period: Option<String>,
     pub sy_frequency: Option<u32>,
     pub hub: Option<String>,
+    /// The feed's own id and dates (`updated` wins over `published`).
+    pub id: Option<String>,
+    pub updated: Option<DateTime<Utc>>,
+    pub published: Option<DateTime<Utc>>,
     pub authors: Vec<String>,
     pub items: Vec<ItemDraft>,
     pub repairs: Vec<String>,

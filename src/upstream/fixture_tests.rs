@@ -58,6 +58,8 @@ fn feed_json(f: &ParsedFeed) -> Value {
         "language": f.language,
         "ttl_secs": f.ttl.map(|t| t.as_secs()),
         "hub": f.hub,
+        "feed_id": f.id,
+        "feed_updated": date(f.updated),
         "repairs": f.repairs,
         "item_count": f.items.len(),
         "items": f.items.iter().map(item_json).collect::<Vec<_>>(),

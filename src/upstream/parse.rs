@@ -16,7 +16,7 @@ use super::decode;
 use super::draft::{FeedDraft, FeedFormat, ItemDraft, resolve};
 use super::fallback;
 use super::json;
-use super::unescape::html_to_plain;
+use super::unescape::{self, html_to_plain};
 use super::xml;
 
 /// One upstream feed, normalised.
@@ -32,6 +32,10 @@ pub struct ParsedFeed {
     pub ttl: Option<Duration>,
     /// `rel="hub"` (WebSub) if present, absolute.
     pub hub: Option<String>,
+    /// The feed's own id (Atom `feed/id`), verbatim.
+    pub id: Option<String>,
+    /// The feed's own date: Atom `updated`, RSS `lastBuildDate`, else its `pubDate`/`dc:date`.
+    pub updated: Option<DateTime<Utc>>,
     pub items: Vec<FeedItem>,
     /// Human-readable list of the repairs applied, in the order they were made.
     pub repairs: Vec<String>,
@@ -40,10 +44,12 @@ pub struct ParsedFeed {
 /// One item of an upstream feed, normalised.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FeedItem {
-    /// Atom `id` / RSS `guid` (RSS 1.0: `rdf:about`) / JSON Feed `id`, verbatim.
+    /// Atom `id` / RSS `guid` (RSS 1.0: `rdf:about`) / JSON Feed `id`, verbatim; for an item
+    /// with none and no link, `urn:feedkeeper:item:<hash of its text>`.
     pub upstream_id: Option<String>,
     /// Plain text: references decoded (also double-escaped ones), tags stripped, whitespace
-    /// collapsed; `""` if none.
+    /// collapsed, bidi embeddings closed; an item without one is titled by the first words of
+    /// its text; `""` only for an item with no text.
     pub title: String,
     /// Absolute: resolved against `xml:base` and the feed URL; Atom `rel="alternate"`
     /// preferred; an RSS `guid` that is a permalink when there is no `<link>`.
@@ -145,6 +151,8 @@ pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, feed_url: &str) -> R
         language: draft.language.clone(),
         ttl: ttl(&draft),
         hub: draft.hub.clone(),
+        id: draft.id.clone(),
+        updated: draft.updated.or(draft.published),
         items: kept,
         repairs,
     })
@@ -177,14 +185,23 @@ fn finish_item(d: ItemDraft, feed: &FeedDraft) -> FeedItem {
     let title = d.title.as_deref().map(html_to_plain).unwrap_or_default();
     let summary = d.summary_html.as_deref().map(html_to_plain).filter(|s| !s.is_empty());
     let content_html = d.content_html.or(d.summary_html).filter(|c| !c.trim().is_empty());
+    // An item with text but no title (a microblog post) is titled by its first words, and
+    // given an id from its text when it has neither id nor link.
+    let text = || summary.clone().or_else(|| content_html.as_deref().map(html_to_plain)).unwrap_or_default();
+    let title = if title.is_empty() { unescape::title_from_text(&text()) } else { unescape::balance_bidi(title) };
+    let link = d.link.or(d.link_fallback);
+    let id = match d.id {
+        None if link.is_none() && !text().is_empty() => Some(unescape::id_from_text(&text())),
+        id => id,
+    };
     let mut authors = if d.authors.is_empty() && feed.format.is_atom() { feed.authors.clone() } else { d.authors };
     dedupe(&mut authors);
     let mut categories = d.categories;
     dedupe(&mut categories);
     FeedItem {
-        upstream_id: d.id,
+        upstream_id: id,
         title,
-        link: d.link.or(d.link_fallback),
+        link,
         summary,
         content_html,
         authors,

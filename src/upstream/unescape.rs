@@ -544,6 +544,74 @@ pub(crate) fn collapse(s: &str) -> String {
     out
 }
 
+/// The most words a title made from an item's text takes, and the most characters.
+const TITLE_WORDS: usize = 12;
+const TITLE_CHARS: usize = 90;
+
+/// A title for an item that has none, made from the first words of its plain text (up to
+/// [`TITLE_WORDS`] words and [`TITLE_CHARS`] characters, cut at a word, `…` when cut);
+/// `""` for no text.
+pub(crate) fn title_from_text(text: &str) -> String {
+    let mut out = String::new();
+    for (words, word) in text.split_whitespace().enumerate() {
+        if words == TITLE_WORDS || out.chars().count() + 1 + word.chars().count() > TITLE_CHARS {
+            if out.is_empty() {
+                // One very long word: cut it.
+                out.extend(word.chars().take(TITLE_CHARS));
+            }
+            out.push('…');
+            return balance_bidi(out);
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    balance_bidi(out)
+}
+
+/// An id for an item that carries none (no id, guid nor link), derived from its text so the
+/// same item read again gets the same id.
+pub(crate) fn id_from_text(text: &str) -> String {
+    format!("urn:feedkeeper:item:{}", &blake3::hash(collapse(text).as_bytes()).to_hex()[..32])
+}
+
+/// Closes the bidirectional embeddings and isolates a title opens and never closes (Persian
+/// and Arabic sources often cut one off), so it cannot turn the text after it around where
+/// it is shown; closers with nothing to close are dropped.
+pub(crate) fn balance_bidi(s: String) -> String {
+    const EMBED: [char; 4] = ['\u{202A}', '\u{202B}', '\u{202D}', '\u{202E}'];
+    const ISOLATE: [char; 3] = ['\u{2066}', '\u{2067}', '\u{2068}'];
+    if !s.chars().any(|c| ('\u{202A}'..='\u{202E}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c)) {
+        return s;
+    }
+    let mut open: Vec<char> = Vec::new();
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if EMBED.contains(&c) || ISOLATE.contains(&c) {
+            open.push(c);
+        } else if c == '\u{202C}' {
+            match open.last() {
+                Some(o) if EMBED.contains(o) => {
+                    open.pop();
+                }
+                _ => continue,
+            }
+        } else if c == '\u{2069}' {
+            // A PDI closes its isolate and any embedding opened inside it.
+            let Some(at) = open.iter().rposition(|o| ISOLATE.contains(o)) else { continue };
+            // Everything opened after the last isolate is an embedding.
+            out.extend(std::iter::repeat_n('\u{202C}', open.len() - at - 1));
+            open.truncate(at);
+        }
+        out.push(c);
+    }
+    for o in open.into_iter().rev() {
+        out.push(if EMBED.contains(&o) { '\u{202C}' } else { '\u{2069}' });
+    }
+    out
+}
+
 /// The index of the `>` ending the tag that starts `s`, skipping `>` inside quoted values.
 fn tag_end(s: &str) -> Option<usize> {
     let mut quote: Option<u8> = None;
@@ -598,6 +666,28 @@ mod tests {
         assert_eq!(rep.html_entities, 3);
         assert_eq!(rep.unknown_entities, 1);
         assert_eq!(rep.bare_amp, 2);
+    }
+
+    #[test]
+    fn titles_from_text() {
+        assert_eq!(title_from_text(""), "");
+        assert_eq!(
+            title_from_text("  Families gathered   outside Evin prison. "),
+            "Families gathered outside Evin prison."
+        );
+        let long = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen";
+        assert_eq!(title_from_text(long), "one two three four five six seven eight nine ten eleven twelve…");
+        assert_eq!(title_from_text(&"x".repeat(200)).chars().count(), TITLE_CHARS + 1);
+        assert_eq!(id_from_text("a  b"), id_from_text("a b"));
+        assert!(id_from_text("a b").starts_with("urn:feedkeeper:item:"));
+    }
+
+    #[test]
+    fn bidi_is_balanced() {
+        assert_eq!(balance_bidi("\u{202B}تهران".into()), "\u{202B}تهران\u{202C}");
+        assert_eq!(balance_bidi("a\u{202C}b".into()), "ab");
+        assert_eq!(balance_bidi("\u{2067}x\u{202B}y\u{2069}z".into()), "\u{2067}x\u{202B}y\u{202C}\u{2069}z");
+        assert_eq!(balance_bidi("\u{200F}plain".into()), "\u{200F}plain");
     }
 
     #[test]

@@ -532,6 +532,8 @@ impl<'a> State<'a> {
                 "updated" | "modified" => Field::Updated,
                 "author" => Field::AuthorText,
                 "category" => Field::Category,
+                "fullitem" => Field::FullItem,
+                "abstract" | "ABSTRACT" => Field::DcDescription,
                 _ => return None,
             },
             (Role::Item, Ns::Dc, l) => match l {
@@ -550,14 +552,20 @@ impl<'a> State<'a> {
                 _ => return None,
             },
             (Role::Item, Ns::Content, "encoded") => Field::ContentEncoded,
+            // An older shape feedparser reads too (with `fullitem` and CDF `abstract` above).
+            (Role::Item, Ns::Xhtml, "body") => Field::XhtmlBody,
             (Role::Item, Ns::Itunes, "author") => Field::AuthorText,
             (Role::Channel | Role::Root, n, l) if n.is_core() => match l {
                 "title" => Field::FeedTitle,
                 "link" => Field::FeedLink,
                 "language" => Field::FeedLanguage,
                 "ttl" => Field::Ttl,
+                "id" if atom_doc => Field::FeedId,
+                "updated" | "modified" | "lastBuildDate" | "lastbuilddate" => Field::FeedUpdated,
+                "pubDate" | "pubdate" | "published" => Field::FeedPublished,
                 _ => return None,
             },
+            (Role::Channel | Role::Root, Ns::Dc, "date") => Field::FeedPublished,
             (Role::Channel | Role::Root, Ns::Dc, "title") => Field::FeedDcTitle,
             (Role::Channel | Role::Root, Ns::Dc, "language") => Field::FeedLanguage,
             (Role::Channel | Role::Root, Ns::Sy, "updatePeriod") => Field::SyPeriod,
@@ -579,7 +587,23 @@ impl<'a> State<'a> {
                 return if is_html_type(ty.as_deref()) { s } else { escape(&s) };
             }
         }
+        if self.draft.format == FeedFormat::Atom10 && ty.as_deref().is_some_and(is_base64_media_type) {
+            // RFC 4287 §4.1.3.3: content of any other media type is base64. Text is kept,
+            // anything else (an image, a PDF) is not text to read.
+            let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+            let text = data_encoding::BASE64
+                .decode(compact.as_bytes())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .filter(|s| !s.contains('\0'));
+            return text.map(|s| escape(&s)).unwrap_or_default();
+        }
         let (value, raw_markup) = element_value(raw, &mut self.text);
+        // An Atom text construct with no type, or `text`, is plain text even where RSS would
+        // read HTML (titles).
+        let atom_text =
+            self.is_atom_doc() && !raw_markup && matches!(ty.as_deref(), None | Some("text" | "text/plain"));
+        let rss_html = rss_html && !(atom_text && self.draft.format == FeedFormat::Atom10);
         let inline_atom03 = self.draft.format == FeedFormat::Atom03 && mode.as_deref() != Some("escaped");
         let xhtml = matches!(ty.as_deref(), Some("xhtml" | "application/xhtml+xml"))
             || (inline_atom03 && is_html_type(ty.as_deref()));
@@ -690,6 +714,20 @@ impl<'a> State<'a> {
                     item.content_html = Some(v);
                 }
             }
+            Field::XhtmlBody | Field::FullItem => {
+                let v = if field == Field::XhtmlBody {
+                    // Markup as it stands, its references left for the HTML reader.
+                    let (v, _) = element_value(raw, &mut self.text);
+                    v
+                } else {
+                    self.text_construct(raw, attrs, true)
+                };
+                if let Some(item) = self.item.as_mut()
+                    && item.content_html.is_none()
+                {
+                    item.content_html = Some(v);
+                }
+            }
             Field::ContentEncoded => {
                 let v = self.text_construct(raw, attrs, true);
                 if let Some(item) = self.item.as_mut() {
@@ -763,6 +801,14 @@ impl<'a> State<'a> {
                     self.draft.language = Some(v);
                 }
             }
+            Field::FeedId => {
+                let v = plain(self);
+                if !v.is_empty() {
+                    self.draft.id.get_or_insert(v);
+                }
+            }
+            Field::FeedUpdated => self.draft.updated = self.draft.updated.or(crate::date::parse(&plain(self))),
+            Field::FeedPublished => self.draft.published = self.draft.published.or(crate::date::parse(&plain(self))),
             Field::Ttl => self.draft.ttl_minutes = plain(self).parse().ok(),
             Field::SyPeriod => self.draft.sy_period = Some(plain(self)),
             Field::SyFrequency => self.draft.sy_frequency = plain(self).parse().ok(),
@@ -829,6 +875,8 @@ enum Field {
     Summary,
     Content,
     ContentEncoded,
+    XhtmlBody,
+    FullItem,
     Published,
     DcDate,
     Created,
@@ -840,6 +888,9 @@ enum Field {
     FeedDcTitle,
     FeedLink,
     FeedLanguage,
+    FeedId,
+    FeedUpdated,
+    FeedPublished,
     Ttl,
     SyPeriod,
     SyFrequency,
@@ -859,6 +910,9 @@ impl Field {
                 | Field::Created
                 | Field::Updated
                 | Field::FeedLink
+                | Field::FeedId
+                | Field::FeedUpdated
+                | Field::FeedPublished
                 | Field::Ttl
                 | Field::SyPeriod
                 | Field::SyFrequency
@@ -888,6 +942,16 @@ fn rss_version(version: Option<&str>) -> FeedFormat {
         Some("0.94") => FeedFormat::Rss094,
         _ => FeedFormat::Rss20,
     }
+}
+
+/// An Atom content media type whose body is base64 (RFC 4287 §4.1.3.3): a MIME type that is
+/// neither `text/*` nor an XML type.
+fn is_base64_media_type(ty: &str) -> bool {
+    ty.contains('/')
+        && !ty.starts_with("text/")
+        && !ty.ends_with("+xml")
+        && !ty.ends_with("/xml")
+        && !matches!(ty, "application/xhtml+xml" | "application/xml-dtd")
 }
 
 fn is_html_type(ty: Option<&str>) -> bool {

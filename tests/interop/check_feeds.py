@@ -112,6 +112,9 @@ def check_html(root, limit=300):
     tags_dir = os.path.join(root, "tags")
     if os.path.isdir(tags_dir):
         pages += [f"tags/{t}/index.html" for t in sorted(os.listdir(tags_dir))]
+    archive_dir = os.path.join(root, "archive")
+    if os.path.isdir(archive_dir):
+        pages += [f"archive/{k}/index.html" for k in sorted(os.listdir(archive_dir))]
     articles_dir = os.path.join(root, "articles")
     if os.path.isdir(articles_dir):
         pages += [f"articles/{n}" for n in sorted(os.listdir(articles_dir)) if n.endswith(".html")][:limit]
