@@ -39,8 +39,6 @@ mod facets;
 mod lexicon;
 mod model;
 mod places;
-#[cfg(test)]
-mod reference;
 mod terms;
 
 use rustc_hash::FxHashMap;
