@@ -366,6 +366,45 @@ pub fn score(candidate: &Candidate, model: &TopicModel, rules: &Rules, source_ke
     Verdict { keep: score >= rules.threshold, score, reasons: keyword_reasons, nearest }
 }
 
+/// Half-width of the uncertain band around the threshold: an item scored on its feed entry
+/// within this distance of the threshold is decided on its article text instead (see
+/// [`decide_on_article`]).
+pub const UNCERTAIN_BAND: f64 = 0.15;
+
+/// True when a verdict on the feed entry alone is too close to the threshold to trust, so
+/// the item's article should be fetched and the decision made on it. An excluded item
+/// (score 0) is never uncertain.
+pub fn is_uncertain(entry: &Verdict, rules: &Rules) -> bool {
+    entry.score > 0.0 && (entry.score - rules.threshold).abs() < UNCERTAIN_BAND
+}
+
+/// The second stage of a two-stage decision: `entry` is the verdict [`score`] gave the
+/// feed entry alone; when it is uncertain (see [`is_uncertain`]) and the article's
+/// readable text is at hand, the item is scored again with that text as its body and the
+/// article's verdict decides. The reasons then begin with both scores and which one
+/// decided. A certain entry verdict, or an empty article, is returned unchanged: the
+/// article may only settle what the entry left open.
+pub fn decide_on_article(
+    candidate: &Candidate,
+    entry: Verdict,
+    article_text: &str,
+    model: &TopicModel,
+    rules: &Rules,
+    source_keywords: &[String],
+) -> Verdict {
+    if !is_uncertain(&entry, rules) || article_text.trim().is_empty() {
+        return entry;
+    }
+    let with_article = Candidate { text: article_text, ..*candidate };
+    let article = score(&with_article, model, rules, source_keywords);
+    let mut reasons = vec![format!(
+        "decided on the article: article {:.2}, feed entry {:.2} (uncertain, within {UNCERTAIN_BAND} of {})",
+        article.score, entry.score, rules.threshold
+    )];
+    reasons.extend(article.reasons);
+    Verdict { reasons, ..article }
+}
+
 /// What the archive says about one item.
 struct Judgement {
     score: f64,

@@ -214,3 +214,76 @@ fn pinned_verdicts() {
         }
     }
 }
+
+/// How far apart the scores of related and unrelated items are: the lowest related score,
+/// the highest unrelated one, and how many items fall between them (0 when they do not
+/// overlap).
+#[derive(Debug)]
+struct Overlap {
+    lowest_related: f64,
+    highest_unrelated: f64,
+    items_between: usize,
+}
+
+fn overlap(scored: &[(&Labelled, Verdict)]) -> Overlap {
+    let related = |l: &Labelled| l.label == "related";
+    let lowest_related = scored.iter().filter(|(l, _)| related(l)).map(|(_, v)| v.score).fold(1.0, f64::min);
+    let highest_unrelated = scored.iter().filter(|(l, _)| !related(l)).map(|(_, v)| v.score).fold(0.0, f64::max);
+    let items_between = scored
+        .iter()
+        .filter(|(_, v)| {
+            lowest_related <= highest_unrelated && v.score >= lowest_related && v.score <= highest_unrelated
+        })
+        .count();
+    Overlap { lowest_related, highest_unrelated, items_between }
+}
+
+/// Scores one part of a topic's labelled items from its archive alone and with keywords;
+/// prints the figures, the overlap of the score distributions and the errors.
+fn evaluate_topic(topic: &str, part: &str) -> Vec<(&'static str, Counts, Overlap)> {
+    let items = labelled_from(&format!("topics/{topic}/{part}.jsonl"));
+    let model = build(&topic_docs(topic));
+    let kw = topic_keywords(topic);
+    let mut out = Vec::new();
+    for (name, kw) in [("archive alone", &[][..]), ("archive + keywords", &kw[..])] {
+        let rules = Rules { keywords: kw.to_vec(), ..Rules::default() };
+        let scored: Vec<(&Labelled, Verdict)> =
+            items.iter().map(|i| (i, score(&cand(i), &model, &rules, &[]))).collect();
+        let c = Counts::of(&scored, DEFAULT_THRESHOLD);
+        let o = overlap(&scored);
+        println!(
+            "\n== {topic}/{part}, {name}: {} (tp {} fp {} fn {} tn {}); related ≥ {:.2}, unrelated ≤ {:.2}, {} items between",
+            line(&c),
+            c.tp,
+            c.fp,
+            c.fn_,
+            c.tn,
+            o.lowest_related,
+            o.highest_unrelated,
+            o.items_between
+        );
+        for (i, v) in &scored {
+            let wrong = (v.score >= DEFAULT_THRESHOLD) != (i.label == "related");
+            println!(
+                "  {} {} {:.3} {:?} — {}",
+                if wrong { if i.label == "related" { "FN" } else { "FP" } } else { "  " },
+                i.id,
+                v.score,
+                i.title,
+                v.reasons.join("; ")
+            );
+        }
+        out.push((name, c, o));
+    }
+    out
+}
+
+#[test]
+fn topic_microplastics_tuning() {
+    evaluate_topic("microplastics", "tuning");
+}
+
+#[test]
+fn topic_press_mexico_tuning() {
+    evaluate_topic("press-mexico", "tuning");
+}

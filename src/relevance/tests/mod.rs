@@ -224,3 +224,26 @@ fn model_of(texts: &[(&str, &str)]) -> TopicModel {
 fn item<'a>(title: &'a str, summary: &'a str) -> Candidate<'a> {
     Candidate { title, summary, text: "", link: None, categories: &[] }
 }
+
+/// A topic far from the first one: `topics/<name>/` holds its archive (`archive/*.txt`),
+/// the keywords a user would configure, and labelled items split into `tuning.jsonl` and
+/// `holdout.jsonl`.
+fn topic_docs(topic: &str) -> Vec<(String, String, String)> {
+    let dir = fixtures().join("topics").join(topic).join("archive");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    paths.sort();
+    paths.iter().map(|p| article(p.file_stem().expect("stem").to_string_lossy().into_owned(), read(p))).collect()
+}
+
+fn topic_keywords(topic: &str) -> Vec<String> {
+    read(&fixtures().join("topics").join(topic).join("keywords.txt"))
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect()
+}
