@@ -184,6 +184,14 @@ impl TopicModel {
             }
         }
         h.update(&((facets.anchor * 10_000.0).round() as i32).to_le_bytes());
+        // Acronyms match only as written: which terms are acronyms is part of the topic.
+        let mut acronyms: Vec<&String> = facets.acronyms.iter().collect();
+        acronyms.sort();
+        h.update(b"\0acronyms");
+        for a in acronyms {
+            h.update(b"\0");
+            h.update(a.as_bytes());
+        }
         let fingerprint = h.finalize().to_hex()[..16].to_string();
         TopicModel { index, facets, fingerprint }
     }
@@ -274,6 +282,9 @@ impl Field {
 /// The candidate, tokenized once per field.
 struct Fields {
     fields: Vec<(Field, Vec<Token>)>,
+    /// Stems of the words written in capitals (two letters or more), sorted: an acronym
+    /// of the archive counts only as written ("PET", not "Pet").
+    upper: Vec<String>,
 }
 
 impl Fields {
@@ -287,7 +298,19 @@ impl Fields {
         if let Some(link) = c.link {
             fields.push((Field::Link, terms::tokenize(&link_words(link))));
         }
-        Fields { fields }
+        let mut upper: Vec<String> = [c.title, c.summary, c.text]
+            .into_iter()
+            .chain(c.categories.iter().map(String::as_str))
+            .flat_map(|t| t.split(|ch: char| !ch.is_alphanumeric()))
+            .filter(|w| {
+                w.chars().count() >= 2 && w.chars().any(char::is_alphabetic) && !w.chars().any(char::is_lowercase)
+            })
+            .flat_map(terms::tokenize)
+            .map(|t| t.stem)
+            .collect();
+        upper.sort_unstable();
+        upper.dedup();
+        Fields { fields, upper }
     }
 
     /// The first field (in [`Field`] order) containing the phrase.
@@ -480,7 +503,8 @@ fn judge(fields: &Fields, model: &TopicModel) -> Judgement {
     let terms = by_text(prominent);
     let mut places: Vec<(&str, f32)> = place_names.iter().map(|(t, &p)| (t.as_str(), p)).collect();
     places.sort_by(|a, b| a.0.cmp(b.0));
-    let evidence = model.facets.evidence(terms, places);
+    let evidence =
+        model.facets.evidence(terms, places, |stem| fields.upper.binary_search_by(|u| u.as_str().cmp(stem)).is_ok());
     let floor = model.facets.entity_floor(if evidence.elsewhere.is_empty() { NEUTRAL_FLOOR } else { ENTITY_FLOOR });
     let raw = evidence.what * (floor + (1.0 - floor) * evidence.entity);
     let score = raw;

@@ -472,5 +472,12 @@ pub fn fingerprint(index: &RefIndex, facets: &crate::relevance::facets::Facets) 
         }
     }
     h.update(&((facets.anchor * 10_000.0).round() as i32).to_le_bytes());
+    let mut acronyms: Vec<&String> = facets.acronyms.iter().collect();
+    acronyms.sort();
+    h.update(b"\0acronyms");
+    for a in acronyms {
+        h.update(b"\0");
+        h.update(a.as_bytes());
+    }
     h.finalize().to_hex()[..16].to_string()
 }

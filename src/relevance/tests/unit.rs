@@ -241,3 +241,33 @@ fn certain_items_and_missing_articles_keep_the_entry_verdict() {
     let entry = score(&cand(&m01), &model, &rules, &[]);
     assert_eq!(decide_on_article(&cand(&m01), entry.clone(), "  \n", &model, &rules, &[]), entry);
 }
+
+/// An acronym of the archive is matched as written: "PET" is the polymer, "Pet food" is
+/// not, though both fold to the same word.
+#[test]
+fn acronyms_match_only_in_capitals() {
+    let model = model_of(&[
+        (
+            "Recycled PET flakes shed microplastics",
+            "Flakes of PET from crushed bottles shed particles when washed. PET recycling plants release fibres of PET into wastewater, and PET granules escape to rivers.",
+        ),
+        (
+            "PET particles in river sediment",
+            "Researchers found PET and polyethylene particles in sediment. The PET came from bottles.",
+        ),
+    ]);
+    let evidence = |title: &str| {
+        let v = score(&item(title, ""), &model, &Rules::default(), &[]);
+        v.reasons[0].clone()
+    };
+    assert!(
+        evidence("PET particles found in sediment").contains("where/who 1.00 (pet"),
+        "{}",
+        evidence("PET particles found in sediment")
+    );
+    assert!(
+        evidence("Pet particles found in sediment").contains("where/who 0.00"),
+        "{}",
+        evidence("Pet particles found in sediment")
+    );
+}
