@@ -278,12 +278,44 @@ fn evaluate_topic(topic: &str, part: &str) -> Vec<(&'static str, Counts, Overlap
     out
 }
 
-#[test]
-fn topic_microplastics_tuning() {
-    evaluate_topic("microplastics", "tuning");
+/// Asserts the floors a topic's part reaches, for both settings (archive alone, with
+/// keywords): the figures measured when these sets were first scored.
+fn assert_topic(topic: &str, part: &str, min_precision: f64, min_recall: f64) {
+    for (name, c, o) in evaluate_topic(topic, part) {
+        assert!(
+            c.precision() >= min_precision && c.recall() >= min_recall,
+            "{topic}/{part}, {name}: {} {o:?}",
+            line(&c)
+        );
+    }
 }
 
+/// Microplastics, written before any tuning and scored with the scheme as it was: the one
+/// error is a near miss on the topic's general words (packaging profits, 0.51).
+#[test]
+fn topic_microplastics_tuning() {
+    assert_topic("microplastics", "tuning", 0.9, 1.0);
+}
+
+/// Press freedom in Mexico: no false keep, but related items that name a Mexican state
+/// the place list does not know (Sonora, Sinaloa: it lists towns of 15,000 people and,
+/// for the United States only, states) or no place at all keep only part of their score,
+/// and a reporter killed described in words the archive does not use ("radio host",
+/// "photographer") shows little of the what facet.
 #[test]
 fn topic_press_mexico_tuning() {
-    evaluate_topic("press-mexico", "tuning");
+    assert_topic("press-mexico", "tuning", 1.0, 0.54);
+}
+
+/// Scored once, blind, at the end: a fine-particle air pollution item is kept (0.68).
+#[test]
+fn topic_microplastics_holdout() {
+    assert_topic("microplastics", "holdout", 0.9, 1.0);
+}
+
+/// Scored once, blind, at the end: Tamaulipas (a state) and a TV crew attacked in
+/// Zacatecas ("cameraman", "gunmen") are missed.
+#[test]
+fn topic_press_mexico_holdout() {
+    assert_topic("press-mexico", "holdout", 1.0, 0.81);
 }
