@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::lexicon::{self, Role};
 use super::places;
@@ -94,6 +94,9 @@ pub struct Facets {
     /// Country (index in the place list) -> centrality: the strongest centrality of the
     /// archive's names that belong to it.
     pub home: FxHashMap<u16, f32>,
+    /// Entity terms the archive writes as acronyms (mostly all capitals: "PET", "PMOI"):
+    /// an item shows one only when it writes it in capitals too ("Pet food" is not PET).
+    pub acronyms: FxHashSet<String>,
     pub params: Option<FacetParams>,
 }
 
@@ -186,6 +189,7 @@ impl Facets {
         };
         let mut entity: Vec<(&str, f32)> = Vec::new();
         let mut what: Vec<(&str, f32)> = Vec::new();
+        let mut acronyms: Vec<String> = Vec::new();
         for (term, w) in topic {
             let facet = match term.split_once(' ') {
                 _ if lex.role(term).is_some() => Some(Facet::What),
@@ -201,6 +205,9 @@ impl Facets {
                 None => {}
                 Some(Facet::Entity) => {
                     let st = names.get(term.as_str()).copied().unwrap_or_default();
+                    if st.total() > 0 && st.acronym * 2 >= st.total() {
+                        acronyms.push(term.clone());
+                    }
                     entity.push((term, st.paragraphs as f32));
                 }
                 Some(Facet::What) => {
@@ -212,7 +219,7 @@ impl Facets {
                 }
             }
         }
-        let mut out = Facets { params: Some(p), ..Facets::default() };
+        let mut out = Facets { params: Some(p), acronyms: acronyms.into_iter().collect(), ..Facets::default() };
         entity.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         // A name used in one paragraph only is incidental, whatever the archive's size.
         if let Some(&(_, top)) = entity.first() {
@@ -270,16 +277,21 @@ impl Facets {
 
     /// Evidence of an item whose terms (stems and bigram keys) and place names (folded words
     /// and word pairs as written) are given with their prominence in `0..=1` (1 for the
-    /// title or summary, less for the body or link).
+    /// title or summary, less for the body or link). `written_upper` says whether the item
+    /// writes a stem in capitals somewhere (see [`Facets::acronyms`]).
     pub fn evidence<'a>(
         &self,
         terms: impl IntoIterator<Item = (&'a str, f32)>,
         place_names: impl IntoIterator<Item = (&'a str, f32)>,
+        written_upper: impl Fn(&str) -> bool,
     ) -> Evidence {
         let p = self.params.unwrap_or_default();
         let mut ev = Evidence::default();
         let mut entity: FxHashMap<&str, f64> = FxHashMap::default();
         for (t, prominence) in terms {
+            if self.acronyms.contains(t) && !written_upper(t) {
+                continue;
+            }
             if let Some(&c) = self.entity.get(t) {
                 let e = f64::from((c * prominence * p.entity_per_term).clamp(0.0, 1.0));
                 if e > 0.0 {

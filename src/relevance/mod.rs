@@ -39,8 +39,6 @@ mod facets;
 mod lexicon;
 mod model;
 mod places;
-#[cfg(test)]
-mod reference;
 mod terms;
 
 use rustc_hash::FxHashMap;
@@ -187,6 +185,14 @@ impl TopicModel {
             }
         }
         h.update(&((facets.anchor * 10_000.0).round() as i32).to_le_bytes());
+        // Acronyms match only as written: which terms are acronyms is part of the topic.
+        let mut acronyms: Vec<&String> = facets.acronyms.iter().collect();
+        acronyms.sort();
+        h.update(b"\0acronyms");
+        for a in acronyms {
+            h.update(b"\0");
+            h.update(a.as_bytes());
+        }
         let fingerprint = h.finalize().to_hex()[..16].to_string();
         TopicModel { index, facets, fingerprint }
     }
@@ -278,6 +284,9 @@ impl Field {
 /// The candidate, tokenized once per field.
 struct Fields {
     fields: Vec<(Field, Vec<Token>)>,
+    /// Stems of the words written in capitals (two letters or more), sorted: an acronym
+    /// of the archive counts only as written ("PET", not "Pet").
+    upper: Vec<String>,
 }
 
 impl Fields {
@@ -291,7 +300,19 @@ impl Fields {
         if let Some(link) = c.link {
             fields.push((Field::Link, terms::tokenize(&link_words(link))));
         }
-        Fields { fields }
+        let mut upper: Vec<String> = [c.title, c.summary, c.text]
+            .into_iter()
+            .chain(c.categories.iter().map(String::as_str))
+            .flat_map(|t| t.split(|ch: char| !ch.is_alphanumeric()))
+            .filter(|w| {
+                w.chars().count() >= 2 && w.chars().any(char::is_alphabetic) && !w.chars().any(char::is_lowercase)
+            })
+            .flat_map(terms::tokenize)
+            .map(|t| t.stem)
+            .collect();
+        upper.sort_unstable();
+        upper.dedup();
+        Fields { fields, upper }
     }
 
     /// The first field (in [`Field`] order) containing the phrase.
@@ -370,6 +391,45 @@ pub fn score(candidate: &Candidate, model: &TopicModel, rules: &Rules, source_ke
     Verdict { keep: score >= rules.threshold, score, reasons: keyword_reasons, nearest }
 }
 
+/// Half-width of the uncertain band around the threshold: an item scored on its feed entry
+/// within this distance of the threshold is decided on its article text instead (see
+/// [`decide_on_article`]).
+pub const UNCERTAIN_BAND: f64 = 0.15;
+
+/// True when a verdict on the feed entry alone is too close to the threshold to trust, so
+/// the item's article should be fetched and the decision made on it. An excluded item
+/// (score 0) is never uncertain.
+pub fn is_uncertain(entry: &Verdict, rules: &Rules) -> bool {
+    entry.score > 0.0 && (entry.score - rules.threshold).abs() < UNCERTAIN_BAND
+}
+
+/// The second stage of a two-stage decision: `entry` is the verdict [`score`] gave the
+/// feed entry alone; when it is uncertain (see [`is_uncertain`]) and the article's
+/// readable text is at hand, the item is scored again with that text as its body and the
+/// article's verdict decides. The reasons then begin with both scores and which one
+/// decided. A certain entry verdict, or an empty article, is returned unchanged: the
+/// article may only settle what the entry left open.
+pub fn decide_on_article(
+    candidate: &Candidate,
+    entry: Verdict,
+    article_text: &str,
+    model: &TopicModel,
+    rules: &Rules,
+    source_keywords: &[String],
+) -> Verdict {
+    if !is_uncertain(&entry, rules) || article_text.trim().is_empty() {
+        return entry;
+    }
+    let with_article = Candidate { text: article_text, ..*candidate };
+    let article = score(&with_article, model, rules, source_keywords);
+    let mut reasons = vec![format!(
+        "decided on the article: article {:.2}, feed entry {:.2} (uncertain, within {UNCERTAIN_BAND} of {})",
+        article.score, entry.score, rules.threshold
+    )];
+    reasons.extend(article.reasons);
+    Verdict { reasons, ..article }
+}
+
 /// What the archive says about one item.
 struct Judgement {
     score: f64,
@@ -445,7 +505,8 @@ fn judge(fields: &Fields, model: &TopicModel) -> Judgement {
     let terms = by_text(prominent);
     let mut places: Vec<(&str, f32)> = place_names.iter().map(|(t, &p)| (t.as_str(), p)).collect();
     places.sort_by(|a, b| a.0.cmp(b.0));
-    let evidence = model.facets.evidence(terms, places);
+    let evidence =
+        model.facets.evidence(terms, places, |stem| fields.upper.binary_search_by(|u| u.as_str().cmp(stem)).is_ok());
     let floor = model.facets.entity_floor(if evidence.elsewhere.is_empty() { NEUTRAL_FLOOR } else { ENTITY_FLOOR });
     let raw = evidence.what * (floor + (1.0 - floor) * evidence.entity);
     let score = raw;

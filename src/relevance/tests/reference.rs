@@ -8,10 +8,12 @@ use std::collections::HashMap;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-use super::model::{BIGRAM_FACTOR, CENTROID_COVERAGE_POWER, NAME_BOOST, PROFILE_TERMS, REACH_TERMS, TOPIC_TERMS};
+use crate::relevance::model::{
+    BIGRAM_FACTOR, CENTROID_COVERAGE_POWER, NAME_BOOST, PROFILE_TERMS, REACH_TERMS, TOPIC_TERMS,
+};
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::terms::{
+use crate::relevance::terms::{
     NAME_JOINERS, NameStats, STOP_ZIPF, Token, is_month, is_year_word, lookup, strip_markup, word_weight, zipf,
 };
 
@@ -443,9 +445,9 @@ impl RefIndex {
 }
 
 /// The old fingerprint of an old index and its facets.
-pub fn fingerprint(index: &RefIndex, facets: &super::facets::Facets) -> String {
+pub fn fingerprint(index: &RefIndex, facets: &crate::relevance::facets::Facets) -> String {
     let mut h = blake3::Hasher::new();
-    h.update(super::model::SCHEME_VERSION.as_bytes());
+    h.update(crate::relevance::model::SCHEME_VERSION.as_bytes());
     for doc in &index.docs {
         h.update(b"\0doc\0");
         h.update(doc.id.as_bytes());
@@ -470,5 +472,12 @@ pub fn fingerprint(index: &RefIndex, facets: &super::facets::Facets) -> String {
         }
     }
     h.update(&((facets.anchor * 10_000.0).round() as i32).to_le_bytes());
+    let mut acronyms: Vec<&String> = facets.acronyms.iter().collect();
+    acronyms.sort();
+    h.update(b"\0acronyms");
+    for a in acronyms {
+        h.update(b"\0");
+        h.update(a.as_bytes());
+    }
     h.finalize().to_hex()[..16].to_string()
 }
