@@ -287,7 +287,8 @@ impl Site {
             if_none_match: if_none_match.as_deref(),
             if_modified_since: if_modified_since.as_deref(),
         };
-        let outcome = negotiate::evaluate(&conditions, etag.to_str().unwrap_or(""), entry.modified);
+        let outcome =
+            negotiate::evaluate(&conditions, etag.to_str().unwrap_or(""), entry.modified, std::time::SystemTime::now());
         let head = *method == Method::HEAD;
         file_response(outcome, head, &entry, payload, gzip, media, policy)
     }
@@ -306,7 +307,12 @@ impl Site {
         };
         let (target, meta) = if meta.is_dir() {
             if !wanted.directory {
-                return Located::AddSlash;
+                // Redirect only where the slash leads somewhere: a folder without an
+                // index page (`/tags`) is a 404 either way.
+                return match descend(&root, target, &["index.html"]) {
+                    Ok((_, m)) if m.is_file() => Located::AddSlash,
+                    _ => Located::Miss(Miss::NotFound),
+                };
             }
             match descend(&root, target, &["index.html"]) {
                 Ok(found) => found,
@@ -317,7 +323,7 @@ impl Site {
         } else {
             (target, meta)
         };
-        if !meta.is_file() {
+        if !meta.is_file() || !negotiate::is_published(target.file_name().and_then(|n| n.to_str()).unwrap_or("")) {
             return Located::Miss(Miss::NotFound);
         }
         let relative = match target.strip_prefix(&*root) {
@@ -501,6 +507,11 @@ fn file_id(_meta: &std::fs::Metadata) -> Option<(u64, u64)> {
 }
 
 fn not_there(err: io::Error) -> Miss {
+    // A symlink loop or an over-long name is a path that leads nowhere, not a server fault.
+    #[cfg(unix)]
+    if matches!(err.raw_os_error(), Some(libc::ELOOP) | Some(libc::ENAMETOOLONG)) {
+        return Miss::NotFound;
+    }
     match err.kind() {
         io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::InvalidFilename => Miss::NotFound,
         io::ErrorKind::PermissionDenied => Miss::Forbidden,
