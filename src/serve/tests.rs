@@ -761,3 +761,24 @@ async fn only_published_files_are_served() {
     assert_eq!((code, head.get("location").map(|v| v.to_str().unwrap())), (301, Some("/listed/")));
     server.stop().await.unwrap();
 }
+
+/// A hostile client: many silent connections and one half-sent header neither lock out a
+/// normal request nor keep a shutdown waiting (before, the half-sent header blocked it
+/// until the client left).
+#[tokio::test]
+async fn silent_and_half_sent_clients_neither_block_requests_nor_shutdown() {
+    let site = site();
+    let server = start(&site.root).await;
+    let mut silent = Vec::new();
+    for _ in 0..200 {
+        silent.push(tokio::net::TcpStream::connect(server.addr).await.unwrap());
+    }
+    let mut half = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    half.write_all(b"GET /atom.xml HTTP/1.1\r\nHost: loc").await.unwrap();
+    let (code, _, _) = get(&client(), &server.url("/atom.xml"), vec![]).await;
+    assert_eq!(code, 200);
+    // A generous bound: the point is a hang, not speed.
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(30), server.stop()).await;
+    assert!(stopped.is_ok(), "shutdown waited for the half-sent header");
+    drop((silent, half));
+}
