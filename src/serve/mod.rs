@@ -180,7 +180,7 @@ fn raise_open_file_limit() -> u64 {
                 }
             }
         }
-        lim.rlim_cur as u64
+        lim.rlim_cur
     }
     #[cfg(not(unix))]
     {
