@@ -22,12 +22,12 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::decide::{self, Action, Topic};
+use super::decide::{self, Action, SourceRun, Topic};
 use super::net::{self, Net, fetch_config, runtime};
-use super::plan::{self, SourceRun};
+use super::plan;
 use super::report::{CheckReport, DecisionView, Outcome, SourceReport};
 use super::{PipelineError, Progress, harvest};
-use crate::archive::{ArchiveDir, SourceState, Store, WatchStore};
+use crate::archive::{ArchiveDir, SourceState, SourceStateStore, Store};
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::relevance::Rules;
@@ -63,7 +63,7 @@ pub fn check(
 }
 
 /// Checks with an open store: see the module documentation. `dir` is where captures go.
-pub fn check_with<S: Store + WatchStore>(
+pub fn check_with<S: Store + SourceStateStore>(
     config: &Config,
     store: &mut S,
     dir: &ArchiveDir,
@@ -84,7 +84,7 @@ pub(crate) struct Checked {
 }
 
 /// Plans, polls and applies a check over `net`.
-pub(crate) fn check_on<S: Store + WatchStore>(
+pub(crate) fn check_on<S: Store + SourceStateStore>(
     config: &Config,
     store: &mut S,
     dir: &ArchiveDir,
@@ -113,7 +113,7 @@ pub(crate) fn check_on<S: Store + WatchStore>(
 /// Applies polls made elsewhere (by `watch`'s per-source tasks): `(index in
 /// config.sources, the state the poll was planned from, the poll)`. The same phases as a
 /// check after its polls: decide, score, archive, save.
-pub(crate) fn apply_polled<S: Store + WatchStore>(
+pub(crate) fn apply_polled<S: Store + SourceStateStore>(
     config: &Config,
     store: &mut S,
     dir: &ArchiveDir,
@@ -133,7 +133,7 @@ pub(crate) fn apply_polled<S: Store + WatchStore>(
 }
 
 /// Everything after the polls: see the module documentation.
-fn apply<S: Store + WatchStore>(
+fn apply<S: Store + SourceStateStore>(
     config: &Config,
     store: &mut S,
     dir: &ArchiveDir,

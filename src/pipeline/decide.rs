@@ -11,14 +11,33 @@ use chrono::{DateTime, Utc};
 
 use super::PipelineError;
 use super::parallel;
-use super::plan::SourceRun;
-use crate::archive::{Decision, DedupKeys, Store, WatchStore};
+use super::plan::SourcePlan;
+use crate::archive::{Decision, DedupKeys, SourceStateStore, Store};
 use crate::article::ArticleId;
 use crate::relevance::{self, Candidate, Rules, TopicModel};
-use crate::upstream::{self, FeedItem, PollOutcome};
+use crate::upstream::{self, FeedItem, Poll, PollOutcome};
 
 /// The saved-state key caching the topic fingerprint for an archive state.
 const TOPIC_CACHE_KEY: &str = "watch.topic_fingerprint";
+
+/// One source carried through the phases of a check: its plan, then its poll, its items
+/// and their decisions, and how many articles it added.
+pub(super) struct SourceRun<'c> {
+    pub(super) plan: SourcePlan<'c>,
+    /// `None` when it was not polled.
+    pub(super) poll: Option<Poll>,
+    /// The fingerprint of the relevance rules as they apply to this source.
+    pub(super) rules_fp: String,
+    pub(super) seen: Vec<SeenItem>,
+    /// Articles added or given a new version from this source.
+    pub(super) archived: usize,
+}
+
+impl<'c> SourceRun<'c> {
+    pub(super) fn new(plan: SourcePlan<'c>, poll: Option<Poll>) -> SourceRun<'c> {
+        SourceRun { plan, poll, rules_fp: String::new(), seen: Vec::new(), archived: 0 }
+    }
+}
 
 /// An item seen in a poll, and what to do about it.
 pub(super) struct SeenItem {
@@ -152,7 +171,7 @@ pub(super) fn action<E>(
 /// Reads the stored decisions of the items each fetched feed holds (the same item twice in
 /// one feed counts once) and sets what to do about each. The items move out of the parsed
 /// feed: 50,000 items are not held twice.
-pub(super) fn read_stored<S: Store + WatchStore>(
+pub(super) fn read_stored<S: Store + SourceStateStore>(
     store: &S,
     runs: &mut [SourceRun<'_>],
     rules: &Rules,

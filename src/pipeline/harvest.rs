@@ -10,12 +10,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
+use super::decide::SourceRun;
 use super::decide::{Action, queue_keys, queued_match};
 use super::net::{Net, QUEUED};
 use super::page::{self, FetchedPage, ItemSource};
-use super::plan::SourceRun;
 use super::{PageError, PipelineError, parallel};
-use crate::archive::{ArchiveDir, DedupKeys, PutOutcome, Store, WatchStore};
+use crate::archive::{ArchiveDir, DedupKeys, PutOutcome, SourceStateStore, Store};
 use crate::article::{ArticleId, Identity, canonical_url};
 use crate::extract::{ExtractError, Extracted};
 use crate::fetch::{FetchError, FetchRequest, FetchResponse};
@@ -47,7 +47,7 @@ enum Unread {
 
 /// Fetches, reads, captures and archives the kept items that need it, filling in their
 /// decisions' article ids and reasons.
-pub(super) fn archive_kept<S: Store + WatchStore>(
+pub(super) fn archive_kept<S: Store + SourceStateStore>(
     store: &mut S,
     dir: &ArchiveDir,
     net: &Net<'_>,

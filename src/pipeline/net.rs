@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 
 use super::PipelineError;
 use super::Progress;
-use super::plan::SourceRun;
+use super::decide::SourceRun;
 use crate::config::Config;
 use crate::fetch::{FetchConfig, Fetcher};
 use crate::upstream::{self, PollOutcome, PollRequest};

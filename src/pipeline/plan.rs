@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::decide::SeenItem;
 use crate::archive::SourceState;
 use crate::config::{Config, Source, SourceUrl};
 use crate::schedule::{self, SourceTiming};
@@ -28,25 +27,6 @@ pub(super) struct SourcePlan<'c> {
     pub(super) timing: SourceTiming,
     /// Why it is not polled now, if so.
     pub(super) skip: Option<String>,
-}
-
-/// One source carried through the phases of a check: its plan, then its poll, its items
-/// and their decisions, and how many articles it added.
-pub(super) struct SourceRun<'c> {
-    pub(super) plan: SourcePlan<'c>,
-    /// `None` when it was not polled.
-    pub(super) poll: Option<Poll>,
-    /// The fingerprint of the relevance rules as they apply to this source.
-    pub(super) rules_fp: String,
-    pub(super) seen: Vec<SeenItem>,
-    /// Articles added or given a new version from this source.
-    pub(super) archived: usize,
-}
-
-impl<'c> SourceRun<'c> {
-    pub(super) fn new(plan: SourcePlan<'c>, poll: Option<Poll>) -> SourceRun<'c> {
-        SourceRun { plan, poll, rules_fp: String::new(), seen: Vec::new(), archived: 0 }
-    }
 }
 
 /// What `watch` needs to poll one source on its own: its state (reset when the configured

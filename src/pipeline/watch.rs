@@ -37,7 +37,7 @@ use super::check::{self, CheckOptions, Checked};
 use super::net::{self, Net};
 use super::plan::{self, PollPlan};
 use super::report::{CheckReport, Outcome};
-use crate::archive::{ArchiveDir, ArchiveLock, LockError, SourceState, WatchStore};
+use crate::archive::{ArchiveDir, ArchiveLock, LockError, SourceState, SourceStateStore};
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::publish::{self, PublishReport};
