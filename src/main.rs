@@ -137,6 +137,8 @@ fn main() -> ExitCode {
     init_logging(cli.verbose, &cli.command);
     match run(cli) {
         Ok(status) => ExitCode::from(status),
+        // `feedkeeper list --json | head`: the reader left; nothing to say to anyone.
+        Err(e) if reader_left(&e) => ExitCode::from(ExitStatus::Done),
         Err(e) => {
             eprintln!("feedkeeper: {}", one_line(&e));
             ExitCode::from(ExitStatus::of_error(e.as_ref()))
@@ -409,6 +411,17 @@ fn print_check(report: &pipeline::CheckReport, json: bool, verbose: bool) -> any
         print!("{}", human::check_lines(report, per_source));
     }
     Ok(ExitStatus::partial_if(report.failed > 0))
+}
+
+/// Whether an error is stdout's reader having gone away (EPIPE).
+fn reader_left(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(|j| j.io_error_kind())
+                .is_some_and(|k| k == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {

@@ -21,3 +21,6 @@ mod archive_trust;
 
 #[path = "integration/fidelity.rs"]
 mod fidelity;
+
+#[path = "integration/hostile.rs"]
+mod hostile;
