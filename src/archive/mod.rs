@@ -13,9 +13,9 @@
 //! No network, no XML, no HTML parsing here.
 
 pub mod lock;
+mod source_state;
 mod sqlite;
 pub mod warc;
-mod watch;
 
 use std::path::{Path, PathBuf};
 
@@ -25,8 +25,8 @@ use serde::Serialize;
 use crate::article::{Article, ArticleId};
 
 pub use lock::{ArchiveLock, LockError};
+pub use source_state::{Decision, SourceState, SourceStateStore};
 pub use sqlite::{LATEST_SCHEMA, SqliteStore};
-pub use watch::{Decision, SourceState, WatchStore};
 
 /// The database file's name inside the archive folder.
 pub const DB_FILE: &str = "feedkeeper.sqlite3";

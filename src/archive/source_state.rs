@@ -1,5 +1,5 @@
 //! Storage for watching upstream: each source's polling state (validators, schedule, health)
-//! and the decision taken on every item seen, behind the narrow [`WatchStore`] trait.
+//! and the decision taken on every item seen, behind the narrow [`SourceStateStore`] trait.
 //!
 //! A decision is keyed by (source, item key) and keeps what is needed to avoid work on the
 //! next poll: the item's content hash (an archived item whose hash changes is fetched again),
@@ -66,7 +66,7 @@ pub struct Decision {
 }
 
 /// Source state and decisions. Implemented by [`SqliteStore`].
-pub trait WatchStore {
+pub trait SourceStateStore {
     /// Every saved source state, by name.
     fn source_states(&self) -> Result<Vec<SourceState>, ArchiveError>;
 
@@ -103,7 +103,7 @@ fn read_state(r: &Row<'_>) -> rusqlite::Result<SourceState> {
     })
 }
 
-impl WatchStore for SqliteStore {
+impl SourceStateStore for SqliteStore {
     fn source_states(&self) -> Result<Vec<SourceState>, ArchiveError> {
         let mut stmt = self
             .conn
