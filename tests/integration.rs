@@ -24,3 +24,6 @@ mod fidelity;
 
 #[path = "integration/hostile.rs"]
 mod hostile;
+
+#[path = "integration/perf.rs"]
+mod perf;

@@ -10,6 +10,7 @@
 //! It reads files and nothing else: no network, no storage, no clock (the archive time is
 //! passed in as `now`).
 
+pub mod batch;
 mod decode;
 mod front;
 mod head;
