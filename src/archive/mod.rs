@@ -14,6 +14,7 @@
 
 pub mod lock;
 mod sqlite;
+pub mod verify;
 pub mod warc;
 mod watch;
 
@@ -24,7 +25,7 @@ use serde::Serialize;
 
 use crate::article::{Article, ArticleId};
 
-pub use lock::{ArchiveLock, LockError};
+pub use lock::{ArchiveLock, LockError, open_regular};
 pub use sqlite::{LATEST_SCHEMA, SqliteStore};
 pub use watch::{Decision, SourceState, WatchStore};
 

@@ -2,8 +2,13 @@
 //! read records back.
 //!
 //! Each record is its own gzip member, appended to a file opened for append under an
-//! exclusive lock and fsynced, so earlier records are never rewritten and a crash can at
-//! worst leave a truncated member at the end, which [`read_all`] skips. A new file starts
+//! exclusive lock and fsynced, so earlier records are never rewritten. A failed append (a
+//! full disk) cuts the file back to its length before the batch, so the file stays a
+//! sequence of whole records that any WARC reader reads to the end; only a crash mid-write
+//! can leave a truncated member at the end, which [`read_all`] skips. The file is opened
+//! without following symlinks and only when it is a regular file
+//! ([`crate::archive::open_regular`]), so a planted link never gets records appended to
+//! whatever it points at. A new file starts
 //! with a `warcinfo` record. Digests are `sha1:` + base32: the block digest over the whole
 //! record block, the payload digest over the entity body as received (transfer-decoded,
 //! still content-encoded). reqwest hands us a de-chunked body, so a `Transfer-Encoding`
@@ -233,7 +238,9 @@ pub fn append_captures(
         return Ok(Vec::new());
     }
 
-    let mut file = OpenOptions::new().create(true).append(true).open(path).map_err(io_err)?;
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    let mut file = crate::archive::open_regular(&options, path).map_err(io_err)?;
     file.lock().map_err(io_err)?;
     let start = file.metadata().map_err(io_err)?.len();
     let total: usize = members.iter().map(|(q, r, _)| q.len() + r.len()).sum();
@@ -254,8 +261,14 @@ pub fn append_captures(
             record_id: response_id,
         });
     }
-    file.write_all(&out).map_err(io_err)?;
-    file.sync_data().map_err(io_err)?;
+    let written = file.write_all(&out).and_then(|()| file.sync_data());
+    if let Err(e) = written {
+        // Leave the file exactly as it was: a partial record would stop readers at it.
+        if let Err(undo) = file.set_len(start).and_then(|()| file.sync_data()) {
+            tracing::warn!(path = %path.display(), error = %undo, "cannot cut a failed WARC append back");
+        }
+        return Err(io_err(e));
+    }
     if start == 0 {
         sync_parent(path);
     }
@@ -458,11 +471,22 @@ pub fn read_record(path: &Path, offset: u64) -> Result<WarcRecord, WarcError> {
 /// Reads every record in order. A truncated or corrupt member is skipped (with a warning)
 /// by searching for the next gzip member, so a crash mid-append loses only that record.
 pub fn read_all(path: &Path) -> Result<Vec<IndexedRecord>, WarcError> {
+    let mut out = Vec::new();
+    scan(path, |found| match found {
+        Ok(record) => out.push(record),
+        Err(e) => tracing::warn!(error = %e, "skipping a damaged WARC record"),
+    })?;
+    Ok(out)
+}
+
+/// Hands every record to `visit` in order, one at a time (memory stays bounded by one
+/// record), and each damaged one as an error before skipping to the next gzip member. Only
+/// a failure to read the file at all is returned.
+pub fn scan(path: &Path, mut visit: impl FnMut(Result<IndexedRecord, WarcError>)) -> Result<(), WarcError> {
     let io_err = |source| WarcError::Io { path: path.to_path_buf(), source };
     let file = File::open(path).map_err(io_err)?;
     let len = file.metadata().map_err(io_err)?.len();
     let mut reader = Counting { inner: BufReader::new(file), consumed: 0 };
-    let mut out = Vec::new();
     while reader.consumed < len {
         let offset = reader.consumed;
         let head = reader.fill_buf().map_err(io_err)?;
@@ -496,17 +520,17 @@ pub fn read_all(path: &Path) -> Result<Vec<IndexedRecord>, WarcError> {
             })
         };
         match result {
-            Ok(record) => out.push(IndexedRecord { offset, length: reader.consumed - offset, record }),
+            Ok(record) => visit(Ok(IndexedRecord { offset, length: reader.consumed - offset, record })),
             Err(WarcError::Io { path, source }) => return Err(WarcError::Io { path, source }),
             Err(e) => {
-                tracing::warn!(error = %e, "skipping a damaged WARC record");
+                visit(Err(e));
                 let next = next_member(path, offset + 1, len)?;
                 let Some(next) = next else { break };
                 reader = reopen_at(path, next)?;
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 fn skip_newlines(r: &mut Counting<BufReader<File>>) -> io::Result<()> {
