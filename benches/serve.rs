@@ -1,4 +1,4 @@
-//! Helper binary for `bench/serve.sh` (not a criterion bench): serves a folder with
+//! Helper binary for `benches/serve.sh` (not a criterion bench): serves a folder with
 //! `feedkeeper::serve` until SIGINT/SIGTERM, or writes the realistic ~200 KB `atom.xml`
 //! the script measures. Run with no arguments (as `cargo bench` does) it only prints its
 //! usage, so a plain `cargo bench` never blocks.
@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ["run", dir] => run(PathBuf::from(dir), "127.0.0.1:0".parse()?),
         ["run", dir, addr] => run(PathBuf::from(dir), addr.parse()?),
         _ => {
-            eprintln!("serve bench helper: see bench/serve.sh (usage: write-atom DIR | free-port | run DIR [ADDR])");
+            eprintln!("serve bench helper: see benches/serve.sh (usage: write-atom DIR | free-port | run DIR [ADDR])");
             Ok(())
         }
     }

@@ -331,6 +331,13 @@ pub fn fingerprint(text: &str) -> Option<String> {
     Some(blake3::hash(words.join(" ").as_bytes()).to_hex()[..32].to_string())
 }
 
+/// Folds text down to its letters and digits: NFKD, lowercase, and everything that is not
+/// alphanumeric (spaces, punctuation, combining marks) dropped, so "Le Monde" and
+/// "lemonde" compare equal. [`fold`] keeps one space between words instead.
+pub fn fold_compact(text: &str) -> String {
+    text.nfkd().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
 /// Folds text for comparison: NFKD, combining marks removed, lowercase, every run of
 /// non-alphanumeric characters turned into one space, trimmed.
 pub fn fold(text: &str) -> String {

@@ -335,12 +335,15 @@ fn numeric_zone(word: &str) -> Option<i32> {
     (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
 }
 
-fn month_number(word: &str) -> Option<u32> {
-    const MONTHS: [&[&str]; 12] = [
-        &["jan", "january", "janvier", "janv", "januar", "enero", "ene", "gennaio", "gen", "janeiro", "januari"],
+/// The month names and abbreviations every part of feedkeeper reads, lowercase, January
+/// first: the English ones, then French, German, Spanish, Italian, Portuguese and Dutch.
+/// The date parser, the extractor's date cues and relevance's dateline test all read this
+/// table, so a month spelling is added in one place.
+const MONTHS: [(&[&str], &[&str]); 12] = [
+    (&["jan", "january"], &["janvier", "janv", "januar", "enero", "ene", "gennaio", "gen", "janeiro", "januari"]),
+    (
+        &["feb", "february"],
         &[
-            "feb",
-            "february",
             "février",
             "fevrier",
             "févr",
@@ -353,30 +356,42 @@ fn month_number(word: &str) -> Option<u32> {
             "fev",
             "februari",
         ],
-        &["mar", "march", "mars", "märz", "maerz", "marzo", "março", "marco", "maart", "mrz"],
-        &["apr", "april", "avril", "avr", "abril", "abr", "aprile"],
-        &["may", "mai", "mayo", "maggio", "mag", "maio", "mei"],
-        &["jun", "june", "juin", "juni", "junio", "giugno", "giu", "junho"],
-        &["jul", "july", "juillet", "juil", "juli", "julio", "luglio", "lug", "julho"],
-        &["aug", "august", "août", "aout", "agosto", "ago", "augustus"],
-        &["sep", "sept", "september", "septembre", "septiembre", "settembre", "set", "setembro"],
-        &["oct", "october", "octobre", "oktober", "okt", "octubre", "ottobre", "ott", "outubro", "out"],
-        &["nov", "november", "novembre", "noviembre", "novembro"],
-        &[
-            "dec",
-            "december",
-            "décembre",
-            "decembre",
-            "déc",
-            "dezember",
-            "dez",
-            "diciembre",
-            "dic",
-            "dicembre",
-            "dezembro",
-        ],
-    ];
-    MONTHS.iter().position(|names| names.contains(&word)).map(|i| i as u32 + 1)
+    ),
+    (&["mar", "march"], &["mars", "märz", "maerz", "marzo", "março", "marco", "maart", "mrz"]),
+    (&["apr", "april"], &["avril", "avr", "abril", "abr", "aprile"]),
+    (&["may"], &["mai", "mayo", "maggio", "mag", "maio", "mei"]),
+    (&["jun", "june"], &["juin", "juni", "junio", "giugno", "giu", "junho"]),
+    (&["jul", "july"], &["juillet", "juil", "juli", "julio", "luglio", "lug", "julho"]),
+    (&["aug", "august"], &["août", "aout", "agosto", "ago", "augustus"]),
+    (&["sep", "sept", "september"], &["septembre", "septiembre", "setiembre", "settembre", "set", "setembro"]),
+    (&["oct", "october"], &["octobre", "oktober", "okt", "octubre", "ottobre", "ott", "outubro", "out"]),
+    (&["nov", "november"], &["novembre", "noviembre", "novembro"]),
+    (
+        &["dec", "december"],
+        &["décembre", "decembre", "déc", "dezember", "dez", "diciembre", "dic", "dicembre", "dezembro"],
+    ),
+];
+
+/// The month (1–12) a lowercase month name or abbreviation in any language of [`MONTHS`]
+/// stands for.
+fn month_number(word: &str) -> Option<u32> {
+    MONTHS.iter().position(|(en, other)| en.contains(&word) || other.contains(&word)).map(|i| i as u32 + 1)
+}
+
+/// Whether `word` (any case) is an English month name or abbreviation ("Sept", "January").
+pub fn is_english_month(word: &str) -> bool {
+    let lower = word.to_ascii_lowercase();
+    MONTHS.iter().any(|(en, _)| en.contains(&lower.as_str()))
+}
+
+/// Every month name and abbreviation of every language, lowercase, longest first (the
+/// order a regular-expression alternation wants).
+pub fn month_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> =
+        MONTHS.iter().flat_map(|(en, other)| en.iter().chain(other.iter())).copied().collect();
+    names.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
+    names.dedup();
+    names
 }
 
 fn is_weekday(word: &str) -> bool {
@@ -481,6 +496,18 @@ fn zone_abbreviation(word: &str) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_month_name_in_the_table_parses_to_its_month() {
+        for (i, (en, other)) in MONTHS.iter().enumerate() {
+            for name in en.iter().chain(other.iter()) {
+                let d = parse(&format!("14 {name} 2018")).unwrap_or_else(|| panic!("{name}"));
+                assert_eq!(chrono::Datelike::month(&d), i as u32 + 1, "{name}");
+            }
+        }
+        assert!(month_names().contains(&"setiembre"));
+        assert!(is_english_month("Sept") && is_english_month("JANUARY") && !is_english_month("janvier"));
+    }
     use proptest::prelude::*;
 
     fn ymd_hms(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {

@@ -6,17 +6,26 @@
 
 pub mod archive;
 pub mod article;
+mod charset;
 pub mod config;
 pub mod content;
 pub mod date;
 pub mod extract;
 pub mod fetch;
 pub mod import;
+pub mod opml;
 pub mod pipeline;
 pub mod publish;
 pub mod relevance;
 pub mod schedule;
 pub mod serve;
-pub mod sources;
 pub mod upstream;
 pub mod websub;
+
+/// Whether the tests rewrite their expected-output files (golden feeds, parser companions,
+/// pinned verdicts) instead of comparing against them: `FEEDKEEPER_BLESS=1 cargo test …`,
+/// then review the diff. The one switch for every fixture that is regenerated.
+#[cfg(test)]
+pub(crate) fn bless() -> bool {
+    std::env::var_os("FEEDKEEPER_BLESS").is_some()
+}

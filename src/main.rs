@@ -1,6 +1,6 @@
 //! The `feedkeeper` binary: parses flags, calls the library, prints, and maps outcomes to
-//! the exit codes in SPEC.md (0 done, 1 fatal, 2 usage or config, 3 some sources failed,
-//! 75 archive locked). All work happens in the library.
+//! exit codes (0 done, 1 fatal, 2 usage or config, 3 some sources failed, 75 archive
+//! locked). All work happens in the library.
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;

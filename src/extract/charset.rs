@@ -4,6 +4,8 @@
 
 use encoding_rs::{Encoding, UTF_8};
 
+use crate::charset::{charset_param, guess_legacy, is_utf16};
+
 /// Decodes an HTML page: byte-order mark, then the `Content-Type` charset, then a
 /// `<meta charset>` in the first kilobytes, then UTF-8 when valid, else a guess.
 pub fn decode_page(body: &[u8], content_type: Option<&str>) -> String {
@@ -14,22 +16,13 @@ pub fn decode_page(body: &[u8], content_type: Option<&str>) -> String {
     if let Some(enc) = declared.and_then(|label| Encoding::for_label(label.as_bytes())) {
         // Pages that declare ISO-8859-1 mean windows-1252 (WHATWG); UTF-16 declarations in
         // a body without a BOM are wrong more often than not.
-        let enc = if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE { UTF_8 } else { enc };
+        let enc = if is_utf16(enc) { UTF_8 } else { enc };
         return enc.decode_without_bom_handling(body).0.into_owned();
     }
     if let Ok(s) = std::str::from_utf8(body) {
         return s.to_string();
     }
-    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-    detector.feed(body, true);
-    detector.guess(None, chardetng::Utf8Detection::Deny).decode_without_bom_handling(body).0.into_owned()
-}
-
-fn charset_param(content_type: &str) -> Option<String> {
-    content_type.split(';').skip(1).find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim().eq_ignore_ascii_case("charset").then(|| v.trim().trim_matches(['"', '\'']).to_string())
-    })
+    guess_legacy(body).decode_without_bom_handling(body).0.into_owned()
 }
 
 /// `<meta charset="x">` or `<meta http-equiv="Content-Type" content="…; charset=x">`.

@@ -16,52 +16,17 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::blocks::Block;
-use super::meta::{Found, fold};
-
-/// What the removed lines said.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(super) struct Hints {
-    pub byline: Option<String>,
-    pub published: Option<String>,
-    pub updated: Option<String>,
-    pub standfirst: Option<String>,
-}
+use super::cues::{
+    DATE_LINE_RE, DATE_TIME_RE, DATELINE_RE, DateKind, Hints, date_in, date_label_kind, strip_byline_prefix,
+};
+use super::meta::Found;
+use crate::article::fold_compact as fold;
 
 /// How many leading blocks may hold a byline, date line or repeated title.
 const LEAD: usize = 8;
 
-const MONTHS: &str = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|janv(?:ier)?|f[ée]v(?:r(?:ier)?)?|mars|avr(?:il)?|mai|juin|juil(?:let)?|ao[uû]t|sept(?:embre)?|octobre|novembre|d[ée]c(?:embre)?|januar|februar|märz|juni|juli|oktober|dezember|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre)\b\.?";
-const WEEKDAYS: &str =
-    r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\.?,?\s+";
-
-static DATE: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        r"(?i:(?:{WEEKDAYS})?(?:{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th|er)?\.?\s+(?:de\s+|of\s+)?{MONTHS},?\s+(?:de\s+)?\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}(?:[T ]\d{{2}}:\d{{2}}(?::\d{{2}})?(?:Z|[+-]\d{{2}}:?\d{{2}})?)?|\d{{1,2}}[./]\d{{1,2}}[./]\d{{4}}))"
-    )
-});
-const TIME: &str = r"(?:,?\s*(?i:at|à|um|a las|-)?\s*\d{1,2}[:h.]\d{2}(?:\s*(?i:[ap]\.?m\.?))?(?:\s*(?:[A-Z]{2,5}|GMT[+-]?\d*|UTC[+-]?\d*))?)?";
-
-static DATE_TIME_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(&format!("{}{TIME}", *DATE)).expect("date regex"));
-
-static DATE_LINE_RE: LazyLock<Regex> = LazyLock::new(|| {
-    let labels = r"(?i:first published(?: on)?|published(?: on)?|posted(?: on)?|publication date|dated|date|last updated(?: on)?|updated(?: on)?|modified|publié le|publié|mis à jour le|mis à jour|veröffentlicht(?: am)?|aktualisiert(?: am)?|publicado(?: el)?|actualizado(?: el)?)";
-    Regex::new(&format!(r"^(?:(?P<label>{labels})\s*:?\s*)?(?P<date>{}{TIME})\s*\.?$", *DATE)).expect("date line regex")
-});
-
-static DATELINE_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r"^(?:\p{{Lu}}[\p{{L}}\p{{M}}.'’ -]{{1,40}}(?:\s*\([^)]{{1,40}}\))?,\s+)?(?P<date>{})\s*[-–—:|]+\s*\S",
-        *DATE
-    ))
-    .expect("dateline regex")
-});
-
 static AD_SIZE_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\(?\s*\d{2,4}\s*[x×X*]\s*\d{2,4}\s*(?:px)?\s*\)?$").expect("ad size regex"));
-
-static BYLINE_PREFIX_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?i:(?:reported|written|posted|story|text|words|compiled|edited|interview|report)\s+by|by|par|von|por|di|door|بقلم|نوشته|گزارش)\s*:?\s+").expect("byline regex")
-});
 
 static TAGS_LINE_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?i:tags?|tagged(?: with)?|filed under|posted in|categories|category|topics|keywords|mots[- ]cl[ée]s|th[èe]mes|schlagw[öo]rter|etiquetas)\s*:?\s").expect("tags regex")
@@ -248,17 +213,6 @@ const RELATED_LABELS: &[&str] = &[
     "همچنین بخوانید",
     "بخوانید",
 ];
-
-/// The first date (with its time of day, if any) in `text`, as written.
-pub(super) fn date_in(text: &str) -> Option<String> {
-    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    DATE_TIME_RE.find(&collapsed).map(|m| m.as_str().trim().trim_end_matches(',').to_string())
-}
-
-/// "By Jane" → "Jane"; anything else unchanged.
-pub(super) fn strip_byline_prefix(s: &str) -> &str {
-    BYLINE_PREFIX_RE.find(s).map_or(s, |m| &s[m.end()..])
-}
 
 /// Lower-case text without surrounding punctuation or whitespace, for label comparisons.
 fn label(text: &str) -> String {
@@ -539,10 +493,7 @@ fn date_line(text: &str) -> Option<Vec<(bool, String)>> {
     let read = |seg: &str| {
         let c = DATE_LINE_RE.captures(seg.trim())?;
         let date = c["date"].trim().trim_end_matches(',').to_string();
-        let is_update = c.name("label").is_some_and(|l| {
-            let l = l.as_str().to_lowercase();
-            ["updat", "modif", "mis à jour", "aktualis", "actualiz"].iter().any(|k| l.contains(k))
-        });
+        let is_update = c.name("label").and_then(|l| date_label_kind(l.as_str())) == Some(DateKind::Updated);
         Some((is_update, date))
     };
     if let Some(one) = read(text) {

@@ -9,12 +9,12 @@
 use std::collections::HashMap;
 
 use dom_query::{Document, NodeRef};
-use unicode_normalization::UnicodeNormalization;
 use url::Url;
 
+use super::cues::{self, Hints};
 use super::debris::{Debris, classify_words, node_words, tag};
-use super::lines::{self, Hints};
 use super::{jsonld, jsonld::LdArticle};
+use crate::article::fold_compact as fold;
 
 /// Everything found so far about the page, besides its content.
 #[derive(Debug, Default, Clone)]
@@ -537,11 +537,6 @@ fn matches_site(part: &str, site: Option<&str>, host: Option<&str>) -> bool {
     false
 }
 
-/// Lower-case alphanumerics without accents, for loose comparisons.
-pub(super) fn fold(s: &str) -> String {
-    s.nfkd().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
-}
-
 const BLOG_HOSTS: &[&str] = &[
     "blogspot",
     "wordpress",
@@ -638,7 +633,7 @@ fn dates_in_body(body: &NodeRef) -> (Option<String>, Option<String>) {
         {
             let text = node.text();
             if text.trim().chars().count() <= 80 {
-                seen.loose = lines::date_in(&text);
+                seen.loose = cues::date_in(&text);
             }
         }
     }
@@ -693,7 +688,7 @@ fn is_standfirst(node: &NodeRef) -> bool {
 /// "By Jane Doe" → "Jane Doe"; `None` for URLs, empty or overlong values.
 pub(super) fn clean_byline(raw: &str) -> Option<String> {
     let collapsed = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-    let stripped = lines::strip_byline_prefix(&collapsed);
+    let stripped = cues::strip_byline_prefix(&collapsed);
     let cut = ["|", " · ", " • ", " — ", " – "]
         .iter()
         .filter_map(|sep| stripped.find(sep))

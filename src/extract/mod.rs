@@ -29,6 +29,7 @@
 
 mod blocks;
 mod charset;
+pub(crate) mod cues;
 mod debris;
 mod jsonld;
 mod lines;

@@ -5,8 +5,9 @@
 //!
 //! It only decodes: it must not interpret the text (that is the readers' job).
 
-use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, WINDOWS_1252};
+
+use crate::charset::guess_legacy;
 
 /// Why the bytes are not an article's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,9 +75,7 @@ fn utf16(encoding: &'static Encoding, bytes: &[u8]) -> Result<String, Undecodabl
 /// Decodes bytes that are not UTF-8: Windows-1252 unless `chardetng` recognises a
 /// non-Latin script's legacy encoding.
 fn legacy(bytes: &[u8]) -> String {
-    let mut detector = EncodingDetector::new(Iso2022JpDetection::Deny);
-    detector.feed(bytes, true);
-    let guess = detector.guess(None, Utf8Detection::Deny);
+    let guess = guess_legacy(bytes);
     let encoding = if is_latin(guess) { WINDOWS_1252 } else { guess };
     let (text, _) = encoding.decode_without_bom_handling(bytes);
     text.into_owned()

@@ -10,6 +10,8 @@ use chrono::{DateTime, Utc};
 
 use crate::article::{canonical_url, fold};
 use crate::date;
+pub(super) use crate::extract::cues::DateKind;
+use crate::extract::cues::{BYLINE_OPENINGS, DATE_LABELS};
 
 /// How a paragraph-like unit is marked up (plain text has only paragraphs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -489,24 +491,6 @@ pub(super) struct Byline {
     pub date: Option<DateTime<Utc>>,
 }
 
-/// Byline openings; `true` when the verb names the reporting organisation.
-const BYLINE_PREFIXES: &[(&str, bool)] = &[
-    ("reported by", true),
-    ("published by", true),
-    ("compiled by", true),
-    ("written by", false),
-    ("posted by", false),
-    ("story by", false),
-    ("report by", false),
-    ("words by", false),
-    ("text by", false),
-    ("authors:", false),
-    ("author:", false),
-    ("byline:", false),
-    ("by:", false),
-    ("by", false),
-];
-
 /// Role words that follow a name ("Jane Doe | Staff writer", "Jane Doe, Correspondent").
 const ROLES: &[&str] = &[
     "writer",
@@ -584,7 +568,8 @@ fn split_any<'a>(s: &'a str, seps: &[&str]) -> Vec<&'a str> {
 }
 
 fn strip_byline_prefix(part: &str) -> Option<(&str, bool)> {
-    for (prefix, reporting) in BYLINE_PREFIXES {
+    for opening in BYLINE_OPENINGS.iter().filter(|c| c.files) {
+        let (prefix, reporting) = (opening.words, &opening.means);
         if let Some(rest) = strip_prefix_ci(part, prefix) {
             // "By" must be a word of its own: "Bystanders said" is not a byline.
             if !prefix.ends_with(':') && !rest.starts_with(char::is_whitespace) && !rest.starts_with(':') {
@@ -749,29 +734,6 @@ pub(super) fn looks_like_organisation(name: &str) -> bool {
 // ---------------------------------------------------------------------------------------
 // Dates, URLs, sources
 
-/// Which date a labelled date line gives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum DateKind {
-    Published,
-    Updated,
-}
-
-const DATE_LABELS: &[(&str, DateKind)] = &[
-    ("last updated", DateKind::Updated),
-    ("last modified", DateKind::Updated),
-    ("updated on", DateKind::Updated),
-    ("updated", DateKind::Updated),
-    ("modified", DateKind::Updated),
-    ("first published", DateKind::Published),
-    ("originally published", DateKind::Published),
-    ("published on", DateKind::Published),
-    ("published", DateKind::Published),
-    ("posted on", DateKind::Published),
-    ("posted", DateKind::Published),
-    ("dated", DateKind::Published),
-    ("date", DateKind::Published),
-];
-
 /// A date alone on a line, optionally labelled: `Sept. 14, 2018`, `Friday 14 September
 /// 2018 | 10:30 GMT`, `Published: 14/09/2018`, `Updated on 2018-09-15`, `Geneva | 14
 /// September 2018`.
@@ -780,7 +742,8 @@ pub(super) fn date_line(line: &str) -> Option<(DateTime<Utc>, DateKind)> {
     if line.chars().count() > 100 {
         return None;
     }
-    for (label, kind) in DATE_LABELS {
+    for cue in DATE_LABELS.iter().filter(|c| c.files) {
+        let (label, kind) = (cue.words, &cue.means);
         if let Some(rest) = strip_prefix_ci(line, label)
             && (rest.starts_with(char::is_whitespace) || rest.starts_with(':'))
         {

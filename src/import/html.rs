@@ -20,10 +20,10 @@ pub(super) struct Page {
     pub language: Option<String>,
 }
 
-/// Reads a saved page's text. `Err` carries the reason there is no article in it.
-pub(super) fn read(html: &str) -> Result<Page, String> {
+/// Reads a saved page's text. `Err` is the extractor's reason there is no article in it.
+pub(super) fn read(html: &str) -> Result<Page, extract::ExtractError> {
     let saved_from = saved_from_url(html);
-    let ex = extract::extract(html, saved_from.as_ref()).map_err(|e| e.to_string())?;
+    let ex = extract::extract(html, saved_from.as_ref())?;
     let url = ex.canonical_url.clone().or_else(|| saved_from.as_ref().map(Url::to_string));
     let base = url.as_deref().and_then(|u| Url::parse(u).ok());
     let (authors, byline_source) = match ex.byline.as_deref().map(str::trim).filter(|b| !b.is_empty()) {

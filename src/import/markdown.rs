@@ -41,7 +41,7 @@ pub(super) fn read(md: &str, known: Known<'_>, base: Option<&Url>) -> MarkdownAr
     if head.published.is_none() {
         let firsts: Vec<&str> =
             units[head.body_start..].iter().filter(|u| u.shape == Shape::Paragraph).map(|u| u.text.as_str()).collect();
-        head.published = super::text::first_dateline(&firsts);
+        head.published = super::plain::first_dateline(&firsts);
     }
     let head_base = head.url.as_deref().and_then(|u| Url::parse(u).ok());
     let html = content::sanitize(&render(&body_md), base.or(head_base.as_ref()));

@@ -15,7 +15,7 @@ mod front;
 mod head;
 mod html;
 mod markdown;
-mod text;
+mod plain;
 
 use std::collections::HashSet;
 use std::fs;
@@ -155,7 +155,7 @@ pub fn parse(bytes: &[u8], file_name: &str, now: DateTime<Utc>) -> Result<Import
     let mut page_tags = Vec::new();
     let mut page_language = None;
     let (fm, head, body) = if format == Format::Html {
-        let page = html::read(&text).map_err(|reason| ImportError::NoArticle { file: file(), reason })?;
+        let page = html::read(&text).map_err(|e| ImportError::NoArticle { file: file(), reason: e.to_string() })?;
         page_tags = page.tags;
         page_language = page.language;
         (front::FrontMatter::default(), page.head, page.content)
@@ -173,7 +173,7 @@ pub fn parse(bytes: &[u8], file_name: &str, now: DateTime<Utc>) -> Result<Import
             let md = markdown::read(body, known, base.as_ref());
             (md.head, Content { text: md.text, html: md.html })
         } else {
-            let t = text::read(body, known);
+            let t = plain::read(body, known);
             let content = Content {
                 text: content::join_paragraphs(&t.paragraphs),
                 html: content::paragraphs_to_html(&t.paragraphs),

@@ -61,7 +61,7 @@ pub enum PipelineError {
     #[error(transparent)]
     Warc(#[from] crate::archive::warc::WarcError),
     #[error(transparent)]
-    Opml(#[from] crate::sources::OpmlError),
+    Opml(#[from] crate::opml::OpmlError),
     #[error(transparent)]
     Serve(#[from] crate::serve::ServeError),
     #[error("cannot start the async runtime: {0}")]
@@ -297,7 +297,8 @@ pub fn init(dir: &Path) -> Result<PathBuf, PipelineError> {
     Ok(path)
 }
 
-/// One article as `list --json` prints it (the SPEC's fields, plus `updated`).
+/// One article as `list --json` prints it: id, title, URL, dates, authors, source, tags and
+/// summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct ArticleView {
     pub id: String,

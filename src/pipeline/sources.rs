@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::PipelineError;
 use crate::archive::{ArchiveDir, SourceState, WatchStore};
 use crate::config::{Config, SourceUrl};
-use crate::sources::{OpmlError, SourceEntry};
+use crate::opml::{OpmlError, SourceEntry};
 
 /// One source's health, as `sources` prints it.
 #[derive(Debug, Clone, Serialize)]
@@ -82,10 +82,10 @@ pub struct SourcesImportReport {
 /// file is replaced (atomically).
 pub fn sources_import(config: &Config, opml: &Path) -> Result<SourcesImportReport, PipelineError> {
     let bytes = std::fs::read(opml).map_err(|source| OpmlError::Read { path: opml.to_path_buf(), source })?;
-    let found = crate::sources::parse_opml(&String::from_utf8_lossy(&bytes), opml)?;
+    let found = crate::opml::parse_opml(&String::from_utf8_lossy(&bytes), opml)?;
     let refused = |message: String| PipelineError::Refused { path: config.path.clone(), message };
     let text = std::fs::read_to_string(&config.path).map_err(|e| refused(format!("cannot read: {e}")))?;
-    let out = crate::sources::append_sources(&text, &entries(config), &found);
+    let out = crate::opml::append_sources(&text, &entries(config), &found);
     if !out.added.is_empty() {
         crate::config::parse(&out.text, &config.path)
             .map_err(|e| refused(format!("the sources from {} would make the config invalid: {e}", opml.display())))?;
@@ -112,7 +112,7 @@ pub fn sources_export(config: &Config) -> String {
             tags: s.tags.clone(),
         })
         .collect();
-    crate::sources::to_opml(&config.site.title, &list)
+    crate::opml::to_opml(&config.site.title, &list)
 }
 
 fn entries(config: &Config) -> Vec<SourceEntry> {

@@ -31,8 +31,8 @@
 //! Atom entries and RSS items, and `<fk:item-id>` (the upstream item's own id) inside
 //! `atom:source`. JSON Feed items carry the same as `_feedkeeper.source`/`.provenance`.
 //!
-//! Entry links (the SPEC's "each with a rel=self link to its own URL" is read as applying to
-//! documents: every document carries `rel="self"`): an entry's `rel="alternate"` is the
+//! Entry links: every document (feed, archive page, tag feed) carries a `rel="self"` link to
+//! its own URL; entries do not. An entry's `rel="alternate"` is the
 //! original article when its URL is known, else the archived copy; with an original, a
 //! `rel="related"` link points at the archived copy. JSON Feed `url` is the archived copy and
 //! `external_url` the original.

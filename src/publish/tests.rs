@@ -2,7 +2,7 @@
 //! fixture archive in `tests/fixtures/publish/`, determinism, incremental rewrites, atomic
 //! failure, and round trips through feed-rs (which also follows the RFC 5005 links).
 //!
-//! `UPDATE_FIXTURES=1 cargo test --lib publish::` rewrites the golden files.
+//! `FEEDKEEPER_BLESS=1 cargo test --lib publish::` rewrites the golden files.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -157,7 +157,7 @@ fn golden_files_for_the_fixture_archive() {
     assert_well_formed(out.path());
     let expected_dir = fixtures.join("expected");
     let got = tree(out.path());
-    if std::env::var_os("UPDATE_FIXTURES").is_some() {
+    if crate::bless() {
         let _ = std::fs::remove_dir_all(&expected_dir);
         for (rel, bytes) in &got {
             let path = expected_dir.join(rel);
@@ -170,7 +170,7 @@ fn golden_files_for_the_fixture_archive() {
     for (rel, bytes) in &got {
         assert!(
             want.get(rel) == Some(bytes),
-            "{rel} differs from the golden file (run with UPDATE_FIXTURES=1 and review the diff)\n{}",
+            "{rel} differs from the golden file (run with FEEDKEEPER_BLESS=1 and review the diff)\n{}",
             String::from_utf8_lossy(bytes)
         );
     }

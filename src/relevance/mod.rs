@@ -56,7 +56,8 @@ pub const KEYWORD_IN_TITLE: f64 = 0.75;
 pub const KEYWORD_IN_SUMMARY: f64 = 0.7;
 /// Evidence of one configured keyword found only in the body text or the link.
 pub const KEYWORD_IN_TEXT: f64 = 0.45;
-/// Default threshold (the SPEC's default); see the module docs for what it means.
+/// The threshold when the config sets none: an item scoring 0.5 or more is kept; see the
+/// module docs for what that means.
 pub const DEFAULT_THRESHOLD: f64 = 0.5;
 
 /// How a candidate's fields count towards its term vector.
@@ -206,7 +207,8 @@ impl TopicModel {
     }
 }
 
-/// The `[relevance]` config, with the SPEC's defaults in [`Rules::default`].
+/// The `[relevance]` config; [`Rules::default`] is what applies when the config omits it
+/// (no keywords, no excludes, [`DEFAULT_THRESHOLD`], learning from the archive on).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rules {
     pub keywords: Vec<String>,

@@ -985,35 +985,10 @@ pub fn is_year_word(word: &str) -> bool {
     word.len() == 4 && word.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// English month names and their usual abbreviations, as written in datelines.
+/// A capitalised English month name or abbreviation, as written in datelines ("Sept",
+/// "January"); the names are [`crate::date`]'s.
 pub fn is_month(word: &str) -> bool {
-    const MONTHS: &[&str] = &[
-        "jan",
-        "january",
-        "feb",
-        "february",
-        "mar",
-        "march",
-        "apr",
-        "april",
-        "may",
-        "jun",
-        "june",
-        "jul",
-        "july",
-        "aug",
-        "august",
-        "sep",
-        "sept",
-        "september",
-        "oct",
-        "october",
-        "nov",
-        "november",
-        "dec",
-        "december",
-    ];
-    word.chars().next().is_some_and(char::is_uppercase) && MONTHS.contains(&word.to_ascii_lowercase().as_str())
+    word.chars().next().is_some_and(char::is_uppercase) && crate::date::is_english_month(word)
 }
 
 /// Background Zipf value of a folded word, and whether the background lists it.

@@ -655,7 +655,7 @@ mod properties {
 /// demo archive, the grown archive and a wide one of every labelled item), with the
 /// models' fingerprints: a change of speed must not change a decision. Scores must match
 /// within 1e-9, everything else exactly. After a deliberate change of the scheme,
-/// `RELEVANCE_BLESS=1 cargo test --lib relevance::tests::pinned_verdicts` rewrites
+/// `FEEDKEEPER_BLESS=1 cargo test --lib relevance::tests::pinned_verdicts` rewrites
 /// `pinned-verdicts.jsonl`; review its diff.
 #[test]
 fn pinned_verdicts() {
@@ -683,7 +683,7 @@ fn pinned_verdicts() {
         }
     }
     let path = fixtures().join("pinned-verdicts.jsonl");
-    if std::env::var_os("RELEVANCE_BLESS").is_some() {
+    if crate::bless() {
         let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
         std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         return;

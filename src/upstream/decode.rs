@@ -10,6 +10,8 @@ use std::borrow::Cow;
 
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 
+use crate::charset::{charset_param, guess_legacy, is_utf16};
+
 /// The decoded document and what was done to it.
 #[derive(Debug)]
 pub(crate) struct Decoded<'a> {
@@ -83,9 +85,7 @@ pub(crate) fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Decoded
                 repairs.push(format!("decoded {invalid} bytes that are not UTF-8 as windows-1252 ({source}: utf-8)"));
                 finish(Cow::Owned(mixed_utf8_cp1252(body)), repairs)
             } else {
-                let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-                detector.feed(body, true);
-                let guess = detector.guess(None, chardetng::Utf8Detection::Deny);
+                let guess = guess_legacy(body);
                 let (text, _, _) = guess.decode(body);
                 let said = if source == "default" { "no declaration" } else { "declared utf-8" };
                 repairs.push(format!("decoded as {} ({said})", label(guess)));
@@ -97,10 +97,6 @@ pub(crate) fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Decoded
 
 fn label(enc: &'static Encoding) -> String {
     enc.name().to_ascii_lowercase()
-}
-
-fn is_utf16(enc: &'static Encoding) -> bool {
-    enc == UTF_16LE || enc == UTF_16BE
 }
 
 /// Drops the characters XML 1.0 forbids (C0 controls other than tab, newline, return) and a
@@ -119,14 +115,6 @@ fn finish(text: Cow<'_, str>, mut repairs: Vec<String>) -> Decoded<'_> {
         None => text,
     };
     Decoded { text, repairs }
-}
-
-/// The `charset` parameter of a `Content-Type` value.
-fn charset_param(content_type: &str) -> Option<String> {
-    content_type.split(';').skip(1).find_map(|param| {
-        let (k, v) = param.split_once('=')?;
-        k.trim().eq_ignore_ascii_case("charset").then(|| v.trim().trim_matches(['"', '\'']).to_string())
-    })
 }
 
 /// The `encoding` of an XML declaration at the start of ASCII-compatible bytes.
@@ -288,12 +276,5 @@ mod tests {
         let (t, r) = text(b"<a>x\x0by\x00z</a>", None);
         assert_eq!(t, "<a>xyz</a>");
         assert_eq!(r, vec!["removed 2 control characters that XML forbids"]);
-    }
-
-    #[test]
-    fn charset_param_forms() {
-        assert_eq!(charset_param("application/rss+xml; charset=\"UTF-8\""), Some("UTF-8".to_string()));
-        assert_eq!(charset_param("text/xml;Charset=windows-1251"), Some("windows-1251".to_string()));
-        assert_eq!(charset_param("text/xml"), None);
     }
 }

@@ -8,7 +8,7 @@
 use scraper::{ElementRef, Html, Node, Selector};
 use url::Url;
 
-use super::parse::{ItemDraft, resolve};
+use super::draft::{ItemDraft, resolve};
 
 /// How many item/entry start tags the raw document has (a cheap upper bound used to decide
 /// whether the XML reader missed items).
@@ -111,14 +111,14 @@ fn read_item(el: ElementRef<'_>, base: Option<&Url>, doc_end: &str) -> ItemDraft
                 item.updated = crate::date::parse(&body(c));
             }
             "dc:creator" | "author" => {
-                let a = super::text::html_to_plain(&body(c));
+                let a = super::unescape::html_to_plain(&body(c));
                 if !a.is_empty() {
                     item.authors.push(a);
                 }
             }
             "category" | "dc:subject" => {
                 let v = c.value().attr("term").map_or_else(|| body(c), str::to_string);
-                item.categories.push(super::text::html_to_plain(&v));
+                item.categories.push(super::unescape::html_to_plain(&v));
             }
             _ => {}
         }

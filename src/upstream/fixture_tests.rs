@@ -1,7 +1,7 @@
 //! The table-driven test over `tests/fixtures/upstream/`: every feed document there is
 //! parsed and compared with its `<name>.expected.json` companion (format, title, item
 //! count, and per item id, title, link and dates; or the error). A new real-world case is a
-//! new pair of files. `UPDATE_EXPECTED=1` rewrites the companions from the parser's output
+//! new pair of files. `FEEDKEEPER_BLESS=1` rewrites the companions from the parser's output
 //! (review the diff before committing it).
 
 use std::path::{Path, PathBuf};
@@ -66,7 +66,7 @@ fn feed_json(f: &ParsedFeed) -> Value {
 
 #[test]
 fn fixtures_match_their_expected_output() {
-    let update = std::env::var_os("UPDATE_EXPECTED").is_some();
+    let update = crate::bless();
     let files = fixture_files();
     assert!(files.len() >= 30, "the corpus has {} documents", files.len());
     let mut failures = Vec::new();
@@ -220,7 +220,7 @@ fn feed_rs_agrees_on_well_formed_fixtures() {
             assert_eq!(o.published.or(o.updated), t.published.or(t.updated), "{name}: date of {:?}", o.link);
             if let Some(title) = &t.title {
                 let theirs = crate::article::collapse_whitespace(&title.content);
-                assert_eq!(o.title, super::text::html_to_plain(&theirs), "{name}: title");
+                assert_eq!(o.title, super::unescape::html_to_plain(&theirs), "{name}: title");
             }
         }
         checked += 1;

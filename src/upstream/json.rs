@@ -7,18 +7,30 @@
 use serde_json::{Map, Value};
 use url::Url;
 
-use super::parse::{FeedDraft, FeedFormat, ItemDraft, resolve};
+use super::draft::{FeedDraft, FeedFormat, ItemDraft, resolve};
 use crate::content::escape;
 
+/// Why a text is not a JSON Feed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum NotJsonFeed {
+    #[error("JSON, but neither a JSON Feed version nor an items array")]
+    NoFeedMarks,
+    #[error("JSON, but not an object")]
+    NotAnObject,
+    /// Not JSON, and nothing recoverable before the error.
+    #[error("{0}")]
+    Syntax(serde_json::Error),
+}
+
 /// Reads a JSON Feed; `Err` says why the text is not one.
-pub(crate) fn read(text: &str, base: Option<&Url>) -> Result<FeedDraft, String> {
+pub(crate) fn read(text: &str, base: Option<&Url>) -> Result<FeedDraft, NotJsonFeed> {
     let mut draft = FeedDraft { format: FeedFormat::JsonFeed, ..FeedDraft::default() };
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(top)) => {
             let is_feed = top.get("version").and_then(Value::as_str).is_some_and(|v| v.contains("jsonfeed.org"))
                 || top.get("items").is_some_and(Value::is_array);
             if !is_feed {
-                return Err("JSON, but neither a JSON Feed version nor an items array".to_string());
+                return Err(NotJsonFeed::NoFeedMarks);
             }
             draft.structure = true;
             read_top(&top, base, &mut draft);
@@ -29,12 +41,12 @@ pub(crate) fn read(text: &str, base: Option<&Url>) -> Result<FeedDraft, String> 
             }
             Ok(draft)
         }
-        Ok(_) => Err("JSON, but not an object".to_string()),
+        Ok(_) => Err(NotJsonFeed::NotAnObject),
         Err(e) => {
             // A cut-off document: read the feed fields and the complete items before the cut.
             let items = recover_items(text);
             if items.is_empty() && !text.contains("jsonfeed.org/version") {
-                return Err(e.to_string());
+                return Err(NotJsonFeed::Syntax(e));
             }
             draft.structure = true;
             draft.truncated = true;

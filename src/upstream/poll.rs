@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::parse::{FeedItem, ParseError, ParsedFeed, parse_feed};
-use super::text::html_to_plain;
+use super::unescape::html_to_plain;
 use crate::fetch::{FetchError, FetchRequest, Fetcher};
 
 /// What to poll: the fetch target (URL or absolute path) and the previous validators.

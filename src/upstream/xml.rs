@@ -14,8 +14,8 @@
 use quick_xml::events::{BytesStart, Event};
 use url::Url;
 
-use super::parse::{FeedDraft, FeedFormat, ItemDraft, resolve};
-use super::text::{TextRepairs, element_value, find_ascii_ci};
+use super::draft::{FeedDraft, FeedFormat, ItemDraft, resolve};
+use super::unescape::{TextRepairs, element_value, find_ascii_ci};
 use crate::content::escape;
 
 /// Where the document starts in the decoded text.
@@ -308,7 +308,7 @@ impl<'a> State<'a> {
         for attr in e.html_attributes().with_checks(false).flatten() {
             let key = attr.key.as_ref().to_string();
             let raw = attr.value;
-            let value = super::text::decode_entities(&raw, &mut self.text).into_owned();
+            let value = super::unescape::decode_entities(&raw, &mut self.text).into_owned();
             out.0.push((key, value));
         }
         out
@@ -596,11 +596,11 @@ impl<'a> State<'a> {
     fn assign(&mut self, field: Field, raw: &str, attrs: &Attrs) {
         let plain = |st: &mut State<'_>| -> String {
             let (v, _) = element_value(raw, &mut st.text);
-            super::text::collapse(&v)
+            super::unescape::collapse(&v)
         };
         match field {
             Field::PersonName => {
-                let v = super::text::html_to_plain(&plain(self));
+                let v = super::unescape::html_to_plain(&plain(self));
                 if let Some(p) = self.person.as_mut().filter(|_| !v.is_empty()) {
                     p.name.get_or_insert(v);
                 }
@@ -711,7 +711,7 @@ impl<'a> State<'a> {
                 }
             }
             Field::AuthorText => {
-                let v = author_name(&super::text::html_to_plain(&plain(self)));
+                let v = author_name(&super::unescape::html_to_plain(&plain(self)));
                 if let Some(item) = self.item.as_mut().filter(|_| !v.is_empty()) {
                     item.authors.push(v);
                 }
@@ -719,7 +719,7 @@ impl<'a> State<'a> {
             Field::Category => {
                 let v = match attrs.get("term") {
                     Some(term) => attrs.get("label").filter(|l| !l.trim().is_empty()).unwrap_or(term).to_string(),
-                    None => super::text::html_to_plain(&plain(self)),
+                    None => super::unescape::html_to_plain(&plain(self)),
                 };
                 if let Some(item) = self.item.as_mut() {
                     item.categories.push(v);

@@ -1,4 +1,4 @@
-//! Upstream sources: OPML in and out, and adding `[[sources]]` tables to the config text.
+//! OPML subscription lists in and out, and adding `[[sources]]` tables to the config text.
 //!
 //! [`parse_opml`] reads subscription lists as feed readers write them: outlines nested in
 //! folders (a folder's name becomes a tag), `type="rss"` often missing, `xmlUrl` spelled in
