@@ -15,3 +15,6 @@ mod upstream;
 
 #[path = "integration/unattended.rs"]
 mod unattended;
+
+#[path = "integration/faults.rs"]
+mod faults;

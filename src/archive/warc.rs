@@ -765,6 +765,100 @@ mod tests {
     }
 
     #[test]
+    fn a_symlinked_capture_file_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let decoy = dir.path().join("decoy.txt");
+        std::fs::write(&decoy, "precious").expect("decoy");
+        let path = dir.path().join("feedkeeper-2026-01-01.warc.gz");
+        std::os::unix::fs::symlink(&decoy, &path).expect("symlink");
+        let err = append_exchange(&path, URI, at(0), &exchange()).expect_err("refused");
+        let message = err.to_string();
+        assert!(message.contains("feedkeeper-2026-01-01.warc.gz") && message.contains("symbolic link"), "{message}");
+        assert_eq!(std::fs::read_to_string(&decoy).expect("decoy"), "precious");
+    }
+
+    /// Fills a small tmpfs with captures until the disk is full: each failed append leaves the
+    /// file exactly as the last good one did, and every record reads back with sound digests
+    /// (with warcio too, when installed). Needs root for the mount; skipped otherwise.
+    #[test]
+    fn a_full_disk_leaves_no_partial_record() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mnt = dir.path().join("small");
+        std::fs::create_dir(&mnt).expect("mkdir");
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipping the disk-full part: not root, cannot mount a small tmpfs");
+            return;
+        }
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+            .arg(&mnt)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!("skipping the disk-full part: mount -t tmpfs failed (no CAP_SYS_ADMIN here)");
+            return;
+        }
+        struct Unmount<'a>(&'a Path);
+        impl Drop for Unmount<'_> {
+            fn drop(&mut self) {
+                let _ = std::process::Command::new("umount").arg(self.0).status();
+            }
+        }
+        let _unmount = Unmount(&mnt);
+        let path = mnt.join("full.warc.gz");
+        // Incompressible bodies, so the disk fills after a few records.
+        let mut x: u32 = 7;
+        let mut noise = |n: usize| -> Vec<u8> {
+            (0..n)
+                .map(|_| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    (x >> 16) as u8
+                })
+                .collect()
+        };
+        let mut good = 0;
+        let mut failures = 0;
+        for i in 0..200 {
+            let before = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            let body = noise(20_000 + (i % 7) * 3_000);
+            let item =
+                (URI, at(i as i64), Captured::Resource { content_type: "application/octet-stream", body: &body });
+            match append_captures(&path, &[item]) {
+                Ok(_) => good += 1,
+                Err(e) => {
+                    failures += 1;
+                    assert!(e.to_string().contains("full.warc.gz"), "{e}");
+                    let after = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                    assert_eq!(after, before, "a failed append leaves the file as it was");
+                    if failures >= 3 {
+                        break;
+                    }
+                }
+            }
+        }
+        assert!(failures > 0 && good > 0, "the disk filled after {good} captures");
+        let mut records = 0;
+        scan(&path, |found| {
+            let found = found.expect("no damaged record");
+            found.record.verify_digests().expect("digests");
+            records += 1;
+        })
+        .expect("scan");
+        assert_eq!(records, 1 + good, "warcinfo and one resource record per good capture");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/warc_check.py");
+        let has_warcio =
+            std::process::Command::new("python3").args(["-c", "import warcio"]).status().is_ok_and(|s| s.success());
+        if has_warcio {
+            let out = std::process::Command::new("python3").arg(script).arg(&path).output().expect("warc_check.py");
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "warc_check.py failed:\n{text}{}", String::from_utf8_lossy(&out.stderr));
+        } else {
+            eprintln!("warcio not installed: the python interop check was skipped (Rust checks ran)");
+        }
+    }
+
+    #[test]
     fn bad_offsets_and_missing_files_name_the_path() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("x.warc.gz");
