@@ -108,3 +108,45 @@ fn verify_passes_a_sound_archive_and_names_a_damaged_database() {
     expect_code(&out, 1, &["verify"]);
     assert!(stderr(&out).contains("feedkeeper.sqlite3"), "{}", stderr(&out));
 }
+
+#[test]
+fn import_reads_only_regular_files_inside_the_folder_and_names_the_rest() {
+    let site = Site::new(5, "");
+    write_articles(&site, "in", 0, 1);
+    write_articles(&site, "outside", 50, 1);
+    let secret = site.write("secret.txt", "Secret title\n\nA private note that must not be archived.\n");
+    std::os::unix::fs::symlink(&secret, site.path().join("in/linked.txt")).expect("file link");
+    std::os::unix::fs::symlink(site.path().join("outside"), site.path().join("in/elsewhere")).expect("folder link");
+    let fifo = std::ffi::CString::new(site.path().join("in/pipe.txt").to_str().expect("utf-8")).expect("cstring");
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0, "mkfifo");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_feedkeeper"))
+        .arg("--config")
+        .arg(site.config())
+        .args(["import", "in"])
+        .current_dir(site.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // A hang is what is tested: a generous bound.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().expect("try_wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("import hung on a FIFO");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    expect_code(&out, 3, &["import", "in"]);
+    let err = stderr(&out);
+    assert!(err.contains("linked.txt") && err.contains("symbolic link"), "{err}");
+    assert!(err.contains("pipe.txt") && err.contains("FIFO"), "{err}");
+    let listed = site.ok(&["list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_str(&listed).expect("json");
+    let titles: Vec<String> =
+        listed.as_array().expect("array").iter().map(|a| a["title"].as_str().unwrap_or_default().to_string()).collect();
+    assert_eq!(titles.len(), 1, "only the regular file inside the folder: {titles:?}");
+    assert!(titles[0].contains("case 0") || titles[0].contains("Case file 0"), "{titles:?}");
+}
