@@ -335,6 +335,7 @@ mod tests {
         match e {
             ImportError::NotFound { .. } => "not_found",
             ImportError::Unreadable { .. } => "unreadable",
+            ImportError::NotRegular { .. } => "not_regular",
             ImportError::Empty { .. } => "empty",
             ImportError::Binary { .. } => "binary",
             ImportError::NoTitle { .. } => "no_title",
