@@ -79,6 +79,28 @@ pub enum Identity {
 }
 
 impl Identity {
+    /// The strongest identity a document has, the one rule every way in (import, upstream
+    /// items, added pages) derives ids from: its explicit id, else its canonical URL, else
+    /// `(feed URL, upstream id)` when the upstream id is not blank, else title and day.
+    pub fn strongest(
+        explicit: Option<&str>,
+        canonical_url: Option<&str>,
+        upstream: Option<(&str, &str)>,
+        title: &str,
+        published: Option<&DateTime<Utc>>,
+    ) -> Identity {
+        if let Some(id) = explicit {
+            return Identity::Explicit(id.to_string());
+        }
+        if let Some(url) = canonical_url {
+            return Identity::Url(url.to_string());
+        }
+        if let Some((feed_url, id)) = upstream.filter(|(_, id)| !id.trim().is_empty()) {
+            return Identity::Upstream { feed_url: feed_url.to_string(), upstream_id: id.trim().to_string() };
+        }
+        Identity::title_date(title, published)
+    }
+
     /// The identity for a title and optional date, folded so that case, accents, punctuation
     /// and spacing do not make two copies of one article look different.
     pub fn title_date(title: &str, published: Option<&DateTime<Utc>>) -> Identity {
@@ -389,6 +411,21 @@ where
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn strongest_identity_prefers_explicit_then_url_then_upstream_then_title() {
+        let day = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 3, 1, 9, 0, 0).single().expect("date");
+        let feed = Some(("https://feed.example/rss", " item-7 "));
+        let url = Some("https://example.org/a");
+        assert_eq!(Identity::strongest(Some("tag:x"), url, feed, "T", None), Identity::Explicit("tag:x".into()));
+        assert_eq!(Identity::strongest(None, url, feed, "T", None), Identity::Url("https://example.org/a".into()));
+        assert_eq!(
+            Identity::strongest(None, None, feed, "T", None),
+            Identity::Upstream { feed_url: "https://feed.example/rss".into(), upstream_id: "item-7".into() }
+        );
+        let blank = Some(("https://feed.example/rss", "  "));
+        assert_eq!(Identity::strongest(None, None, blank, "T", Some(&day)), Identity::title_date("T", Some(&day)));
+    }
 
     #[test]
     fn ids_are_stable_uuid_urns() {

@@ -1,6 +1,6 @@
 //! The `feedkeeper` binary: parses flags, calls the library, prints, and maps outcomes to
-//! exit codes (0 done, 1 fatal, 2 usage or config, 3 some sources failed, 75 archive
-//! locked). All work happens in the library.
+//! exit codes ([`ExitStatus`]: 0 done, 1 fatal, 2 usage or config, 3 some sources failed,
+//! 75 archive locked). All work happens in the library.
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -10,14 +10,9 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use feedkeeper::archive::ListQuery;
-use feedkeeper::config::{self, Config, ConfigError};
-use feedkeeper::pipeline::{self, PipelineError, Progress, text};
+use feedkeeper::config::{self, Config};
+use feedkeeper::pipeline::{self, ExitStatus, Progress, human};
 use feedkeeper::schedule::CronSchedule;
-
-const EXIT_FATAL: u8 = 1;
-const EXIT_USAGE: u8 = 2;
-const EXIT_PARTIAL: u8 = 3;
-const EXIT_LOCKED: u8 = 75;
 
 #[derive(Parser)]
 #[command(
@@ -141,15 +136,15 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
+            return ExitCode::from(if e.use_stderr() { ExitStatus::Usage } else { ExitStatus::Done });
         }
     };
     init_logging(cli.verbose, &cli.command);
     match run(cli) {
-        Ok(code) => ExitCode::from(code),
+        Ok(status) => ExitCode::from(status),
         Err(e) => {
             eprintln!("feedkeeper: {}", one_line(&e));
-            ExitCode::from(exit_code(&e))
+            ExitCode::from(ExitStatus::of_error(e.as_ref()))
         }
     }
 }
@@ -219,28 +214,11 @@ fn one_line(e: &anyhow::Error) -> String {
     parts.join(": ")
 }
 
-fn exit_code(e: &anyhow::Error) -> u8 {
-    for cause in e.chain() {
-        if cause.downcast_ref::<ConfigError>().is_some() {
-            return EXIT_USAGE;
-        }
-        if let Some(p) = cause.downcast_ref::<PipelineError>() {
-            if p.is_lock_held() {
-                return EXIT_LOCKED;
-            }
-            if p.is_usage() {
-                return EXIT_USAGE;
-            }
-        }
-    }
-    EXIT_FATAL
-}
-
 fn load_config(path: &Path) -> anyhow::Result<Config> {
     Ok(config::load(path)?)
 }
 
-fn run(cli: Cli) -> anyhow::Result<u8> {
+fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let now = chrono::Utc::now();
     let progress = TerminalProgress::new();
     match cli.command {
@@ -252,7 +230,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 "wrote {}; edit [site] and add [[sources]], then run `feedkeeper import` and `feedkeeper publish`",
                 path.display()
             );
-            Ok(0)
+            Ok(ExitStatus::Done)
         }
         Command::Import { paths } => {
             let config = load_config(&cli.config)?;
@@ -269,7 +247,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 report.duplicates,
                 report.failed.len()
             );
-            Ok(if report.failed.is_empty() { 0 } else { EXIT_PARTIAL })
+            Ok(ExitStatus::partial_if(!report.failed.is_empty()))
         }
         Command::Verify => {
             let config = load_config(&cli.config)?;
@@ -298,7 +276,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let published = pipeline::publish(&config, &progress)?;
             let report = &published.report;
             tracing::info!("published {} entries, {} archive page(s)", report.entries, report.archive_pages);
-            if let Some(warning) = text::ping_warning(published.websub.as_ref()) {
+            if let Some(warning) = human::ping_warning(published.websub.as_ref()) {
                 eprintln!("{warning}");
             }
             if cli.verbose > 0 || std::io::stdout().is_terminal() {
@@ -310,7 +288,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     report.unchanged
                 );
             }
-            Ok(0)
+            Ok(ExitStatus::Done)
         }
         Command::List { json, limit, tag } => {
             let config = load_config(&cli.config)?;
@@ -320,20 +298,20 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             } else {
                 let mut out = std::io::stdout().lock();
                 for a in &articles {
-                    writeln!(out, "{}", text::article_line(a))?;
+                    writeln!(out, "{}", human::article_line(a))?;
                 }
             }
-            Ok(0)
+            Ok(ExitStatus::Done)
         }
         Command::Show { id, json } => {
             let config = load_config(&cli.config)?;
             let stored = pipeline::show(&config, &id)?;
             if json {
-                print_json(&text::show_json(&stored, &config))?;
+                print_json(&human::show_json(&stored, &config))?;
             } else {
-                print!("{}", text::show_text(&stored, &config));
+                print!("{}", human::show_text(&stored, &config));
             }
-            Ok(0)
+            Ok(ExitStatus::Done)
         }
         Command::Search { query, json, limit } => {
             let config = load_config(&cli.config)?;
@@ -343,10 +321,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             } else {
                 let mut out = std::io::stdout().lock();
                 for h in &hits {
-                    writeln!(out, "{}\n    {}", text::article_line(&h.article), h.snippet.replace('\n', " "))?;
+                    writeln!(out, "{}\n    {}", human::article_line(&h.article), h.snippet.replace('\n', " "))?;
                 }
             }
-            Ok(0)
+            Ok(ExitStatus::Done)
         }
         Command::Check { dry_run, force, source, json } => {
             let config = load_config(&cli.config)?;
@@ -364,7 +342,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 print_json(&report)?;
             }
             let code = print_check(&report.check, json, cli.verbose > 0)?;
-            if let Some(warning) = text::ping_warning(report.websub.as_ref()) {
+            if let Some(warning) = human::ping_warning(report.websub.as_ref()) {
                 eprintln!("{warning}");
             }
             if !json && (cli.verbose > 0 || std::io::stdout().is_terminal()) {
@@ -382,12 +360,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let config = load_config(&cli.config)?;
             let opts = pipeline::WatchOptions { cron: cron.map(|c| *c) };
             pipeline::watch(&config, &opts, shutdown_signal(), &mut |_| {})?;
-            Ok(0)
+            Ok(ExitStatus::Done)
         }
         Command::Serve { listen } => {
             let config = load_config(&cli.config)?;
             pipeline::serve(&config, listen, shutdown_signal())?;
-            Ok(0)
+            Ok(ExitStatus::Done)
         }
         Command::Add { url, tags } => {
             let config = load_config(&cli.config)?;
@@ -396,7 +374,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             if cli.verbose > 0 || std::io::stderr().is_terminal() {
                 eprintln!("{}: {} ({})", report.outcome, report.title, report.url.as_deref().unwrap_or(&url));
             }
-            Ok(0)
+            Ok(ExitStatus::Done)
         }
         Command::Sources { json, action } => {
             let config = load_config(&cli.config)?;
@@ -413,7 +391,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     } else {
                         let mut out = std::io::stdout().lock();
                         for h in &health {
-                            writeln!(out, "{}", text::source_health(h))?;
+                            writeln!(out, "{}", human::source_health(h))?;
                         }
                     }
                 }
@@ -438,22 +416,22 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 }
                 Some(SourcesAction::Export) => print!("{}", pipeline::sources_export(&config)),
             }
-            Ok(0)
+            Ok(ExitStatus::Done)
         }
     }
 }
 
 /// Prints a check report: failed sources on stderr always; one line per source on a
 /// terminal or with `-v`; every decision with `--dry-run`. Returns the exit code.
-fn print_check(report: &pipeline::CheckReport, json: bool, verbose: bool) -> anyhow::Result<u8> {
-    for line in text::check_failures(report) {
+fn print_check(report: &pipeline::CheckReport, json: bool, verbose: bool) -> anyhow::Result<ExitStatus> {
+    for line in human::check_failures(report) {
         eprintln!("{line}");
     }
     if !json {
         let per_source = verbose || std::io::stdout().is_terminal() || report.dry_run;
-        print!("{}", text::check_lines(report, per_source));
+        print!("{}", human::check_lines(report, per_source));
     }
-    Ok(if report.failed > 0 { EXIT_PARTIAL } else { 0 })
+    Ok(ExitStatus::partial_if(report.failed > 0))
 }
 
 fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {

@@ -227,11 +227,7 @@ pub fn parse(bytes: &[u8], file_name: &str, now: DateTime<Utc>) -> Result<Import
     let published = fm.published.or(head.published);
     let url = fm.url.clone().or(head.url);
     let canonical = url.as_deref().and_then(canonical_url);
-    let identity = match (&fm.id, &canonical) {
-        (Some(id), _) => Identity::Explicit(id.clone()),
-        (None, Some(u)) => Identity::Url(u.clone()),
-        (None, None) => Identity::title_date(&title, published.as_ref()),
-    };
+    let identity = Identity::strongest(fm.id.as_deref(), canonical.as_deref(), None, &title, published.as_ref());
     let authors =
         if fm.authors.is_empty() { head.authors.into_iter().map(Person::named).collect() } else { fm.authors };
     let source = fm.source.or(head.source).map(|name| SourceRef { name, ..SourceRef::default() });

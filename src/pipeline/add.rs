@@ -5,8 +5,8 @@
 use serde::Serialize;
 
 use super::PipelineError;
-use super::check::{fetch_config, runtime};
-use super::page::{self, Page};
+use super::net::{fetch_config, runtime};
+use super::page::{self, FetchedPage};
 use crate::archive::{ArchiveDir, PutOutcome, Store};
 use crate::fetch::{FetchRequest, Fetcher};
 
@@ -36,7 +36,7 @@ pub fn add(config: &crate::config::Config, url: &str, tags: &[String]) -> Result
     let capture = page::capture(&dir, &resp)?;
     let record = capture.as_ref().map(|c| format!("{} @{} ({})", c.file, c.offset, c.record_id));
     let (article, keys) = page::from_added_page(
-        Page { final_url: &resp.final_url, extracted: &extracted, fetched_at: resp.fetched_at, capture },
+        FetchedPage { final_url: &resp.final_url, extracted: &extracted, fetched_at: resp.fetched_at, capture },
         tags,
     );
     let outcome = store.put(&article, &keys)?;

@@ -9,9 +9,17 @@
 
 mod add;
 mod check;
+mod decide;
+mod error;
+mod exit;
+mod harvest;
+pub mod human;
+mod net;
 mod page;
+mod parallel;
+mod plan;
+mod report;
 mod sources;
-pub mod text;
 mod watch;
 
 use std::path::{Path, PathBuf};
@@ -19,83 +27,21 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::archive::{ArchiveDir, ArchiveError, ListQuery, LockError, PutOutcome, SearchHit, Store, StoredArticle};
+use crate::archive::{ArchiveDir, ListQuery, PutOutcome, SearchHit, Store, StoredArticle};
 use crate::article::{Article, ArticleId};
 use crate::config::Config;
-use crate::import::{self, ImportError};
-use crate::publish::{self, PublishError, PublishReport};
+use crate::import;
+use crate::publish::{self, PublishReport};
 use crate::websub::{PingFailure, PingReport};
 
 pub use add::{AddReport, add};
-pub use check::{
-    CONCURRENCY, CheckOptions, CheckReport, DecisionView, Outcome, RunReport, SourceReport, check, check_with,
-    fetch_config, run,
-};
+pub use check::{CheckOptions, check, check_with};
+pub use error::{PageError, PipelineError};
+pub use exit::ExitStatus;
+pub use net::{CONCURRENCY, fetch_config};
+pub use report::{CheckReport, DecisionView, Outcome, RunReport, SourceReport};
 pub use sources::{SourceHealth, SourcesImportReport, sources, sources_export, sources_import};
 pub use watch::{CycleReport, LOCK_RETRY, MAX_FAILED_CYCLES, WATCH_LOCK_FILE, WatchOptions, WatchSummary, watch};
-
-/// Failures that stop a whole command. Per-item failures are in the reports instead.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum PipelineError {
-    #[error(transparent)]
-    Locked(#[from] LockError),
-    #[error(transparent)]
-    Archive(#[from] ArchiveError),
-    #[error(transparent)]
-    Publish(#[from] PublishError),
-    #[error(transparent)]
-    Import(#[from] ImportError),
-    #[error("{path}: {message}", path = path.display())]
-    Refused { path: PathBuf, message: String },
-    #[error("no article matches `{0}`")]
-    NotFound(String),
-    #[error("`{given}` matches several articles: {}", candidates.join(", "))]
-    Ambiguous { given: String, candidates: Vec<String> },
-    #[error("{config}: no source named `{name}` in [[sources]]", config = config.display())]
-    UnknownSource { name: String, config: PathBuf },
-    #[error(transparent)]
-    Fetch(#[from] crate::fetch::FetchError),
-    #[error(transparent)]
-    Extract(#[from] crate::extract::ExtractError),
-    #[error(transparent)]
-    Warc(#[from] crate::archive::warc::WarcError),
-    #[error(transparent)]
-    Opml(#[from] crate::opml::OpmlError),
-    #[error(transparent)]
-    Serve(#[from] crate::serve::ServeError),
-    #[error("cannot start the async runtime: {0}")]
-    Runtime(std::io::Error),
-    #[error("{path}: another `feedkeeper watch`{holder} is already watching this archive", path = path.display(), holder = holder.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
-    AlreadyWatching { path: PathBuf, holder: Option<String> },
-    /// `watch` is stopping: the cycle in progress was abandoned before it wrote anything.
-    #[error("stopped before this cycle's changes were written; they are made at the next start")]
-    Stopped,
-}
-
-impl PipelineError {
-    /// True when another run holds the archive lock (exit code 75).
-    pub fn is_lock_held(&self) -> bool {
-        matches!(self, PipelineError::Locked(LockError::Held { .. }) | PipelineError::AlreadyWatching { .. })
-    }
-
-    /// True for errors the user can fix by changing the command line or the config (exit
-    /// code 2), as opposed to failures of the archive or the disk (exit code 1).
-    pub fn is_usage(&self) -> bool {
-        matches!(
-            self,
-            PipelineError::Refused { .. }
-                | PipelineError::NotFound(_)
-                | PipelineError::Ambiguous { .. }
-                | PipelineError::Import(ImportError::NotFound { .. })
-                | PipelineError::UnknownSource { .. }
-                | PipelineError::Opml(_)
-                | PipelineError::Fetch(
-                    crate::fetch::FetchError::InvalidUrl { .. } | crate::fetch::FetchError::InvalidConfig { .. }
-                )
-        )
-    }
-}
 
 /// Progress of long work. The binary draws a bar on a terminal; tests and cron see nothing.
 pub trait Progress {
@@ -198,6 +144,21 @@ pub fn publish(config: &Config, progress: &dyn Progress) -> Result<Published, Pi
     Ok(Published { report, websub })
 }
 
+/// `run`: under one archive lock, `check` then `publish`; then, with the lock released,
+/// the WebSub pings for the feeds that changed.
+pub fn run(config: &Config, now: DateTime<Utc>, progress: &dyn Progress) -> Result<RunReport, PipelineError> {
+    let (check, published) = {
+        let dir = ArchiveDir::new(config.archive_dir());
+        let _lock = dir.lock()?;
+        let mut store = dir.open()?;
+        let check = check_with(config, &mut store, &dir, &CheckOptions::default(), now, progress)?;
+        let published = publish_showing(&mut store, config, progress)?;
+        (check, published)
+    };
+    let websub = notify_hub(config, &published.changed_feeds);
+    Ok(RunReport { check, published, websub })
+}
+
 /// [`publish::publish`] into the configured feeds folder, shown on `progress` as one
 /// phase without steps (its cost is mostly the file system's).
 pub(crate) fn publish_showing(
@@ -271,7 +232,7 @@ pub fn serve(
             message: "no feeds folder yet: run `feedkeeper publish` (or `run`) first".into(),
         });
     }
-    let rt = check::runtime()?;
+    let rt = net::runtime()?;
     let opts = crate::serve::ServeOptions { root, listen };
     Ok(rt.block_on(crate::serve::serve(opts, shutdown))?)
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use url::Url;
 
+use super::PageError;
 use crate::archive::warc::{self, WarcError};
 use crate::archive::{ArchiveDir, DedupKeys};
 use crate::article::{Article, CaptureRef, Content, Identity, Origin, Person, SourceRef, canonical_url, fingerprint};
@@ -110,29 +111,23 @@ pub(crate) struct ItemSource<'a> {
 }
 
 /// A page fetched and read for an item or an `add`.
-pub(crate) struct Page<'a> {
+pub(crate) struct FetchedPage<'a> {
     pub final_url: &'a str,
     pub extracted: &'a Extracted,
     pub fetched_at: DateTime<Utc>,
     pub capture: Option<CaptureRef>,
 }
 
-/// The identity an upstream or added article's id derives from.
-fn identity(
+/// The identity an upstream or added article's id derives from (see [`Identity::strongest`]).
+pub(crate) fn identity(
     canonical: Option<&str>,
     source: Option<&ItemSource>,
     item: Option<&FeedItem>,
     title: &str,
     published: Option<&DateTime<Utc>>,
 ) -> Identity {
-    if let Some(c) = canonical {
-        return Identity::Url(c.to_string());
-    }
-    if let (Some(s), Some(id)) = (source, item.and_then(|i| i.upstream_id.as_deref()).filter(|s| !s.trim().is_empty()))
-    {
-        return Identity::Upstream { feed_url: s.feed_url.to_string(), upstream_id: id.trim().to_string() };
-    }
-    Identity::title_date(title, published)
+    let upstream = source.zip(item.and_then(|i| i.upstream_id.as_deref())).map(|(s, id)| (s.feed_url, id));
+    Identity::strongest(None, canonical, upstream, title, published)
 }
 
 fn non_empty(s: Option<&str>) -> Option<String> {
@@ -149,7 +144,7 @@ fn public_url(link: Option<&str>, declared_canonical: Option<&str>) -> Option<St
 }
 
 /// The article for an upstream item read from its page.
-pub(crate) fn from_page(item: &FeedItem, source: &ItemSource, page: Page) -> (Article, DedupKeys) {
+pub(crate) fn from_page(item: &FeedItem, source: &ItemSource, page: FetchedPage) -> (Article, DedupKeys) {
     let x = page.extracted;
     let base = Url::parse(page.final_url).ok();
     let html = content::sanitize(&x.html, base.as_ref());
@@ -247,7 +242,7 @@ fn source_ref(item: &FeedItem, source: &ItemSource) -> SourceRef {
 }
 
 /// The article for a page added by hand (`add URL`).
-pub(crate) fn from_added_page(page: Page, tags: &[String]) -> (Article, DedupKeys) {
+pub(crate) fn from_added_page(page: FetchedPage, tags: &[String]) -> (Article, DedupKeys) {
     let x = page.extracted;
     let base = Url::parse(page.final_url).ok();
     let html = content::sanitize(&x.html, base.as_ref());
@@ -283,14 +278,14 @@ pub(crate) fn from_added_page(page: Page, tags: &[String]) -> (Article, DedupKey
 /// private addresses unless `allow_private`); a `file:` link is read only when the source
 /// itself is a local file and the link stays inside that file's folder (offline demos);
 /// every other link is refused.
-pub(crate) fn page_request(link: &str, source_dir: Option<&Path>) -> Result<FetchRequest, String> {
-    let url = Url::parse(link.trim()).map_err(|e| format!("invalid link {link:?}: {e}"))?;
+pub(crate) fn page_request(link: &str, source_dir: Option<&Path>) -> Result<FetchRequest, PageError> {
+    let url = Url::parse(link.trim()).map_err(|source| PageError::InvalidLink { link: link.to_string(), source })?;
     match url.scheme() {
         "http" | "https" => Ok(FetchRequest::guarded(url.as_str())),
         "file" => {
-            let path = url.to_file_path().map_err(|()| format!("invalid file link {link}"))?;
+            let path = url.to_file_path().map_err(|()| PageError::InvalidFileLink { link: link.to_string() })?;
             let Some(dir) = source_dir else {
-                return Err(format!("refused to read local file {} for a link from a remote feed", path.display()));
+                return Err(PageError::FileFromRemoteFeed { path });
             };
             let inside = |p: &Path| -> Option<PathBuf> {
                 let real = p.canonicalize().ok()?;
@@ -299,15 +294,11 @@ pub(crate) fn page_request(link: &str, source_dir: Option<&Path>) -> Result<Fetc
             };
             match inside(&path) {
                 Some(real) => Ok(FetchRequest::new(real.display().to_string())),
-                None if !path.exists() => Err(format!("{}: no such file", path.display())),
-                None => Err(format!(
-                    "refused to read local file {}: it is outside the source's folder {}",
-                    path.display(),
-                    dir.display()
-                )),
+                None if !path.exists() => Err(PageError::NoSuchFile { path }),
+                None => Err(PageError::OutsideSourceFolder { path, dir: dir.to_path_buf() }),
             }
         }
-        other => Err(format!("unsupported link scheme {other:?} in {link}")),
+        other => Err(PageError::UnsupportedScheme { scheme: other.to_string(), link: link.to_string() }),
     }
 }
 
@@ -344,9 +335,9 @@ mod tests {
         let req = page_request(inside.as_str(), Some(&feeds)).expect("inside is read");
         assert!(!req.guard);
         let outside = Url::from_file_path(feeds.join("../secret.txt")).expect("url");
-        assert!(page_request(outside.as_str(), Some(&feeds)).expect_err("outside").contains("outside"));
-        assert!(page_request(inside.as_str(), None).expect_err("remote feed").contains("remote feed"));
+        assert!(matches!(page_request(outside.as_str(), Some(&feeds)), Err(PageError::OutsideSourceFolder { .. })));
+        assert!(matches!(page_request(inside.as_str(), None), Err(PageError::FileFromRemoteFeed { .. })));
         assert!(page_request("https://news.example/a", None).expect("http").guard);
-        assert!(page_request("javascript:alert(1)", None).is_err());
+        assert!(matches!(page_request("javascript:alert(1)", None), Err(PageError::UnsupportedScheme { .. })));
     }
 }

@@ -33,7 +33,10 @@ use serde::Serialize;
 use tokio::sync::{oneshot, watch};
 
 use super::PipelineError;
-use super::check::{self, CheckOptions, CheckReport, Checked, Net, Outcome};
+use super::check::{self, CheckOptions, Checked};
+use super::net::{self, Net};
+use super::plan::{self, PollPlan};
+use super::report::{CheckReport, Outcome};
 use crate::archive::{ArchiveDir, ArchiveLock, LockError, SourceState, WatchStore};
 use crate::config::Config;
 use crate::fetch::Fetcher;
@@ -110,10 +113,10 @@ pub fn watch(
     // The source tasks poll whenever their sources are due: the fetcher caps how many
     // requests run at once (after each takes its host's slot, so one slow host holds no
     // slot another host could use).
-    let fetcher = Fetcher::new(check::fetch_config(config)).map_err(PipelineError::Fetch)?;
+    let fetcher = Fetcher::new(net::fetch_config(config)).map_err(PipelineError::Fetch)?;
     let states: HashMap<String, SourceState> =
         dir.open_read()?.source_states()?.into_iter().map(|s| (s.name.clone(), s)).collect();
-    let rt = check::runtime()?;
+    let rt = net::runtime()?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let stop_tx = Arc::new(stop_tx);
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
@@ -155,7 +158,7 @@ pub fn watch(
                 None => {
                     for index in 0..shared.sources.len() {
                         let prior = states.get(shared.sources[index].name()).cloned();
-                        let first = check::source_plan(&shared, index, prior);
+                        let first = plan::poll_plan(&shared, index, prior);
                         let task = SourceTask {
                             config: shared.clone(),
                             index,
@@ -202,7 +205,7 @@ struct SourceTask {
 }
 
 impl SourceTask {
-    async fn run(self, first: check::SourcePlan, stop: impl Future<Output = ()>) {
+    async fn run(self, first: PollPlan, stop: impl Future<Output = ()>) {
         let due = first.due;
         let plan = Mutex::new(first);
         let this = &self;
@@ -215,7 +218,7 @@ impl SourceTask {
                 if let Some(saved) = this.saved_state()
                     && saved.last_attempt > plan_state(plan).last_attempt
                 {
-                    let next = check::source_plan(&this.config, this.index, Some(saved));
+                    let next = plan::poll_plan(&this.config, this.index, Some(saved));
                     let due = next.due;
                     *plan.lock().unwrap_or_else(PoisonError::into_inner) = next;
                     if due > Utc::now() {
@@ -230,9 +233,9 @@ impl SourceTask {
                 let (reply, answer) = oneshot::channel();
                 this.jobs.send(Job::Polled(Box::new(PendingPoll { index: this.index, state, poll, reply }))).ok()?;
                 let next = match answer.await.ok()? {
-                    Ok(saved) => check::source_plan(&this.config, this.index, Some(saved)),
+                    Ok(saved) => plan::poll_plan(&this.config, this.index, Some(saved)),
                     Err(()) => {
-                        let mut p = check::source_plan(&this.config, this.index, Some(plan_state(plan)));
+                        let mut p = plan::poll_plan(&this.config, this.index, Some(plan_state(plan)));
                         let every = this.config.sources[this.index].every.0;
                         p.due = Utc::now() + chrono::Duration::from_std(every.max(ERROR_RETRY)).unwrap_or_default();
                         p
@@ -256,7 +259,7 @@ impl SourceTask {
     }
 }
 
-fn plan_state(plan: &Mutex<check::SourcePlan>) -> SourceState {
+fn plan_state(plan: &Mutex<PollPlan>) -> SourceState {
     plan.lock().unwrap_or_else(PoisonError::into_inner).state.clone()
 }
 

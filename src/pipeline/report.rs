@@ -1,0 +1,93 @@
+//! The reports `check` and `run` return: per source, what its poll did and each item's
+//! decision. Plain data for the binary to print or serialize; nothing here decides or
+//! does I/O.
+
+use serde::Serialize;
+
+use crate::publish::PublishReport;
+use crate::websub::PingReport;
+
+/// What happened to a source in this check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Fetched,
+    NotModified,
+    Failed,
+    Skipped,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Fetched => "fetched",
+            Outcome::NotModified => "not modified",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// One item's decision as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionView {
+    pub title: String,
+    pub url: Option<String>,
+    pub score: f64,
+    pub kept: bool,
+    pub reasons: Vec<String>,
+    /// `false` when this is the decision stored by an earlier poll.
+    pub new: bool,
+    /// The archived article, for kept items (not in a dry run).
+    pub article_id: Option<String>,
+}
+
+/// One source in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceReport {
+    pub name: String,
+    pub url: String,
+    pub outcome: Outcome,
+    /// Items in the feed this poll.
+    pub seen: usize,
+    /// Of those, decided as related (in this poll or an earlier one).
+    pub kept: usize,
+    pub rejected: usize,
+    /// Articles added or given a new version from this source in this check.
+    pub archived: usize,
+    /// The error, when the poll failed.
+    pub error: Option<String>,
+    /// Why a source was skipped.
+    pub note: Option<String>,
+    /// When the source is next due (RFC 3339), as saved.
+    pub next_due: Option<String>,
+    pub decisions: Vec<DecisionView>,
+}
+
+/// What `check` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub dry_run: bool,
+    pub sources: Vec<SourceReport>,
+    /// Articles added or updated, over all sources.
+    pub archived: usize,
+    /// Sources whose poll failed.
+    pub failed: usize,
+}
+
+impl CheckReport {
+    /// The sources whose poll failed.
+    pub fn failures(&self) -> impl Iterator<Item = &SourceReport> {
+        self.sources.iter().filter(|s| s.outcome == Outcome::Failed)
+    }
+}
+
+/// What `run` did: the check, then the publish, then the WebSub pings.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    #[serde(flatten)]
+    pub check: CheckReport,
+    pub published: PublishReport,
+    /// The hub's answer; `None` when no hub is set or no subscription feed changed.
+    pub websub: Option<PingReport>,
+}
