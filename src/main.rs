@@ -268,7 +268,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 report.records_ok,
                 report.damaged.len()
             );
-            Ok(if report.is_clean() { 0 } else { EXIT_FATAL })
+            Ok(if report.is_clean() { ExitStatus::Done } else { ExitStatus::Fatal })
         }
         Command::Publish { allow_shrink } => {
             let mut config = load_config(&cli.config)?;

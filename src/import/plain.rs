@@ -261,7 +261,9 @@ mod tests {
     #[test]
     fn a_paragraph_repeated_further_on_is_kept() {
         let r = "The refrain the author repeats on purpose, a full sentence of the article's own.";
-        let text = format!("A title for the piece\n\nBy Jane Doe\n\nAlpha first.\n\n{r}\n\nBravo second.\n\n{r}\n\nCharlie third.");
+        let text = format!(
+            "A title for the piece\n\nBy Jane Doe\n\nAlpha first.\n\n{r}\n\nBravo second.\n\n{r}\n\nCharlie third."
+        );
         let a = read(&text, Known::default());
         assert_eq!(a.paragraphs, vec!["Alpha first.", r, "Bravo second.", r, "Charlie third."]);
     }
