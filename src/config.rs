@@ -75,11 +75,15 @@ pub struct Publish {
     /// A WebSub hub URL; empty for none.
     #[serde(default)]
     pub hub: OptionalUrl,
+    /// Set by `publish --allow-shrink`, never read from the file: lets a publish take
+    /// published history away (fewer entries, archive pages, tag feeds).
+    #[serde(skip)]
+    pub allow_shrink: bool,
 }
 
 impl Default for Publish {
     fn default() -> Self {
-        Publish { page_size: default_page_size(), hub: OptionalUrl(None) }
+        Publish { page_size: default_page_size(), hub: OptionalUrl(None), allow_shrink: false }
     }
 }
 

@@ -27,3 +27,6 @@ mod hostile;
 
 #[path = "integration/perf.rs"]
 mod perf;
+
+#[path = "integration/faults.rs"]
+mod faults;
