@@ -102,7 +102,7 @@ pub enum UntrustedUrl {
 /// Whether an address found in someone else's subscription list may be fetched as a
 /// source: the rules a link inside an upstream item obeys. Only http(s) is accepted; a
 /// `file:` URL or bare path and a literal IP address that [`forbidden`] names are refused
-/// unless `allow_private`. Host names are judged when they resolve, by [`GuardedResolver`].
+/// unless `allow_private`. Host names are judged when they resolve, at fetch time.
 pub fn untrusted_source(url: &str, allow_private: bool) -> Result<(), UntrustedUrl> {
     let url = url.trim();
     let parsed = match url::Url::parse(url) {
