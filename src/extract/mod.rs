@@ -270,7 +270,7 @@ fn strip_heavy(html: &str) -> String {
 /// took minutes to parse; this pass is linear. Elements whose end tag may be left out
 /// (`p`, `li`, table cells, …), void elements and the bodies of raw-text elements are not
 /// counted, so real pages that omit those end tags are never touched.
-fn cap_nesting(html: &str) -> Cow<'_, str> {
+pub(crate) fn cap_nesting(html: &str) -> Cow<'_, str> {
     let bytes = html.as_bytes();
     let mut depth = 0usize;
     // Names of the start tags dropped and not yet closed, with how many are open.
