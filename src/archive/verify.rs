@@ -113,7 +113,7 @@ mod tests {
     fn archive_with_one_capture() -> (tempfile::TempDir, ArchiveDir, PathBuf) {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = ArchiveDir::new(tmp.path().join("archive"));
-        drop(dir.open().expect("create the database"));
+        drop(dir.create().expect("create the database"));
         std::fs::create_dir_all(dir.capture_dir()).expect("captures");
         let file = dir.capture_dir().join("feedkeeper-2026-01-01.warc.gz");
         let body = b"the resource body, long enough to be found again".repeat(4);
