@@ -25,7 +25,8 @@
 //!   http(s)/mailto/tel/ftp lose their `href` (their text stays); images must be http(s)
 //!   (or relative when there is no base), so `data:` and `file:` images are dropped.
 //! - Work is capped: pages over [`MAX_INPUT_BYTES`] lose scripts/styles/comments and are
-//!   cut; nesting deeper than 400 elements is flattened to text.
+//!   cut; nesting deeper than 400 elements loses its tags before parsing (text kept) and is
+//!   flattened to text after.
 
 mod blocks;
 mod charset;
@@ -119,6 +120,7 @@ pub fn extract(html: &str, url: Option<&Url>) -> Result<Extracted, ExtractError>
 
 fn extract_inner(html: &str, url: Option<&Url>, page: &str) -> Result<Extracted, ExtractError> {
     let html = cap_input(html, page);
+    let html = cap_nesting(&html);
     let doc = Document::from(html.as_ref());
     flatten_deep(&doc);
     let base = meta::document_base(&doc, url);
@@ -260,6 +262,125 @@ fn strip_heavy(html: &str) -> String {
     }
     out.push_str(&html[copied..]);
     out
+}
+
+/// `html` without the start tags (and their end tags) of elements that would open deeper
+/// than [`MAX_DOM_DEPTH`]; their text stays in the element around them. The HTML parser
+/// checks its whole stack of open elements at every tag, so a page nested 100,000 deep
+/// took minutes to parse; this pass is linear. Elements whose end tag may be left out
+/// (`p`, `li`, table cells, …), void elements and the bodies of raw-text elements are not
+/// counted, so real pages that omit those end tags are never touched.
+pub(crate) fn cap_nesting(html: &str) -> Cow<'_, str> {
+    let bytes = html.as_bytes();
+    let mut depth = 0usize;
+    // Names of the start tags dropped and not yet closed, with how many are open.
+    let mut dropped: Vec<(String, usize)> = Vec::new();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(b'<', &bytes[i..]) {
+        let at = i + off;
+        let rest = &html[at..];
+        if rest.starts_with("<!--") {
+            i = rest.find("-->").map_or(html.len(), |e| at + e + 3);
+            continue;
+        }
+        let closing = rest.starts_with("</");
+        let name_at = at + if closing { 2 } else { 1 };
+        let name_len = bytes[name_at..].iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+        if name_len == 0 || !bytes[name_at].is_ascii_alphabetic() {
+            i = at + 1;
+            continue;
+        }
+        let name = html[name_at..name_at + name_len].to_ascii_lowercase();
+        let end = memchr::memchr(b'>', &bytes[name_at..]).map_or(html.len(), |g| name_at + g + 1);
+        if !closing && matches!(name.as_str(), "script" | "style" | "textarea" | "title" | "xmp") {
+            // Raw text: nothing inside is a tag.
+            let close = format!("</{name}");
+            i = html[end..].to_ascii_lowercase().find(&close).map_or(html.len(), |c| end + c);
+            continue;
+        }
+        if is_void_or_optional_end(&name) {
+            i = end;
+            continue;
+        }
+        let drop = if closing {
+            match dropped.iter_mut().find(|(n, _)| *n == name) {
+                Some(open) => {
+                    open.1 -= 1;
+                    dropped.retain(|(_, c)| *c > 0);
+                    true
+                }
+                None => {
+                    depth = depth.saturating_sub(1);
+                    false
+                }
+            }
+        } else if depth >= MAX_DOM_DEPTH {
+            match dropped.iter_mut().find(|(n, _)| *n == name) {
+                Some(open) => open.1 += 1,
+                None => dropped.push((name, 1)),
+            }
+            true
+        } else {
+            depth += 1;
+            false
+        };
+        if drop {
+            let buf = out.get_or_insert_with(|| String::with_capacity(html.len()));
+            buf.push_str(&html[copied..at]);
+            copied = end;
+        }
+        i = end;
+    }
+    match out {
+        Some(mut buf) => {
+            buf.push_str(&html[copied..]);
+            Cow::Owned(buf)
+        }
+        None => Cow::Borrowed(html),
+    }
+}
+
+/// Void elements and elements whose end tag HTML lets a page leave out.
+fn is_void_or_optional_end(name: &str) -> bool {
+    matches!(
+        name,
+        "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "link"
+            | "meta"
+            | "source"
+            | "track"
+            | "wbr"
+            | "p"
+            | "li"
+            | "dt"
+            | "dd"
+            | "option"
+            | "optgroup"
+            | "tr"
+            | "td"
+            | "th"
+            | "thead"
+            | "tbody"
+            | "tfoot"
+            | "colgroup"
+            | "caption"
+            | "rb"
+            | "rt"
+            | "rp"
+            | "rtc"
+            | "html"
+            | "head"
+            | "body"
+    )
 }
 
 /// Replaces the children of elements at [`MAX_DOM_DEPTH`] with their text.
