@@ -13,6 +13,7 @@
 //! No network, no XML, no HTML parsing here.
 
 pub mod lock;
+pub mod policy;
 mod source_state;
 mod sqlite;
 pub mod warc;

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
+use super::policy::{self, MatchKey, MatchKind};
 use super::{
     ArchiveError, DedupKeys, ListQuery, LogEntry, PutOutcome, SearchHit, Store, StoredArticle, TagInfo, VersionInfo,
 };
@@ -281,30 +282,24 @@ impl SqliteStore {
         article: &Article,
         keys: &DedupKeys,
     ) -> Result<PutOutcome, rusqlite::Error> {
-        let existing: Option<(String, i64, i64)> = tx
-            .prepare_cached("SELECT id, current_vid, version_count FROM articles WHERE id = ?1")?
-            .query_row([article.id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?;
-        let existing = match (existing, &keys.canonical_url) {
-            (Some(e), _) => Some(e),
-            (None, Some(url)) => tx
-                .prepare_cached("SELECT id, current_vid, version_count FROM articles WHERE canonical_url = ?1 LIMIT 1")?
-                .query_row([url], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()?,
-            (None, None) => None,
+        let found: Option<(MatchKind, (String, i64, i64))> = policy::first_match(&article.id, keys, |key| {
+            let (sql, value) = match key {
+                MatchKey::Id(id) => ("SELECT id, current_vid, version_count FROM articles WHERE id = ?1", id.as_str()),
+                MatchKey::CanonicalUrl(url) => {
+                    ("SELECT id, current_vid, version_count FROM articles WHERE canonical_url = ?1 LIMIT 1", url)
+                }
+                MatchKey::Fingerprint(fp) => {
+                    ("SELECT id, current_vid, version_count FROM articles WHERE fingerprint = ?1 LIMIT 1", fp)
+                }
+            };
+            tx.prepare_cached(sql)?.query_row([value], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()
+        })?;
+        let existing = match found {
+            Some((MatchKind::Syndicated, (id, _, _))) => return Ok(PutOutcome::Duplicate { id: ArticleId(id) }),
+            Some((MatchKind::SameArticle, e)) => Some(e),
+            None => None,
         };
-        if existing.is_none()
-            && let Some(fp) = &keys.fingerprint
-        {
-            let dup: Option<String> = tx
-                .prepare_cached("SELECT id FROM articles WHERE fingerprint = ?1 LIMIT 1")?
-                .query_row([fp], |r| r.get(0))
-                .optional()?;
-            if let Some(id) = dup {
-                return Ok(PutOutcome::Duplicate { id: ArticleId(id) });
-            }
-        }
-        let revision = revision(article);
+        let revision = policy::revision(article);
         let meta = |article: &Article, id: &ArticleId| {
             serde_json::to_string(&VersionMeta {
                 id: id.clone(),
@@ -388,15 +383,10 @@ impl SqliteStore {
                 if old_revision == revision {
                     return Ok(PutOutcome::Unchanged { id });
                 }
-                // A new version keeps the id; its `updated` must move forward so readers
-                // notice, and comes from the data (this version's archive time at worst).
                 let mut next = article.clone();
                 next.id = id.clone();
-                if let Some(old) = date::parse(&old_updated)
-                    && next.updated <= old
-                {
-                    next.updated = next.archived_at.max(old + chrono::Duration::seconds(1));
-                }
+                next.updated =
+                    policy::updated_for_new_version(next.updated, next.archived_at, date::parse(&old_updated));
                 let version = count + 1;
                 let vid = insert_version(&id, version, &next)?;
                 let seq = log(&id, vid)?;
@@ -441,35 +431,6 @@ impl SqliteStore {
         let article = self.article_from(get(2)?, get(3)?, String::new(), get(4)?, &get(5)?)?;
         Ok(LogEntry { seq: seq as u64, version: version as u32, article })
     }
-}
-
-/// A hash of every field a reader sees; a new version is recorded iff it changes.
-fn revision(a: &Article) -> String {
-    #[derive(Serialize)]
-    struct Seen<'a> {
-        title: &'a str,
-        summary: &'a Option<String>,
-        text: &'a str,
-        html: &'a str,
-        authors: &'a [Person],
-        published: &'a Option<DateTime<Utc>>,
-        url: &'a Option<String>,
-        tags: &'a [String],
-        language: &'a Option<String>,
-    }
-    let seen = Seen {
-        title: &a.title,
-        summary: &a.summary,
-        text: &a.content.text,
-        html: &a.content.html,
-        authors: &a.authors,
-        published: &a.published,
-        url: &a.url,
-        tags: &a.tags,
-        language: &a.language,
-    };
-    let json = serde_json::to_vec(&seen).unwrap_or_default();
-    blake3::hash(&json).to_hex().to_string()
 }
 
 /// Turns a user's search text into an FTS5 query: each word or "quoted phrase" becomes a
@@ -520,20 +481,12 @@ impl Store for SqliteStore {
         let q = |sql: &str, v: &str| -> Result<Option<String>, ArchiveError> {
             self.conn.query_row(sql, [v], |r| r.get(0)).optional().map_err(self.sql("looking up an article"))
         };
-        if let Some(found) = q("SELECT id FROM articles WHERE id = ?1", id.as_str())? {
-            return Ok(Some(ArticleId(found)));
-        }
-        if let Some(url) = &keys.canonical_url
-            && let Some(found) = q("SELECT id FROM articles WHERE canonical_url = ?1 LIMIT 1", url)?
-        {
-            return Ok(Some(ArticleId(found)));
-        }
-        if let Some(fp) = &keys.fingerprint
-            && let Some(found) = q("SELECT id FROM articles WHERE fingerprint = ?1 LIMIT 1", fp)?
-        {
-            return Ok(Some(ArticleId(found)));
-        }
-        Ok(None)
+        let found = policy::first_match(id, keys, |key| match key {
+            MatchKey::Id(id) => q("SELECT id FROM articles WHERE id = ?1", id.as_str()),
+            MatchKey::CanonicalUrl(url) => q("SELECT id FROM articles WHERE canonical_url = ?1 LIMIT 1", url),
+            MatchKey::Fingerprint(fp) => q("SELECT id FROM articles WHERE fingerprint = ?1 LIMIT 1", fp),
+        })?;
+        Ok(found.map(|(_, id)| ArticleId(id)))
     }
 
     fn ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<ArticleId>, ArchiveError> {
