@@ -150,7 +150,8 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating and migrating) the database at `path` for reading and writing.
     pub fn open(path: &Path) -> Result<SqliteStore, ArchiveError> {
-        let conn = Connection::open(path).map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source })?;
+        let conn = Connection::open(path)
+            .map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source: source.into() })?;
         let mut store = SqliteStore { conn, path: path.to_path_buf() };
         store.check_schema()?;
         store.pragmas(true)?;
@@ -170,7 +171,7 @@ impl SqliteStore {
         let conn = match Connection::open_with_flags(path, rw) {
             Ok(conn) if conn.execute_batch("PRAGMA query_only = 1;").is_ok() => conn,
             _ => Connection::open_with_flags(path, ro)
-                .map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source })?,
+                .map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source: source.into() })?,
         };
         let store = SqliteStore { conn, path: path.to_path_buf() };
         store.check_schema()?;
@@ -193,7 +194,8 @@ impl SqliteStore {
     /// An empty in-memory archive (tests, and reading an archive that does not exist yet).
     pub fn open_in_memory() -> Result<SqliteStore, ArchiveError> {
         let path = PathBuf::from(":memory:");
-        let conn = Connection::open_in_memory().map_err(|source| ArchiveError::Open { path: path.clone(), source })?;
+        let conn = Connection::open_in_memory()
+            .map_err(|source| ArchiveError::Open { path: path.clone(), source: source.into() })?;
         let mut store = SqliteStore { conn, path };
         store.migrate()?;
         Ok(store)
@@ -205,7 +207,7 @@ impl SqliteStore {
     }
 
     pub(super) fn sql(&self, context: &'static str) -> impl Fn(rusqlite::Error) -> ArchiveError + '_ {
-        move |source| ArchiveError::Sql { path: self.path.clone(), context, source }
+        move |source| ArchiveError::Sql { path: self.path.clone(), context, source: source.into() }
     }
 
     fn schema_version(&self) -> Result<i64, ArchiveError> {
@@ -235,7 +237,11 @@ impl SqliteStore {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
             let target = i as i64 + 1;
             let path = self.path.clone();
-            let err = |source| ArchiveError::Sql { path: path.clone(), context: "applying a schema migration", source };
+            let err = |source: rusqlite::Error| ArchiveError::Sql {
+                path: path.clone(),
+                context: "applying a schema migration",
+                source: source.into(),
+            };
             let tx = self.conn.transaction().map_err(err)?;
             tx.execute_batch(sql).map_err(err)?;
             tx.pragma_update(None, "user_version", target).map_err(err)?;
@@ -467,7 +473,11 @@ impl Store for SqliteStore {
 
     fn put_all(&mut self, items: &[(Article, DedupKeys)]) -> Result<Vec<PutOutcome>, ArchiveError> {
         let path = self.path.clone();
-        let err = |source| ArchiveError::Sql { path: path.clone(), context: "archiving articles", source };
+        let err = |source: rusqlite::Error| ArchiveError::Sql {
+            path: path.clone(),
+            context: "archiving articles",
+            source: source.into(),
+        };
         let tx = self.conn.transaction().map_err(err)?;
         let mut out = Vec::with_capacity(items.len());
         for (article, keys) in items {
@@ -893,5 +903,18 @@ mod tests {
         assert_eq!(fts_query("\"political prisoners\" Iran"), "\"political prisoners\" \"Iran\"");
         assert_eq!(fts_query("a\"b"), "\"a\"\"b\"");
         assert_eq!(fts_query("(( ** ))"), "");
+    }
+
+    #[test]
+    fn a_backend_failure_names_the_file_and_keeps_the_cause() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A folder where the database file should be: SQLite cannot open it.
+        let err = SqliteStore::open(dir.path()).err().expect("a folder is not a database");
+        assert!(matches!(err, ArchiveError::Open { .. } | ArchiveError::Sql { .. }), "{err:?}");
+        let shown = err.to_string();
+        assert!(shown.starts_with(&format!("{}: ", dir.path().display())), "{shown}");
+        let cause = std::error::Error::source(&err).expect("the backend's error is kept as the cause");
+        assert!(cause.downcast_ref::<rusqlite::Error>().is_some(), "{cause:?}");
+        assert!(shown.ends_with(&cause.to_string()), "{shown}");
     }
 }
