@@ -5,7 +5,8 @@
 //! URL is the *same article* (a changed one gets a new version); a match on the fingerprint
 //! alone is a *syndicated copy* under another URL (archived once, never versioned). A new
 //! version is recorded only when the article's [`revision`] changes, and its `updated` date
-//! is nudged forward so readers notice ([`updated_for_new_version`]).
+//! is nudged forward so readers notice ([`updated_for_new_version`]). Page captures go in one
+//! WARC file per UTC day ([`capture_file_name`]).
 //!
 //! Backends ask these functions what to look up and what a hit means; the pipeline's
 //! in-batch dedup uses [`BatchIndex`], which follows the same order. No storage, no I/O here.
@@ -120,6 +121,12 @@ pub fn updated_for_new_version(
         Some(old) if updated <= old => archived_at.max(old + chrono::Duration::seconds(1)),
         _ => updated,
     }
+}
+
+/// The name of the WARC file, inside the archive's capture folder, that a capture made at
+/// `at` goes in: one file per UTC day, `feedkeeper-2026-11-28.warc.gz`.
+pub fn capture_file_name(at: DateTime<Utc>) -> String {
+    format!("feedkeeper-{}.warc.gz", at.format("%Y-%m-%d"))
 }
 
 /// Articles waiting to be written in one batch, matched the way the archive would match them
@@ -249,6 +256,13 @@ mod tests {
         let late = at("2024-02-01T00:00:00Z");
         assert_eq!(updated_for_new_version(old, late, Some(old)), late, "archive time when it is later");
         assert_eq!(updated_for_new_version(old, archived, None), old, "an unreadable previous date changes nothing");
+    }
+
+    #[test]
+    fn captures_go_in_one_file_per_utc_day() {
+        assert_eq!(capture_file_name(at("2026-11-28T00:00:00Z")), "feedkeeper-2026-11-28.warc.gz");
+        assert_eq!(capture_file_name(at("2026-11-28T23:59:59Z")), "feedkeeper-2026-11-28.warc.gz");
+        assert_eq!(capture_file_name(at("2026-11-29T01:00:00+02:00")), "feedkeeper-2026-11-28.warc.gz", "UTC day");
     }
 
     #[test]
