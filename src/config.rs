@@ -75,11 +75,15 @@ pub struct Publish {
     /// A WebSub hub URL; empty for none.
     #[serde(default)]
     pub hub: OptionalUrl,
+    /// Set by `publish --allow-shrink`, never read from the file: lets a publish take
+    /// published history away (fewer entries, archive pages, tag feeds).
+    #[serde(skip)]
+    pub allow_shrink: bool,
 }
 
 impl Default for Publish {
     fn default() -> Self {
-        Publish { page_size: default_page_size(), hub: OptionalUrl(None) }
+        Publish { page_size: default_page_size(), hub: OptionalUrl(None), allow_shrink: false }
     }
 }
 
@@ -418,15 +422,138 @@ impl Config {
     }
 }
 
-/// Reads and validates the config at `path`.
+/// The largest config file read; a real one is a few KB, 100,000 sources about 8 MB.
+pub const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads and validates the config at `path`. Only a regular file of at most
+/// [`MAX_CONFIG_BYTES`] is read (a FIFO would hang, `/dev/zero` would fill memory).
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    let text = read_bounded(path)?;
     let mut config = parse(&text, path)?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     config.dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
     config.path = path.to_path_buf();
+    check_folders(&config)?;
     Ok(config)
+}
+
+fn read_bounded(path: &Path) -> Result<String, ConfigError> {
+    use std::io::Read;
+    let refuse = |message: String| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        line: None,
+        column: None,
+        key: None,
+        message,
+    };
+    let read_err = |source| ConfigError::Read { path: path.to_path_buf(), source };
+    // stat before open: opening a FIFO for reading blocks until a writer appears.
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    if !meta.is_file() {
+        return Err(refuse("is not a regular file".into()));
+    }
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(refuse(format!("is {} bytes; a config file may be at most {MAX_CONFIG_BYTES}", meta.len())));
+    }
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes).map_err(read_err)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(refuse(format!("grew past {MAX_CONFIG_BYTES} bytes while being read")));
+    }
+    String::from_utf8(bytes).map_err(|_| refuse("is not UTF-8 text".into()))
+}
+
+/// The archive and feeds folders must not overlap (the feeds folder is served to anyone),
+/// and the config file must not sit inside the feeds folder.
+fn check_folders(config: &Config) -> Result<(), ConfigError> {
+    let archive = absolute(&config.archive_dir());
+    let feeds = absolute(&config.feeds_dir());
+    let file = absolute(&config.path);
+    let invalid = |key: &str, message: String| ConfigError::Invalid {
+        path: config.path.clone(),
+        line: None,
+        column: None,
+        key: Some(key.into()),
+        message,
+    };
+    let shown = |p: &Path| p.display().to_string();
+    if feeds == archive {
+        return Err(invalid(
+            "paths.feeds",
+            format!("is the archive folder `{}`; they must be separate", shown(&archive)),
+        ));
+    }
+    if archive.starts_with(&feeds) {
+        return Err(invalid(
+            "paths.feeds",
+            format!("`{}` contains the archive folder `{}`, which would be served", shown(&feeds), shown(&archive)),
+        ));
+    }
+    if feeds.starts_with(&archive) {
+        return Err(invalid(
+            "paths.feeds",
+            format!("`{}` is inside the archive folder `{}`", shown(&feeds), shown(&archive)),
+        ));
+    }
+    if file.starts_with(&feeds) {
+        return Err(invalid(
+            "paths.feeds",
+            format!("`{}` contains this config file, which would be served", shown(&feeds)),
+        ));
+    }
+    Ok(())
+}
+
+/// An absolute path with `.` and `..` folded and symlinks of the existing part resolved.
+fn absolute(p: &Path) -> PathBuf {
+    let p = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
+    // Canonicalize the longest existing ancestor; keep the rest lexically.
+    let mut base = p.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = base.canonicalize() {
+            let mut out = real;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return lexical(&out);
+        }
+        match (base.parent(), base.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                base = parent;
+            }
+            _ => return lexical(&p),
+        }
+    }
+}
+
+fn lexical(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A well-formed BCP 47 language tag (syntax only): `en`, `pt-BR`, `zh-Hant-TW`, `x-klingon`.
+pub fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let Some(first) = parts.next() else { return false };
+    let primary_ok = match first.len() {
+        1 => first.eq_ignore_ascii_case("x") || first.eq_ignore_ascii_case("i"),
+        2..=8 => first.chars().all(|c| c.is_ascii_alphabetic()),
+        _ => false,
+    };
+    primary_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 /// Parses and validates config text; `path` is used in messages only.
@@ -459,7 +586,14 @@ fn validate(config: &Config, text: &str, path: &Path) -> Result<(), ConfigError>
     if config.site.title.trim().is_empty() {
         return Err(invalid(text.find("title"), "site.title".into(), "must not be empty".into()));
     }
-    let mut seen: Vec<&str> = Vec::new();
+    if !is_language_tag(&config.site.language) {
+        return Err(invalid(
+            text.find("language"),
+            "site.language".into(),
+            format!("`{}` is not a language tag (write e.g. \"en\", \"de\", \"pt-BR\")", config.site.language),
+        ));
+    }
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for (i, source) in config.sources.iter().enumerate() {
         let name = source.name();
         let at = Some(source.name.span().start);
@@ -473,10 +607,9 @@ fn validate(config: &Config, text: &str, path: &Path) -> Result<(), ConfigError>
                 "must be a short name without control characters".into(),
             ));
         }
-        if seen.contains(&name) {
+        if !seen.insert(name) {
             return Err(invalid(at, format!("sources[{i}].name"), format!("duplicate source name `{name}`")));
         }
-        seen.push(name);
     }
     if config.fetch.max_bytes < 1024 {
         return Err(invalid(text.find("max_bytes"), "fetch.max_bytes".into(), "must be at least 1024".into()));
@@ -670,5 +803,63 @@ mod tests {
         c.dir = PathBuf::from("/srv/fk");
         assert_eq!(c.archive_dir(), PathBuf::from("/srv/fk/archive"));
         assert_eq!(c.resolve(Path::new("/abs")), PathBuf::from("/abs"));
+    }
+
+    fn dir_config(dir: &Path, extra: &str) -> PathBuf {
+        let path = dir.join("feedkeeper.toml");
+        std::fs::write(&path, format!("{MINIMAL}{extra}")).expect("write config");
+        path
+    }
+
+    #[test]
+    fn overlapping_folders_are_refused() {
+        let tmp = std::env::temp_dir().join(format!("fk-config-overlap-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).expect("tmp");
+        for (extra, what) in [
+            ("[paths]\nfeeds = \".\"\n", "contains"),
+            ("[paths]\nfeeds = \"archive\"\n", "is the archive folder"),
+            ("[paths]\nfeeds = \"archive/feeds\"\n", "inside the archive"),
+            ("[paths]\narchive = \"feeds/data\"\n", "contains the archive"),
+            ("[paths]\nfeeds = \"sub/..\"\narchive = \"/nonexistent-fk-archive\"\n", "config file"),
+        ] {
+            let e = load(&dir_config(&tmp, extra)).expect_err(extra).to_string();
+            assert!(
+                e.contains("feedkeeper.toml") && e.contains("key `paths.feeds`") && e.contains(what),
+                "{extra}: {e}"
+            );
+        }
+        assert!(load(&dir_config(&tmp, "")).is_ok());
+        std::fs::remove_dir_all(&tmp).ok();
+    }
+
+    #[test]
+    fn only_small_regular_files_are_read() {
+        let e = load(Path::new("/dev/zero")).expect_err("device").to_string();
+        assert!(e.starts_with("/dev/zero: ") && e.contains("not a regular file"), "{e}");
+        let e = load(&std::env::temp_dir()).expect_err("folder").to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+    }
+
+    #[test]
+    fn language_must_be_a_language_tag() {
+        for good in ["en", "pt-BR", "zh-Hant-TW", "x-klingon", "de-DE-1996"] {
+            assert!(is_language_tag(good), "{good}");
+        }
+        for bad in ["", "english language", "e", "en_US", "toolonglanguage", "en-", "en--GB", "<b>"] {
+            assert!(!is_language_tag(bad), "{bad}");
+        }
+        let e = err("[site]\ntitle = \"T\"\nbase_url = \"https://e.org/\"\nlanguage = \"en_US\"\n");
+        assert!(e.contains(":4:") && e.contains("site.language") && e.contains("en_US"), "{e}");
+    }
+
+    #[test]
+    fn many_sources_load_in_linear_time() {
+        // 50,000 sources: the duplicate-name check was a list scan per source.
+        let mut text = String::from(MINIMAL);
+        for i in 0..50_000 {
+            text.push_str(&format!("[[sources]]\nname = \"s{i}\"\nurl = \"https://e.org/{i}.xml\"\n"));
+        }
+        let c = parse(&text, Path::new("big.toml")).expect("parses");
+        assert_eq!(c.sources.len(), 50_000);
     }
 }

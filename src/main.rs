@@ -45,7 +45,13 @@ enum Command {
         paths: Vec<PathBuf>,
     },
     /// Write the feeds from the archive into the feeds folder.
-    Publish,
+    Publish {
+        /// Publish even when that removes published entries, archive pages or tag feeds.
+        #[arg(long)]
+        allow_shrink: bool,
+    },
+    /// Check the database's integrity and every capture's digests; exit 1 if anything is damaged.
+    Verify,
     /// List archived articles, newest first.
     List {
         #[arg(long)]
@@ -137,6 +143,8 @@ fn main() -> ExitCode {
     init_logging(cli.verbose, &cli.command);
     match run(cli) {
         Ok(status) => ExitCode::from(status),
+        // `feedkeeper list --json | head`: the reader left; nothing to say to anyone.
+        Err(e) if reader_left(&e) => ExitCode::from(ExitStatus::Done),
         Err(e) => {
             eprintln!("feedkeeper: {}", one_line(&e));
             ExitCode::from(ExitStatus::of_error(e.as_ref()))
@@ -248,8 +256,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             );
             Ok(ExitStatus::partial_if(!report.failed.is_empty()))
         }
-        Command::Publish => {
+        Command::Verify => {
             let config = load_config(&cli.config)?;
+            let dir = feedkeeper::archive::ArchiveDir::new(config.archive_dir());
+            let report = feedkeeper::archive::verify::verify(&dir, |file, index, total| {
+                if index == 0 {
+                    progress.start("verifying", Some(total as u64));
+                }
+                progress.step(&file.display().to_string());
+            })?;
+            progress.finish();
+            for damaged in &report.damaged {
+                eprintln!("feedkeeper: damaged: {damaged}");
+            }
+            println!(
+                "verified {} capture file(s), {} record(s) sound, {} damaged",
+                report.capture_files,
+                report.records_ok,
+                report.damaged.len()
+            );
+            Ok(if report.is_clean() { ExitStatus::Done } else { ExitStatus::Fatal })
+        }
+        Command::Publish { allow_shrink } => {
+            let mut config = load_config(&cli.config)?;
+            config.publish.allow_shrink = allow_shrink;
             let published = pipeline::publish(&config, &progress)?;
             let report = &published.report;
             tracing::info!("published {} entries, {} archive page(s)", report.entries, report.archive_pages);
@@ -409,6 +439,17 @@ fn print_check(report: &pipeline::CheckReport, json: bool, verbose: bool) -> any
         print!("{}", human::check_lines(report, per_source));
     }
     Ok(ExitStatus::partial_if(report.failed > 0))
+}
+
+/// Whether an error is stdout's reader having gone away (EPIPE).
+fn reader_left(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(|j| j.io_error_kind())
+                .is_some_and(|k| k == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {

@@ -21,3 +21,12 @@ mod archive_trust;
 
 #[path = "integration/fidelity.rs"]
 mod fidelity;
+
+#[path = "integration/hostile.rs"]
+mod hostile;
+
+#[path = "integration/perf.rs"]
+mod perf;
+
+#[path = "integration/faults.rs"]
+mod faults;

@@ -16,6 +16,7 @@ pub mod lock;
 pub mod policy;
 mod source_state;
 mod sqlite;
+pub mod verify;
 pub mod warc;
 
 use std::path::{Path, PathBuf};
@@ -25,7 +26,7 @@ use serde::Serialize;
 
 use crate::article::{Article, ArticleId};
 
-pub use lock::{ArchiveLock, LockError};
+pub use lock::{ArchiveLock, LockError, open_regular};
 pub use source_state::{Decision, SourceState, SourceStateStore};
 pub use sqlite::{LATEST_SCHEMA, SqliteStore};
 

@@ -144,7 +144,8 @@ pub(super) fn to_text(blocks: &[Block]) -> String {
     for b in blocks {
         b.texts(&mut out);
     }
-    out.join("\n\n")
+    // A stray tag at either end can leave a space before or after the text.
+    out.join("\n\n").trim().to_string()
 }
 
 pub(super) fn to_html(blocks: &[Block]) -> String {

@@ -10,6 +10,7 @@
 //! It reads files and nothing else: no network, no storage, no clock (the archive time is
 //! passed in as `now`).
 
+pub mod batch;
 mod decode;
 mod front;
 mod head;
@@ -45,6 +46,9 @@ pub enum ImportError {
     /// The file or folder could not be read.
     #[error("{path}: cannot read: {source}", path = path.display())]
     Unreadable { path: PathBuf, source: std::io::Error },
+    /// A symbolic link, FIFO, device or socket: only regular files are imported.
+    #[error("{path}: skipped: {what}; only regular files are imported", path = path.display())]
+    NotRegular { path: PathBuf, what: &'static str },
     /// No bytes, or only whitespace.
     #[error("{file}: the file is empty")]
     Empty { file: String },
@@ -127,11 +131,49 @@ pub fn import_file(path: &Path, now: DateTime<Utc>) -> Result<Imported, ImportEr
     if format_of(&file_name).is_none() {
         return Err(unsupported(&shown));
     }
-    let bytes = fs::read(path).map_err(|source| match source.kind() {
+    let bytes = read_regular(path)?;
+    parse(&bytes, &file_name, now).map_err(|e| e.naming(shown))
+}
+
+/// The bytes of `path` when it is a regular file: a symbolic link is not followed (it may
+/// point out of the folder being imported) and a FIFO or device is not opened for reading
+/// (a FIFO would wait for a writer forever).
+fn read_regular(path: &Path) -> Result<Vec<u8>, ImportError> {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let not_regular = |what| ImportError::NotRegular { path: path.to_path_buf(), what };
+    let unreadable = |source: std::io::Error| match source.kind() {
         std::io::ErrorKind::NotFound => ImportError::NotFound { path: path.to_path_buf() },
         _ => ImportError::Unreadable { path: path.to_path_buf(), source },
-    })?;
-    parse(&bytes, &file_name, now).map_err(|e| e.naming(shown))
+    };
+    let kind = fs::symlink_metadata(path).map_err(unreadable)?.file_type();
+    let what = if kind.is_symlink() {
+        Some("a symbolic link")
+    } else if kind.is_fifo() {
+        Some("a FIFO")
+    } else if kind.is_block_device() || kind.is_char_device() {
+        Some("a device")
+    } else if kind.is_socket() {
+        Some("a socket")
+    } else if !kind.is_file() {
+        Some("not a regular file")
+    } else {
+        None
+    };
+    if let Some(what) = what {
+        return Err(not_regular(what));
+    }
+    // O_NOFOLLOW and O_NONBLOCK again at the open: the path may have changed since.
+    let mut file =
+        fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path).map_err(
+            |e| if e.raw_os_error() == Some(libc::ELOOP) { not_regular("a symbolic link") } else { unreadable(e) },
+        )?;
+    if !file.metadata().map_err(unreadable)?.file_type().is_file() {
+        return Err(not_regular("not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(unreadable)?;
+    Ok(bytes)
 }
 
 fn unsupported(file: &str) -> ImportError {
@@ -258,7 +300,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, visited: &mut HashSet<PathBuf>) -> R
             continue;
         }
         let path = entry.path();
-        match fs::metadata(&path) {
+        // Not followed: a linked folder may lead out of the one given, and a linked file
+        // is listed so that `import_file` reports it by name.
+        match fs::symlink_metadata(&path) {
             Ok(meta) if meta.is_dir() => walk(&path, out, visited)?,
             Ok(_) => out.push(path),
             Err(e) => {
@@ -288,6 +332,7 @@ mod tests {
         match e {
             ImportError::NotFound { .. } => "not_found",
             ImportError::Unreadable { .. } => "unreadable",
+            ImportError::NotRegular { .. } => "not_regular",
             ImportError::Empty { .. } => "empty",
             ImportError::Binary { .. } => "binary",
             ImportError::NoTitle { .. } => "no_title",

@@ -139,13 +139,13 @@ fn is_list_item(line: &str) -> bool {
 }
 
 /// Cleans the body (the units from `head.body_start`): drops debris, lines repeating the
-/// head (title, standfirst, byline…) or an earlier paragraph, and photo captions (a name
+/// head (title, standfirst, byline…) or the paragraph just before, and photo captions (a name
 /// alone on a line that is doubled, followed by a caption starting with the same name, or
 /// mentioned in the text; any short line shown twice in a row).
 fn body(units: &[Unit], head: &Head, known_title: Option<&str>) -> Vec<String> {
     let (head_units, body_units) = units.split_at(head.body_start);
     let lead = head.lead.map(|i| units[i].text.as_str());
-    let mut seen: HashSet<String> = [known_title, head.title.as_deref(), head.summary.as_deref()]
+    let seen: HashSet<String> = [known_title, head.title.as_deref(), head.summary.as_deref()]
         .into_iter()
         .flatten()
         .chain(head_units.iter().map(|u| u.text.as_str()).filter(|t| Some(*t) != lead))
@@ -171,7 +171,10 @@ fn body(units: &[Unit], head: &Head, known_title: Option<&str>) -> Vec<String> {
         }
         i += 1;
         let folded = fold(t);
-        if folded.is_empty() || !seen.insert(folded) {
+        // The head's lines (title, standfirst, byline) are dropped wherever they repeat; a
+        // body paragraph only when it doubles the one just kept (page debris). A paragraph
+        // repeated further on is the author's and stays.
+        if folded.is_empty() || seen.contains(&folded) || out.last().is_some_and(|p: &String| fold(p) == folded) {
             continue;
         }
         out.push(t.to_string());
@@ -253,6 +256,16 @@ mod tests {
         );
         let a = read(&text, Known::default());
         assert_eq!(a.paragraphs, vec!["First.", "Second.", long, "Third."]);
+    }
+
+    #[test]
+    fn a_paragraph_repeated_further_on_is_kept() {
+        let r = "The refrain the author repeats on purpose, a full sentence of the article's own.";
+        let text = format!(
+            "A title for the piece\n\nBy Jane Doe\n\nAlpha first.\n\n{r}\n\nBravo second.\n\n{r}\n\nCharlie third."
+        );
+        let a = read(&text, Known::default());
+        assert_eq!(a.paragraphs, vec!["Alpha first.", r, "Bravo second.", r, "Charlie third."]);
     }
 
     #[test]

@@ -80,9 +80,11 @@ pub struct ImportReport {
     pub failed: Vec<FileFailure>,
 }
 
-/// Imports files and folders into the archive. Files are read in path order, then archived in
-/// order of their dates (then path), so a folder imported at once pages chronologically.
-/// Unreadable files are reported and skipped; the rest are imported in one transaction.
+/// Imports files and folders into the archive. Files are read in path order, on every core,
+/// then archived in order of their dates (then path), so a folder imported at once pages
+/// chronologically; memory stays bounded whatever the number of files
+/// ([`import::batch::chronological`]). Unreadable files are reported and skipped; the rest
+/// are archived a batch (one transaction) at a time.
 pub fn import(
     config: &Config,
     paths: &[PathBuf],
@@ -93,32 +95,35 @@ pub fn import(
     let _lock = dir.lock()?;
     let files = import::discover(paths)?;
     let mut report = ImportReport { files: files.len(), ..ImportReport::default() };
-    progress.start("reading", Some(files.len() as u64));
-    let mut parsed = Vec::with_capacity(files.len());
-    for path in &files {
-        match import::import_file(path, now) {
-            Ok(imported) => parsed.push((path.clone(), imported)),
-            Err(e) => report.failed.push(FileFailure { path: path.display().to_string(), reason: e.to_string() }),
-        }
-        progress.step(&path.display().to_string());
-    }
-    progress.finish();
-    parsed.sort_by(|(pa, a), (pb, b)| a.article.date().cmp(&b.article.date()).then_with(|| pa.cmp(pb)));
     let mut store = dir.open()?;
-    progress.start("archiving", Some(parsed.len() as u64));
-    for chunk in parsed.chunks(1000) {
-        let items: Vec<_> = chunk.iter().map(|(_, i)| (i.article.clone(), i.keys.clone())).collect();
-        for outcome in store.put_all(&items)? {
-            match outcome {
-                PutOutcome::Added { .. } => report.added += 1,
-                PutOutcome::Updated { .. } => report.updated += 1,
-                PutOutcome::Unchanged { .. } => report.unchanged += 1,
-                PutOutcome::Duplicate { .. } => report.duplicates += 1,
+    progress.start("importing", Some(files.len() as u64));
+    let mut failed = Vec::new();
+    let mut outcomes = (0, 0, 0, 0);
+    import::batch::chronological(
+        &files,
+        now,
+        |step| match step {
+            import::batch::Step::Read(path) => progress.step(&path.display().to_string()),
+            import::batch::Step::Failed(path, e) => {
+                failed.push(FileFailure { path: path.display().to_string(), reason: e.to_string() })
             }
-            progress.step("");
-        }
-    }
+        },
+        |batch| {
+            let items: Vec<_> = batch.into_iter().map(|i| (i.article, i.keys)).collect();
+            for outcome in store.put_all(&items)? {
+                match outcome {
+                    PutOutcome::Added { .. } => outcomes.0 += 1,
+                    PutOutcome::Updated { .. } => outcomes.1 += 1,
+                    PutOutcome::Unchanged { .. } => outcomes.2 += 1,
+                    PutOutcome::Duplicate { .. } => outcomes.3 += 1,
+                }
+            }
+            Ok::<_, PipelineError>(())
+        },
+    )?;
     progress.finish();
+    (report.added, report.updated, report.unchanged, report.duplicates) = outcomes;
+    report.failed = failed;
     Ok(report)
 }
 

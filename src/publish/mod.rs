@@ -45,6 +45,7 @@ mod json;
 mod markup;
 pub mod paging;
 mod rss;
+mod shrink;
 mod view;
 mod write;
 
@@ -106,6 +107,9 @@ pub enum PublishError {
     /// The article-page writer thread stopped (its own error is reported instead when known).
     #[error("the article page writer stopped unexpectedly")]
     WriterStopped,
+    /// This publish would take published history away; nothing was changed.
+    #[error("{path}: publishing would shrink the published history ({lost}); nothing was changed. If that is intended, run `feedkeeper publish --allow-shrink`", path = path.display())]
+    WouldShrink { path: PathBuf, lost: String },
 }
 
 /// The publisher's saved state.
@@ -173,7 +177,7 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
         source,
     })?;
     let marker = feeds_dir.join(write::IN_PROGRESS);
-    if marker.exists() {
+    if marker.symlink_metadata().is_ok() {
         tracing::info!(path = %marker.display(), "the previous publish was interrupted; removing its temp files");
         write::sweep_temps(feeds_dir);
     } else {
@@ -215,6 +219,13 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
             plan.tags.extend(tags.iter().cloned());
         }
     }
+    let continuous = saved.as_ref().is_some_and(|s| s.last_seq <= n);
+    if !config.publish.allow_shrink {
+        let published = shrink::Published::read(feeds_dir);
+        if let Some(lost) = shrink::lost_entries(&published, n) {
+            return Err(PublishError::WouldShrink { path: feeds_dir.to_path_buf(), lost });
+        }
+    }
     let mut report = PublishReport { entries: n, archive_pages: paging.pages(), ..PublishReport::default() };
     if plan.is_empty() {
         tracing::debug!(entries = n, "publish: nothing changed");
@@ -224,7 +235,9 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
     // newest archive page takes its date from them), so they are always rendered with it.
     plan.current = true;
     tracing::info!(entries = n, full = plan.full, pages = plan.pages.len(), tags = plan.tags.len(), "publishing");
-    std::fs::write(&marker, b"").map_err(|source| PublishError::Io {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    crate::archive::open_regular(&options, &marker).map_err(|source| PublishError::Io {
         path: marker.clone(),
         context: "cannot mark the publish as in progress",
         source,
@@ -246,7 +259,16 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
         match (ran, pages) {
             (Ok(()), Ok(pages)) => {
                 staging.absorb(pages);
-                staging.commit()
+                // Removals the store's own history explains (a retagged article, a new page
+                // size) go ahead; without that history (a new, emptied or replaced database)
+                // they would cut what subscribers have.
+                let removed = if continuous { Vec::new() } else { staging.pending_removals() };
+                match shrink::lost_files(&removed) {
+                    Some(lost) if !config.publish.allow_shrink => {
+                        Err(PublishError::WouldShrink { path: feeds_dir.to_path_buf(), lost })
+                    }
+                    _ => staging.commit(),
+                }
             }
             // The writer's own error explains a stopped channel.
             (Err(PublishError::WriterStopped), Err(e)) | (Ok(()), Err(e)) | (Err(e), _) => Err(e),

@@ -769,3 +769,60 @@ fn upstream_entries_carry_the_source_feeds_id_and_updated() {
     let (a3, _) = sample(3);
     assert!(text.contains(&format!("<id>https://upstream.example.net/feed.xml</id>\n      <title type=\"text\">Upstream News</title>\n      <updated>{}</updated>", crate::date::rfc3339(&a3.archived_at))));
 }
+
+#[test]
+fn an_emptied_or_smaller_store_never_shrinks_the_published_feeds_without_leave() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    publish(&mut store_with(12), &config(5, ""), dir.path()).expect("publish");
+    let before = tree(dir.path());
+    // A new, empty database (an unmounted archive volume): refused, nothing touched.
+    let err = publish(&mut store_with(0), &config(5, ""), dir.path()).expect_err("refused");
+    let message = err.to_string();
+    assert!(matches!(err, PublishError::WouldShrink { .. }), "{message}");
+    assert!(message.contains("12 entries are published") && message.contains("--allow-shrink"), "{message}");
+    assert_eq!(tree(dir.path()), before);
+    // A replaced database with as many entries but other tags would remove tag feeds.
+    let mut other = store_with(12);
+    for i in 0..12 {
+        let (mut a, keys) = sample(i);
+        a.tags = vec!["elsewhere".into()];
+        other.put(&a, &keys).expect("put");
+    }
+    let err = publish(&mut other, &config(5, ""), dir.path()).expect_err("refused");
+    assert!(err.to_string().contains("tags/"), "{err}");
+    assert_eq!(tree(dir.path()), before);
+    // With leave, it goes ahead.
+    let mut allow = config(5, "");
+    allow.publish.allow_shrink = true;
+    let report = publish(&mut store_with(0), &allow, dir.path()).expect("allowed");
+    assert_eq!(report.entries, 0);
+}
+
+#[test]
+fn a_failed_publish_leaves_no_empty_folders() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let feeds = dir.path().join("feeds");
+    std::fs::create_dir_all(&feeds).expect("feeds");
+    // articles/ cannot be created (a file is in its place), so the publish fails after
+    // the renderer made archive/<k>/ and tags/<t>/ folders.
+    std::fs::write(feeds.join("articles"), b"in the way").expect("blocker");
+    publish(&mut store_with(12), &config(5, ""), &feeds).expect_err("fails");
+    let mut left: Vec<String> = walkdir(&feeds);
+    left.sort();
+    assert_eq!(left, vec!["articles".to_string()], "only the blocker is left");
+}
+
+fn walkdir(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir").flatten() {
+            let p = e.path();
+            out.push(p.strip_prefix(root).expect("under root").to_string_lossy().into_owned());
+            if p.is_dir() && !p.is_symlink() {
+                stack.push(p);
+            }
+        }
+    }
+    out
+}

@@ -115,8 +115,16 @@ impl Staging {
             return Ok(());
         }
         if fs::symlink_metadata(dir).is_err() {
+            // Every folder this creates (the parents too), so a failed publish can take
+            // them away again instead of leaving empty `archive/<k>/` folders.
+            let mut missing = vec![dir.to_path_buf()];
+            let mut up = dir.parent();
+            while let Some(parent) = up.filter(|p| p.starts_with(&self.root) && fs::symlink_metadata(p).is_err()) {
+                missing.push(parent.to_path_buf());
+                up = parent.parent();
+            }
             fs::create_dir_all(dir).map_err(io_err(dir, "cannot create the folder"))?;
-            self.fresh_dirs.insert(dir.to_path_buf());
+            self.fresh_dirs.extend(missing);
         } else {
             fs::create_dir_all(dir).map_err(io_err(dir, "cannot create the folder"))?;
         }
@@ -157,12 +165,23 @@ impl Staging {
         self.files.extend(std::mem::take(&mut other.files));
         self.known_dirs.extend(std::mem::take(&mut other.known_dirs));
         self.removals.extend(std::mem::take(&mut other.removals));
+        self.fresh_dirs.extend(std::mem::take(&mut other.fresh_dirs));
         other.committed = true;
     }
 
     /// Removes `rel` after the renames (a stale archive page or tag feed).
     pub fn remove_later(&mut self, rel: String) {
         self.removals.insert(rel);
+    }
+
+    /// The files [`Staging::remove_later`] was asked to remove that are on disk now: what a
+    /// commit would take away.
+    pub fn pending_removals(&self) -> Vec<&str> {
+        self.removals
+            .iter()
+            .filter(|rel| fs::symlink_metadata(self.root.join(rel)).is_ok())
+            .map(String::as_str)
+            .collect()
     }
 
     /// Makes the staged files durable and renames them into place; see the module docs.
@@ -248,6 +267,12 @@ impl Staging {
             .collect();
         for temp in temps {
             let _ = fs::remove_file(temp);
+        }
+        // Deepest first; `remove_dir` only removes a folder that is empty.
+        let mut dirs: Vec<&PathBuf> = self.fresh_dirs.iter().collect();
+        dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        for dir in dirs {
+            let _ = fs::remove_dir(dir);
         }
     }
 }

@@ -31,7 +31,6 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use cache::{Cache, Entry, Version};
@@ -78,7 +77,9 @@ pub enum ServeError {
 }
 
 /// Binds `opts.listen`, logs `serving <root> on http://<addr>/` and serves until `shutdown`
-/// completes (in-flight requests finish first).
+/// completes (in-flight requests get [`SHUTDOWN_DEADLINE`] to finish). A client has
+/// [`HEADER_READ_TIMEOUT`] to send each request head; at most a file-limit-derived number
+/// of connections are open at once (the soft `RLIMIT_NOFILE` is raised to the hard one).
 pub async fn serve(opts: ServeOptions, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
     check_root(&opts.root)?;
     let listener =
@@ -98,16 +99,99 @@ pub async fn serve_on(
         .local_addr()
         .map_err(|source| ServeError::Bind { addr: SocketAddr::from(([0, 0, 0, 0], 0)), source })?;
     tracing::info!("serving {} on http://{addr}/", root.display());
-    let listener = listener.tap_io(|tcp| {
+    let cap = connection_cap(raise_open_file_limit());
+    let permits = Arc::new(tokio::sync::Semaphore::new(cap));
+    let app = router(root);
+    let mut builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).keep_alive(true);
+    builder
+        .http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .keep_alive_interval(IDLE_TIMEOUT)
+        .keep_alive_timeout(HEADER_READ_TIMEOUT);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        // At the cap, stop accepting: new clients wait in the kernel's backlog instead of
+        // the process running out of file descriptors for everyone.
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => p.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (tcp, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(err) => {
+                    tracing::warn!("accept failed on http://{addr}/: {err}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
         if let Err(err) = tcp.set_nodelay(true) {
             tracing::debug!("cannot set TCP_NODELAY: {err}");
         }
-    });
-    let app = router(root).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|source| ServeError::Serve { addr, source })
+        let service = app.clone().layer(axum::Extension(ConnectInfo(remote)));
+        let conn = builder
+            .serve_connection_with_upgrades(
+                hyper_util::rt::TokioIo::new(tcp),
+                hyper_util::service::TowerToHyperService::new(service),
+            )
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            // A bound on every connection, whatever the client does.
+            let _ = tokio::time::timeout(CONNECTION_LIFETIME, conn).await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_DEADLINE, graceful.shutdown()).await.is_err() {
+        tracing::warn!("stopped with connections still open after {}s", SHUTDOWN_DEADLINE.as_secs());
+    }
+    Ok(())
+}
+
+/// How long a client may take to send a complete request head.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// HTTP/2 ping interval on a quiet connection.
+pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// The longest any one connection is kept, however busy (a slow reader of a large file
+/// included); clients reconnect.
+pub const CONNECTION_LIFETIME: std::time::Duration = std::time::Duration::from_secs(600);
+/// How long in-flight requests may finish after a shutdown signal.
+pub const SHUTDOWN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Raises the soft open-file limit to the hard limit; returns the limit now in force.
+fn raise_open_file_limit() -> u64 {
+    #[cfg(unix)]
+    {
+        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit/setrlimit only read and write the struct passed to them.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+                return 1024;
+            }
+            if lim.rlim_cur < lim.rlim_max {
+                let raised = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                    lim.rlim_cur = lim.rlim_max;
+                }
+            }
+        }
+        lim.rlim_cur
+    }
+    #[cfg(not(unix))]
+    {
+        1024
+    }
+}
+
+/// Connections served at once: the file limit less room for the files each request opens,
+/// the listener, logs and the runtime.
+fn connection_cap(open_file_limit: u64) -> usize {
+    (open_file_limit / 2).saturating_sub(32).clamp(16, 16_384) as usize
 }
 
 fn check_root(root: &Path) -> Result<(), ServeError> {
@@ -287,7 +371,8 @@ impl Site {
             if_none_match: if_none_match.as_deref(),
             if_modified_since: if_modified_since.as_deref(),
         };
-        let outcome = negotiate::evaluate(&conditions, etag.to_str().unwrap_or(""), entry.modified);
+        let outcome =
+            negotiate::evaluate(&conditions, etag.to_str().unwrap_or(""), entry.modified, std::time::SystemTime::now());
         let head = *method == Method::HEAD;
         file_response(outcome, head, &entry, payload, gzip, media, policy)
     }
@@ -306,7 +391,12 @@ impl Site {
         };
         let (target, meta) = if meta.is_dir() {
             if !wanted.directory {
-                return Located::AddSlash;
+                // Redirect only where the slash leads somewhere: a folder without an
+                // index page (`/tags`) is a 404 either way.
+                return match descend(&root, target, &["index.html"]) {
+                    Ok((_, m)) if m.is_file() => Located::AddSlash,
+                    _ => Located::Miss(Miss::NotFound),
+                };
             }
             match descend(&root, target, &["index.html"]) {
                 Ok(found) => found,
@@ -317,7 +407,7 @@ impl Site {
         } else {
             (target, meta)
         };
-        if !meta.is_file() {
+        if !meta.is_file() || !negotiate::is_published(target.file_name().and_then(|n| n.to_str()).unwrap_or("")) {
             return Located::Miss(Miss::NotFound);
         }
         let relative = match target.strip_prefix(&*root) {
@@ -501,6 +591,11 @@ fn file_id(_meta: &std::fs::Metadata) -> Option<(u64, u64)> {
 }
 
 fn not_there(err: io::Error) -> Miss {
+    // A symlink loop or an over-long name is a path that leads nowhere, not a server fault.
+    #[cfg(unix)]
+    if matches!(err.raw_os_error(), Some(libc::ELOOP) | Some(libc::ENAMETOOLONG)) {
+        return Miss::NotFound;
+    }
     match err.kind() {
         io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::InvalidFilename => Miss::NotFound,
         io::ErrorKind::PermissionDenied => Miss::Forbidden,

@@ -24,6 +24,43 @@ const fn binary(mime: &'static str) -> MediaType {
     MediaType { mime, compressible: false }
 }
 
+/// Whether a file name is one a site publishes: feeds, pages and their assets, by
+/// extension. Everything else in the folder (a config, a database, WAL and lock files,
+/// a publisher's temp file, captures) is never served, even if a folder overlaps.
+pub fn is_published(file_name: &str) -> bool {
+    let name = file_name.to_ascii_lowercase();
+    if name.starts_with('.') {
+        return false;
+    }
+    let ext = name.rsplit_once('.').map_or("", |(_, ext)| ext);
+    matches!(
+        ext,
+        "html"
+            | "htm"
+            | "xml"
+            | "atom"
+            | "rss"
+            | "json"
+            | "jsonfeed"
+            | "xsl"
+            | "xslt"
+            | "opml"
+            | "css"
+            | "js"
+            | "mjs"
+            | "txt"
+            | "svg"
+            | "png"
+            | "jpg"
+            | "jpeg"
+            | "gif"
+            | "webp"
+            | "avif"
+            | "ico"
+            | "webmanifest"
+    )
+}
+
 /// The media type of a file, from its name. Feed documents are recognised by the names the
 /// publisher writes (`atom.xml`, `rss.xml`, `feed.json`) and by the `.atom`/`.rss` extensions.
 pub fn media_type(file_name: &str) -> MediaType {
@@ -179,8 +216,9 @@ pub enum Precondition {
 
 /// Evaluates preconditions in RFC 9110 §13.2.2 order for a GET/HEAD of a file with this
 /// `etag` (quoted, strong) and modification time. `If-None-Match` wins over
-/// `If-Modified-Since`; an invalid date is ignored; times compare at whole seconds.
-pub fn evaluate(c: &Conditions<'_>, etag: &str, modified: SystemTime) -> Precondition {
+/// `If-Modified-Since`; an invalid date, or an `If-Modified-Since` later than `now` (the
+/// client's clock or a forged header), is ignored; times compare at whole seconds.
+pub fn evaluate(c: &Conditions<'_>, etag: &str, modified: SystemTime, now: SystemTime) -> Precondition {
     let modified = whole_seconds(modified);
     if let Some(v) = c.if_match {
         if !match_hits(v, etag) {
@@ -197,6 +235,7 @@ pub fn evaluate(c: &Conditions<'_>, etag: &str, modified: SystemTime) -> Precond
         }
     } else if let Some(since) = c.if_modified_since.and_then(http_date)
         && modified <= since
+        && since <= now
     {
         return Precondition::NotModified;
     }
@@ -333,7 +372,14 @@ mod tests {
     #[test]
     fn precondition_order() {
         let mtime = at(1_000_000) + Duration::from_millis(700);
-        let eval = |c: Conditions<'_>| evaluate(&c, TAG, mtime);
+        let now = mtime + Duration::from_secs(60);
+        let eval = |c: Conditions<'_>| evaluate(&c, TAG, mtime, now);
+        let future = date(1_000_000 + 3600);
+        assert_eq!(
+            eval(Conditions { if_modified_since: Some(&future), ..Default::default() }),
+            Precondition::Proceed,
+            "a date in the future is not a valid If-Modified-Since"
+        );
         let same = date(1_000_000);
         let older = date(999_999);
         assert_eq!(eval(Conditions::default()), Precondition::Proceed);
@@ -393,8 +439,27 @@ mod tests {
                                           nanos in 0u32..1_000_000_000) {
             let d = date(ims);
             let c = Conditions { if_modified_since: Some(&d), ..Default::default() };
-            let got = evaluate(&c, TAG, at(file) + Duration::from_nanos(nanos.into()));
+            let got = evaluate(&c, TAG, at(file) + Duration::from_nanos(nanos.into()), at(4_000_000_001));
             prop_assert_eq!(got == Precondition::NotModified, file <= ims);
+        }
+    }
+
+    #[test]
+    fn only_published_files() {
+        for ok in ["atom.xml", "index.html", "feed.json", "style.css", "logo.PNG", "robots.txt"] {
+            assert!(is_published(ok), "{ok}");
+        }
+        for no in [
+            "feedkeeper.toml",
+            "archive.sqlite3",
+            "archive.sqlite3-wal",
+            "lock",
+            ".fk-publishing",
+            "atom.xml.tmp4711",
+            "2026-01-01.warc.gz",
+            ".hidden.html",
+        ] {
+            assert!(!is_published(no), "{no}");
         }
     }
 }

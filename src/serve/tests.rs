@@ -117,6 +117,26 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// GETs `url` with extra `headers`; returns the status, headers and body, and checks that
+/// a 304 carries no body but keeps the validators and caching headers.
+async fn get(c: &reqwest::Client, url: &str, headers: Vec<(&'static str, String)>) -> (u16, HeaderMap, Vec<u8>) {
+    let mut req = c.get(url);
+    for (k, v) in headers {
+        req = req.header(k, v);
+    }
+    let res = req.send().await.unwrap();
+    let code = res.status().as_u16();
+    let head = res.headers().clone();
+    let body = res.bytes().await.unwrap().to_vec();
+    if code == 304 {
+        assert!(body.is_empty(), "304 with a body");
+        for name in ["etag", "cache-control", "vary"] {
+            assert!(head.contains_key(name), "304 lacks {name}");
+        }
+    }
+    (code, head, body)
+}
+
 /// Sends `request_head` (without the final blank line) raw and reads until close.
 async fn raw(addr: SocketAddr, request_head: &str) -> (u16, String, Vec<u8>) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -192,27 +212,7 @@ async fn conditional_requests_and_precedence() {
     let lm = hdr(&first, "last-modified").unwrap().to_string();
     let long_ago = httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(86_400));
 
-    let status = |headers: Vec<(&'static str, String)>| {
-        let c = c.clone();
-        let url = url.clone();
-        async move {
-            let mut req = c.get(&url);
-            for (k, v) in headers {
-                req = req.header(k, v);
-            }
-            let res = req.send().await.unwrap();
-            let code = res.status().as_u16();
-            let etag = hdr(&res, "etag").map(str::to_owned);
-            let cache = hdr(&res, "cache-control").map(str::to_owned);
-            let vary = hdr(&res, "vary").map(str::to_owned);
-            let body = res.bytes().await.unwrap();
-            if code == 304 {
-                assert!(body.is_empty(), "304 with a body");
-                assert!(etag.is_some() && cache.is_some() && vary.is_some(), "304 lacks headers");
-            }
-            code
-        }
-    };
+    let status = |headers: Vec<(&'static str, String)>| async { get(&c, &url, headers).await.0 };
     assert_eq!(status(vec![("if-none-match", etag.clone())]).await, 304);
     assert_eq!(status(vec![("if-none-match", format!("W/{etag}"))]).await, 304);
     assert_eq!(status(vec![("if-none-match", format!("\"nope\", {etag}"))]).await, 304);
@@ -221,6 +221,9 @@ async fn conditional_requests_and_precedence() {
     assert_eq!(status(vec![("if-modified-since", lm.clone())]).await, 304);
     assert_eq!(status(vec![("if-modified-since", long_ago.clone())]).await, 200);
     assert_eq!(status(vec![("if-modified-since", "not a date".into())]).await, 200);
+    // A date in the future is invalid, not "newer than the file".
+    let tomorrow = httpdate::fmt_http_date(std::time::SystemTime::now() + std::time::Duration::from_secs(86_400));
+    assert_eq!(status(vec![("if-modified-since", tomorrow)]).await, 200);
     // If-None-Match wins over If-Modified-Since, in both directions.
     assert_eq!(status(vec![("if-none-match", "\"nope\"".into()), ("if-modified-since", lm.clone())]).await, 200);
     assert_eq!(status(vec![("if-none-match", etag.clone()), ("if-modified-since", long_ago.clone())]).await, 304);
@@ -457,11 +460,11 @@ async fn large_files_stream_with_cached_etag() {
     let server = start_with(&site.root, limits).await;
     let c = client();
     let big: Vec<u8> = (0..300_000u32).flat_map(|i| format!("{i} ").into_bytes()).collect();
-    let path = site.root.join("archive/1/capture.warc.gz");
+    let path = site.root.join("archive/1/photo.png");
     std::fs::write(&path, &big).unwrap();
     let txt = site.root.join("big.txt");
     std::fs::write(&txt, &big).unwrap();
-    for target in ["/archive/1/capture.warc.gz", "/big.txt"] {
+    for target in ["/archive/1/photo.png", "/big.txt"] {
         let res = c.get(server.url(target)).header("accept-encoding", "gzip").send().await.unwrap();
         assert_eq!(res.status(), 200);
         assert!(res.headers().get("content-encoding").is_none(), "large files are not compressed");
@@ -474,8 +477,8 @@ async fn large_files_stream_with_cached_etag() {
         let res = c.head(server.url(target)).send().await.unwrap();
         assert_eq!(hdr(&res, "content-length"), Some(big.len().to_string().as_str()));
     }
-    let res = c.get(server.url("/archive/1/capture.warc.gz")).send().await.unwrap();
-    assert_eq!(hdr(&res, "content-type"), Some("application/gzip"));
+    let res = c.get(server.url("/archive/1/photo.png")).send().await.unwrap();
+    assert_eq!(hdr(&res, "content-type"), Some("image/png"));
     assert_eq!(hdr(&res, "cache-control"), Some("public, max-age=31536000, immutable"));
     // Replaced: new bytes, new ETag.
     let big2 = [big.as_slice(), b"tail"].concat();
@@ -725,4 +728,57 @@ async fn root_symlink_flip_serves_the_new_folder() {
     assert_eq!(get("/atom.xml").await.1, std::fs::read(b.join("atom.xml")).unwrap());
     assert_eq!(get("/only-in-a.txt").await.0, 404);
     server.stop().await.unwrap();
+}
+
+/// Only published files are served: a config, database, lock or temp file that ends up in
+/// the feeds folder is a 404, and so are symlink loops and folders without an index page.
+#[tokio::test]
+async fn only_published_files_are_served() {
+    let site = site();
+    for name in ["feedkeeper.toml", "archive.sqlite3", "archive.sqlite3-wal", "lock", "atom.xml.tmp1234"] {
+        std::fs::write(site.root.join(name), SECRET).unwrap();
+    }
+    std::fs::create_dir_all(site.root.join("tags")).unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("loop-b.xml", site.root.join("loop-a.xml")).unwrap();
+        std::os::unix::fs::symlink("loop-a.xml", site.root.join("loop-b.xml")).unwrap();
+    }
+    let server = start(&site.root).await;
+    let c = client();
+    for target in ["/feedkeeper.toml", "/archive.sqlite3", "/archive.sqlite3-wal", "/lock", "/atom.xml.tmp1234"] {
+        let (code, _, body) = get(&c, &server.url(target), vec![]).await;
+        assert_eq!(code, 404, "{target}");
+        assert!(!String::from_utf8_lossy(&body).contains(SECRET), "{target} leaked");
+    }
+    #[cfg(unix)]
+    assert_eq!(get(&c, &server.url("/loop-a.xml"), vec![]).await.0, 404, "a symlink loop is not found");
+    assert_eq!(get(&c, &server.url("/tags"), vec![]).await.0, 404, "no redirect to a folder without an index");
+    assert_eq!(get(&c, &server.url("/tags/"), vec![]).await.0, 404);
+    std::fs::create_dir(site.root.join("listed")).unwrap();
+    std::fs::write(site.root.join("listed/index.html"), "<p>hi</p>").unwrap();
+    let (code, head, _) = get(&c, &server.url("/listed"), vec![]).await;
+    assert_eq!((code, head.get("location").map(|v| v.to_str().unwrap())), (301, Some("/listed/")));
+    server.stop().await.unwrap();
+}
+
+/// A hostile client: many silent connections and one half-sent header neither lock out a
+/// normal request nor keep a shutdown waiting (before, the half-sent header blocked it
+/// until the client left).
+#[tokio::test]
+async fn silent_and_half_sent_clients_neither_block_requests_nor_shutdown() {
+    let site = site();
+    let server = start(&site.root).await;
+    let mut silent = Vec::new();
+    for _ in 0..200 {
+        silent.push(tokio::net::TcpStream::connect(server.addr).await.unwrap());
+    }
+    let mut half = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    half.write_all(b"GET /atom.xml HTTP/1.1\r\nHost: loc").await.unwrap();
+    let (code, _, _) = get(&client(), &server.url("/atom.xml"), vec![]).await;
+    assert_eq!(code, 200);
+    // A generous bound: the point is a hang, not speed.
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(30), server.stop()).await;
+    assert!(stopped.is_ok(), "shutdown waited for the half-sent header");
+    drop((silent, half));
 }

@@ -1,0 +1,118 @@
+//! Many article files at once with bounded memory: [`read_all`] parses files on every core,
+//! and [`chronological`] puts a whole import in the archive's order (date, then path)
+//! without holding every parsed article, whatever the number of files.
+//!
+//! The order is found in a first pass that keeps only a date and a file number per article;
+//! the second pass parses again, batch by batch in that order, and hands each batch to the
+//! caller. Parsing is deterministic (the archive time is passed in), so both passes see the
+//! same articles. When the whole import fits in one batch the first pass's articles are kept
+//! and nothing is parsed twice. It does not touch the archive: the caller stores the batches.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{DateTime, Utc};
+
+use super::{ImportError, Imported, import_file};
+
+/// Articles parsed, held and handed over at a time: bounds the memory of an import (a few
+/// megabytes of 2–3 KB articles) while keeping the archive's transactions large.
+pub const BATCH: usize = 1000;
+
+/// Parses `files` on every available core; the results are in the order of `files`.
+pub fn read_all(files: &[PathBuf], now: DateTime<Utc>) -> Vec<Result<Imported, ImportError>> {
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    read_paths(&refs, now)
+}
+
+fn read_paths(files: &[&Path], now: DateTime<Utc>) -> Vec<Result<Imported, ImportError>> {
+    let workers = std::thread::available_parallelism().map_or(1, usize::from).min(files.len());
+    if workers <= 1 {
+        return files.iter().map(|p| import_file(p, now)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut slots: Vec<Option<Result<Imported, ImportError>>> = (0..files.len()).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(path) = files.get(i) else { break };
+                        done.push((i, import_file(path, now)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for handle in handles {
+            // A panic while parsing is a bug: let it surface as it would on one thread.
+            let done = handle.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            for (i, result) in done {
+                slots[i] = Some(result);
+            }
+        }
+    });
+    slots.into_iter().map(|r| r.expect("every file was taken by a worker")).collect()
+}
+
+/// One file of an import, as [`chronological`] hands it over.
+pub enum Step<'a> {
+    /// The file was read (first pass); for progress.
+    Read(&'a Path),
+    /// The file could not be imported.
+    Failed(&'a Path, ImportError),
+}
+
+/// Imports `files` (sorted by path, as [`super::discover`] gives them) in the archive's
+/// order: by the article's date (published, else updated), then by path. `step` sees every
+/// file once as it is read and every failure; `store` receives the articles in that order,
+/// at most [`BATCH`] at a time. Only a date and a number per article are held between
+/// batches.
+pub fn chronological<E>(
+    files: &[PathBuf],
+    now: DateTime<Utc>,
+    mut step: impl FnMut(Step<'_>),
+    mut store: impl FnMut(Vec<Imported>) -> Result<(), E>,
+) -> Result<(), E> {
+    let small = files.len() <= BATCH;
+    let mut order: Vec<(DateTime<Utc>, usize)> = Vec::new();
+    let mut held: Vec<Option<Imported>> = Vec::new();
+    for (b, chunk) in files.chunks(BATCH).enumerate() {
+        for (j, result) in read_all(chunk, now).into_iter().enumerate() {
+            let i = b * BATCH + j;
+            match result {
+                Ok(imported) => {
+                    order.push((imported.article.date(), i));
+                    if small {
+                        held.resize_with(i + 1, || None);
+                        held[i] = Some(imported);
+                    }
+                }
+                Err(e) => step(Step::Failed(&files[i], e)),
+            }
+            step(Step::Read(&files[i]));
+        }
+    }
+    // Files come sorted by path, so the file number breaks ties by path.
+    order.sort_unstable();
+    for chunk in order.chunks(BATCH) {
+        let batch = if small {
+            chunk.iter().filter_map(|&(_, i)| held[i].take()).collect()
+        } else {
+            let paths: Vec<&Path> = chunk.iter().map(|&(_, i)| files[i].as_path()).collect();
+            let mut batch = Vec::with_capacity(chunk.len());
+            for (path, result) in paths.iter().zip(read_paths(&paths, now)) {
+                match result {
+                    Ok(imported) => batch.push(imported),
+                    // Changed or removed since the first pass.
+                    Err(e) => step(Step::Failed(path, e)),
+                }
+            }
+            batch
+        };
+        store(batch)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,129 @@
+//! The shrink guard: a publish never takes published history away (fewer entries, an archive
+//! page or a tag's feeds removed) unless the user asked for it (`publish --allow-shrink`).
+//! A database that went missing, was emptied or lost rows must not quietly cut what
+//! subscribers already have.
+//!
+//! What is published is read from the feeds folder itself, not from the store, since the
+//! store is what may have gone wrong: the number of entries follows from the paging rule
+//! (see [`super::paging`]) and the `<entry>` elements of the subscription document and of the
+//! newest archive page. Fewer entries are always refused. Removed archive pages and tag
+//! feeds are refused when the store has no record of the last publish, or records a longer
+//! log than it now holds (a new, emptied or replaced database); with that record intact a
+//! removal is a deliberate change (an article lost its only tag, the page size grew).
+//! This module only measures and compares; it writes nothing.
+
+use std::path::Path;
+
+/// What the feeds folder holds now, as far as the guard needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Published {
+    /// `<entry>` elements in the subscription `atom.xml` (0 when there is none).
+    pub current: u64,
+    /// The highest archive page with an `atom.xml` (0 when none).
+    pub pages: u64,
+    /// `<entry>` elements in that page's `atom.xml`.
+    pub newest_page: u64,
+}
+
+impl Published {
+    /// Reads the feeds folder; missing or unreadable files count as empty.
+    pub fn read(feeds_dir: &Path) -> Published {
+        let pages = std::fs::read_dir(feeds_dir.join("archive"))
+            .map(|it| {
+                it.flatten()
+                    .filter_map(|e| e.file_name().to_str()?.parse::<u64>().ok())
+                    .filter(|k| feeds_dir.join(format!("archive/{k}/atom.xml")).is_file())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .unwrap_or(0);
+        let newest_page =
+            if pages > 0 { count_entries(&feeds_dir.join(format!("archive/{pages}/atom.xml"))) } else { 0 };
+        Published { current: count_entries(&feeds_dir.join("atom.xml")), pages, newest_page }
+    }
+
+    /// The number of entries published. With archive pages the subscription document is
+    /// full, so its entry count is the page size, and every page but the newest is full.
+    pub fn entries(&self) -> u64 {
+        if self.pages == 0 { self.current } else { self.current * self.pages + self.newest_page }
+    }
+}
+
+/// The `<entry` elements of an Atom file (escaped content cannot hold a literal one).
+fn count_entries(path: &Path) -> u64 {
+    std::fs::read(path)
+        .map(|bytes| bytes.windows(7).filter(|w| *w == b"<entry>" || *w == b"<entry ").count() as u64)
+        .unwrap_or(0)
+}
+
+/// What publishing a log of `n` entries would lose, in words; `None` when nothing.
+pub fn lost_entries(published: &Published, n: u64) -> Option<String> {
+    let had = published.entries();
+    (n < had).then(|| format!("{had} entries are published, the archive has {n}: {} would go", had - n))
+}
+
+/// What removing these published files (relative paths) would lose, in words; `None` when
+/// nothing of the history (archive pages, tag feeds) would go.
+pub fn lost_files(removed: &[&str]) -> Option<String> {
+    let mut pages = std::collections::BTreeSet::new();
+    let mut tags = std::collections::BTreeSet::new();
+    for rel in removed {
+        let parts: Vec<&str> = rel.split('/').collect();
+        match parts.as_slice() {
+            ["archive", k, _] => {
+                pages.insert(format!("archive/{k}/"));
+            }
+            ["tags", t, _] => {
+                tags.insert(format!("tags/{t}/"));
+            }
+            _ => {}
+        }
+    }
+    let mut lost = Vec::new();
+    if !pages.is_empty() {
+        lost.push(format!("archive page(s) {}", pages.into_iter().collect::<Vec<_>>().join(", ")));
+    }
+    if !tags.is_empty() {
+        lost.push(format!("tag feed(s) {}", tags.into_iter().collect::<Vec<_>>().join(", ")));
+    }
+    (!lost.is_empty()).then(|| format!("would remove {}", lost.join(" and ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_follow_the_paging_rule() {
+        assert_eq!(Published { current: 5, pages: 0, newest_page: 0 }.entries(), 5);
+        // Page size 10: pages 1 and 2 full, page 3 holds 4, the subscription document 10.
+        assert_eq!(Published { current: 10, pages: 3, newest_page: 4 }.entries(), 34);
+    }
+
+    #[test]
+    fn fewer_entries_is_a_loss_more_or_equal_is_not() {
+        let p = Published { current: 10, pages: 1, newest_page: 6 };
+        assert!(lost_entries(&p, 16).is_none());
+        assert!(lost_entries(&p, 40).is_none());
+        let lost = lost_entries(&p, 5).expect("loss");
+        assert!(lost.contains("16 entries") && lost.contains("11 would go"), "{lost}");
+    }
+
+    #[test]
+    fn removed_archive_pages_and_tags_are_named_other_files_are_not() {
+        assert!(lost_files(&["articles/a.html"]).is_none());
+        let lost = lost_files(&["archive/3/atom.xml", "archive/3/rss.xml", "tags/eu/atom.xml"]).expect("loss");
+        assert!(lost.contains("archive/3/") && lost.contains("tags/eu/"), "{lost}");
+    }
+
+    #[test]
+    fn a_folder_read_back_counts_its_entries() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("atom.xml"), "<feed><entry>a</entry><entry xml:lang=\"en\">b</entry></feed>")
+            .expect("write");
+        std::fs::create_dir_all(dir.path().join("archive/1")).expect("dir");
+        std::fs::write(dir.path().join("archive/1/atom.xml"), "<feed><entry>x</entry></feed>").expect("write");
+        assert_eq!(Published::read(dir.path()), Published { current: 2, pages: 1, newest_page: 1 });
+        assert_eq!(Published::read(&dir.path().join("nothing")), Published::default());
+    }
+}
