@@ -86,6 +86,7 @@ kill_round() { # label milliseconds args...
 }
 
 write_batch base 0 "$BATCH"
+"${FK[@]}" init >/dev/null   # only init creates an archive
 "${FK[@]}" import base >/dev/null
 "${FK[@]}" publish >/dev/null
 next=$BATCH

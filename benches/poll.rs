@@ -133,6 +133,7 @@ fn main() {
     let config = feedkeeper::config::load(&config_path).expect("config loads");
     let articles = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/demo/articles");
     let now = chrono::Utc::now();
+    pipeline::init(&config_path).expect("create the archive");
     pipeline::import(&config, &[articles], now, &Silent).expect("import");
     let force = CheckOptions { force: true, ..CheckOptions::default() };
 

@@ -33,6 +33,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # The upstream: the demo archive's own feeds.
 cp -r examples/demo "$WORK/up"
 rm -rf "$WORK/up/archive" "$WORK/up/feeds"
+"$BIN" --config "$WORK/up/feedkeeper.toml" init >/dev/null
 "$BIN" --config "$WORK/up/feedkeeper.toml" import "$WORK/up/articles" >/dev/null
 "$BIN" --config "$WORK/up/feedkeeper.toml" publish
 UP_PORT=$(free_port)
@@ -60,6 +61,7 @@ CONF
       "$i" "$UP_PORT" "${FEEDS[$((i % ${#FEEDS[@]}))]}" "$EVERY"
   done
 } >"$WORK/site/feedkeeper.toml"
+"$BIN" --config "$WORK/site/feedkeeper.toml" init >/dev/null
 "$BIN" --config "$WORK/site/feedkeeper.toml" import "$WORK/up/articles" >/dev/null
 
 "$BIN" --config "$WORK/site/feedkeeper.toml" watch -v 2>"$WORK/watch.log" &

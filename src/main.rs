@@ -404,6 +404,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 }
                 Some(SourcesAction::Import { file }) => {
                     let report = pipeline::sources_import(&config, &file)?;
+                    for r in &report.refused {
+                        eprintln!("refused {} ({}): {}", r.name, r.url, r.reason);
+                    }
                     if json {
                         print_json(&report)?;
                     } else {
@@ -414,12 +417,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                             println!("skipped {why}");
                         }
                         println!(
-                            "{} source(s) added to {}, {} skipped",
+                            "{} source(s) added to {}, {} skipped, {} refused",
                             report.added.len(),
                             report.config.display(),
-                            report.skipped.len()
+                            report.skipped.len(),
+                            report.refused.len()
                         );
                     }
+                    return Ok(ExitStatus::partial_if(!report.refused.is_empty()));
                 }
                 Some(SourcesAction::Export) => print!("{}", pipeline::sources_export(&config)),
             }

@@ -191,25 +191,48 @@ pub struct Appended {
     pub added: Vec<(String, String)>,
     /// One line per OPML entry left out, saying why.
     pub skipped: Vec<String>,
+    /// Entries refused by the address rules item links obey (local files, private
+    /// addresses, other schemes).
+    pub refused: Vec<RefusedOutline>,
 }
 
-/// Appends a `[[sources]]` table per new feed to `config_text`. A feed whose URL is
-/// already configured (or repeated in the OPML) is skipped and named; a name already taken
-/// gets a ` (2)`, ` (3)`… suffix.
-pub fn append_sources(config_text: &str, existing: &[SourceEntry], found: &[OpmlSource]) -> Appended {
+/// An OPML entry refused by [`crate::fetch::untrusted_source`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RefusedOutline {
+    pub name: String,
+    pub url: String,
+    pub reason: String,
+}
+
+/// Appends a `[[sources]]` table per new feed to `config_text`. A feed the address guard
+/// refuses (a local file, a private or loopback address unless `allow_private`, a scheme
+/// other than http(s)) is left out and named in `refused`; a feed whose URL is already
+/// configured (or repeated in the OPML) is skipped and named; a name already taken gets a
+/// ` (2)`, ` (3)`… suffix.
+pub fn append_sources(
+    config_text: &str,
+    existing: &[SourceEntry],
+    found: &[OpmlSource],
+    allow_private: bool,
+) -> Appended {
     let norm = |u: &str| crate::article::canonical_url(u).unwrap_or_else(|| u.trim().to_string());
     let mut urls: Vec<(String, String)> = existing.iter().map(|s| (norm(&s.url), s.name.clone())).collect();
     let mut names: Vec<String> = existing.iter().map(|s| s.name.clone()).collect();
     let mut text = config_text.to_string();
     let mut out = Appended::default();
     for f in found {
-        if let Err(e) = crate::config::parse_source_url(&f.url) {
-            out.skipped.push(format!("{} ({}): {e}", f.name, f.url));
-            continue;
-        }
+        // Already configured: harmless, whatever it points at.
         let key = norm(&f.url);
         if let Some((_, name)) = urls.iter().find(|(u, _)| *u == key) {
             out.skipped.push(format!("{} ({}): already a source, named `{name}`", f.name, f.url));
+            continue;
+        }
+        if let Err(why) = crate::fetch::untrusted_source(&f.url, allow_private) {
+            out.refused.push(RefusedOutline { name: f.name.clone(), url: f.url.clone(), reason: why.to_string() });
+            continue;
+        }
+        if let Err(e) = crate::config::parse_source_url(&f.url) {
+            out.skipped.push(format!("{} ({}): {e}", f.name, f.url));
             continue;
         }
         let base: String = f.name.chars().filter(|c| !c.is_control()).take(150).collect();
@@ -327,10 +350,11 @@ mod tests {
             OpmlSource { name: "B twice".into(), url: "https://b.example/rss".into(), site_url: None, tags: vec![] },
             OpmlSource { name: "Bad".into(), url: "gopher://c.example/".into(), site_url: None, tags: vec![] },
         ];
-        let out = append_sources(config, &existing, &found);
+        let out = append_sources(config, &existing, &found, false);
         assert!(out.text.starts_with(config), "the user's text is untouched");
         assert_eq!(out.added, vec![("A (2)".to_string(), "https://b.example/rss".to_string())]);
-        assert_eq!(out.skipped.len(), 3, "{:?}", out.skipped);
+        assert_eq!(out.skipped.len(), 2, "{:?}", out.skipped);
+        assert_eq!(out.refused.len(), 1, "{:?}", out.refused);
         assert!(out.skipped[0].contains("already a source, named `A`"), "{:?}", out.skipped);
         assert!(
             out.text.ends_with(
@@ -341,5 +365,36 @@ mod tests {
         );
         let parsed = crate::config::parse(&out.text, Path::new("f.toml")).expect("still a valid config");
         assert_eq!(parsed.sources.len(), 2);
+    }
+
+    #[test]
+    fn local_files_and_private_addresses_are_refused_and_named() {
+        let src =
+            |name: &str, url: &str| OpmlSource { name: name.into(), url: url.into(), site_url: None, tags: vec![] };
+        let found = vec![
+            src("Good", "https://good.example/feed"),
+            src("Passwords", "file:///etc/passwd"),
+            src("SSH", "http://127.0.0.1:22/"),
+            src("Six", "http://[::1]/"),
+            src("Bare path", "/var/lib/secret.xml"),
+        ];
+        let out = append_sources("", &[], &found, false);
+        assert_eq!(out.added, vec![("Good".to_string(), "https://good.example/feed".to_string())]);
+        let refused: Vec<(&str, &str)> = out.refused.iter().map(|r| (r.name.as_str(), r.url.as_str())).collect();
+        assert_eq!(
+            refused,
+            vec![
+                ("Passwords", "file:///etc/passwd"),
+                ("SSH", "http://127.0.0.1:22/"),
+                ("Six", "http://[::1]/"),
+                ("Bare path", "/var/lib/secret.xml")
+            ]
+        );
+        assert!(out.refused[1].reason.contains("loopback"), "{:?}", out.refused[1]);
+        assert!(!out.text.contains("127.0.0.1") && !out.text.contains("passwd"), "{}", out.text);
+        // allow_private lets the operator import their own local and private feeds.
+        let open = append_sources("", &[], &found, true);
+        assert_eq!(open.added.len(), 5, "{:?}", open.refused);
+        assert!(open.refused.is_empty());
     }
 }

@@ -30,3 +30,6 @@ mod perf;
 
 #[path = "integration/faults.rs"]
 mod faults;
+
+#[path = "integration/opml_guard.rs"]
+mod opml_guard;

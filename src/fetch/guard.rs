@@ -87,6 +87,47 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
     }
 }
 
+/// Why a feed address read from an untrusted list (an OPML file) may not become a source.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UntrustedUrl {
+    #[error("not an http(s) URL ({reason})")]
+    NotHttp { reason: String },
+    #[error("a local file (fetch.allow_private is off)")]
+    LocalFile,
+    #[error("{addr} is a {kind} address (fetch.allow_private is off)")]
+    Address { addr: IpAddr, kind: &'static str },
+}
+
+/// Whether an address found in someone else's subscription list may be fetched as a
+/// source: the rules a link inside an upstream item obeys. Only http(s) is accepted; a
+/// `file:` URL or bare path and a literal IP address that [`forbidden`] names are refused
+/// unless `allow_private`. Host names are judged when they resolve, at fetch time.
+pub fn untrusted_source(url: &str, allow_private: bool) -> Result<(), UntrustedUrl> {
+    let url = url.trim();
+    let parsed = match url::Url::parse(url) {
+        Ok(u) => u,
+        // Not a URL: the config would read it as a local path.
+        Err(url::ParseError::RelativeUrlWithoutBase) if !allow_private => return Err(UntrustedUrl::LocalFile),
+        Err(url::ParseError::RelativeUrlWithoutBase) => return Ok(()),
+        Err(e) => return Err(UntrustedUrl::NotHttp { reason: e.to_string() }),
+    };
+    let ip = match parsed.scheme() {
+        "http" | "https" => match parsed.host() {
+            Some(url::Host::Ipv4(v4)) => IpAddr::V4(v4),
+            Some(url::Host::Ipv6(v6)) => IpAddr::V6(v6),
+            _ => return Ok(()),
+        },
+        "file" if allow_private => return Ok(()),
+        "file" => return Err(UntrustedUrl::LocalFile),
+        other => return Err(UntrustedUrl::NotHttp { reason: format!("scheme `{other}:`") }),
+    };
+    match forbidden(ip) {
+        Some(kind) if !allow_private => Err(UntrustedUrl::Address { addr: ip, kind }),
+        _ => Ok(()),
+    }
+}
+
 /// The error a [`GuardedResolver`] returns; found again in reqwest's error chain and
 /// turned into [`super::FetchError::Refused`].
 #[derive(Debug, Clone)]
@@ -227,5 +268,23 @@ mod tests {
         let refusal = find_refusal(err.as_ref()).expect("a Refusal");
         assert_eq!(refusal.host, "localhost");
         assert!(refusal.addr.is_loopback());
+    }
+
+    #[test]
+    fn untrusted_sources_obey_the_item_link_rules() {
+        let refused = |u: &str| untrusted_source(u, false).expect_err(u).to_string();
+        assert!(untrusted_source("https://news.example/feed", false).is_ok());
+        assert!(untrusted_source("http://93.184.216.34/rss", false).is_ok());
+        assert_eq!(refused("file:///etc/passwd"), "a local file (fetch.allow_private is off)");
+        assert_eq!(refused("/etc/passwd"), "a local file (fetch.allow_private is off)");
+        assert!(refused("http://127.0.0.1:22/").contains("loopback"));
+        assert!(refused("http://[::1]/").contains("loopback"));
+        assert!(refused("http://[::ffff:10.0.0.1]/feed").contains("private"));
+        assert!(refused("http://169.254.169.254/latest").contains("cloud metadata"));
+        assert!(refused("gopher://a.example/").contains("scheme `gopher:`"));
+        for u in ["file:///srv/feed.xml", "http://127.0.0.1:8080/feed", "http://[::1]/", "feeds/local.xml"] {
+            assert!(untrusted_source(u, true).is_ok(), "{u} with allow_private");
+        }
+        assert!(untrusted_source("ftp://a.example/", true).is_err(), "allow_private does not widen schemes");
     }
 }

@@ -30,7 +30,7 @@ use url::Url;
 
 pub use error::FetchError;
 pub use freshness::{RetryAfter, format_http_date, max_age, parse_http_date, parse_retry_after};
-pub use guard::forbidden as forbidden_address;
+pub use guard::{UntrustedUrl, forbidden as forbidden_address, untrusted_source};
 
 use decode::{DecodeError, Decoder};
 

@@ -69,14 +69,28 @@ fn units(text: &str) -> Vec<Unit> {
     for block in &mut blocks {
         match width {
             Some(width) => {
-                // Joining a doubled line would make "X X"; keep one copy.
-                block.dedup();
+                collapse_doubled(block);
                 join_wrapped(block, width, &mut units);
             }
             None => units.extend(block.iter().map(|l| Unit::paragraph(l.clone()))),
         }
     }
     units
+}
+
+/// Keeps one copy of a line shown exactly twice in a row (a standfirst or caption doubled
+/// by the page: joining it would make "X X"). A line repeated three or more times in a row
+/// is the text's own and is kept whole.
+fn collapse_doubled(block: &mut Vec<String>) {
+    let mut out: Vec<String> = Vec::with_capacity(block.len());
+    let mut i = 0;
+    while i < block.len() {
+        let run = block[i..].iter().take_while(|l| **l == block[i]).count();
+        let keep = if run == 2 { 1 } else { run };
+        out.extend(block[i..i + keep].iter().cloned());
+        i += run;
+    }
+    *block = out;
 }
 
 /// The wrap width when the file is hard-wrapped: almost no line is longer than
@@ -292,5 +306,28 @@ mod tests {
         );
         let a = read(&text, Known::default());
         assert_eq!(a.paragraphs.len(), 2, "{:?}", a.paragraphs);
+    }
+
+    #[test]
+    fn a_hard_wrapped_line_repeated_many_times_is_kept_whole() {
+        let line = "The same hard-wrapped line of the text, over and over again, kept.";
+        let text = format!("{line}\n").repeat(10_000);
+        let a = read(&text, Known::default());
+        let kept: usize = [a.head.title.as_deref(), a.head.summary.as_deref()]
+            .into_iter()
+            .flatten()
+            .chain(a.paragraphs.iter().map(String::as_str))
+            .map(|p| p.matches(line).count())
+            .sum();
+        assert!(kept >= 9_998, "only {kept} of 10000 copies kept");
+    }
+
+    #[test]
+    fn a_doubled_line_inside_a_hard_wrapped_block_is_kept_once() {
+        let text = "A title for the piece\n\nThe sites hold the remains of thousands of political prisoners who\nwere executed in secret.\nEvin prison in Tehran\nEvin prison in Tehran\nFamilies have long asked where their relatives are buried.\n";
+        let a = read(text, Known::default());
+        let all = a.paragraphs.join(" | ");
+        assert_eq!(all.matches("Evin prison in Tehran").count(), 1, "{all}");
+        assert!(all.contains("executed in secret."), "{all}");
     }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::PipelineError;
 use crate::archive::{ArchiveDir, SourceState, SourceStateStore};
 use crate::config::{Config, SourceUrl};
-use crate::opml::{OpmlError, SourceEntry};
+use crate::opml::{OpmlError, RefusedOutline, SourceEntry};
 
 /// One source's health, as `sources` prints it.
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +75,9 @@ pub struct SourcesImportReport {
     pub added: Vec<(String, String)>,
     /// Entries left out, each with its reason.
     pub skipped: Vec<String>,
+    /// Entries refused by the address rules item links obey: local files, private or
+    /// loopback addresses (unless `fetch.allow_private`), schemes other than http(s).
+    pub refused: Vec<RefusedOutline>,
 }
 
 /// Reads an OPML file and appends its new feeds to the config file as `[[sources]]` tables,
@@ -85,13 +88,18 @@ pub fn sources_import(config: &Config, opml: &Path) -> Result<SourcesImportRepor
     let found = crate::opml::parse_opml(&String::from_utf8_lossy(&bytes), opml)?;
     let refused = |message: String| PipelineError::Refused { path: config.path.clone(), message };
     let text = std::fs::read_to_string(&config.path).map_err(|e| refused(format!("cannot read: {e}")))?;
-    let out = crate::opml::append_sources(&text, &entries(config), &found);
+    let out = crate::opml::append_sources(&text, &entries(config), &found, config.fetch.allow_private);
     if !out.added.is_empty() {
         crate::config::parse(&out.text, &config.path)
             .map_err(|e| refused(format!("the sources from {} would make the config invalid: {e}", opml.display())))?;
         write_atomically(&config.path, out.text.as_bytes()).map_err(|e| refused(format!("cannot write: {e}")))?;
     }
-    Ok(SourcesImportReport { config: config.path.clone(), added: out.added, skipped: out.skipped })
+    Ok(SourcesImportReport {
+        config: config.path.clone(),
+        added: out.added,
+        skipped: out.skipped,
+        refused: out.refused,
+    })
 }
 
 /// The configured sources as OPML 2.0. Local sources are written as `file:` URLs of their

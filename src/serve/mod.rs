@@ -34,7 +34,7 @@ use axum::response::Response;
 use tokio::net::TcpListener;
 
 use cache::{Cache, Entry, Version};
-use negotiate::{Conditions, Precondition};
+use negotiate::{Conditions, Precondition, RangeAsk};
 use path::{Rejection, RequestPath};
 
 /// Where to serve from and where to listen.
@@ -353,7 +353,10 @@ impl Site {
         let policy =
             negotiate::cache_policy(&relative, |next| found.root.join("archive").join(next.to_string()).is_dir());
         let headers = &req.headers;
+        // A range is of the file's bytes: a request with `Range` is answered uncompressed.
+        let range_header = joined(headers, header::RANGE);
         let gzip = if media.compressible
+            && range_header.is_none()
             && joined(headers, header::ACCEPT_ENCODING).is_some_and(|v| negotiate::accepts_gzip(&v))
         {
             entry.gzip(self.limits.min_gzip).await
@@ -374,7 +377,14 @@ impl Site {
         let outcome =
             negotiate::evaluate(&conditions, etag.to_str().unwrap_or(""), entry.modified, std::time::SystemTime::now());
         let head = *method == Method::HEAD;
-        file_response(outcome, head, &entry, payload, gzip, media, policy)
+        let ask = if head || outcome != Precondition::Proceed {
+            RangeAsk::Whole
+        } else {
+            let if_range = joined(headers, header::IF_RANGE);
+            let etag = entry.etag.to_str().unwrap_or("");
+            negotiate::range(range_header.as_deref(), if_range.as_deref(), etag, entry.modified, entry.version.len())
+        };
+        file_response(outcome, head, &entry, payload, gzip, media, policy, ask)
     }
 
     /// Finds the regular file a checked request path names, below the canonical root.
@@ -473,7 +483,9 @@ impl Site {
 }
 
 /// The response for a found file once preconditions are evaluated: validators, cache
-/// lifetime and `Vary` on 200 and 304 alike; body, type and encoding on 200 only.
+/// lifetime and `Vary` on 200, 206 and 304 alike; body, type and encoding on 200 and 206
+/// only; 416 with the file's length when the one range asked lies past its end.
+#[allow(clippy::too_many_arguments)]
 fn file_response(
     outcome: Precondition,
     head: bool,
@@ -482,7 +494,14 @@ fn file_response(
     gzip: Option<Bytes>,
     media: negotiate::MediaType,
     policy: negotiate::CachePolicy,
+    ask: RangeAsk,
 ) -> Response {
+    if ask == RangeAsk::Unsatisfiable {
+        let mut res = plain(StatusCode::RANGE_NOT_SATISFIABLE, "range not satisfiable\n");
+        let all = format!("bytes */{}", entry.version.len());
+        res.headers_mut().insert(header::CONTENT_RANGE, HeaderValue::from_str(&all).expect("ascii"));
+        return res;
+    }
     if outcome == Precondition::Failed {
         let mut res = plain(StatusCode::PRECONDITION_FAILED, "precondition failed\n");
         res.headers_mut().remove(header::CACHE_CONTROL);
@@ -490,26 +509,46 @@ fn file_response(
     }
     let gzipped = gzip.is_some();
     let etag = if gzipped { &entry.etag_gzip } else { &entry.etag };
-    let length = gzip.as_ref().map_or_else(
+    let full_length = gzip.as_ref().map_or_else(
         || match &payload {
             Payload::Memory(bytes) => bytes.len() as u64,
             Payload::Disk(_) => entry.version.len(),
         },
         |g| g.len() as u64,
     );
+    let (length, part) = match ask {
+        RangeAsk::Part { start, end } => (end - start + 1, Some((start, end))),
+        _ => (full_length, None),
+    };
     let mut res = if outcome == Precondition::NotModified {
         let mut res = Response::new(Body::empty());
         *res.status_mut() = StatusCode::NOT_MODIFIED;
         res
     } else {
-        let body = match (gzip, payload) {
-            (Some(gz), _) => Body::from(gz),
-            (None, Payload::Memory(bytes)) => Body::from(bytes),
-            (None, Payload::Disk(file)) => stream(file, length),
+        let body = match (gzip, payload, part) {
+            (Some(gz), _, _) => Body::from(gz),
+            (None, Payload::Memory(bytes), None) => Body::from(bytes),
+            (None, Payload::Memory(bytes), Some((start, end))) => {
+                Body::from(bytes.slice(start as usize..=end as usize))
+            }
+            (None, Payload::Disk(file), None) => stream(file, length),
+            (None, Payload::Disk(mut file), Some((start, _))) => {
+                use std::io::Seek;
+                match file.seek(std::io::SeekFrom::Start(start)) {
+                    Ok(_) => stream(file, length),
+                    Err(_) => return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n"),
+                }
+            }
         };
-        Response::new(body)
+        let mut res = Response::new(body);
+        if let Some((start, end)) = part {
+            *res.status_mut() = StatusCode::PARTIAL_CONTENT;
+            let range = format!("bytes {start}-{end}/{full_length}");
+            res.headers_mut().insert(header::CONTENT_RANGE, HeaderValue::from_str(&range).expect("ascii"));
+        }
+        res
     };
-    let ok = res.status() == StatusCode::OK;
+    let ok = matches!(res.status(), StatusCode::OK | StatusCode::PARTIAL_CONTENT);
     let h = res.headers_mut();
     h.insert(header::ETAG, etag.clone());
     h.insert(header::LAST_MODIFIED, entry.last_modified.clone());
@@ -525,6 +564,7 @@ fn file_response(
     if ok {
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media.mime));
         h.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+        h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
         if gzipped {
             h.insert(header::CONTENT_ENCODING, GZIP);
         }

@@ -1,6 +1,6 @@
 //! HTTP policy for the feeds server, as pure functions: the media type of a file name,
-//! whether the client takes gzip, conditional-request evaluation (RFC 9110 §13) and the
-//! `Cache-Control` rule for RFC 5005 archive documents.
+//! whether the client takes gzip, conditional-request evaluation (RFC 9110 §13), byte
+//! ranges (RFC 9110 §14) and the `Cache-Control` rule for RFC 5005 archive documents.
 //!
 //! No I/O and no clock: the caller passes in header values, file times and the one fact
 //! that needs the file system (whether the next archive page exists).
@@ -253,6 +253,59 @@ pub fn whole_seconds(t: SystemTime) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
 }
 
+/// What a `Range` request asks of a file of a given length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeAsk {
+    /// No usable range (absent, not `bytes`, several ranges, malformed, or an `If-Range`
+    /// that no longer matches): send the whole file with 200.
+    Whole,
+    /// 206: bytes `start..=end` of the file.
+    Part { start: u64, end: u64 },
+    /// 416: the one range asked lies wholly past the end of the file.
+    Unsatisfiable,
+}
+
+/// Reads a `Range` header for a file of `len` bytes. Only a single byte range is served
+/// (`bytes=a-b`, `bytes=a-`, `bytes=-n`); a multi-range request gets the whole file, which
+/// RFC 9110 §14.2 allows. `if_range` is the request's `If-Range`: the range is honoured only
+/// when it equals the file's (strong) `etag` or is an HTTP date not older than `modified`.
+pub fn range(header: Option<&str>, if_range: Option<&str>, etag: &str, modified: SystemTime, len: u64) -> RangeAsk {
+    let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else { return RangeAsk::Whole };
+    if let Some(v) = if_range.map(str::trim) {
+        let current =
+            if v.starts_with('"') { v == etag } else { http_date(v).is_some_and(|d| d >= whole_seconds(modified)) };
+        if !current {
+            return RangeAsk::Whole;
+        }
+    }
+    if spec.contains(',') {
+        return RangeAsk::Whole;
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else { return RangeAsk::Whole };
+    let number =
+        |s: &str| (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<u64>().ok()).flatten();
+    match (first.trim(), last.trim()) {
+        ("", suffix) => match number(suffix) {
+            Some(0) => RangeAsk::Unsatisfiable,
+            Some(_) if len == 0 => RangeAsk::Unsatisfiable,
+            Some(n) => RangeAsk::Part { start: len.saturating_sub(n), end: len - 1 },
+            None => RangeAsk::Whole,
+        },
+        (start, end) => {
+            let Some(start) = number(start) else { return RangeAsk::Whole };
+            let end = if end.is_empty() {
+                u64::MAX
+            } else {
+                match number(end) {
+                    Some(e) if e >= start => e,
+                    _ => return RangeAsk::Whole,
+                }
+            };
+            if start >= len { RangeAsk::Unsatisfiable } else { RangeAsk::Part { start, end: end.min(len - 1) } }
+        }
+    }
+}
+
 /// How long caches may keep a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CachePolicy {
@@ -295,6 +348,35 @@ pub fn cache_policy(segments: &[&str], next_exists: impl FnOnce(u64) -> bool) ->
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn single_byte_ranges() {
+        let t = at(1_000_000);
+        let r = |h: &str| range(Some(h), None, "\"e\"", t, 1000);
+        assert_eq!(range(None, None, "\"e\"", t, 1000), RangeAsk::Whole);
+        assert_eq!(r("bytes=0-99"), RangeAsk::Part { start: 0, end: 99 });
+        assert_eq!(r("bytes=900-"), RangeAsk::Part { start: 900, end: 999 });
+        assert_eq!(r("bytes=900-5000"), RangeAsk::Part { start: 900, end: 999 });
+        assert_eq!(r("bytes=-100"), RangeAsk::Part { start: 900, end: 999 });
+        assert_eq!(r("bytes=-5000"), RangeAsk::Part { start: 0, end: 999 });
+        assert_eq!(r("bytes=1000-"), RangeAsk::Unsatisfiable);
+        assert_eq!(r("bytes=-0"), RangeAsk::Unsatisfiable);
+        for whole in ["bytes=5-2", "bytes=a-b", "bytes=0-1,5-6", "items=0-1", "bytes=-", "bytes=1"] {
+            assert_eq!(r(whole), RangeAsk::Whole, "{whole}");
+        }
+        assert_eq!(range(Some("bytes=0-"), None, "\"e\"", t, 0), RangeAsk::Unsatisfiable);
+    }
+
+    #[test]
+    fn if_range_honours_the_range_only_for_the_same_version() {
+        let t = at(1_000_000);
+        let ask = |v: &str| range(Some("bytes=0-9"), Some(v), "\"e\"", t, 100);
+        assert_eq!(ask("\"e\""), RangeAsk::Part { start: 0, end: 9 });
+        assert_eq!(ask("\"other\""), RangeAsk::Whole);
+        assert_eq!(ask(&httpdate::fmt_http_date(at(1_000_000))), RangeAsk::Part { start: 0, end: 9 });
+        assert_eq!(ask(&httpdate::fmt_http_date(at(999_000))), RangeAsk::Whole);
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -782,3 +782,43 @@ async fn silent_and_half_sent_clients_neither_block_requests_nor_shutdown() {
     assert!(stopped.is_ok(), "shutdown waited for the half-sent header");
     drop((silent, half));
 }
+
+#[tokio::test]
+async fn single_byte_ranges_from_memory_and_from_disk() {
+    let site = site();
+    // Files up to 4 KiB are served from memory, larger ones streamed from disk.
+    let limits = Limits { max_cached_file: 4096, cache_budget: 1 << 20, min_gzip: 256 };
+    let server = start_with(&site.root, limits).await;
+    let c = client();
+    let big: Vec<u8> = (0..300_000u32).flat_map(|i| format!("{i} ").into_bytes()).collect();
+    std::fs::write(site.root.join("archive/1/atom.xml"), &big).unwrap();
+    let small = std::fs::read(site.root.join("atom.xml")).unwrap();
+    assert!(small.len() <= 4096, "the fixture's atom.xml is served from memory");
+    for (target, bytes) in [("/atom.xml", &small), ("/archive/1/atom.xml", &big)] {
+        let url = server.url(target);
+        let len = bytes.len();
+        let (code, head, body) = get(&c, &url, vec![("range", "bytes=10-99".into())]).await;
+        assert_eq!(code, 206, "{target}");
+        assert_eq!(body, bytes[10..100], "{target}");
+        assert_eq!(head["content-range"], format!("bytes 10-99/{len}").as_str());
+        assert_eq!(head["content-length"], "90");
+        assert!(head.get("content-encoding").is_none(), "a range is of the file's own bytes");
+        let (code, _, body) =
+            get(&c, &url, vec![("range", "bytes=-7".into()), ("accept-encoding", "gzip".into())]).await;
+        assert_eq!((code, body.as_slice()), (206, &bytes[len - 7..]), "{target}");
+        let (code, head, _) = get(&c, &url, vec![("range", format!("bytes={len}-"))]).await;
+        assert_eq!(code, 416, "{target}");
+        assert_eq!(head["content-range"], format!("bytes */{len}").as_str());
+        // An If-Range for another version, or several ranges, get the whole file.
+        let (code, head, body) =
+            get(&c, &url, vec![("range", "bytes=0-9".into()), ("if-range", "\"old\"".into())]).await;
+        assert_eq!((code, body.len()), (200, len), "{target}");
+        assert_eq!(head["accept-ranges"], "bytes");
+        let etag = head["etag"].to_str().unwrap().to_string();
+        let (code, _, body) = get(&c, &url, vec![("range", "bytes=0-9".into()), ("if-range", etag)]).await;
+        assert_eq!((code, body.as_slice()), (206, &bytes[..10]), "{target}");
+        let (code, _, body) = get(&c, &url, vec![("range", "bytes=0-1,5-6".into())]).await;
+        assert_eq!((code, body.len()), (200, len), "{target}");
+    }
+    server.stop().await.unwrap();
+}

@@ -10,24 +10,11 @@ use std::path::{Path, PathBuf};
 
 use rss::validation::Validate;
 
-use crate::harness::{Site, fixture};
+use crate::harness::{Site, files, fixture};
 
 /// Every file under `dir` whose name is `name`, sorted.
 fn files_named(dir: &Path, name: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("read_dir") {
-            let p = entry.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.file_name().is_some_and(|n| n == name) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    files(dir).into_iter().filter(|p| p.file_name().is_some_and(|n| n == name)).collect()
 }
 
 /// The demo with the shapes source added, run once (archives and publishes).

@@ -112,8 +112,8 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).to_string()
 }
 
-/// Every file under `dir` with its bytes, sorted by relative path.
-pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+/// Every file under `dir`, sorted.
+pub fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -122,11 +122,22 @@ pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                let rel = p.strip_prefix(dir).expect("prefix").to_string_lossy().to_string();
-                out.push((rel, std::fs::read(&p).expect("read")));
+                out.push(p);
             }
         }
     }
     out.sort();
     out
+}
+
+/// Every file under `dir` with its bytes, sorted by relative path.
+pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    files(dir)
+        .into_iter()
+        .map(|p| {
+            let rel = p.strip_prefix(dir).expect("prefix").to_string_lossy().to_string();
+            let bytes = std::fs::read(&p).expect("read");
+            (rel, bytes)
+        })
+        .collect()
 }
