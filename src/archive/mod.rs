@@ -13,6 +13,7 @@
 //! No network, no XML, no HTML parsing here.
 
 pub mod lock;
+pub mod policy;
 mod source_state;
 mod sqlite;
 pub mod verify;
@@ -34,19 +35,23 @@ pub const DB_FILE: &str = "feedkeeper.sqlite3";
 /// The folder, inside the archive folder, that holds WARC captures.
 pub const CAPTURE_DIR: &str = "captures";
 
+/// A storage backend's own error (SQLite's, for [`SqliteStore`]), kept as the cause of an
+/// [`ArchiveError`] without tying the error type to one backend.
+pub type BackendError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Failures of the archive. Each names the file or the operation concerned.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ArchiveError {
     #[error("{path}: cannot open the archive: {source}", path = path.display())]
-    Open { path: PathBuf, source: rusqlite::Error },
+    Open { path: PathBuf, source: BackendError },
     #[error(
         "{path}: this archive was written by a newer feedkeeper (schema version {found}; this one understands up to {supported}); nothing was changed",
         path = path.display()
     )]
     NewerSchema { path: PathBuf, found: i64, supported: i64 },
     #[error("{path}: {context}: {source}", path = path.display())]
-    Sql { path: PathBuf, context: &'static str, source: rusqlite::Error },
+    Sql { path: PathBuf, context: &'static str, source: BackendError },
     #[error("{path}: {context}: {source}", path = path.display())]
     Io { path: PathBuf, context: &'static str, source: std::io::Error },
     #[error("{path}: corrupt record {what}: {detail}", path = path.display())]

@@ -173,8 +173,11 @@ impl SourceStateStore for SqliteStore {
 
     fn record_check(&mut self, states: &[SourceState], decisions: &[Decision]) -> Result<(), ArchiveError> {
         let path = self.path.clone();
-        let err =
-            |source| ArchiveError::Sql { path: path.clone(), context: "saving source state and decisions", source };
+        let err = |source: rusqlite::Error| ArchiveError::Sql {
+            path: path.clone(),
+            context: "saving source state and decisions",
+            source: source.into(),
+        };
         let tx = self.conn.transaction().map_err(err)?;
         {
             let mut put = tx

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
+use super::policy::{self, MatchKey, MatchKind};
 use super::{
     ArchiveError, DedupKeys, ListQuery, LogEntry, PutOutcome, SearchHit, Store, StoredArticle, TagInfo, VersionInfo,
 };
@@ -149,7 +150,8 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating and migrating) the database at `path` for reading and writing.
     pub fn open(path: &Path) -> Result<SqliteStore, ArchiveError> {
-        let conn = Connection::open(path).map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source })?;
+        let conn = Connection::open(path)
+            .map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source: source.into() })?;
         let mut store = SqliteStore { conn, path: path.to_path_buf() };
         store.check_schema()?;
         store.pragmas(true)?;
@@ -169,7 +171,7 @@ impl SqliteStore {
         let conn = match Connection::open_with_flags(path, rw) {
             Ok(conn) if conn.execute_batch("PRAGMA query_only = 1;").is_ok() => conn,
             _ => Connection::open_with_flags(path, ro)
-                .map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source })?,
+                .map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source: source.into() })?,
         };
         let store = SqliteStore { conn, path: path.to_path_buf() };
         store.check_schema()?;
@@ -192,7 +194,8 @@ impl SqliteStore {
     /// An empty in-memory archive (tests, and reading an archive that does not exist yet).
     pub fn open_in_memory() -> Result<SqliteStore, ArchiveError> {
         let path = PathBuf::from(":memory:");
-        let conn = Connection::open_in_memory().map_err(|source| ArchiveError::Open { path: path.clone(), source })?;
+        let conn = Connection::open_in_memory()
+            .map_err(|source| ArchiveError::Open { path: path.clone(), source: source.into() })?;
         let mut store = SqliteStore { conn, path };
         store.migrate()?;
         Ok(store)
@@ -204,7 +207,7 @@ impl SqliteStore {
     }
 
     pub(super) fn sql(&self, context: &'static str) -> impl Fn(rusqlite::Error) -> ArchiveError + '_ {
-        move |source| ArchiveError::Sql { path: self.path.clone(), context, source }
+        move |source| ArchiveError::Sql { path: self.path.clone(), context, source: source.into() }
     }
 
     fn schema_version(&self) -> Result<i64, ArchiveError> {
@@ -234,7 +237,11 @@ impl SqliteStore {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
             let target = i as i64 + 1;
             let path = self.path.clone();
-            let err = |source| ArchiveError::Sql { path: path.clone(), context: "applying a schema migration", source };
+            let err = |source: rusqlite::Error| ArchiveError::Sql {
+                path: path.clone(),
+                context: "applying a schema migration",
+                source: source.into(),
+            };
             let tx = self.conn.transaction().map_err(err)?;
             tx.execute_batch(sql).map_err(err)?;
             tx.pragma_update(None, "user_version", target).map_err(err)?;
@@ -281,30 +288,24 @@ impl SqliteStore {
         article: &Article,
         keys: &DedupKeys,
     ) -> Result<PutOutcome, rusqlite::Error> {
-        let existing: Option<(String, i64, i64)> = tx
-            .prepare_cached("SELECT id, current_vid, version_count FROM articles WHERE id = ?1")?
-            .query_row([article.id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?;
-        let existing = match (existing, &keys.canonical_url) {
-            (Some(e), _) => Some(e),
-            (None, Some(url)) => tx
-                .prepare_cached("SELECT id, current_vid, version_count FROM articles WHERE canonical_url = ?1 LIMIT 1")?
-                .query_row([url], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()?,
-            (None, None) => None,
+        let found: Option<(MatchKind, (String, i64, i64))> = policy::first_match(&article.id, keys, |key| {
+            let (sql, value) = match key {
+                MatchKey::Id(id) => ("SELECT id, current_vid, version_count FROM articles WHERE id = ?1", id.as_str()),
+                MatchKey::CanonicalUrl(url) => {
+                    ("SELECT id, current_vid, version_count FROM articles WHERE canonical_url = ?1 LIMIT 1", url)
+                }
+                MatchKey::Fingerprint(fp) => {
+                    ("SELECT id, current_vid, version_count FROM articles WHERE fingerprint = ?1 LIMIT 1", fp)
+                }
+            };
+            tx.prepare_cached(sql)?.query_row([value], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()
+        })?;
+        let existing = match found {
+            Some((MatchKind::Syndicated, (id, _, _))) => return Ok(PutOutcome::Duplicate { id: ArticleId(id) }),
+            Some((MatchKind::SameArticle, e)) => Some(e),
+            None => None,
         };
-        if existing.is_none()
-            && let Some(fp) = &keys.fingerprint
-        {
-            let dup: Option<String> = tx
-                .prepare_cached("SELECT id FROM articles WHERE fingerprint = ?1 LIMIT 1")?
-                .query_row([fp], |r| r.get(0))
-                .optional()?;
-            if let Some(id) = dup {
-                return Ok(PutOutcome::Duplicate { id: ArticleId(id) });
-            }
-        }
-        let revision = revision(article);
+        let revision = policy::revision(article);
         let meta = |article: &Article, id: &ArticleId| {
             serde_json::to_string(&VersionMeta {
                 id: id.clone(),
@@ -388,15 +389,10 @@ impl SqliteStore {
                 if old_revision == revision {
                     return Ok(PutOutcome::Unchanged { id });
                 }
-                // A new version keeps the id; its `updated` must move forward so readers
-                // notice, and comes from the data (this version's archive time at worst).
                 let mut next = article.clone();
                 next.id = id.clone();
-                if let Some(old) = date::parse(&old_updated)
-                    && next.updated <= old
-                {
-                    next.updated = next.archived_at.max(old + chrono::Duration::seconds(1));
-                }
+                next.updated =
+                    policy::updated_for_new_version(next.updated, next.archived_at, date::parse(&old_updated));
                 let version = count + 1;
                 let vid = insert_version(&id, version, &next)?;
                 let seq = log(&id, vid)?;
@@ -443,35 +439,6 @@ impl SqliteStore {
     }
 }
 
-/// A hash of every field a reader sees; a new version is recorded iff it changes.
-fn revision(a: &Article) -> String {
-    #[derive(Serialize)]
-    struct Seen<'a> {
-        title: &'a str,
-        summary: &'a Option<String>,
-        text: &'a str,
-        html: &'a str,
-        authors: &'a [Person],
-        published: &'a Option<DateTime<Utc>>,
-        url: &'a Option<String>,
-        tags: &'a [String],
-        language: &'a Option<String>,
-    }
-    let seen = Seen {
-        title: &a.title,
-        summary: &a.summary,
-        text: &a.content.text,
-        html: &a.content.html,
-        authors: &a.authors,
-        published: &a.published,
-        url: &a.url,
-        tags: &a.tags,
-        language: &a.language,
-    };
-    let json = serde_json::to_vec(&seen).unwrap_or_default();
-    blake3::hash(&json).to_hex().to_string()
-}
-
 /// Turns a user's search text into an FTS5 query: each word or "quoted phrase" becomes a
 /// quoted FTS5 string (so punctuation never causes a syntax error), all of them required.
 fn fts_query(input: &str) -> String {
@@ -506,7 +473,11 @@ impl Store for SqliteStore {
 
     fn put_all(&mut self, items: &[(Article, DedupKeys)]) -> Result<Vec<PutOutcome>, ArchiveError> {
         let path = self.path.clone();
-        let err = |source| ArchiveError::Sql { path: path.clone(), context: "archiving articles", source };
+        let err = |source: rusqlite::Error| ArchiveError::Sql {
+            path: path.clone(),
+            context: "archiving articles",
+            source: source.into(),
+        };
         let tx = self.conn.transaction().map_err(err)?;
         let mut out = Vec::with_capacity(items.len());
         for (article, keys) in items {
@@ -520,20 +491,12 @@ impl Store for SqliteStore {
         let q = |sql: &str, v: &str| -> Result<Option<String>, ArchiveError> {
             self.conn.query_row(sql, [v], |r| r.get(0)).optional().map_err(self.sql("looking up an article"))
         };
-        if let Some(found) = q("SELECT id FROM articles WHERE id = ?1", id.as_str())? {
-            return Ok(Some(ArticleId(found)));
-        }
-        if let Some(url) = &keys.canonical_url
-            && let Some(found) = q("SELECT id FROM articles WHERE canonical_url = ?1 LIMIT 1", url)?
-        {
-            return Ok(Some(ArticleId(found)));
-        }
-        if let Some(fp) = &keys.fingerprint
-            && let Some(found) = q("SELECT id FROM articles WHERE fingerprint = ?1 LIMIT 1", fp)?
-        {
-            return Ok(Some(ArticleId(found)));
-        }
-        Ok(None)
+        let found = policy::first_match(id, keys, |key| match key {
+            MatchKey::Id(id) => q("SELECT id FROM articles WHERE id = ?1", id.as_str()),
+            MatchKey::CanonicalUrl(url) => q("SELECT id FROM articles WHERE canonical_url = ?1 LIMIT 1", url),
+            MatchKey::Fingerprint(fp) => q("SELECT id FROM articles WHERE fingerprint = ?1 LIMIT 1", fp),
+        })?;
+        Ok(found.map(|(_, id)| ArticleId(id)))
     }
 
     fn ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<ArticleId>, ArchiveError> {
@@ -940,5 +903,18 @@ mod tests {
         assert_eq!(fts_query("\"political prisoners\" Iran"), "\"political prisoners\" \"Iran\"");
         assert_eq!(fts_query("a\"b"), "\"a\"\"b\"");
         assert_eq!(fts_query("(( ** ))"), "");
+    }
+
+    #[test]
+    fn a_backend_failure_names_the_file_and_keeps_the_cause() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A folder where the database file should be: SQLite cannot open it.
+        let err = SqliteStore::open(dir.path()).err().expect("a folder is not a database");
+        assert!(matches!(err, ArchiveError::Open { .. } | ArchiveError::Sql { .. }), "{err:?}");
+        let shown = err.to_string();
+        assert!(shown.starts_with(&format!("{}: ", dir.path().display())), "{shown}");
+        let cause = std::error::Error::source(&err).expect("the backend's error is kept as the cause");
+        assert!(cause.downcast_ref::<rusqlite::Error>().is_some(), "{cause:?}");
+        assert!(shown.ends_with(&cause.to_string()), "{shown}");
     }
 }

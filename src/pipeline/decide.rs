@@ -4,7 +4,7 @@
 //! that changed upstream; and match articles against those already waiting in this
 //! check's batch. The rules here are pure; the store is only read.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -12,8 +12,7 @@ use chrono::{DateTime, Utc};
 use super::PipelineError;
 use super::parallel;
 use super::plan::SourcePlan;
-use crate::archive::{Decision, DedupKeys, SourceStateStore, Store};
-use crate::article::ArticleId;
+use crate::archive::{Decision, SourceStateStore, Store};
 use crate::relevance::{self, Candidate, Rules, TopicModel};
 use crate::upstream::{self, FeedItem, Poll, PollOutcome};
 
@@ -274,25 +273,13 @@ fn settle(x: &mut SeenItem, now: DateTime<Utc>) {
     }
 }
 
-/// The keys the store matches an article by (id, canonical URL, fingerprint), for the
-/// articles waiting in this check's batch.
-pub(super) fn queue_keys(id: &ArticleId, keys: &DedupKeys) -> Vec<String> {
-    let mut out = vec![format!("id:{id}")];
-    out.extend(keys.canonical_url.as_ref().map(|u| format!("url:{u}")));
-    out.extend(keys.fingerprint.as_ref().map(|f| format!("fp:{f}")));
-    out
-}
-
-/// The id of an article waiting in the batch that the store would match with this one.
-pub(super) fn queued_match(queued: &HashMap<String, ArticleId>, id: &ArticleId, keys: &DedupKeys) -> Option<ArticleId> {
-    queue_keys(id, keys).iter().find_map(|k| queued.get(k).cloned())
-}
-
 #[cfg(test)]
 mod tests {
     use std::convert::Infallible;
 
     use super::*;
+    use crate::archive::DedupKeys;
+    use crate::archive::policy::BatchIndex;
     use crate::article::Identity;
 
     fn stored(kept: bool, article: bool) -> Decision {
@@ -378,18 +365,16 @@ mod tests {
             canonical_url: Some("https://news.example/a".into()),
             fingerprint: Some("fp1".into()),
         };
-        let mut queued = HashMap::new();
-        for k in queue_keys(&a, &keys) {
-            queued.entry(k).or_insert_with(|| a.clone());
-        }
+        let mut queued = BatchIndex::new();
+        queued.insert(&a, &keys);
         let b = Identity::Url("https://mirror.example/b".into()).id();
         let same_text = DedupKeys { identity: "x".into(), canonical_url: None, fingerprint: Some("fp1".into()) };
-        assert_eq!(queued_match(&queued, &b, &same_text), Some(a.clone()));
+        assert_eq!(queued.find(&b, &same_text), Some(a.clone()));
         let same_url =
             DedupKeys { identity: "x".into(), canonical_url: Some("https://news.example/a".into()), fingerprint: None };
-        assert_eq!(queued_match(&queued, &b, &same_url), Some(a.clone()));
-        assert_eq!(queued_match(&queued, &a, &DedupKeys::default()), Some(a.clone()));
+        assert_eq!(queued.find(&b, &same_url), Some(a.clone()));
+        assert_eq!(queued.find(&a, &DedupKeys::default()), Some(a.clone()));
         let other = DedupKeys { identity: "x".into(), canonical_url: None, fingerprint: Some("fp2".into()) };
-        assert_eq!(queued_match(&queued, &b, &other), None);
+        assert_eq!(queued.find(&b, &other), None);
     }
 }

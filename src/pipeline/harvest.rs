@@ -10,11 +10,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
-use super::decide::SourceRun;
-use super::decide::{Action, queue_keys, queued_match};
+use super::decide::{Action, SourceRun};
 use super::net::{Net, QUEUED};
 use super::page::{self, FetchedPage, ItemSource};
 use super::{PageError, PipelineError, parallel};
+use crate::archive::policy::BatchIndex;
 use crate::archive::{ArchiveDir, DedupKeys, PutOutcome, SourceStateStore, Store};
 use crate::article::{ArticleId, Identity, canonical_url};
 use crate::extract::{ExtractError, Extracted};
@@ -148,11 +148,11 @@ pub(super) fn archive_kept<S: Store + SourceStateStore>(
     }
     tracing::info!(pages = ok.len(), "pages captured");
     let mut archived_as: HashMap<usize, ArticleId> = HashMap::new();
-    // Articles are written in one transaction after the loop; `queued` mirrors the store's
-    // matching (id, canonical URL, fingerprint) for the articles waiting in the batch.
+    // Articles are written in one transaction after the loop; `queued` matches the way the
+    // store does (`archive::policy`'s match order) for the articles waiting in the batch.
     let mut batch: Vec<(crate::article::Article, DedupKeys)> = Vec::new();
     let mut pending: Vec<(usize, Pending)> = Vec::new();
-    let mut queued: HashMap<String, ArticleId> = HashMap::new();
+    let mut queued = BatchIndex::new();
     for (j, (job, page_n)) in jobs.iter().zip(&page_of).enumerate() {
         let run = &mut runs[job.source];
         let p = &run.plan;
@@ -232,7 +232,7 @@ pub(super) fn archive_kept<S: Store + SourceStateStore>(
                 article.id = id.clone();
                 Pending::Batch(batch.len())
             }
-            None => match store.find(&article.id, &keys)?.or_else(|| queued_match(&queued, &article.id, &keys)) {
+            None => match store.find(&article.id, &keys)?.or_else(|| queued.find(&article.id, &keys)) {
                 Some(existing) => Pending::Now(PutOutcome::Duplicate { id: existing }),
                 None => Pending::Batch(batch.len()),
             },
@@ -240,9 +240,7 @@ pub(super) fn archive_kept<S: Store + SourceStateStore>(
         let id = match &next {
             Pending::Now(outcome) => outcome.id().clone(),
             Pending::Batch(_) => {
-                for k in queue_keys(&article.id, &keys) {
-                    queued.entry(k).or_insert_with(|| article.id.clone());
-                }
+                queued.insert(&article.id, &keys);
                 let id = article.id.clone();
                 batch.push((article, keys));
                 id

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::PageError;
+use crate::archive::policy;
 use crate::archive::warc::{self, WarcError};
 use crate::archive::{ArchiveDir, DedupKeys};
 use crate::article::{Article, CaptureRef, Content, Identity, Origin, Person, SourceRef, canonical_url, fingerprint};
@@ -43,8 +44,8 @@ pub(crate) fn page_canonical(final_url: &str, declared: Option<&str>) -> Option<
     Some(fin)
 }
 
-/// Appends the raw exchanges of these responses to the WARC file of their UTC day in the
-/// archive's capture folder, one write and one fsync per file. `None` for responses
+/// Appends the raw exchanges of these responses to their capture file in the archive's
+/// capture folder ([`policy::capture_file_name`]), one write and one fsync per file. `None` for responses
 /// without an HTTP exchange (local files). Blocking I/O: call it outside async tasks.
 pub(crate) fn capture_all(
     dir: &ArchiveDir,
@@ -54,7 +55,7 @@ pub(crate) fn capture_all(
     let mut by_file: std::collections::BTreeMap<String, Vec<usize>> = std::collections::BTreeMap::new();
     for (i, r) in responses.iter().enumerate() {
         if captured(r).is_some() {
-            by_file.entry(warc_file_name(r.fetched_at)).or_default().push(i);
+            by_file.entry(policy::capture_file_name(r.fetched_at)).or_default().push(i);
         }
     }
     if by_file.is_empty() {
@@ -91,11 +92,6 @@ fn captured(r: &FetchResponse) -> Option<warc::Captured<'_>> {
 /// [`capture_all`] for one response.
 pub(crate) fn capture(dir: &ArchiveDir, resp: &FetchResponse) -> Result<Option<CaptureRef>, WarcError> {
     Ok(capture_all(dir, &[resp])?.pop().flatten())
-}
-
-/// `feedkeeper-2026-11-28.warc.gz`: one capture file per UTC day.
-pub(crate) fn warc_file_name(at: DateTime<Utc>) -> String {
-    format!("feedkeeper-{}.warc.gz", at.format("%Y-%m-%d"))
 }
 
 /// Where an upstream item came from, for its provenance.
