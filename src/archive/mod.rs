@@ -19,7 +19,7 @@ mod sqlite;
 pub mod verify;
 pub mod warc;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -298,9 +298,4 @@ pub enum ArchiveState {
     Empty,
     /// No file.
     Missing,
-}
-
-/// True when `path` looks like an archive folder (has a database).
-pub fn exists(path: &Path) -> bool {
-    path.join(DB_FILE).is_file()
 }
