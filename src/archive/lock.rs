@@ -27,6 +27,11 @@ pub const LOCK_FILE: &str = "lock";
 pub enum LockError {
     #[error("{path}: the archive is locked by another feedkeeper run{holder}; nothing was changed", path = path.display(), holder = holder.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
     Held { path: PathBuf, holder: Option<String> },
+    #[error(
+        "{path}: no archive folder here; nothing was changed. If the archive lives on a volume that is not mounted, mount it; to start a new archive, run `feedkeeper init`",
+        path = path.display()
+    )]
+    NoArchive { path: PathBuf },
     #[error("{path}: cannot lock the archive: {source}", path = path.display())]
     Io { path: PathBuf, source: std::io::Error },
 }

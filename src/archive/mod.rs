@@ -261,7 +261,7 @@ impl ArchiveDir {
     }
 
     /// Refuses a missing or empty database, naming it.
-    fn require(&self) -> Result<PathBuf, ArchiveError> {
+    pub fn require(&self) -> Result<PathBuf, ArchiveError> {
         let db = self.db_path();
         match self.state() {
             ArchiveState::Present => Ok(db),
@@ -282,9 +282,12 @@ impl ArchiveDir {
         SqliteStore::open_read_only(&self.require()?)
     }
 
-    /// Takes the archive lock (see [`lock`]).
+    /// Takes the archive lock (see [`lock`]). The archive folder must exist: taking the lock
+    /// never creates it (an archive volume that is not mounted stays untouched).
     pub fn lock(&self) -> Result<ArchiveLock, LockError> {
-        std::fs::create_dir_all(&self.root).map_err(|source| LockError::Io { path: self.root.clone(), source })?;
+        if !self.root.is_dir() {
+            return Err(LockError::NoArchive { path: self.root.clone() });
+        }
         ArchiveLock::acquire(&self.root.join(lock::LOCK_FILE))
     }
 }

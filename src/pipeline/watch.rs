@@ -104,8 +104,8 @@ pub fn watch(
     on_cycle: &mut (dyn FnMut(&CycleReport) + Send),
 ) -> Result<WatchSummary, PipelineError> {
     let dir = ArchiveDir::new(config.archive_dir());
-    std::fs::create_dir_all(config.archive_dir())
-        .map_err(|e| PipelineError::Refused { path: config.archive_dir(), message: e.to_string() })?;
+    // Only `init` creates an archive: a missing one is refused before any lock file is made.
+    dir.require()?;
     let _watching = ArchiveLock::acquire(&config.archive_dir().join(WATCH_LOCK_FILE)).map_err(|e| match e {
         LockError::Held { path, holder } => PipelineError::AlreadyWatching { path, holder },
         other => PipelineError::Locked(other),

@@ -24,11 +24,14 @@ fn a_missing_archive_is_refused_and_the_feeds_are_left_alone() {
         expect_code(&out, 1, args);
         let err = stderr(&out);
         assert!(
-            err.contains("feedkeeper.sqlite3") && err.contains("missing") && err.contains("init"),
+            err.contains("archive") && err.contains("init") && err.contains("nothing was changed"),
             "{args:?}: {err}"
         );
     }
-    assert!(!site.path().join("archive/feedkeeper.sqlite3").exists(), "no new archive was created");
+    // A reader names the database itself.
+    let err = stderr(&site.run(&["list"]));
+    assert!(err.contains("feedkeeper.sqlite3") && err.contains("missing"), "{err}");
+    assert!(!site.path().join("archive").exists(), "nothing was created where the archive was");
     assert_eq!(snapshot(&site.feeds()), feeds_before, "the published history is untouched");
 }
 
