@@ -8,9 +8,12 @@
 //! The upstream here is `feedkeeper serve` itself, over a folder of canned files. The tests
 //! assert what happened, never how long it took.
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::harness::{Site, expect_code};
 
@@ -18,15 +21,37 @@ use crate::harness::{Site, expect_code};
 struct Served {
     child: Child,
     addr: SocketAddr,
+    /// Its log lines so far.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Served {
-    fn start(site: &Site, env: &[(&str, &str)]) -> Served {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_feedkeeper"))
+    fn start(site: &Site) -> Served {
+        Served::spawn(Command::new(env!("CARGO_BIN_EXE_feedkeeper")), site)
+    }
+
+    /// With soft and hard `RLIMIT_NOFILE` at `limit`, so the server cannot raise it.
+    fn with_file_limit(site: &Site, limit: u64) -> Served {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_feedkeeper"));
+        // SAFETY: setrlimit is async-signal-safe and only reads the struct passed to it.
+        unsafe {
+            cmd.pre_exec(move || {
+                let lim = libc::rlimit { rlim_cur: limit, rlim_max: limit };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+        Served::spawn(cmd, site)
+    }
+
+    fn spawn(mut cmd: Command, site: &Site) -> Served {
+        let mut child = cmd
             .arg("--config")
             .arg(site.config())
             .args(["serve", "--listen", "127.0.0.1:0"])
-            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -40,12 +65,28 @@ impl Served {
             }
         };
         // Keep reading its log so a full pipe never stalls it.
-        std::thread::spawn(move || lines.for_each(drop));
-        Served { child, addr }
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let kept = log.clone();
+        std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| kept.lock().expect("log").push(l)));
+        Served { child, addr, log }
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().expect("log").join("\n")
     }
 
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// One `GET path` on a fresh connection that asks to close it; the status code.
+    fn status(&self, path: &str) -> u16 {
+        let mut conn = TcpStream::connect(self.addr).expect("connect");
+        conn.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+        write!(conn, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("send");
+        let mut head = String::new();
+        BufReader::new(conn).read_line(&mut head).expect("status line");
+        head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
     }
 }
 
@@ -91,7 +132,7 @@ fn rss(items: &[(&str, &str, String)]) -> String {
 #[test]
 fn a_page_or_feed_over_its_time_budget_is_given_up_on_named_and_the_rest_goes_on() {
     let upstream = Site::new(20, "");
-    let served = Served::start(&upstream, &[]);
+    let served = Served::start(&upstream);
     let paragraphs: String = (0..3).map(|n| format!("<p>{TEXT} Paragraph {n} of the report.</p>")).collect();
     upstream.write("feeds/story.html", &page(TITLE, &paragraphs));
     upstream.write("feeds/heavy.html", &page("Heavy", &format!("{paragraphs}{}", deep_blocks(600))));
@@ -157,4 +198,71 @@ fn a_page_or_feed_over_its_time_budget_is_given_up_on_named_and_the_rest_goes_on
     let shown = site.ok(&["show", heavy["article_id"].as_str().expect("article id"), "--json"]);
     let shown: serde_json::Value = serde_json::from_str(&shown).expect("show json");
     assert!(shown["text"].as_str().expect("text").contains("renewed their call"), "{shown}");
+}
+
+/// A site whose feeds folder holds one small published file, `/a.xml`.
+fn one_file_site() -> Site {
+    let site = Site::new(20, "");
+    site.write(
+        "feeds/a.xml",
+        "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>A</title></feed>\n",
+    );
+    site
+}
+
+#[test]
+fn serve_closes_a_keep_alive_connection_left_idle() {
+    let site = one_file_site();
+    let served = Served::start(&site);
+    let mut conn = TcpStream::connect(served.addr).expect("connect");
+    // Far longer than the idle limit: a read that waits this long means the server kept
+    // the idle connection.
+    conn.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
+    write!(conn, "GET /a.xml HTTP/1.1\r\nHost: x\r\n\r\n").expect("send");
+    let mut reader = BufReader::new(conn);
+    let mut head = String::new();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("response head");
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().expect("length");
+        }
+        head.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(!head.to_ascii_lowercase().contains("connection: close"), "kept alive: {head}");
+    reader.read_exact(&mut vec![0; length]).expect("body");
+    // The connection stays open for another request, idle: the server closes it.
+    let mut rest = Vec::new();
+    match reader.read_to_end(&mut rest) {
+        Ok(_) => assert!(rest.is_empty(), "nothing more was asked: {rest:?}"),
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "closed, not timed out: {e}"),
+    }
+    assert_eq!(served.status("/a.xml"), 200, "the server goes on");
+}
+
+#[test]
+fn serve_past_its_connection_cap_leaves_clients_waiting_not_locked_out() {
+    let site = one_file_site();
+    // 64 open files: a cap of 16 connections. Without the cap, 80 silent clients would
+    // exhaust the server's file descriptors ("Too many open files" on every accept).
+    let served = Served::with_file_limit(&site, 64);
+    let mut silent: Vec<TcpStream> = (0..80).map(|_| TcpStream::connect(served.addr).expect("connect")).collect();
+    let mut conn = TcpStream::connect(served.addr).expect("connect");
+    conn.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
+    write!(conn, "GET /a.xml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("send");
+    // The clients beyond the cap give up while queued; those accepted stay silent until
+    // the server closes them.
+    silent.truncate(16);
+    let mut answer = String::new();
+    BufReader::new(conn).read_line(&mut answer).expect("the normal client is answered");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(served.status("/a.xml"), 200);
+    drop(silent);
+    let log = served.log();
+    assert!(!log.contains("Too many open files"), "{log}");
 }
