@@ -1,9 +1,11 @@
 //! The page phase of a check: for every newly kept item (and every kept item that changed
 //! upstream) not already archived, fetch its page once per distinct link, concurrently and
-//! under one deadline for the phase; extract the pages on all cores; capture the raw
-//! responses as WARC; then build the articles (from the page, or from the feed entry when
-//! the page could not be had) and write them in one batch. It never replaces an archived
-//! page with a feed summary, and it is the only phase here that writes articles.
+//! under one deadline for the phase; extract the pages on all cores, each within the
+//! fetch timeout as its time budget (a page over it is read from its feed entry and listed
+//! in the report's `pages_over_budget`); capture the raw responses as WARC; then build the
+//! articles (from the page, or from the feed entry when the page could not be had) and
+//! write them in one batch. It never replaces an archived page with a feed summary, and it
+//! is the only phase here that writes articles.
 
 use std::collections::HashMap;
 

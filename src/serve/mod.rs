@@ -11,6 +11,12 @@
 //! (`cache`: device, inode, length, mtime, ctime) so nothing is hashed or compressed per
 //! request. Path checks and `stat` run inline on the async threads (microseconds on a
 //! local disk); reading, hashing and compressing run on the blocking pool.
+//!
+//! Against slow or hostile clients: a request head must arrive within
+//! [`HEADER_READ_TIMEOUT`], a connection on which nothing moves for [`KEEP_ALIVE_IDLE`] is
+//! closed (`idle`), no connection lives past [`CONNECTION_LIFETIME`], the connections open
+//! at once are capped below the open-file limit, and a shutdown waits at most
+//! [`SHUTDOWN_DEADLINE`].
 
 mod cache;
 mod idle;

@@ -280,6 +280,17 @@ mod tests {
     }
 
     #[test]
+    fn a_spent_deadline_is_a_parse_error_naming_the_feed() {
+        let doc = b"<rss version=\"2.0\"><channel><title>T</title><item><title>A</title></item></channel></rss>";
+        let spent = Deadline::after(Duration::ZERO);
+        let err = parse_feed_within(doc, None, "https://e.org/feed", &spent).unwrap_err();
+        assert!(matches!(err, ParseError::OutOfTime { .. }), "{err}");
+        assert_eq!(err.to_string(), "https://e.org/feed: parsing gave up after its time budget of 0 ms");
+        let hour = Deadline::after(Duration::from_secs(3600));
+        assert_eq!(parse_feed_within(doc, None, "x", &hour).unwrap(), parse_feed(doc, None, "x").unwrap());
+    }
+
+    #[test]
     fn a_feed_with_no_items_is_not_an_error() {
         let f = parse_feed(b"<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Empty</title></feed>", None, "x")
             .expect("feed");
