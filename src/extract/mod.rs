@@ -419,4 +419,6 @@ fn not_an_article(stats: &blocks::Stats) -> Option<String> {
 }
 
 #[cfg(test)]
+mod eval;
+#[cfg(test)]
 mod tests;
