@@ -21,12 +21,20 @@ use url::Url;
 
 use super::extract;
 
-/// Below these the test fails: the figures the extractor reaches, rounded down.
-const MIN_F1: f64 = 0.92;
-const MIN_PRECISION: f64 = 0.95;
+/// Below these the test fails: the figures the extractor reaches, rounded down (before the
+/// fixes of issue 11 it scored P 0.958, R 0.890, F1 0.923 on these pages).
+const MIN_F1: f64 = 0.98;
+const MIN_PRECISION: f64 = 0.99;
 
 /// Pages whose text must come out exactly as written.
-const EXACT: &[&str] = &[];
+const EXACT: &[&str] = &[
+    "more-box-in-article",
+    "linked-headline-blog",
+    "captions-credits",
+    "hidden-metadata",
+    "site-furniture",
+    "zero-width-paragraphs",
+];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
