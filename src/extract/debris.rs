@@ -92,6 +92,9 @@ const NEWSLETTER_WORDS: &[&str] = &[
     "donations",
     "paywall",
     "regwall",
+    "abonnement",
+    "abonnements",
+    "abo",
 ];
 const RELATED_WORDS: &[&str] = &[
     "recommended",

@@ -23,7 +23,7 @@ use super::extract;
 
 /// Below these the test fails: the figures the extractor reaches, rounded down (before the
 /// fixes of issue 11 it scored P 0.958, R 0.890, F1 0.923 on these pages).
-const MIN_F1: f64 = 0.98;
+const MIN_F1: f64 = 0.99;
 const MIN_PRECISION: f64 = 0.99;
 
 /// Pages whose text must come out exactly as written.

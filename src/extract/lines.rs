@@ -850,9 +850,62 @@ fn trim_tail(blocks: &mut Vec<Block>) {
     }
 }
 
+/// A line that ends a press release ("###", "-30-", "ENDS"): what follows is the sender's
+/// boilerplate and contacts.
+fn is_end_mark(b: &Block) -> bool {
+    let t: String = b.text().chars().filter(|c| !c.is_whitespace()).collect();
+    matches!(b, Block::Para(_)) && matches!(t.to_lowercase().as_str(), "###" | "-30-" | "-ends-")
+}
+
+/// A short "About Acme" heading among the last blocks, over at most three paragraphs: the
+/// company's description closing a release.
+fn is_about_section(blocks: &[Block], i: usize) -> bool {
+    let Block::Heading(_, h) = &blocks[i] else { return false };
+    let rest = &blocks[i + 1..];
+    h.text.chars().count() <= 60
+        && h.text.starts_with("About ")
+        && h.text[6..].starts_with(|c: char| c.is_uppercase())
+        && rest.len() <= 3
+        && rest.iter().all(|b| matches!(b, Block::Para(_)) && b.text().chars().count() <= 600)
+}
+
+/// Cuts the page at a press release's end mark or closing "About …" section.
+fn cut_closing_boilerplate(blocks: &mut Vec<Block>) {
+    let end = blocks.iter().position(is_end_mark).filter(|&i| i > 0);
+    let about = (0..blocks.len()).find(|&i| i > 0 && is_about_section(blocks, i));
+    if let Some(cut) = [end, about].into_iter().flatten().min() {
+        blocks.truncate(cut);
+    }
+}
+
+/// A caption written as a plain paragraph right under a picture, known by the credit it
+/// carries ("La calanque de Sugiton. © Nicolas Tucat / AFP"): it joins the figure.
+fn adopt_captions(blocks: &mut Vec<Block>) {
+    static CREDIT_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"©|\((?i:photo|image|foto|credit)[^)]{0,60}\)|\b(?i:photo|image|foto|bild|credit)s?\s*(?::|by)\s*\S",
+        )
+        .expect("credit regex")
+    });
+    let mut i = 1;
+    while i < blocks.len() {
+        let adopt = matches!(&blocks[i - 1], Block::Figure { images, caption: None } if !images.is_empty())
+            && matches!(&blocks[i], Block::Para(p) if p.chars() <= 250 && CREDIT_IN_TEXT.is_match(&p.text));
+        if adopt {
+            let Block::Para(text) = blocks.remove(i) else { continue };
+            if let Block::Figure { caption, .. } = &mut blocks[i - 1] {
+                *caption = Some(text);
+            }
+        }
+        i += 1;
+    }
+}
+
 /// Tidies `blocks` in place and returns what the removed lines revealed.
 pub(super) fn tidy(blocks: &mut Vec<Block>, found: &Found) -> Hints {
     let mut hints = Hints::default();
+    adopt_captions(blocks);
+    cut_closing_boilerplate(blocks);
     drop_junk(blocks);
     drop_teaser_runs(blocks);
     drop_related_sections(blocks);
@@ -1046,6 +1099,37 @@ mod tests {
         ];
         tidy(&mut blocks, &Found::default());
         assert_eq!(blocks, vec![story(1), story(2)]);
+    }
+
+    #[test]
+    fn a_press_release_ends_at_its_end_mark_or_about_section() {
+        let about = Block::Heading(2, Inline { html: "About Acme".into(), text: "About Acme".into(), link_chars: 0 });
+        let mut blocks = vec![story(1), story(2), p("###"), about.clone(), p("Acme makes things."), p("SOURCE Acme")];
+        tidy(&mut blocks, &Found::default());
+        assert_eq!(blocks, vec![story(1), story(2)]);
+        let mut blocks = vec![story(1), story(2), about, p("Acme makes things."), p("Media contact: Jo")];
+        tidy(&mut blocks, &Found::default());
+        assert_eq!(blocks, vec![story(1), story(2)]);
+        // a section of the story that happens to start "About" and goes on
+        let about_study =
+            Block::Heading(2, Inline { html: "About the study".into(), text: "About the study".into(), link_chars: 0 });
+        let mut blocks = vec![story(1), about_study, story(2), story(3), story(4), story(5)];
+        let before = blocks.clone();
+        tidy(&mut blocks, &Found::default());
+        assert_eq!(blocks, before);
+    }
+
+    #[test]
+    fn a_credited_line_under_a_picture_is_its_caption() {
+        let figure = Block::Figure {
+            images: vec![crate::extract::blocks::Image { src: "https://x.example/a.jpg".into(), alt: String::new() }],
+            caption: None,
+        };
+        let mut blocks =
+            vec![figure, p("La calanque de Sugiton, en juillet. © Nicolas Tucat / AFP"), story(1), story(2)];
+        adopt_captions(&mut blocks);
+        assert_eq!(to_text(&blocks), format!("{}\n\n{}", story(1).text(), story(2).text()).trim_end());
+        assert!(matches!(&blocks[0], Block::Figure { caption: Some(c), .. } if c.text.contains("Sugiton")));
     }
 
     #[test]
