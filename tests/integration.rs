@@ -36,3 +36,6 @@ mod opml_guard;
 
 #[path = "integration/limits.rs"]
 mod limits;
+
+#[path = "integration/extraction.rs"]
+mod extraction;
