@@ -2,7 +2,8 @@
 # feedkeeper against the tools a user would pick instead, measured in the same run,
 # alternating, RUNS times each; prints medians and ratios.
 #
-#   benches/compare.sh            100,000 articles (about 10 minutes on 2 cores)
+#   benches/compare.sh            100,000 articles (per run ~2.5 CPU-minutes: import 80 s,
+#                                 feedgen 28 s, publish 14 s; wall depends on the load)
 #   benches/compare.sh --1m       1,000,000 articles (RUNS=1, no feedgen; ~20 GB of disk)
 #   N=10000 benches/compare.sh    any size
 #
@@ -23,8 +24,8 @@
 #
 # Times and peak RSS come from /usr/bin/time (elapsed, user, system, max resident). The
 # machine may be shared: the load average is printed at the start and the end; CPU time is
-# the steadier figure. Knobs: N, RUNS (3), ITEMS (4000), POLL ("1000 10000"), HOSTS (8),
-# FEEDGEN (1; 0 skips the feedgen baseline), WORK (a folder to keep; default a temp folder,
+# the steadier figure. Knobs: N, RUNS (3), ITEMS (4000), POLL ("1000 10000"; empty: no poll), HOSTS (8),
+# FEEDGEN (1; 0 skips the feedgen baseline), FEEDKEEPER_BIN (a built binary: no build), WORK (a folder to keep; default a temp folder,
 # removed at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,12 +40,16 @@ if [ "${1:-}" = "--1m" ]; then
   FEEDGEN=0
 fi
 ITEMS=${ITEMS:-4000}
-POLL=${POLL:-"1000 10000"}
+POLL=${POLL-"1000 10000"}
 HOSTS=${HOSTS:-8}
 
-echo "building release feedkeeper ..." >&2
-cargo build --release --quiet --bin feedkeeper
-BIN=$HERE/${CARGO_TARGET_DIR:-target}/release/feedkeeper
+if [ -n "${FEEDKEEPER_BIN:-}" ]; then
+  BIN=$FEEDKEEPER_BIN # a binary built already
+else
+  echo "building release feedkeeper ..." >&2
+  cargo build --release --quiet --bin feedkeeper
+  BIN=$HERE/${CARGO_TARGET_DIR:-target}/release/feedkeeper
+fi
 
 if [ -n "${WORK:-}" ]; then
   mkdir -p "$WORK"
@@ -147,6 +152,7 @@ echo "published: $(find "$SITE/feeds" -type f | wc -l) files, $(du -sh "$SITE/fe
 rm -rf "$SITE" "$WORK/feedgen"
 
 # --- poll --------------------------------------------------------------------------------
+if [ -n "$POLL" ]; then
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 cat >"$WORK/up/feedkeeper.toml" <<CONF
 [site]
@@ -180,6 +186,7 @@ for p in $POLL; do
   done
   rm -rf "$P"
 done
+fi
 
 echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$RESULTS" "$N" "$ITEMS" <<'PY'
