@@ -12,13 +12,15 @@
 
 pub mod batch;
 mod decode;
+mod files;
 mod front;
 mod head;
 mod html;
 mod markdown;
 mod plain;
 
-use std::collections::HashSet;
+pub use files::{Files, discover};
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -264,61 +266,13 @@ pub fn parse(bytes: &[u8], file_name: &str, now: DateTime<Utc>) -> Result<Import
     Ok(Imported { article, keys })
 }
 
-/// Expands files and folders (recursively, skipping dot-files and dot-folders) into the
-/// list of files to import, sorted by path; a path that does not exist is an error naming
-/// it. Files named explicitly are kept whatever their extension; inside folders every
-/// non-hidden file is listed, and [`import_file`] reports the unsupported ones (see
-/// [`is_importable`]).
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ImportError> {
-    let mut out = Vec::new();
-    let mut visited = HashSet::new();
-    for path in paths {
-        let meta = fs::metadata(path).map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => ImportError::NotFound { path: path.clone() },
-            _ => ImportError::Unreadable { path: path.clone(), source },
-        })?;
-        if meta.is_dir() {
-            walk(path, &mut out, &mut visited)?;
-        } else {
-            out.push(path.clone());
-        }
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, visited: &mut HashSet<PathBuf>) -> Result<(), ImportError> {
-    let unreadable = |source| ImportError::Unreadable { path: dir.to_path_buf(), source };
-    // Symbolic links may loop back to a folder already walked.
-    if !visited.insert(fs::canonicalize(dir).map_err(unreadable)?) {
-        return Ok(());
-    }
-    for entry in fs::read_dir(dir).map_err(unreadable)? {
-        let entry = entry.map_err(unreadable)?;
-        if entry.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        // Not followed: a linked folder may lead out of the one given, and a linked file
-        // is listed so that `import_file` reports it by name.
-        match fs::symlink_metadata(&path) {
-            Ok(meta) if meta.is_dir() => walk(&path, out, visited)?,
-            Ok(_) => out.push(path),
-            Err(e) => {
-                tracing::warn!(path = %path.display(), error = %e, "skipping an entry that cannot be read (broken link?)");
-            }
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
     use proptest::prelude::*;
     use serde_json::Value;
+    use std::collections::HashSet;
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().expect("date")
@@ -426,7 +380,7 @@ mod tests {
     fn fixtures_match_expectations() {
         let mut checked = 0;
         let mut failures = Vec::new();
-        for path in discover(&[fixtures_dir()]).expect("fixtures folder") {
+        for path in discover(&[fixtures_dir()]).expect("fixtures folder").paths() {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             if name.ends_with(".expected.json") {
                 continue;
@@ -573,7 +527,7 @@ mod tests {
         }
         let found = discover(&[root.to_path_buf(), root.join("b.txt")]).expect("discovers");
         let rel: Vec<String> =
-            found.iter().map(|p| p.strip_prefix(root).expect("inside").display().to_string()).collect();
+            found.paths().map(|p| p.strip_prefix(root).expect("inside").display().to_string()).collect();
         assert_eq!(rel, vec!["a.md", "b.txt", "photo.jpg", "sub/c.txt", "sub/deeper/d.html"]);
         assert!(!is_importable(Path::new("photo.jpg")) && is_importable(Path::new("A.MD")));
         let e = discover(&[root.join("nope")]).expect_err("missing");
@@ -588,7 +542,8 @@ mod tests {
         let files = discover(&[dir]).expect("demo folder");
         assert_eq!(files.len(), 6, "{files:?}");
         let mut ids = HashSet::new();
-        for path in &files {
+        for path in files.paths() {
+            let path = path.as_path();
             let a = import_file(path, now()).unwrap_or_else(|e| panic!("{e}")).article;
             let name = path.display();
             assert!(a.published.is_some() && !a.authors.is_empty() && a.summary.is_some(), "{name}: {a:?}");

@@ -28,13 +28,14 @@ pub struct Published {
 impl Published {
     /// Reads the feeds folder; missing or unreadable files count as empty.
     pub fn read(feeds_dir: &Path) -> Published {
+        // Only the names are listed; the files are looked for from the highest page down,
+        // so a publish does not look into every archive page's folder.
         let pages = std::fs::read_dir(feeds_dir.join("archive"))
             .map(|it| {
-                it.flatten()
-                    .filter_map(|e| e.file_name().to_str()?.parse::<u64>().ok())
-                    .filter(|k| feeds_dir.join(format!("archive/{k}/atom.xml")).is_file())
-                    .max()
-                    .unwrap_or(0)
+                let mut pages: Vec<u64> =
+                    it.flatten().filter_map(|e| e.file_name().to_str()?.parse::<u64>().ok()).collect();
+                pages.sort_unstable_by(|a, b| b.cmp(a));
+                pages.into_iter().find(|k| feeds_dir.join(format!("archive/{k}/atom.xml")).is_file()).unwrap_or(0)
             })
             .unwrap_or(0);
         let newest_page =
@@ -125,5 +126,20 @@ mod tests {
         std::fs::write(dir.path().join("archive/1/atom.xml"), "<feed><entry>x</entry></feed>").expect("write");
         assert_eq!(Published::read(dir.path()), Published { current: 2, pages: 1, newest_page: 1 });
         assert_eq!(Published::read(&dir.path().join("nothing")), Published::default());
+    }
+
+    #[test]
+    fn the_newest_page_is_the_highest_with_an_atom_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for k in [1, 2, 9] {
+            std::fs::create_dir_all(dir.path().join(format!("archive/{k}"))).expect("dir");
+            std::fs::write(dir.path().join(format!("archive/{k}/atom.xml")), "<feed><entry>x</entry></feed>")
+                .expect("write");
+        }
+        // Higher folders without an atom.xml, and names that are not page numbers, are not pages.
+        for other in ["archive/10", "archive/11/rss.xml", "archive/x12", "archive/13.tmp"] {
+            std::fs::create_dir_all(dir.path().join(other)).expect("dir");
+        }
+        assert_eq!(Published::read(dir.path()).pages, 9);
     }
 }
