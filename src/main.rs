@@ -43,6 +43,9 @@ enum Command {
     Import {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// Print the report as JSON (files failed, lines left out of each article).
+        #[arg(long)]
+        json: bool,
     },
     /// Write the feeds from the archive into the feeds folder.
     Publish {
@@ -239,12 +242,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             }
             Ok(ExitStatus::Done)
         }
-        Command::Import { paths } => {
+        Command::Import { paths, json } => {
             let config = load_config(&cli.config)?;
             let report = pipeline::import(&config, &paths, now, &progress)?;
             for f in &report.failed {
                 eprintln!("feedkeeper: {}: skipped: {}", f.path, f.reason);
             }
+            if json {
+                print_json(&report)?;
+                return Ok(ExitStatus::partial_if(!report.failed.is_empty()));
+            }
+            let mut out = std::io::stdout().lock();
+            for r in &report.removed {
+                writeln!(out, "{}", human::removed_line(r))?;
+            }
+            drop(out);
             println!(
                 "imported {} file(s): {} added, {} updated, {} unchanged, {} duplicate(s), {} failed",
                 report.files - report.failed.len(),

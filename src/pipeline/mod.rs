@@ -78,6 +78,9 @@ pub struct ImportReport {
     pub unchanged: usize,
     pub duplicates: usize,
     pub failed: Vec<FileFailure>,
+    /// Each file some lines or paragraphs of which were left out of its article (page
+    /// debris, doubled lines, captions), with how many and a sample.
+    pub removed: Vec<import::Removed>,
 }
 
 /// Imports files and folders into the archive. Files are read in path order, on every core,
@@ -98,12 +101,16 @@ pub fn import(
     let mut store = dir.open()?;
     progress.start("importing", Some(files.len() as u64));
     let mut failed = Vec::new();
+    let mut removed = Vec::new();
     let mut outcomes = (0, 0, 0, 0);
     import::batch::chronological(
         &files,
         now,
         |step| match step {
-            import::batch::Step::Read(path) => progress.step(&path.display().to_string()),
+            import::batch::Step::Read(path, removals) => {
+                removed.extend(import::Removed::summarise(path, removals));
+                progress.step(&path.display().to_string())
+            }
             import::batch::Step::Failed(path, e) => {
                 failed.push(FileFailure { path: path.display().to_string(), reason: e.to_string() })
             }
@@ -124,6 +131,7 @@ pub fn import(
     progress.finish();
     (report.added, report.updated, report.unchanged, report.duplicates) = outcomes;
     report.failed = failed;
+    report.removed = removed;
     Ok(report)
 }
 
