@@ -37,6 +37,12 @@ pub fn removed_line(r: &crate::import::Removed) -> String {
     format!("{}: left out {} line(s): {}; e.g. {}", r.path, r.removed, kinds.join(", "), sample.join(", "))
 }
 
+/// One line on stderr for a row of a damaged archive that a command could not read and
+/// left out.
+pub fn unreadable_line(db: &std::path::Path, row: &crate::archive::Unreadable) -> String {
+    format!("feedkeeper: {}: left out {row}", db.display())
+}
+
 /// `Name  [ok]  url`, then last success, next due, items kept, and the last error.
 pub fn source_health(h: &SourceHealth) -> String {
     let mut s = format!("{}  [{}]  {}", h.name, h.status, h.url);

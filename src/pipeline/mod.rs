@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::archive::{ArchiveDir, ListQuery, PutOutcome, SearchHit, Store, StoredArticle};
+use crate::archive::{ArchiveDir, ListQuery, PutOutcome, SearchHit, Store, StoredArticle, Unreadable};
 use crate::article::{Article, ArticleId};
 use crate::config::Config;
 use crate::import;
@@ -336,16 +336,31 @@ pub fn article_page_url(config: &Config, id: &ArticleId) -> String {
     format!("{}articles/{}.html", config.site.base_url.0, id.slug())
 }
 
+/// What a read command (`list`, `show`, `search`) found, and the rows of a damaged archive
+/// it could not read and left out, each named.
+#[derive(Debug, Clone)]
+pub struct Found<T> {
+    pub found: T,
+    pub unreadable: Vec<Unreadable>,
+}
+
+impl<T> Found<T> {
+    fn from_store(found: T, store: &dyn Store) -> Found<T> {
+        Found { found, unreadable: store.take_unreadable() }
+    }
+}
+
 /// `list`: articles newest first.
-pub fn list(config: &Config, query: &ListQuery) -> Result<Vec<ArticleView>, PipelineError> {
+pub fn list(config: &Config, query: &ListQuery) -> Result<Found<Vec<ArticleView>>, PipelineError> {
     let store = ArchiveDir::new(config.archive_dir()).open_read()?;
     let query = ListQuery { tag: query.tag.as_deref().and_then(crate::article::normalise_tag), limit: query.limit };
-    Ok(store.list(&query)?.iter().map(|a| ArticleView::new(a, config)).collect())
+    let views = store.list(&query)?.iter().map(|a| ArticleView::new(a, config)).collect();
+    Ok(Found::from_store(views, &store))
 }
 
 /// `show ID`: one article with its history. `ID` may be the full id, the uuid without
 /// `urn:uuid:`, or any unique prefix of either.
-pub fn show(config: &Config, given: &str) -> Result<StoredArticle, PipelineError> {
+pub fn show(config: &Config, given: &str) -> Result<Found<StoredArticle>, PipelineError> {
     let store = ArchiveDir::new(config.archive_dir()).open_read()?;
     let given = given.trim();
     let mut candidates = store.ids_with_prefix(given, 5)?;
@@ -365,7 +380,8 @@ pub fn show(config: &Config, given: &str) -> Result<StoredArticle, PipelineError
             }
         },
     };
-    store.get(&id)?.ok_or_else(|| PipelineError::NotFound(given.to_string()))
+    let stored = store.get(&id)?.ok_or_else(|| PipelineError::NotFound(given.to_string()))?;
+    Ok(Found::from_store(stored, &store))
 }
 
 /// One search hit as `search --json` prints it.
@@ -378,15 +394,16 @@ pub struct SearchView {
 }
 
 /// `search QUERY`: best first.
-pub fn search(config: &Config, query: &str, limit: usize) -> Result<Vec<SearchView>, PipelineError> {
+pub fn search(config: &Config, query: &str, limit: usize) -> Result<Found<Vec<SearchView>>, PipelineError> {
     let store = ArchiveDir::new(config.archive_dir()).open_read()?;
     let hits: Vec<SearchHit> = store.search(query, limit)?;
-    Ok(hits
+    let views = hits
         .iter()
         .map(|h| SearchView {
             article: ArticleView::new(&h.article, config),
             score: h.score,
             snippet: h.snippet.clone(),
         })
-        .collect())
+        .collect();
+    Ok(Found::from_store(views, &store))
 }
