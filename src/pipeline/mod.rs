@@ -151,7 +151,7 @@ pub fn publish(config: &Config, progress: &dyn Progress) -> Result<Published, Pi
         let dir = ArchiveDir::new(config.archive_dir());
         let _lock = dir.lock()?;
         let mut store = dir.open()?;
-        publish_showing(&mut store, config, progress)?
+        publish_showing(store.as_mut(), config, progress)?
     };
     let websub = notify_hub(config, &report.changed_feeds);
     Ok(Published { report, websub })
@@ -164,8 +164,8 @@ pub fn run(config: &Config, now: DateTime<Utc>, progress: &dyn Progress) -> Resu
         let dir = ArchiveDir::new(config.archive_dir());
         let _lock = dir.lock()?;
         let mut store = dir.open()?;
-        let check = check_with(config, &mut store, &dir, &CheckOptions::default(), now, progress)?;
-        let published = publish_showing(&mut store, config, progress)?;
+        let check = check_with(config, store.as_mut(), &dir, &CheckOptions::default(), now, progress)?;
+        let published = publish_showing(store.as_mut(), config, progress)?;
         (check, published)
     };
     let websub = notify_hub(config, &published.changed_feeds);
@@ -345,7 +345,7 @@ pub struct Found<T> {
 }
 
 impl<T> Found<T> {
-    fn from_store(found: T, store: &dyn Store) -> Found<T> {
+    fn from_store(found: T, store: &dyn crate::archive::Archive) -> Found<T> {
         Found { found, unreadable: store.take_unreadable() }
     }
 }
@@ -355,7 +355,7 @@ pub fn list(config: &Config, query: &ListQuery) -> Result<Found<Vec<ArticleView>
     let store = ArchiveDir::new(config.archive_dir()).open_read()?;
     let query = ListQuery { tag: query.tag.as_deref().and_then(crate::article::normalise_tag), limit: query.limit };
     let views = store.list(&query)?.iter().map(|a| ArticleView::new(a, config)).collect();
-    Ok(Found::from_store(views, &store))
+    Ok(Found::from_store(views, &*store))
 }
 
 /// `show ID`: one article with its history. `ID` may be the full id, the uuid without
@@ -381,7 +381,7 @@ pub fn show(config: &Config, given: &str) -> Result<Found<StoredArticle>, Pipeli
         },
     };
     let stored = store.get(&id)?.ok_or_else(|| PipelineError::NotFound(given.to_string()))?;
-    Ok(Found::from_store(stored, &store))
+    Ok(Found::from_store(stored, &*store))
 }
 
 /// One search hit as `search --json` prints it.
@@ -405,5 +405,5 @@ pub fn search(config: &Config, query: &str, limit: usize) -> Result<Found<Vec<Se
             snippet: h.snippet.clone(),
         })
         .collect();
-    Ok(Found::from_store(views, &store))
+    Ok(Found::from_store(views, &*store))
 }

@@ -13,8 +13,8 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::sqlite::SqliteStore;
-use super::{ArchiveError, LogEntry, SearchHit, Unreadable};
+use super::SqliteStore;
+use crate::archive::{ArchiveError, LogEntry, SearchHit, Unreadable};
 use crate::article::{Article, ArticleId};
 
 /// What went wrong with a row, without the database's path (the report names it once).
