@@ -36,3 +36,6 @@ mod opml_guard;
 
 #[path = "integration/import_report.rs"]
 mod import_report;
+
+#[path = "integration/damaged.rs"]
+mod damaged;
