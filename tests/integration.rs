@@ -39,3 +39,6 @@ mod import_report;
 
 #[path = "integration/damaged.rs"]
 mod damaged;
+
+#[path = "integration/limits.rs"]
+mod limits;
