@@ -9,7 +9,7 @@
 //!
 //! It cannot see bytes flipped inside a stored text (SQLite keeps no checksums): such a row
 //! reads back as text that is not UTF-8 or metadata that does not parse, and the reads skip
-//! and name it (see [`super::Store::take_unreadable`]). `feedkeeper verify` runs the full
+//! and name it (see [`super::backend::Backend::take_unreadable`]). `feedkeeper verify` runs the full
 //! `integrity_check`. This module only reads.
 
 use std::io::Read as _;

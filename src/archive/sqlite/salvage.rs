@@ -1,6 +1,6 @@
 //! Reading around damage in the SQLite archive: when a read meets a row it cannot read
 //! (SQLite finds its page damaged, its text is not UTF-8, its metadata does not parse), the
-//! row is skipped and named ([`Unreadable`], handed out by `Store::take_unreadable`) and
+//! row is skipped and named ([`Unreadable`], handed out by `Backend::take_unreadable`) and
 //! the rest of the archive is still read.
 //!
 //! A row that SQLite reads but that does not decode is skipped where the streaming query
@@ -28,7 +28,7 @@ fn reason(e: &ArchiveError) -> String {
 }
 
 impl SqliteStore {
-    /// Records a skipped row (see `Store::take_unreadable`).
+    /// Records a skipped row (see `Backend::take_unreadable`).
     pub(super) fn skip(&self, seq: Option<u64>, id: Option<String>, e: &ArchiveError) {
         tracing::debug!(?seq, ?id, error = %e, "skipping an unreadable row");
         self.skipped.borrow_mut().push(Unreadable { seq, id, reason: reason(e) });
