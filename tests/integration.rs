@@ -42,3 +42,6 @@ mod damaged;
 
 #[path = "integration/limits.rs"]
 mod limits;
+
+#[path = "integration/extraction.rs"]
+mod extraction;
