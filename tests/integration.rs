@@ -34,6 +34,12 @@ mod faults;
 #[path = "integration/opml_guard.rs"]
 mod opml_guard;
 
+#[path = "integration/import_report.rs"]
+mod import_report;
+
+#[path = "integration/damaged.rs"]
+mod damaged;
+
 #[path = "integration/limits.rs"]
 mod limits;
 

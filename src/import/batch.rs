@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 
-use super::{Files, ImportError, Imported, import_file};
+use super::{Files, ImportError, Imported, Removal, import_file};
 
 /// Articles parsed, held and handed over at a time: bounds the memory of an import (a few
 /// megabytes of 2–3 KB articles) while keeping the archive's transactions large.
@@ -54,8 +54,9 @@ pub fn read_all(files: &[PathBuf], now: DateTime<Utc>) -> Vec<Result<Imported, I
 
 /// One file of an import, as [`chronological`] hands it over.
 pub enum Step<'a> {
-    /// The file was read (first pass); for progress.
-    Read(&'a Path),
+    /// The file was read (first pass), with what was left out of its article (nothing when
+    /// it could not be imported); for progress and the report.
+    Read(&'a Path, &'a [Removal]),
     /// The file could not be imported.
     Failed(&'a Path, ImportError),
 }
@@ -80,15 +81,18 @@ pub fn chronological<E>(
             let i = start + j;
             match result {
                 Ok(imported) => {
+                    step(Step::Read(&paths[j], &imported.removed));
                     order.push((imported.article.date(), file_number(i)));
                     if small {
                         held.resize_with(i + 1, || None);
                         held[i] = Some(imported);
                     }
                 }
-                Err(e) => step(Step::Failed(&paths[j], e)),
+                Err(e) => {
+                    step(Step::Failed(&paths[j], e));
+                    step(Step::Read(&paths[j], &[]));
+                }
             }
-            step(Step::Read(&paths[j]));
         }
     }
     // Files come sorted by path, so the file number breaks ties by path.

@@ -25,6 +25,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use url::Url;
 
 use crate::archive::DedupKeys;
@@ -36,6 +37,80 @@ use crate::content;
 pub struct Imported {
     pub article: Article,
     pub keys: DedupKeys,
+    /// The lines and paragraphs of the file left out of the article, in file order.
+    pub removed: Vec<Removal>,
+}
+
+/// Why a line or paragraph of an article file was left out of the article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovalKind {
+    /// A copy of the line or paragraph just before it (a standfirst or line the page shows
+    /// twice), or of the title, standfirst or byline further down.
+    Repeated,
+    /// A photo caption: a name alone on a line, its doubled alt text and caption line.
+    Caption,
+    /// Page furniture: ad-slot sizes, breadcrumbs, "Advertisement", share labels.
+    Debris,
+}
+
+/// One line or paragraph left out of an imported article.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Removal {
+    pub kind: RemovalKind,
+    pub text: String,
+}
+
+impl Removal {
+    pub(crate) fn new(kind: RemovalKind, text: impl Into<String>) -> Removal {
+        Removal { kind, text: text.into() }
+    }
+}
+
+/// What was left out of one file, as the import report names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Removed {
+    /// The file.
+    pub path: String,
+    /// Lines and paragraphs removed in all.
+    pub removed: usize,
+    pub repeated: usize,
+    pub captions: usize,
+    pub debris: usize,
+    /// The first few removed texts (each cut to [`SAMPLE_CHARS`] characters).
+    pub sample: Vec<String>,
+}
+
+/// Removed texts shown per file in the import report.
+pub const SAMPLES: usize = 3;
+/// Characters of one removed text shown in the import report.
+pub const SAMPLE_CHARS: usize = 60;
+
+impl Removed {
+    /// The summary of `removals` for `path`; `None` when nothing was removed.
+    pub fn summarise(path: &Path, removals: &[Removal]) -> Option<Removed> {
+        if removals.is_empty() {
+            return None;
+        }
+        let count = |kind| removals.iter().filter(|r| r.kind == kind).count();
+        let sample = removals
+            .iter()
+            .take(SAMPLES)
+            .map(|r| {
+                let mut chars = r.text.chars();
+                let cut: String = chars.by_ref().take(SAMPLE_CHARS).collect();
+                if chars.next().is_some() { format!("{cut}…") } else { cut }
+            })
+            .collect();
+        Some(Removed {
+            path: path.display().to_string(),
+            removed: removals.len(),
+            repeated: count(RemovalKind::Repeated),
+            captions: count(RemovalKind::Caption),
+            debris: count(RemovalKind::Debris),
+            sample,
+        })
+    }
 }
 
 /// Why a file could not be imported. Every message names the file.
@@ -198,7 +273,7 @@ pub fn parse(bytes: &[u8], file_name: &str, now: DateTime<Utc>) -> Result<Import
     // What the page itself declares, for HTML (a text file says it in front matter).
     let mut page_tags = Vec::new();
     let mut page_language = None;
-    let (fm, head, body) = if format == Format::Html {
+    let (fm, mut head, body) = if format == Format::Html {
         let page = html::read(&text).map_err(|e| ImportError::NoArticle { file: file(), reason: e.to_string() })?;
         page_tags = page.tags;
         page_language = page.language;
@@ -226,6 +301,7 @@ pub fn parse(bytes: &[u8], file_name: &str, now: DateTime<Utc>) -> Result<Import
         };
         (fm, head, body)
     };
+    let removed = std::mem::take(&mut head.removed);
     let title = fm.title.clone().or(head.title).ok_or_else(|| ImportError::NoTitle { file: file() })?;
     let published = fm.published.or(head.published);
     let url = fm.url.clone().or(head.url);
@@ -263,7 +339,7 @@ pub fn parse(bytes: &[u8], file_name: &str, now: DateTime<Utc>) -> Result<Import
         capture: None,
     };
     article.seal();
-    Ok(Imported { article, keys })
+    Ok(Imported { article, keys, removed })
 }
 
 #[cfg(test)]
@@ -352,6 +428,15 @@ mod tests {
         }
         if let Some(want) = expected.get("language") {
             differ("language", serde_json::json!(a.language), want);
+        }
+        if let Some(want) = expected.get("removed") {
+            let count = |kind| imp.removed.iter().filter(|r| r.kind == kind).count();
+            let got = serde_json::json!({
+                "repeated": count(RemovalKind::Repeated),
+                "captions": count(RemovalKind::Caption),
+                "debris": count(RemovalKind::Debris),
+            });
+            differ("removed", got, want);
         }
         if let Some(want) = expected.get("id") {
             differ("id", Value::String(a.id.0.clone()), want);

@@ -63,6 +63,21 @@ pub fn lost_entries(published: &Published, n: u64) -> Option<String> {
     (n < had).then(|| format!("{had} entries are published, the archive has {n}: {} would go", had - n))
 }
 
+/// What leaving out these unreadable rows would lose, in words, when any of them is a log
+/// entry already published (its sequence number at most `published`); `None` otherwise.
+pub fn unreadable(rows: &[crate::archive::Unreadable], published: u64) -> Option<String> {
+    let lost: Vec<String> =
+        rows.iter().filter(|r| r.seq.is_some_and(|seq| seq <= published)).map(ToString::to_string).collect();
+    (!lost.is_empty()).then(|| {
+        format!(
+            "{} published entr{} cannot be read from the database and would go: {}; `feedkeeper verify` names the damage",
+            lost.len(),
+            if lost.len() == 1 { "y" } else { "ies" },
+            lost.join("; ")
+        )
+    })
+}
+
 /// What removing these published files (relative paths) would lose, in words; `None` when
 /// nothing of the history (archive pages, tag feeds) would go.
 pub fn lost_files(removed: &[&str]) -> Option<String> {
@@ -115,6 +130,16 @@ mod tests {
         assert!(lost_files(&["articles/a.html"]).is_none());
         let lost = lost_files(&["archive/3/atom.xml", "archive/3/rss.xml", "tags/eu/atom.xml"]).expect("loss");
         assert!(lost.contains("archive/3/") && lost.contains("tags/eu/"), "{lost}");
+    }
+
+    #[test]
+    fn unreadable_published_entries_are_a_loss_new_ones_are_not() {
+        let row =
+            |seq| crate::archive::Unreadable { seq: Some(seq), id: Some(format!("a{seq}")), reason: "bad".into() };
+        assert!(unreadable(&[row(11), row(12)], 10).is_none());
+        let lost = unreadable(&[row(7), row(12)], 10).expect("loss");
+        assert!(lost.starts_with("1 published entry") && lost.contains("log entry 7 (article a7)"), "{lost}");
+        assert!(!lost.contains("log entry 12"), "{lost}");
     }
 
     #[test]
