@@ -7,6 +7,13 @@
 //! ([`ArchiveError::Damaged`]: the message names the database and says to run `feedkeeper
 //! verify` and restore from a backup) instead of written to.
 //!
+//! The header is read before every write; the page walk, which reads the whole file (about
+//! 0.6 s of CPU for a 100,000-article archive), runs when the last clean walk is older than
+//! [`WALK_EVERY`], so `run` from cron and every `watch` cycle, and an incremental publish,
+//! do not pay for reading the whole archive each time. The time of the last clean walk is
+//! the modification time of [`CHECKED_FILE`] beside the database (a regular file we own,
+//! opened without following links); deleting it forces the walk on the next write.
+//!
 //! It cannot see bytes flipped inside a stored text (SQLite keeps no checksums): such a row
 //! reads back as text that is not UTF-8 or metadata that does not parse, and the reads skip
 //! and name it (see [`super::backend::Backend::take_unreadable`]). `feedkeeper verify` runs the full
@@ -14,6 +21,7 @@
 
 use std::io::Read as _;
 use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -23,6 +31,16 @@ use super::ArchiveError;
 const HEADER_LEN: usize = 100;
 /// Problems of `quick_check` quoted in the message at most.
 const PROBLEMS_SHOWN: usize = 3;
+/// How long a clean page walk stands before a write walks the pages again.
+pub const WALK_EVERY: Duration = Duration::from_secs(3600);
+/// The file, beside the database, whose modification time is the last clean page walk.
+pub const CHECKED_FILE: &str = "checked";
+
+/// Whether a write must walk the pages first, given how long ago the last clean walk was
+/// (`None`: never, or unknown).
+pub fn walk_due(since_clean_walk: Option<Duration>) -> bool {
+    since_clean_walk.is_none_or(|age| age >= WALK_EVERY)
+}
 
 /// Refuses a damaged database at `db` (see the module documentation); `Ok` when sound.
 pub fn check_before_write(db: &Path) -> Result<(), ArchiveError> {
@@ -35,8 +53,23 @@ pub fn check_before_write(db: &Path) -> Result<(), ArchiveError> {
     if let Some(problem) = header_problem(&header, len) {
         return Err(damaged(problem));
     }
+    let stamp = db.with_file_name(CHECKED_FILE);
+    let since = std::fs::symlink_metadata(&stamp)
+        .ok()
+        .filter(|m| m.is_file())
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| SystemTime::now().duration_since(t).ok());
+    if !walk_due(since) {
+        return Ok(());
+    }
     match quick_check(db) {
-        Ok(None) => Ok(()),
+        Ok(None) => {
+            // Best effort: without the stamp the next write walks the pages again.
+            let _ =
+                super::lock::open_regular(std::fs::OpenOptions::new().create(true).truncate(false).write(true), &stamp)
+                    .and_then(|f| f.set_modified(SystemTime::now()));
+            Ok(())
+        }
         Ok(Some(problems)) => Err(damaged(format!("SQLite's quick check: {problems}"))),
         Err(e) => Err(damaged(format!("SQLite's quick check: {e}"))),
     }
@@ -106,6 +139,14 @@ mod tests {
         h[44..48].copy_from_slice(&4u32.to_be_bytes());
         h[92..96].copy_from_slice(&7u32.to_be_bytes());
         h
+    }
+
+    #[test]
+    fn the_page_walk_is_due_when_never_done_or_older_than_its_interval() {
+        assert!(walk_due(None));
+        assert!(!walk_due(Some(Duration::ZERO)));
+        assert!(!walk_due(Some(WALK_EVERY - Duration::from_secs(1))));
+        assert!(walk_due(Some(WALK_EVERY)));
     }
 
     #[test]

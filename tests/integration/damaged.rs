@@ -99,10 +99,25 @@ fn assert_refused(site: &Site, args: &[&str]) {
     }
 }
 
+/// Moves the last clean page walk (the `checked` file's time) `ago` into the past.
+fn last_walk(site: &Site, ago: std::time::Duration) {
+    let stamp = site.path().join("archive/checked");
+    let when = std::time::SystemTime::now() - ago;
+    std::fs::File::options()
+        .write(true)
+        .open(&stamp)
+        .expect("the walk left its stamp")
+        .set_modified(when)
+        .expect("touch");
+}
+
 #[test]
 fn a_damaged_page_is_refused_by_writers_and_read_around_by_readers() {
     let (site, ids) = archive();
     damage_page(&db(&site), &marker(7));
+    // Only the header is read before a write within the hour after a clean page walk: an
+    // hour later, every writer walks the pages first and refuses.
+    last_walk(&site, std::time::Duration::from_secs(2 * 3600));
     let before = std::fs::read(db(&site)).expect("read");
     let feeds_before = snapshot(&site.feeds());
     site.write("more/new.txt", "A new article after the damage\n\nBy Jane Doe\n\nSept. 20, 2018 - Text.\n");
