@@ -13,7 +13,8 @@
 //! (Iran, Iranian, 1988, Evin), weighted by the share of the archive's paragraphs that use
 //! them and widened to every town of the countries they name (`places.txt`); and *what*,
 //! the other topical terms (executions, political prisoners, inquiry), widened through a
-//! built-in lexicon of human-rights reporting (`lexicon.txt`). Both are scaled to the
+//! built-in lexicon of human-rights reporting (`lexicon.txt`) as far as the archive itself
+//! reports such events (an archive on microplastics is not). Both are scaled to the
 //! archive's own strongest terms, so one document and thousands give scores on the same
 //! scale. An item's evidence on each facet is a noisy-or over the facet terms it contains,
 //! and its archive score is `what × (f + (1 − f) × where)`: an item must show both to score

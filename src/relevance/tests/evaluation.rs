@@ -300,11 +300,13 @@ fn topic_microplastics_tuning() {
 /// Press freedom in Mexico: no false keep, but related items that name a Mexican state
 /// the place list does not know (Sonora, Sinaloa: it lists towns of 15,000 people and,
 /// for the United States only, states) or no place at all keep only part of their score,
-/// and a reporter killed described in words the archive does not use ("radio host",
-/// "photographer") shows little of the what facet.
+/// and a reporter killed described in words the archive does not use ("radio host")
+/// shows little of the what facet. First scored at R 0.545; 0.636 since the human-rights
+/// lexicon no longer boosts and widens an archive that is not about its events (the
+/// freelance photographer killed in Tijuana is kept).
 #[test]
 fn topic_press_mexico_tuning() {
-    assert_topic("press-mexico", "tuning", 1.0, 0.54);
+    assert_topic("press-mexico", "tuning", 1.0, 0.63);
 }
 
 /// Scored once, blind, at the end: a fine-particle air pollution item is kept (0.68).

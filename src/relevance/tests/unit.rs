@@ -242,6 +242,23 @@ fn certain_items_and_missing_articles_keep_the_entry_verdict() {
     assert_eq!(decide_on_article(&cand(&m01), entry.clone(), "  \n", &model, &rules, &[]), entry);
 }
 
+/// The human-rights lexicon boosts and widens the what facet of an archive that reports
+/// its kind of events, and of no other: an archive on press freedom in Mexico or on
+/// microplastics does not learn "sham trial" or "apostasy" from it.
+#[test]
+fn only_a_human_rights_archive_pays_for_the_lexicon() {
+    let iran = build(&archive_docs());
+    assert_eq!(iran.facets.lexicon, 1.0);
+    assert!(iran.facets.what.contains_key("sham trial"));
+    for topic in ["press-mexico", "microplastics"] {
+        let m = build(&topic_docs(topic));
+        assert_eq!(m.facets.lexicon, 0.0, "{topic}");
+        for widened in ["sham trial", "apostasi", "hunger strike"] {
+            assert!(!m.facets.what.contains_key(widened), "{topic}: {widened}");
+        }
+    }
+}
+
 /// An acronym of the archive is matched as written: "PET" is the polymer, "Pet food" is
 /// not, though both fold to the same word.
 #[test]
