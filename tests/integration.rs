@@ -34,5 +34,7 @@ mod faults;
 #[path = "integration/opml_guard.rs"]
 mod opml_guard;
 
+#[path = "integration/limits.rs"]
+mod limits;
 #[path = "integration/relevance.rs"]
 mod relevance;
