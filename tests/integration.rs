@@ -45,3 +45,6 @@ mod limits;
 
 #[path = "integration/extraction.rs"]
 mod extraction;
+
+#[path = "integration/relevance.rs"]
+mod relevance;

@@ -157,7 +157,8 @@ fn apply(
     decide::decide(store, &mut runs, &rules, &mut topic, now)?;
     lap("scored");
     if !dry_run {
-        harvest::archive_kept(store, dir, net, &mut runs)?;
+        let model = topic.built();
+        harvest::archive_kept(store, dir, net, &mut runs, &rules, model.as_deref())?;
     }
     lap("archived");
 
