@@ -43,6 +43,9 @@ enum Command {
     Import {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// Print the report as JSON (with `stopped` when a batch could not be committed).
+        #[arg(long)]
+        json: bool,
     },
     /// Write the feeds from the archive into the feeds folder.
     Publish {
@@ -239,22 +242,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             }
             Ok(ExitStatus::Done)
         }
-        Command::Import { paths } => {
+        Command::Import { paths, json } => {
             let config = load_config(&cli.config)?;
             let report = pipeline::import(&config, &paths, now, &progress)?;
             for f in &report.failed {
                 eprintln!("feedkeeper: {}: skipped: {}", f.path, f.reason);
             }
-            println!(
-                "imported {} file(s): {} added, {} updated, {} unchanged, {} duplicate(s), {} failed",
-                report.files - report.failed.len(),
-                report.added,
-                report.updated,
-                report.unchanged,
-                report.duplicates,
-                report.failed.len()
-            );
-            Ok(ExitStatus::partial_if(!report.failed.is_empty()))
+            if let Some(stopped) = &report.stopped {
+                eprintln!("feedkeeper: {stopped}");
+            }
+            if json {
+                print_json(&report)?;
+            } else if report.stopped.is_none() {
+                println!(
+                    "imported {} file(s): {} added, {} updated, {} unchanged, {} duplicate(s), {} failed",
+                    report.files - report.failed.len(),
+                    report.added,
+                    report.updated,
+                    report.unchanged,
+                    report.duplicates,
+                    report.failed.len()
+                );
+            }
+            Ok(if report.stopped.is_some() {
+                ExitStatus::Fatal
+            } else {
+                ExitStatus::partial_if(!report.failed.is_empty())
+            })
         }
         Command::Verify => {
             let config = load_config(&cli.config)?;

@@ -12,6 +12,7 @@
 //!
 //! No network, no XML, no HTML parsing here.
 
+pub mod ledger;
 pub mod lock;
 pub mod policy;
 mod source_state;
@@ -271,9 +272,14 @@ impl ArchiveDir {
     }
 
     /// Opens (migrating) an existing archive for writing; a missing or empty database is an
-    /// error ([`ArchiveError::Missing`]), never a new archive.
+    /// error ([`ArchiveError::Missing`]), never a new archive. Only a writer holding the
+    /// [`lock`] calls this: it cuts capture records no committed row refers to (left by a
+    /// writer killed between its capture append and its commit) off the capture files, and
+    /// says so ([`ledger`]).
     pub fn open(&self) -> Result<SqliteStore, ArchiveError> {
-        SqliteStore::open(&self.require()?)
+        let store = SqliteStore::open(&self.require()?)?;
+        store.cut_orphan_captures(&self.capture_dir())?;
+        Ok(store)
     }
 
     /// Opens an existing archive for reading; a missing or empty database is an error, as

@@ -12,7 +12,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 use super::{ArchiveError, SqliteStore};
-use crate::article::ArticleId;
+use crate::article::{ArticleId, CaptureRef};
 use crate::date;
 
 /// One source's polling state and health, as last saved.
@@ -74,8 +74,16 @@ pub trait SourceStateStore {
     fn decision(&self, source: &str, item_key: &str) -> Result<Option<Decision>, ArchiveError>;
 
     /// Saves the new states and decisions of one check in one transaction. Each state's
-    /// `items_kept` is recounted from the stored decisions.
-    fn record_check(&mut self, states: &[SourceState], decisions: &[Decision]) -> Result<(), ArchiveError>;
+    /// `items_kept` is recounted from the stored decisions. `captures` are the records the
+    /// check captured (a decision may name one its article does not refer to, a page that
+    /// could not be read): they are committed in the same transaction (see
+    /// [`super::ledger`]).
+    fn record_check(
+        &mut self,
+        states: &[SourceState],
+        decisions: &[Decision],
+        captures: &[CaptureRef],
+    ) -> Result<(), ArchiveError>;
 }
 
 const DECISION_COLUMNS: &str = "source, item_key, title, url, score, kept, reasons, item_hash, topic_fingerprint, \
@@ -171,7 +179,12 @@ impl SourceStateStore for SqliteStore {
         }))
     }
 
-    fn record_check(&mut self, states: &[SourceState], decisions: &[Decision]) -> Result<(), ArchiveError> {
+    fn record_check(
+        &mut self,
+        states: &[SourceState],
+        decisions: &[Decision],
+        captures: &[CaptureRef],
+    ) -> Result<(), ArchiveError> {
         let path = self.path.clone();
         let err = |source: rusqlite::Error| ArchiveError::Sql {
             path: path.clone(),
@@ -231,6 +244,9 @@ impl SourceStateStore for SqliteStore {
                 ])
                 .map_err(err)?;
             }
+            for c in captures {
+                super::ledger::commit(&tx, &c.file, c.offset + c.length).map_err(err)?;
+            }
         }
         tx.commit().map_err(err)
     }
@@ -282,7 +298,7 @@ mod tests {
             items_kept: 0,
         };
         let decisions = [decision("HR News", "a", true), decision("HR News", "b", false), decision("Other", "a", true)];
-        s.record_check(std::slice::from_ref(&state), &decisions).expect("record");
+        s.record_check(std::slice::from_ref(&state), &decisions, &[]).expect("record");
         let states = s.source_states().expect("states");
         assert_eq!(states.len(), 1);
         assert_eq!(states[0], SourceState { items_kept: 1, ..state.clone() });
@@ -293,7 +309,7 @@ mod tests {
         let mut again = decision("HR News", "b", true);
         again.item_hash = "h2".into();
         let failed = SourceState { failures: 1, last_error: Some("timed out".into()), ..state.clone() };
-        s.record_check(&[failed], &[again.clone()]).expect("record");
+        s.record_check(&[failed], &[again.clone()], &[]).expect("record");
         assert_eq!(s.decision("HR News", "b").expect("read"), Some(again));
         let states = s.source_states().expect("states");
         assert_eq!((states[0].failures, states[0].items_kept), (1, 2));

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
+use super::ledger;
 use super::policy::{self, MatchKey, MatchKind};
 use super::{
     ArchiveError, DedupKeys, ListQuery, LogEntry, PutOutcome, SearchHit, Store, StoredArticle, TagInfo, VersionInfo,
@@ -110,7 +111,19 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX decisions_by_article ON decisions(article_id) WHERE article_id IS NOT NULL;
     "#,
+    // 3: the capture ledger (see `ledger`): how far each capture file is committed. The
+    // capture files already there are taken as committed when this runs.
+    r#"
+    CREATE TABLE capture_files (
+        file          TEXT PRIMARY KEY,
+        committed_len INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
+
+/// The migration that creates the capture ledger, after which the capture files already in
+/// the archive are recorded as committed.
+const LEDGER_SCHEMA: i64 = 3;
 
 /// The schema version this build writes.
 pub const LATEST_SCHEMA: i64 = MIGRATIONS.len() as i64;
@@ -159,20 +172,11 @@ impl SqliteStore {
         Ok(store)
     }
 
-    /// Opens an existing database read-only (for `list`, `show`, `search`, `sources`).
-    ///
-    /// Where the file is writable the connection is opened read-write with `query_only` on:
-    /// a read-only connection to a WAL database creates `-wal`/`-shm` files it cannot remove
-    /// afterwards, while this one leaves the folder exactly as it found it (`check
-    /// --dry-run` promises that). Elsewhere it falls back to a plain read-only connection.
+    /// Opens an existing database read-only (for `list`, `show`, `search`, `sources`), on
+    /// an archive the user may only read too: see [`read_connection`].
     pub fn open_read_only(path: &Path) -> Result<SqliteStore, ArchiveError> {
-        let rw = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
-        let ro = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
-        let conn = match Connection::open_with_flags(path, rw) {
-            Ok(conn) if conn.execute_batch("PRAGMA query_only = 1;").is_ok() => conn,
-            _ => Connection::open_with_flags(path, ro)
-                .map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source: source.into() })?,
-        };
+        let conn = read_connection(path)
+            .map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source: source.into() })?;
         let store = SqliteStore { conn, path: path.to_path_buf() };
         store.check_schema()?;
         store.pragmas(false)?;
@@ -244,6 +248,11 @@ impl SqliteStore {
             };
             let tx = self.conn.transaction().map_err(err)?;
             tx.execute_batch(sql).map_err(err)?;
+            if target == LEDGER_SCHEMA
+                && let Some(root) = path.parent().filter(|p| !p.as_os_str().is_empty())
+            {
+                ledger::seed(&tx, &root.join(super::CAPTURE_DIR))?;
+            }
             tx.pragma_update(None, "user_version", target).map_err(err)?;
             tx.commit().map_err(err)?;
         }
@@ -424,6 +433,37 @@ impl SqliteStore {
         }
     }
 
+    /// [`Store::put_all`]'s one transaction.
+    fn put_all_in_one(&mut self, items: &[(Article, DedupKeys)]) -> Result<Vec<PutOutcome>, ArchiveError> {
+        let path = self.path.clone();
+        let err = |source: rusqlite::Error| ArchiveError::Sql {
+            path: path.clone(),
+            context: "archiving articles",
+            source: source.into(),
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        let mut out = Vec::with_capacity(items.len());
+        for (article, keys) in items {
+            out.push(Self::put_in(&tx, article, keys).map_err(err)?);
+            // Whatever the outcome, the capture this article came with is committed now.
+            if let Some(c) = &article.capture {
+                ledger::commit(&tx, &c.file, c.offset + c.length).map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)?;
+        Ok(out)
+    }
+
+    /// After a failed write transaction (a full disk, most often): checkpoints the WAL and
+    /// truncates it to nothing, best effort, so the space the failed transaction's pages took
+    /// in the `-wal` file is given back instead of left behind until the next writer.
+    pub(super) fn shrink_wal(&self) {
+        let done = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));
+        if let Err(e) = done {
+            tracing::debug!(path = %self.path.display(), error = %e, "cannot truncate the WAL after a failed write");
+        }
+    }
+
     /// The article in columns `at..at + 5` of a row: title, summary, text, html, meta.
     fn article_at(&self, row: &Row<'_>, at: usize, context: &'static str) -> Result<Article, ArchiveError> {
         let get = |i: usize| row.get::<_, String>(at + i).map_err(self.sql(context));
@@ -437,6 +477,66 @@ impl SqliteStore {
         let article = self.article_from(get(2)?, get(3)?, String::new(), get(4)?, &get(5)?)?;
         Ok(LogEntry { seq: seq as u64, version: version as u32, article })
     }
+}
+
+/// A connection that only reads the database at `path`, on any archive the user can read.
+///
+/// - Where the file is writable: read-write with `query_only` on. A read-only connection to
+///   a WAL database creates `-wal`/`-shm` files it cannot remove afterwards, while this one
+///   leaves the folder exactly as it found it (`check --dry-run` promises that).
+/// - Elsewhere: a read-only connection (`SQLITE_OPEN_READ_ONLY`). Reading a WAL database
+///   still needs its `-shm` index: SQLite (3.22 and later) uses the `-shm` and `-wal` files
+///   when they exist, or creates them when the folder is writable.
+/// - When neither is possible (the folder is read-only: a read-only mount, or an archive the
+///   user may only read, and no writer has it open) the first read fails with
+///   `SQLITE_READONLY`/`SQLITE_CANTOPEN`. Then, if there is no `-wal` file (so every commit
+///   is in the database file itself: the last writer checkpointed and removed it), the file
+///   is opened as `immutable=1`: no locks, no `-shm`, no writes at all, which is sound
+///   because nothing can change a file in a folder nobody may write. With a `-wal` file
+///   present that would miss its commits, so the error is returned instead.
+pub(super) fn read_connection(path: &Path) -> rusqlite::Result<Connection> {
+    let rw = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let ro = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let conn = match Connection::open_with_flags(path, rw) {
+        Ok(conn) if conn.execute_batch("PRAGMA query_only = 1;").is_ok() => conn,
+        _ => Connection::open_with_flags(path, ro)?,
+    };
+    // The first read is where a missing, uncreatable `-shm` shows.
+    let probe = conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0));
+    let unreadable_here = |e: &rusqlite::Error| {
+        matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen))
+    };
+    match probe {
+        Ok(_) => Ok(conn),
+        Err(e) if unreadable_here(&e) && !sidecar(path, "-wal").exists() => {
+            drop(conn);
+            Connection::open_with_flags(immutable_uri(path), ro)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The path of the database's `-wal` or `-shm` file.
+pub(super) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// A `file:` URI for `path` with `immutable=1` (the path's bytes percent-encoded where a URI
+/// needs it, so `?`, `#` and `%` in a folder name stay part of the path).
+fn immutable_uri(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut uri = String::from("file:");
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?mode=ro&immutable=1");
+    uri
 }
 
 /// Turns a user's search text into an FTS5 query: each word or "quoted phrase" becomes a
@@ -472,19 +572,11 @@ impl Store for SqliteStore {
     }
 
     fn put_all(&mut self, items: &[(Article, DedupKeys)]) -> Result<Vec<PutOutcome>, ArchiveError> {
-        let path = self.path.clone();
-        let err = |source: rusqlite::Error| ArchiveError::Sql {
-            path: path.clone(),
-            context: "archiving articles",
-            source: source.into(),
-        };
-        let tx = self.conn.transaction().map_err(err)?;
-        let mut out = Vec::with_capacity(items.len());
-        for (article, keys) in items {
-            out.push(Self::put_in(&tx, article, keys).map_err(err)?);
+        let written = self.put_all_in_one(items);
+        if written.is_err() {
+            self.shrink_wal();
         }
-        tx.commit().map_err(err)?;
-        Ok(out)
+        written
     }
 
     fn find(&self, id: &ArticleId, keys: &DedupKeys) -> Result<Option<ArticleId>, ArchiveError> {
@@ -712,7 +804,7 @@ impl Store for SqliteStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::article::{Identity, fingerprint};
     use chrono::TimeZone;
@@ -721,7 +813,7 @@ mod tests {
         Utc.with_ymd_and_hms(2018, 9, day, 0, 0, 0).single().expect("date")
     }
 
-    fn article(title: &str, text: &str, day: u32, tags: &[&str]) -> (Article, DedupKeys) {
+    pub(crate) fn article(title: &str, text: &str, day: u32, tags: &[&str]) -> (Article, DedupKeys) {
         let identity = Identity::title_date(title, Some(&at(day)));
         let mut a = Article {
             id: identity.id(),

@@ -156,9 +156,7 @@ fn apply<S: Store + SourceStateStore>(
     lap("stored decisions read");
     decide::decide(store, &mut runs, &rules, &mut topic, now)?;
     lap("scored");
-    if !dry_run {
-        harvest::archive_kept(store, dir, net, &mut runs)?;
-    }
+    let captures = if dry_run { Vec::new() } else { harvest::archive_kept(store, dir, net, &mut runs)? };
     lap("archived");
 
     // Save and report.
@@ -216,7 +214,7 @@ fn apply<S: Store + SourceStateStore>(
         }
     }
     if !dry_run {
-        store.record_check(&new_states, &new_decisions)?;
+        store.record_check(&new_states, &new_decisions, &captures)?;
         lap("decisions and states saved");
         topic.save_cache(store)?;
     }

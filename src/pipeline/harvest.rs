@@ -16,7 +16,7 @@ use super::page::{self, FetchedPage, ItemSource};
 use super::{PageError, PipelineError, parallel};
 use crate::archive::policy::BatchIndex;
 use crate::archive::{ArchiveDir, DedupKeys, PutOutcome, SourceStateStore, Store};
-use crate::article::{ArticleId, Identity, canonical_url};
+use crate::article::{ArticleId, CaptureRef, Identity, canonical_url};
 use crate::extract::{ExtractError, Extracted};
 use crate::fetch::{FetchError, FetchRequest, FetchResponse};
 use crate::upstream::{ParsedFeed, Poll, PollOutcome};
@@ -46,13 +46,14 @@ enum Unread {
 }
 
 /// Fetches, reads, captures and archives the kept items that need it, filling in their
-/// decisions' article ids and reasons.
+/// decisions' article ids and reasons. Returns every capture made, for the caller to commit
+/// with the decisions that name them.
 pub(super) fn archive_kept<S: Store + SourceStateStore>(
     store: &mut S,
     dir: &ArchiveDir,
     net: &Net<'_>,
     runs: &mut [SourceRun<'_>],
-) -> Result<(), PipelineError> {
+) -> Result<Vec<CaptureRef>, PipelineError> {
     let mut jobs = Vec::new();
     for (s, run) in runs.iter_mut().enumerate() {
         let plan = &run.plan;
@@ -91,7 +92,7 @@ pub(super) fn archive_kept<S: Store + SourceStateStore>(
         }
     }
     if jobs.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
 
     // Fetch each distinct page once, concurrently.
@@ -142,7 +143,8 @@ pub(super) fn archive_kept<S: Store + SourceStateStore>(
     let ok: Vec<(usize, &FetchResponse)> =
         fetched.iter().enumerate().filter_map(|(n, r)| Some((n, r.as_ref().ok()?))).collect();
     let refs = page::capture_all(dir, &ok.iter().map(|(_, r)| *r).collect::<Vec<_>>())?;
-    let mut captured: Vec<Option<crate::article::CaptureRef>> = vec![None; fetched.len()];
+    let made: Vec<CaptureRef> = refs.iter().flatten().cloned().collect();
+    let mut captured: Vec<Option<CaptureRef>> = vec![None; fetched.len()];
     for ((n, _), r) in ok.iter().zip(refs) {
         captured[*n] = r;
     }
@@ -267,7 +269,7 @@ pub(super) fn archive_kept<S: Store + SourceStateStore>(
         }
         decision.article_id = Some(outcome.id().clone());
     }
-    Ok(())
+    Ok(made)
 }
 
 /// A kept item's article: written now, or waiting in the batch at this index.
