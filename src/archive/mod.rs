@@ -15,6 +15,8 @@
 pub mod ledger;
 pub mod lock;
 pub mod policy;
+#[cfg(test)]
+pub(crate) mod small_disk;
 mod source_state;
 mod sqlite;
 pub mod verify;

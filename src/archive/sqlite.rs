@@ -989,6 +989,29 @@ pub(super) mod tests {
         assert_eq!(n, 0);
     }
 
+    /// A write that fails on a full disk gives back at once the space its pages took in the
+    /// WAL, and the next, smaller write fits. Needs root for a small tmpfs; skipped otherwise.
+    #[test]
+    fn a_failed_write_on_a_full_disk_leaves_no_wal_behind() {
+        let Some(disk) = crate::archive::small_disk::SmallDisk::mount("1m") else { return };
+        let path = disk.path().join("db.sqlite3");
+        let mut s = SqliteStore::open(&path).expect("open");
+        // As a new process finds an archive: everything checkpointed into the database file.
+        s.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).expect("checkpoint");
+        let words = |i: usize| -> String {
+            (0..700).map(|j| format!("w{:x}", (i * 7919 + j * 104_729) % 1_000_003)).collect::<Vec<_>>().join(" ")
+        };
+        let big: Vec<_> =
+            (0..300).map(|i| article(&format!("Story {i}"), &words(i), 1 + (i % 27) as u32, &[])).collect();
+        let err = s.put_all(&big).expect_err("the disk fills");
+        assert!(err.to_string().contains("db.sqlite3"), "{err}");
+        let wal = std::fs::metadata(sidecar(&path, "-wal")).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(wal, 0, "the failed transaction's pages are not left in the WAL");
+        let (a, k) = article("Small", "A small story.", 2, &[]);
+        s.put(&a, &k).expect("there is room again");
+        assert_eq!(s.count().expect("count"), 1);
+    }
+
     #[test]
     fn fts_queries_are_always_valid() {
         assert_eq!(fts_query("massacre 1988"), "\"massacre\" \"1988\"");
