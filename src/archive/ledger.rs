@@ -68,6 +68,16 @@ pub(super) fn capture_files(folder: &Path) -> Result<Vec<PathBuf>, ArchiveError>
     Ok(files)
 }
 
+/// The length of `path` when it is a regular file (not through a symlink), else `None`.
+fn regular_len(path: &Path) -> Result<Option<u64>, ArchiveError> {
+    let meta = std::fs::symlink_metadata(path).map_err(|source| ArchiveError::Io {
+        path: path.to_path_buf(),
+        context: "cannot read a capture file",
+        source,
+    })?;
+    Ok(meta.file_type().is_file().then_some(meta.len()))
+}
+
 /// Whether the database has the ledger (schema 3 or later).
 pub(super) fn has_ledger(conn: &Connection) -> rusqlite::Result<bool> {
     conn.query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'capture_files'", [], |_| Ok(()))
@@ -108,9 +118,7 @@ pub(super) fn commit(conn: &Connection, file: &str, end: u64) -> rusqlite::Resul
 /// that creates the ledger: an archive from before it keeps every capture it has).
 pub(super) fn seed(conn: &Connection, folder: &Path) -> Result<(), ArchiveError> {
     for path in capture_files(folder)? {
-        let len = std::fs::metadata(&path)
-            .map_err(|source| ArchiveError::Io { path: path.clone(), context: "cannot read a capture file", source })?
-            .len();
+        let Some(len) = regular_len(&path)? else { continue };
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         commit(conn, name, len).map_err(|source| ArchiveError::Sql {
             path: path.clone(),
@@ -135,9 +143,8 @@ pub(super) fn uncommitted(conn: &Connection, folder: &Path) -> Result<Vec<(PathB
     let committed = committed(conn).map_err(sql)?;
     let mut out = Vec::new();
     for path in capture_files(folder)? {
-        let len = std::fs::metadata(&path)
-            .map_err(|source| ArchiveError::Io { path: path.clone(), context: "cannot read a capture file", source })?
-            .len();
+        // Only regular files: a symlink planted here is never followed (nor cut).
+        let Some(len) = regular_len(&path)? else { continue };
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
         let known = committed.get(&name).copied().unwrap_or(0);
         if len <= known {
@@ -155,20 +162,27 @@ impl SqliteStore {
     /// were appended by a writer that stopped before committing what refers to them. Only a
     /// writer holding the archive lock may call this ([`super::ArchiveDir::open`] does).
     /// Each cut is logged as a warning naming the file and the bytes removed.
+    /// A file that cannot be cut (no permission, a failing disk) is left as it is with a
+    /// warning, so one bad file never stops every writer; `verify` keeps naming it.
     pub fn cut_orphan_captures(&self, folder: &Path) -> Result<Vec<OrphanCut>, ArchiveError> {
         let mut cuts = Vec::new();
         for (file, from, to) in uncommitted(&self.conn, folder)? {
-            let io = |source| ArchiveError::Io {
-                path: file.clone(),
-                context: "cannot cut uncommitted capture records back",
-                source,
+            let cut = || -> std::io::Result<()> {
+                let mut options = OpenOptions::new();
+                options.write(true);
+                let handle = super::open_regular(&options, &file)?;
+                // The same lock an append takes, though the archive lock keeps writers out.
+                handle.lock()?;
+                handle.set_len(to).and_then(|()| handle.sync_data())
             };
-            let mut options = OpenOptions::new();
-            options.write(true);
-            let handle = super::open_regular(&options, &file).map_err(io)?;
-            // The same lock an append takes, though the archive lock already keeps writers out.
-            handle.lock().map_err(io)?;
-            handle.set_len(to).and_then(|()| handle.sync_data()).map_err(io)?;
+            if let Err(e) = cut() {
+                tracing::warn!(
+                    "{}: cannot cut {} byte(s) of uncommitted capture records back: {e}; left as they are",
+                    file.display(),
+                    from - to
+                );
+                continue;
+            }
             tracing::warn!(
                 "{}: removed {} byte(s) of capture records past its committed length {to} (left by a run that stopped before its database commit)",
                 file.display(),
@@ -243,6 +257,19 @@ mod tests {
         drop(dir.open().expect("open"));
         assert_eq!(len(&other), 0);
         assert!(warc::read_all(&other).expect("read").is_empty());
+    }
+
+    #[test]
+    fn a_symlink_planted_among_the_captures_neither_stops_a_writer_nor_is_cut() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = ArchiveDir::new(tmp.path().join("archive"));
+        drop(dir.create().expect("create"));
+        std::fs::create_dir_all(dir.capture_dir()).expect("captures");
+        let decoy = tmp.path().join("decoy.warc.gz");
+        std::fs::write(&decoy, "precious bytes").expect("decoy");
+        std::os::unix::fs::symlink(&decoy, dir.capture_dir().join("feedkeeper-2026-02-02.warc.gz")).expect("link");
+        drop(dir.open().expect("a writer opens"));
+        assert_eq!(std::fs::read_to_string(&decoy).expect("decoy"), "precious bytes");
     }
 
     #[test]
