@@ -173,7 +173,9 @@ impl SqliteStore {
     }
 
     /// Opens an existing database read-only (for `list`, `show`, `search`, `sources`), on
-    /// an archive the user may only read too: see [`read_connection`].
+    /// an archive the user may only read too (a read-only mount or folder: when SQLite cannot
+    /// create its `-shm` index there and no `-wal` file is present, the database is read as
+    /// `immutable=1`; `read_connection` in this file explains the cases).
     pub fn open_read_only(path: &Path) -> Result<SqliteStore, ArchiveError> {
         let conn = read_connection(path)
             .map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source: source.into() })?;
