@@ -283,6 +283,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             for damaged in &report.damaged {
                 eprintln!("feedkeeper: damaged: {damaged}");
             }
+            for note in &report.notes {
+                eprintln!("feedkeeper: not checked: {note}");
+            }
             println!(
                 "verified {} capture file(s), {} record(s) sound, {} damaged",
                 report.capture_files,
