@@ -17,7 +17,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
-use feedkeeper::archive::{ArchiveDir, DedupKeys, Store};
+use feedkeeper::archive::{ArchiveDir, DedupKeys};
 use feedkeeper::article::{Article, CaptureRef, Content, Identity, Origin, Person, SourceRef, fingerprint};
 
 /// A small deterministic PRNG (SplitMix64): the same articles on every run.
@@ -289,7 +289,7 @@ fn publish(dir: &Path) {
     let n = store.log_len().expect("log");
     let t = Instant::now();
     let (u0, s0) = cpu();
-    let report = feedkeeper::publish::publish(&mut store, &config, &feeds).expect("publish");
+    let report = feedkeeper::publish::publish(store.as_mut(), &config, &feeds).expect("publish");
     let full = t.elapsed();
     let (u1, s1) = cpu();
     let (files, bytes) = dir_size(&feeds);
@@ -305,7 +305,7 @@ fn publish(dir: &Path) {
         peak_mb()
     );
     let t = Instant::now();
-    let again = feedkeeper::publish::publish(&mut store, &config, &feeds).expect("publish");
+    let again = feedkeeper::publish::publish(store.as_mut(), &config, &feeds).expect("publish");
     println!("  no change {}: {} files written", ms(t.elapsed()), again.written.len());
     let mut times = Vec::new();
     let mut written = 0;
@@ -314,7 +314,7 @@ fn publish(dir: &Path) {
         let (a, keys) = article(n + 1_000_000 + k);
         store.put(&a, &keys).expect("put");
         let t = Instant::now();
-        let r = feedkeeper::publish::publish(&mut store, &config, &feeds).expect("publish");
+        let r = feedkeeper::publish::publish(store.as_mut(), &config, &feeds).expect("publish");
         times.push(t.elapsed());
         written = r.written.len();
     }

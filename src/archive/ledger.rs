@@ -5,9 +5,10 @@
 //! that refer to them afterwards; a process killed between the two leaves records nothing
 //! refers to (possibly the last one cut short). So the database keeps, per capture file, the
 //! length its records are committed up to (table `capture_files`), raised in the same
-//! transaction that stores the references: [`SqliteStore`]'s `put_all` raises it to the end
-//! of each stored article's capture, and `record_check` to the end of every capture a check
-//! made (pages that could not be read are captured too, and named in their decisions).
+//! transaction that stores the references: `Store::put`/`put_all` raise it to the end of each
+//! article's capture ([`super::Writer::commit_capture`], whatever the article's outcome), and
+//! `record_check` to the end of every capture a check made (pages that could not be read are
+//! captured too, and named in their decisions).
 //!
 //! When a writer opens the archive (under the archive lock), every capture file longer than
 //! its committed length is cut back to it ([`cut_to`]), never below the end of a record the
@@ -22,9 +23,9 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{ArchiveError, SqliteStore};
+use super::ArchiveError;
 
-/// A capture file cut back to its committed length by [`SqliteStore::cut_orphan_captures`].
+/// A capture file cut back to its committed length by [`SqliteStore::cut_orphan_captures`](super::SqliteStore::cut_orphan_captures).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrphanCut {
     pub file: PathBuf,
@@ -157,41 +158,40 @@ pub(super) fn uncommitted(conn: &Connection, folder: &Path) -> Result<Vec<(PathB
     Ok(out)
 }
 
-impl SqliteStore {
-    /// Cuts every capture file in `folder` back to its committed length: the records past it
-    /// were appended by a writer that stopped before committing what refers to them. Only a
-    /// writer holding the archive lock may call this ([`super::ArchiveDir::open`] does).
-    /// Each cut is logged as a warning naming the file and the bytes removed.
-    /// A file that cannot be cut (no permission, a failing disk) is left as it is with a
-    /// warning, so one bad file never stops every writer; `verify` keeps naming it.
-    pub fn cut_orphan_captures(&self, folder: &Path) -> Result<Vec<OrphanCut>, ArchiveError> {
-        let mut cuts = Vec::new();
-        for (file, from, to) in uncommitted(&self.conn, folder)? {
-            let cut = || -> std::io::Result<()> {
-                let mut options = OpenOptions::new();
-                options.write(true);
-                let handle = super::open_regular(&options, &file)?;
-                // The same lock an append takes, though the archive lock keeps writers out.
-                handle.lock()?;
-                handle.set_len(to).and_then(|()| handle.sync_data())
-            };
-            if let Err(e) = cut() {
-                tracing::warn!(
-                    "{}: cannot cut {} byte(s) of uncommitted capture records back: {e}; left as they are",
-                    file.display(),
-                    from - to
-                );
-                continue;
-            }
+/// Cuts every capture file in `folder` back to its committed length: the records past it
+/// were appended by a writer that stopped before committing what refers to them. Only a
+/// writer holding the archive lock may call this ([`super::ArchiveDir::open`] does, through
+/// [`SqliteStore::cut_orphan_captures`](super::SqliteStore::cut_orphan_captures)).
+/// Each cut is logged as a warning naming the file and the bytes removed.
+/// A file that cannot be cut (no permission, a failing disk) is left as it is with a
+/// warning, so one bad file never stops every writer; `verify` keeps naming it.
+pub(super) fn cut_orphans(conn: &Connection, folder: &Path) -> Result<Vec<OrphanCut>, ArchiveError> {
+    let mut cuts = Vec::new();
+    for (file, from, to) in uncommitted(conn, folder)? {
+        let cut = || -> std::io::Result<()> {
+            let mut options = OpenOptions::new();
+            options.write(true);
+            let handle = super::open_regular(&options, &file)?;
+            // The same lock an append takes, though the archive lock keeps writers out.
+            handle.lock()?;
+            handle.set_len(to).and_then(|()| handle.sync_data())
+        };
+        if let Err(e) = cut() {
             tracing::warn!(
-                "{}: removed {} byte(s) of capture records past its committed length {to} (left by a run that stopped before its database commit)",
+                "{}: cannot cut {} byte(s) of uncommitted capture records back: {e}; left as they are",
                 file.display(),
                 from - to
             );
-            cuts.push(OrphanCut { file, from, to });
+            continue;
         }
-        Ok(cuts)
+        tracing::warn!(
+            "{}: removed {} byte(s) of capture records past its committed length {to} (left by a run that stopped before its database commit)",
+            file.display(),
+            from - to
+        );
+        cuts.push(OrphanCut { file, from, to });
     }
+    Ok(cuts)
 }
 
 #[cfg(test)]
@@ -209,7 +209,7 @@ mod tests {
     }
 
     use crate::archive::warc::{self, Captured};
-    use crate::archive::{ArchiveDir, Store};
+    use crate::archive::{ArchiveDir, SqliteStore};
 
     fn capture(file: &Path, body: &[u8]) -> crate::article::CaptureRef {
         let item = ("file:///a.html", chrono::Utc::now(), Captured::Resource { content_type: "text/html", body });
@@ -239,14 +239,15 @@ mod tests {
         // A run killed after its append, before its commit.
         capture(&file, b"orphan page");
         assert!(len(&file) > committed);
-        let store = dir.open().expect("a writer opens");
+        drop(dir.open().expect("a writer opens"));
         assert_eq!(len(&file), committed, "cut back to the committed length");
+        let store = SqliteStore::open(&dir.db_path()).expect("open");
         assert!(store.cut_orphan_captures(&dir.capture_dir()).expect("again").is_empty(), "nothing more to cut");
         let all = warc::read_all(&file).expect("read");
         assert_eq!(all.len(), 2, "warcinfo and the committed record");
         assert_eq!(all[1].record.header("WARC-Record-ID"), Some(first.record_id.as_str()));
         // A ledger that lost its row: the referenced record still stays whole.
-        store.conn.execute("DELETE FROM capture_files", []).expect("forget");
+        Connection::open(dir.db_path()).expect("open").execute("DELETE FROM capture_files", []).expect("forget");
         capture(&file, b"another orphan");
         let cuts = store.cut_orphan_captures(&dir.capture_dir()).expect("cut");
         assert_eq!(cuts, vec![OrphanCut { file: file.clone(), from: cuts[0].from, to: committed }]);
@@ -286,8 +287,9 @@ mod tests {
             let conn = Connection::open(dir.db_path()).expect("open");
             conn.execute_batch("DROP TABLE capture_files; PRAGMA user_version = 2;").expect("downgrade");
         }
-        let store = dir.open().expect("migrates");
+        drop(dir.open().expect("migrates"));
         assert_eq!(len(&file), before, "taken as committed, not cut");
-        assert_eq!(committed(&store.conn).expect("ledger").get("feedkeeper-2025-05-05.warc.gz"), Some(&before));
+        let conn = Connection::open(dir.db_path()).expect("open");
+        assert_eq!(committed(&conn).expect("ledger").get("feedkeeper-2025-05-05.warc.gz"), Some(&before));
     }
 }

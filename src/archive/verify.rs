@@ -143,9 +143,9 @@ mod tests {
         let item =
             ("file:///a.html", chrono::Utc::now(), Captured::Resource { content_type: "text/html", body: &body });
         warc::append_captures(&file, &[item]).expect("append");
-        let store = crate::archive::SqliteStore::open(&dir.db_path()).expect("open");
+        let conn = Connection::open(dir.db_path()).expect("open");
         let len = std::fs::metadata(&file).expect("capture").len();
-        ledger::commit(&store.conn, "feedkeeper-2026-01-01.warc.gz", len).expect("commit the capture");
+        ledger::commit(&conn, "feedkeeper-2026-01-01.warc.gz", len).expect("commit the capture");
         (tmp, dir, file)
     }
 
