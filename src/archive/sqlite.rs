@@ -214,9 +214,9 @@ impl SqliteStore {
         &self.path
     }
 
-    /// Cuts every capture file in `folder` back to its committed length (see
-    /// [`ledger::cut_orphans`]). Only a writer holding the archive lock may call this
-    /// ([`super::ArchiveDir::open`] does).
+    /// Cuts every capture file in `folder` back to its committed length, never below a
+    /// record the database refers to, warning for each file cut (see [`ledger`]). Only a
+    /// writer holding the archive lock may call this ([`super::ArchiveDir::open`] does).
     pub fn cut_orphan_captures(&self, folder: &Path) -> Result<Vec<ledger::OrphanCut>, ArchiveError> {
         ledger::cut_orphans(&self.conn, folder)
     }
