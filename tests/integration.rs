@@ -36,3 +36,6 @@ mod opml_guard;
 
 #[path = "integration/durability.rs"]
 mod durability;
+
+#[path = "integration/limits.rs"]
+mod limits;
