@@ -39,3 +39,6 @@ mod durability;
 
 #[path = "integration/limits.rs"]
 mod limits;
+
+#[path = "integration/extraction.rs"]
+mod extraction;
