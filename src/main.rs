@@ -43,7 +43,8 @@ enum Command {
     Import {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
-        /// Print the report as JSON (files failed, lines left out of each article).
+        /// Print the report as JSON (files failed, lines left out of each article, and
+        /// `stopped` when a batch could not be committed).
         #[arg(long)]
         json: bool,
     },
@@ -248,25 +249,35 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             for f in &report.failed {
                 eprintln!("feedkeeper: {}: skipped: {}", f.path, f.reason);
             }
+            if let Some(stopped) = &report.stopped {
+                eprintln!("feedkeeper: {stopped}");
+            }
+            let status = if report.stopped.is_some() {
+                ExitStatus::Fatal
+            } else {
+                ExitStatus::partial_if(!report.failed.is_empty())
+            };
             if json {
                 print_json(&report)?;
-                return Ok(ExitStatus::partial_if(!report.failed.is_empty()));
+                return Ok(status);
             }
             let mut out = std::io::stdout().lock();
             for r in &report.removed {
                 writeln!(out, "{}", human::removed_line(r))?;
             }
             drop(out);
-            println!(
-                "imported {} file(s): {} added, {} updated, {} unchanged, {} duplicate(s), {} failed",
-                report.files - report.failed.len(),
-                report.added,
-                report.updated,
-                report.unchanged,
-                report.duplicates,
-                report.failed.len()
-            );
-            Ok(ExitStatus::partial_if(!report.failed.is_empty()))
+            if report.stopped.is_none() {
+                println!(
+                    "imported {} file(s): {} added, {} updated, {} unchanged, {} duplicate(s), {} failed",
+                    report.files - report.failed.len(),
+                    report.added,
+                    report.updated,
+                    report.unchanged,
+                    report.duplicates,
+                    report.failed.len()
+                );
+            }
+            Ok(status)
         }
         Command::Verify => {
             let config = load_config(&cli.config)?;
@@ -280,6 +291,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             progress.finish();
             for damaged in &report.damaged {
                 eprintln!("feedkeeper: damaged: {damaged}");
+            }
+            for note in &report.notes {
+                eprintln!("feedkeeper: not checked: {note}");
             }
             println!(
                 "verified {} capture file(s), {} record(s) sound, {} damaged",

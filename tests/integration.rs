@@ -40,6 +40,9 @@ mod import_report;
 #[path = "integration/damaged.rs"]
 mod damaged;
 
+#[path = "integration/durability.rs"]
+mod durability;
+
 #[path = "integration/limits.rs"]
 mod limits;
 

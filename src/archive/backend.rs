@@ -30,7 +30,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::{ArchiveError, DedupKeys, ListQuery, LogEntry, SearchHit, StoredArticle, TagInfo, Unreadable};
-use crate::article::{Article, ArticleId};
+use crate::article::{Article, ArticleId, CaptureRef};
 
 /// One key an archived article is looked up by (the order they are tried in, and what a hit
 /// means, are [`policy`](super::policy)'s).
@@ -89,6 +89,14 @@ pub trait Writer {
     /// one (what lists, searches and tags see) and appends it to the publication log;
     /// returns its sequence number.
     fn update(&mut self, new: &NewVersion<'_>) -> Result<u64, ArchiveError>;
+
+    /// Records that the capture file `capture.file` is committed up to the end of `capture`,
+    /// with this transaction (the [`ledger`](super::ledger)). A backend that keeps no capture
+    /// ledger ignores it (and so never cuts a capture file back).
+    fn commit_capture(&mut self, capture: &CaptureRef) -> Result<(), ArchiveError> {
+        let _ = capture;
+        Ok(())
+    }
 }
 
 /// A storage backend: lookups, a write transaction, and the reads.

@@ -17,8 +17,11 @@
 
 pub mod backend;
 pub mod integrity;
+pub mod ledger;
 pub mod lock;
 pub mod policy;
+#[cfg(test)]
+pub(crate) mod small_disk;
 mod source_state;
 mod sqlite;
 pub mod verify;
@@ -220,7 +223,7 @@ impl<B: Backend> Store for B {
         let mut outcome = None;
         self.write(&mut |w| {
             outcome = Some(policy::put(w, article, keys)?);
-            Ok(())
+            commit_capture(w, article)
         })?;
         outcome.ok_or_else(|| ArchiveError::Corrupt {
             path: self.location().to_path_buf(),
@@ -235,6 +238,7 @@ impl<B: Backend> Store for B {
             out.clear(); // a backend may run the work again
             for (article, keys) in items {
                 out.push(policy::put(w, article, keys)?);
+                commit_capture(w, article)?;
             }
             Ok(())
         })?;
@@ -243,6 +247,15 @@ impl<B: Backend> Store for B {
 
     fn find(&self, id: &ArticleId, keys: &DedupKeys) -> Result<Option<ArticleId>, ArchiveError> {
         Ok(policy::first_match(id, keys, |key| self.lookup(key))?.map(|(_, head)| head.id))
+    }
+}
+
+/// Whatever [`policy::put`] made of an article (added, a new version, unchanged, a
+/// duplicate), the capture it came with is committed with the transaction ([`ledger`]).
+fn commit_capture(w: &mut dyn Writer, article: &Article) -> Result<(), ArchiveError> {
+    match &article.capture {
+        Some(capture) => w.commit_capture(capture),
+        None => Ok(()),
     }
 }
 
@@ -304,12 +317,17 @@ impl ArchiveDir {
     }
 
     /// Opens (migrating) an existing archive for writing; a missing or empty database is an
-    /// error ([`ArchiveError::Missing`]), never a new archive, and a damaged one is refused
-    /// before anything is written to it ([`integrity::check_before_write`]).
+    /// error ([`ArchiveError::Missing`]), never a new archive; a damaged one is refused
+    /// before anything is written to it ([`integrity::check_before_write`]). Only a writer
+    /// holding the [`lock`] calls this: it cuts capture records no committed row refers to
+    /// (left by a writer killed between its capture append and its commit) off the capture
+    /// files, and says so ([`ledger`]).
     pub fn open(&self) -> Result<Box<dyn Archive>, ArchiveError> {
         let db = self.require()?;
         integrity::check_before_write(&db)?;
-        Ok(Box::new(SqliteStore::open(&db)?))
+        let store = SqliteStore::open(&db)?;
+        store.cut_orphan_captures(&self.capture_dir())?;
+        Ok(Box::new(store))
     }
 
     /// Opens an existing archive for reading; a missing or empty database is an error, as

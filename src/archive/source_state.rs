@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::ArchiveError;
-use crate::article::ArticleId;
+use crate::article::{ArticleId, CaptureRef};
 
 /// One source's polling state and health, as last saved.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -73,8 +73,16 @@ pub trait SourceStateStore {
     fn decision(&self, source: &str, item_key: &str) -> Result<Option<Decision>, ArchiveError>;
 
     /// Saves the new states and decisions of one check in one transaction. Each state's
-    /// `items_kept` is recounted from the stored decisions.
-    fn record_check(&mut self, states: &[SourceState], decisions: &[Decision]) -> Result<(), ArchiveError>;
+    /// `items_kept` is recounted from the stored decisions. `captures` are the records the
+    /// check captured (a decision may name one its article does not refer to, a page that
+    /// could not be read): they are committed in the same transaction (see
+    /// [`super::ledger`]).
+    fn record_check(
+        &mut self,
+        states: &[SourceState],
+        decisions: &[Decision],
+        captures: &[CaptureRef],
+    ) -> Result<(), ArchiveError>;
 }
 
 #[cfg(test)]
@@ -124,7 +132,7 @@ mod tests {
             items_kept: 0,
         };
         let decisions = [decision("HR News", "a", true), decision("HR News", "b", false), decision("Other", "a", true)];
-        s.record_check(std::slice::from_ref(&state), &decisions).expect("record");
+        s.record_check(std::slice::from_ref(&state), &decisions, &[]).expect("record");
         let states = s.source_states().expect("states");
         assert_eq!(states.len(), 1);
         assert_eq!(states[0], SourceState { items_kept: 1, ..state.clone() });
@@ -135,7 +143,7 @@ mod tests {
         let mut again = decision("HR News", "b", true);
         again.item_hash = "h2".into();
         let failed = SourceState { failures: 1, last_error: Some("timed out".into()), ..state.clone() };
-        s.record_check(&[failed], &[again.clone()]).expect("record");
+        s.record_check(&[failed], &[again.clone()], &[]).expect("record");
         assert_eq!(s.decision("HR News", "b").expect("read"), Some(again));
         let states = s.source_states().expect("states");
         assert_eq!((states[0].failures, states[0].items_kept), (1, 2));

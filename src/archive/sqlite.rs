@@ -15,6 +15,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::backend::{Backend, Head, NewVersion, Writer};
+use super::ledger;
 use super::policy::MatchKey;
 use super::{
     ArchiveError, Decision, ListQuery, LogEntry, SearchHit, SourceState, SourceStateStore, StoredArticle, TagInfo,
@@ -117,7 +118,19 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX decisions_by_article ON decisions(article_id) WHERE article_id IS NOT NULL;
     "#,
+    // 3: the capture ledger (see `ledger`): how far each capture file is committed. The
+    // capture files already there are taken as committed when this runs.
+    r#"
+    CREATE TABLE capture_files (
+        file          TEXT PRIMARY KEY,
+        committed_len INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
+
+/// The migration that creates the capture ledger, after which the capture files already in
+/// the archive are recorded as committed.
+const LEDGER_SCHEMA: i64 = 3;
 
 /// The schema version this build writes.
 pub const LATEST_SCHEMA: i64 = MIGRATIONS.len() as i64;
@@ -166,20 +179,13 @@ impl SqliteStore {
         Ok(store)
     }
 
-    /// Opens an existing database read-only (for `list`, `show`, `search`, `sources`).
-    ///
-    /// Where the file is writable the connection is opened read-write with `query_only` on:
-    /// a read-only connection to a WAL database creates `-wal`/`-shm` files it cannot remove
-    /// afterwards, while this one leaves the folder exactly as it found it (`check
-    /// --dry-run` promises that). Elsewhere it falls back to a plain read-only connection.
+    /// Opens an existing database read-only (for `list`, `show`, `search`, `sources`), on
+    /// an archive the user may only read too (a read-only mount or folder: when SQLite cannot
+    /// create its `-shm` index there and no `-wal` file is present, the database is read as
+    /// `immutable=1`; `read_connection` in this file explains the cases).
     pub fn open_read_only(path: &Path) -> Result<SqliteStore, ArchiveError> {
-        let rw = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
-        let ro = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
-        let conn = match Connection::open_with_flags(path, rw) {
-            Ok(conn) if conn.execute_batch("PRAGMA query_only = 1;").is_ok() => conn,
-            _ => Connection::open_with_flags(path, ro)
-                .map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source: source.into() })?,
-        };
+        let conn = read_connection(path)
+            .map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source: source.into() })?;
         let store = SqliteStore::new(conn, path.to_path_buf());
         store.check_schema()?;
         store.pragmas(false)?;
@@ -217,6 +223,25 @@ impl SqliteStore {
         SqliteStore { conn, path, skipped: RefCell::new(Vec::new()) }
     }
 
+    /// Cuts every capture file in `folder` back to its committed length, never below a
+    /// record the database refers to, warning for each file cut (see [`ledger`]). Only a
+    /// writer holding the archive lock may call this ([`super::ArchiveDir::open`] does).
+    pub fn cut_orphan_captures(&self, folder: &Path) -> Result<Vec<ledger::OrphanCut>, ArchiveError> {
+        ledger::cut_orphans(&self.conn, folder)
+    }
+
+    /// After a failed write transaction (a full disk, most often): checkpoints the WAL and
+    /// truncates it to nothing, best effort, so the space the failed transaction's pages took
+    /// in the `-wal` file is given back at once instead of when the connection closes. (WAL
+    /// pages of committed transactions stay until there is room to move them into the
+    /// database: they are the archive.)
+    fn shrink_wal(&self) {
+        let done = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));
+        if let Err(e) = done {
+            tracing::debug!(path = %self.path.display(), error = %e, "cannot truncate the WAL after a failed write");
+        }
+    }
+
     fn sql(&self, context: &'static str) -> impl Fn(rusqlite::Error) -> ArchiveError + '_ {
         move |source| sql_error(&self.path, context, source)
     }
@@ -251,6 +276,11 @@ impl SqliteStore {
             let err = |source: rusqlite::Error| sql_error(&path, "applying a schema migration", source);
             let tx = self.conn.transaction().map_err(err)?;
             tx.execute_batch(sql).map_err(err)?;
+            if target == LEDGER_SCHEMA
+                && let Some(root) = path.parent().filter(|p| !p.as_os_str().is_empty())
+            {
+                ledger::seed(&tx, &root.join(super::CAPTURE_DIR))?;
+            }
             tx.pragma_update(None, "user_version", target).map_err(err)?;
             tx.commit().map_err(err)?;
         }
@@ -318,6 +348,66 @@ fn sql_error(path: &Path, context: &'static str, source: rusqlite::Error) -> Arc
 fn is_damage(e: &rusqlite::Error) -> bool {
     use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
     e.sqlite_error_code().is_some_and(|code| matches!(code, DatabaseCorrupt | NotADatabase))
+}
+
+/// A connection that only reads the database at `path`, on any archive the user can read.
+///
+/// - Where the file is writable: read-write with `query_only` on. A read-only connection to
+///   a WAL database creates `-wal`/`-shm` files it cannot remove afterwards, while this one
+///   leaves the folder exactly as it found it (`check --dry-run` promises that).
+/// - Elsewhere: a read-only connection (`SQLITE_OPEN_READ_ONLY`). Reading a WAL database
+///   still needs its `-shm` index: SQLite (3.22 and later) uses the `-shm` and `-wal` files
+///   when they exist, or creates them when the folder is writable.
+/// - When neither is possible (the folder is read-only: a read-only mount, or an archive the
+///   user may only read, and no writer has it open) the first read fails with
+///   `SQLITE_READONLY`/`SQLITE_CANTOPEN`. Then, if there is no `-wal` file (so every commit
+///   is in the database file itself: the last writer checkpointed and removed it), the file
+///   is opened as `immutable=1`: no locks, no `-shm`, no writes at all, which is sound
+///   because nothing can change a file in a folder nobody may write. With a `-wal` file
+///   present that would miss its commits, so the error is returned instead.
+pub(super) fn read_connection(path: &Path) -> rusqlite::Result<Connection> {
+    let rw = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let ro = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let conn = match Connection::open_with_flags(path, rw) {
+        Ok(conn) if conn.execute_batch("PRAGMA query_only = 1;").is_ok() => conn,
+        _ => Connection::open_with_flags(path, ro)?,
+    };
+    // The first read is where a missing, uncreatable `-shm` shows.
+    let probe = conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0));
+    let unreadable_here = |e: &rusqlite::Error| {
+        matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen))
+    };
+    match probe {
+        Ok(_) => Ok(conn),
+        Err(e) if unreadable_here(&e) && !sidecar(path, "-wal").exists() => {
+            drop(conn);
+            Connection::open_with_flags(immutable_uri(path), ro)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The path of the database's `-wal` or `-shm` file.
+pub(super) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// A `file:` URI for `path` with `immutable=1` (the path's bytes percent-encoded where a URI
+/// needs it, so `?`, `#` and `%` in a folder name stay part of the path).
+fn immutable_uri(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut uri = String::from("file:");
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?mode=ro&immutable=1");
+    uri
 }
 
 /// Turns a user's search text into an FTS5 query: each word or "quoted phrase" becomes a
@@ -521,6 +611,10 @@ impl Writer for SqliteWriter<'_> {
     fn update(&mut self, new: &NewVersion<'_>) -> Result<u64, ArchiveError> {
         self.update_article(new).map_err(self.err())
     }
+
+    fn commit_capture(&mut self, capture: &CaptureRef) -> Result<(), ArchiveError> {
+        ledger::commit(self.conn, &capture.file, capture.offset + capture.length).map_err(self.err())
+    }
 }
 
 impl Backend for SqliteStore {
@@ -535,10 +629,16 @@ impl Backend for SqliteStore {
     fn write(&mut self, work: &mut dyn FnMut(&mut dyn Writer) -> Result<(), ArchiveError>) -> Result<(), ArchiveError> {
         let path = self.path.clone();
         let err = |source: rusqlite::Error| sql_error(&path, "archiving articles", source);
-        let tx = self.conn.transaction().map_err(err)?;
-        // Dropping `tx` on an error rolls the transaction back.
-        work(&mut SqliteWriter { conn: &tx, path: &self.path })?;
-        tx.commit().map_err(err)
+        let written = (|| {
+            let tx = self.conn.transaction().map_err(err)?;
+            // Dropping `tx` on an error rolls the transaction back.
+            work(&mut SqliteWriter { conn: &tx, path: &self.path })?;
+            tx.commit().map_err(err)
+        })();
+        if written.is_err() {
+            self.shrink_wal();
+        }
+        written
     }
 
     fn ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<ArticleId>, ArchiveError> {
@@ -907,7 +1007,12 @@ impl SourceStateStore for SqliteStore {
         }))
     }
 
-    fn record_check(&mut self, states: &[SourceState], decisions: &[Decision]) -> Result<(), ArchiveError> {
+    fn record_check(
+        &mut self,
+        states: &[SourceState],
+        decisions: &[Decision],
+        captures: &[CaptureRef],
+    ) -> Result<(), ArchiveError> {
         let path = self.path.clone();
         let err = |source: rusqlite::Error| ArchiveError::Sql {
             path: path.clone(),
@@ -967,13 +1072,16 @@ impl SourceStateStore for SqliteStore {
                 ])
                 .map_err(err)?;
             }
+            for c in captures {
+                ledger::commit(&tx, &c.file, c.offset + c.length).map_err(err)?;
+            }
         }
         tx.commit().map_err(err)
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::archive::{DedupKeys, PutOutcome, Store};
     use crate::article::{Identity, fingerprint};
@@ -983,7 +1091,7 @@ mod tests {
         Utc.with_ymd_and_hms(2018, 9, day, 0, 0, 0).single().expect("date")
     }
 
-    fn article(title: &str, text: &str, day: u32, tags: &[&str]) -> (Article, DedupKeys) {
+    pub(crate) fn article(title: &str, text: &str, day: u32, tags: &[&str]) -> (Article, DedupKeys) {
         let identity = Identity::title_date(title, Some(&at(day)));
         let mut a = Article {
             id: identity.id(),
@@ -1155,6 +1263,29 @@ mod tests {
         assert_eq!(s.count().expect("count"), 1, "the articles are kept");
         let n: i64 = s.conn.query_row("SELECT COUNT(*) FROM source_state", [], |r| r.get(0)).expect("new table");
         assert_eq!(n, 0);
+    }
+
+    /// A write that fails on a full disk gives back at once the space its pages took in the
+    /// WAL, and the next, smaller write fits. Needs root for a small tmpfs; skipped otherwise.
+    #[test]
+    fn a_failed_write_on_a_full_disk_leaves_no_wal_behind() {
+        let Some(disk) = crate::archive::small_disk::SmallDisk::mount("1m") else { return };
+        let path = disk.path().join("db.sqlite3");
+        let mut s = SqliteStore::open(&path).expect("open");
+        // As a new process finds an archive: everything checkpointed into the database file.
+        s.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).expect("checkpoint");
+        let words = |i: usize| -> String {
+            (0..700).map(|j| format!("w{:x}", (i * 7919 + j * 104_729) % 1_000_003)).collect::<Vec<_>>().join(" ")
+        };
+        let big: Vec<_> =
+            (0..300).map(|i| article(&format!("Story {i}"), &words(i), 1 + (i % 27) as u32, &[])).collect();
+        let err = s.put_all(&big).expect_err("the disk fills");
+        assert!(err.to_string().contains("db.sqlite3"), "{err}");
+        let wal = std::fs::metadata(sidecar(&path, "-wal")).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(wal, 0, "the failed transaction's pages are not left in the WAL");
+        let (a, k) = article("Small", "A small story.", 2, &[]);
+        s.put(&a, &k).expect("there is room again");
+        assert_eq!(s.count().expect("count"), 1);
     }
 
     #[test]

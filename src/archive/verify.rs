@@ -4,12 +4,17 @@
 //!
 //! It only reads: the database is opened read-only and the capture files are streamed one
 //! record at a time, so memory stays bounded by the largest record whatever the archive's
-//! size. It repairs nothing and takes no lock (a verify beside a running `watch` is fine).
+//! size. It repairs nothing and takes no lock (a verify beside a running `watch` is fine),
+//! except that it counts capture records past their file's committed length (see
+//! [`super::ledger`]) only while no writer is at work, holding a shared lock on the lock
+//! file for the few milliseconds that takes (a writer starting just then exits 75, as when
+//! another run holds the lock).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
+use super::ledger::{self, capture_files};
 use super::warc;
 use super::{ArchiveDir, ArchiveError};
 
@@ -22,6 +27,8 @@ pub struct VerifyReport {
     pub records_ok: u64,
     /// Each damaged thing, named: the database, a capture file and offset, a record id.
     pub damaged: Vec<String>,
+    /// What could not be checked, and why (not damage).
+    pub notes: Vec<String>,
 }
 
 impl VerifyReport {
@@ -34,12 +41,55 @@ impl VerifyReport {
 /// Verifies the archive in `dir`. `on_file` is called before each capture file is read (for
 /// progress), with its index and the number of files in all. Errors only when the folder cannot be listed;
 /// everything else damaged is in the report.
-pub fn verify(dir: &ArchiveDir, mut on_file: impl FnMut(&Path, usize, usize)) -> Result<VerifyReport, ArchiveError> {
+pub fn verify(dir: &ArchiveDir, on_file: impl FnMut(&Path, usize, usize)) -> Result<VerifyReport, ArchiveError> {
     let mut report = VerifyReport::default();
     let db = dir.db_path();
-    if let Some(problem) = check_database(&db) {
-        report.damaged.push(format!("{}: {problem}", db.display()));
+    match check_database(&db) {
+        Ok(conn) => {
+            // Records past a capture file's committed length: a writer stopped between its
+            // capture append and its commit. The next writer cuts them off. A writer at work
+            // has such records for a moment, so they are only counted while none is.
+            let Some(_quiet) = no_writer(dir) else {
+                report.notes.push(format!(
+                    "{}: a writer holds the archive lock; capture records past the committed lengths were not checked",
+                    dir.root.join(super::lock::LOCK_FILE).display()
+                ));
+                return scan_captures(dir, report, on_file);
+            };
+            for (file, len, committed) in ledger::uncommitted(&conn, &dir.capture_dir())? {
+                report.damaged.push(format!(
+                    "{}: {} byte(s) past its committed length {committed} (capture records no committed row refers to, left by a run that stopped before its database commit; the next writing command removes them)",
+                    file.display(),
+                    len - committed
+                ));
+            }
+        }
+        Err(problem) => report.damaged.push(format!("{}: {problem}", db.display())),
     }
+    scan_captures(dir, report, on_file)
+}
+
+/// `Some` (holding a shared lock on the archive's lock file, which keeps writers out until
+/// dropped) when no writer holds the archive lock; `None` while one does. An archive without
+/// a lock file has no writer; one whose lock file cannot be opened for reading is taken as
+/// quiet too (the check then names what it finds).
+fn no_writer(dir: &ArchiveDir) -> Option<Option<std::fs::File>> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    let Ok(file) = super::open_regular(&options, &dir.root.join(super::lock::LOCK_FILE)) else { return Some(None) };
+    match file.try_lock_shared() {
+        Ok(()) => Some(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => None,
+        Err(std::fs::TryLockError::Error(_)) => Some(None),
+    }
+}
+
+/// Reads every capture record back, checking its digests, into `report`.
+fn scan_captures(
+    dir: &ArchiveDir,
+    mut report: VerifyReport,
+    mut on_file: impl FnMut(&Path, usize, usize),
+) -> Result<VerifyReport, ArchiveError> {
     let files = capture_files(&dir.capture_dir())?;
     for (index, file) in files.iter().enumerate() {
         on_file(file, index, files.len());
@@ -58,57 +108,30 @@ pub fn verify(dir: &ArchiveDir, mut on_file: impl FnMut(&Path, usize, usize)) ->
     Ok(report)
 }
 
-/// `None` when the database passes SQLite's integrity check, else what is wrong.
-fn check_database(db: &Path) -> Option<String> {
+/// The database's read-only connection when it passes SQLite's integrity check, else what is
+/// wrong.
+fn check_database(db: &Path) -> Result<Connection, String> {
     match std::fs::metadata(db) {
-        Err(e) => return Some(format!("cannot read the database: {e}")),
-        Ok(m) if m.len() == 0 => return Some("the database is empty (0 bytes)".to_owned()),
+        Err(e) => return Err(format!("cannot read the database: {e}")),
+        Ok(m) if m.len() == 0 => return Err("the database is empty (0 bytes)".to_owned()),
         Ok(_) => {}
     }
-    let conn = match Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-    {
-        Ok(conn) => conn,
-        Err(e) => return Some(format!("cannot open the database: {e}")),
-    };
+    let conn = super::sqlite::read_connection(db).map_err(|e| format!("cannot open the database: {e}"))?;
     let rows = conn
         .prepare("PRAGMA integrity_check")
         .and_then(|mut stmt| stmt.query_map([], |row| row.get::<_, String>(0))?.collect::<Result<Vec<String>, _>>());
     match rows {
-        Ok(rows) if rows == ["ok"] => None,
-        Ok(rows) => Some(format!("integrity check failed: {}", rows.join("; "))),
-        Err(e) => Some(format!("integrity check failed: {e}")),
+        Ok(rows) if rows == ["ok"] => Ok(conn),
+        Ok(rows) => Err(format!("integrity check failed: {}", rows.join("; "))),
+        Err(e) => Err(format!("integrity check failed: {e}")),
     }
-}
-
-/// The WARC files in the capture folder, sorted (none when the folder does not exist).
-fn capture_files(folder: &Path) -> Result<Vec<PathBuf>, ArchiveError> {
-    let entries = match std::fs::read_dir(folder) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(ArchiveError::Io {
-                path: folder.to_path_buf(),
-                context: "cannot list the capture folder",
-                source,
-            });
-        }
-    };
-    let mut files: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            (name.ends_with(".warc.gz") || name.ends_with(".warc")) && !name.starts_with('.')
-        })
-        .collect();
-    files.sort();
-    Ok(files)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::archive::warc::Captured;
+    use std::path::PathBuf;
 
     fn archive_with_one_capture() -> (tempfile::TempDir, ArchiveDir, PathBuf) {
         let tmp = tempfile::tempdir().expect("tempdir");
@@ -120,7 +143,36 @@ mod tests {
         let item =
             ("file:///a.html", chrono::Utc::now(), Captured::Resource { content_type: "text/html", body: &body });
         warc::append_captures(&file, &[item]).expect("append");
+        let conn = Connection::open(dir.db_path()).expect("open");
+        let len = std::fs::metadata(&file).expect("capture").len();
+        ledger::commit(&conn, "feedkeeper-2026-01-01.warc.gz", len).expect("commit the capture");
         (tmp, dir, file)
+    }
+
+    #[test]
+    fn records_past_the_committed_length_are_named_and_left_alone() {
+        let (_tmp, dir, file) = archive_with_one_capture();
+        let committed = std::fs::metadata(&file).expect("capture").len();
+        let item =
+            ("file:///b.html", chrono::Utc::now(), Captured::Resource { content_type: "text/html", body: b"late" });
+        warc::append_captures(&file, &[item]).expect("append without a commit");
+        let len = std::fs::metadata(&file).expect("capture").len();
+        let report = verify(&dir, |_, _, _| {}).expect("verify");
+        let all = report.damaged.join("\n");
+        assert_eq!(report.damaged.len(), 1, "{all}");
+        assert!(
+            all.contains("feedkeeper-2026-01-01.warc.gz")
+                && all.contains(&format!("{} byte(s) past its committed length {committed}", len - committed)),
+            "{all}"
+        );
+        assert_eq!(report.records_ok, 3, "the extra record is sound, only uncommitted");
+        assert_eq!(std::fs::metadata(&file).expect("capture").len(), len, "verify changes nothing");
+        // While a writer holds the lock such records are its own, not yet committed.
+        let lock = dir.lock().expect("a writer");
+        let report = verify(&dir, |_, _, _| {}).expect("verify");
+        assert!(report.is_clean(), "{:?}", report.damaged);
+        assert!(report.notes.join("\n").contains("a writer holds the archive lock"), "{:?}", report.notes);
+        drop(lock);
     }
 
     #[test]

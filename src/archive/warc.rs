@@ -782,31 +782,8 @@ mod tests {
     /// (with warcio too, when installed). Needs root for the mount; skipped otherwise.
     #[test]
     fn a_full_disk_leaves_no_partial_record() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mnt = dir.path().join("small");
-        std::fs::create_dir(&mnt).expect("mkdir");
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            eprintln!("skipping the disk-full part: not root, cannot mount a small tmpfs");
-            return;
-        }
-        let mounted = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
-            .arg(&mnt)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !mounted {
-            eprintln!("skipping the disk-full part: mount -t tmpfs failed (no CAP_SYS_ADMIN here)");
-            return;
-        }
-        struct Unmount<'a>(&'a Path);
-        impl Drop for Unmount<'_> {
-            fn drop(&mut self) {
-                let _ = std::process::Command::new("umount").arg(self.0).status();
-            }
-        }
-        let _unmount = Unmount(&mnt);
-        let path = mnt.join("full.warc.gz");
+        let Some(disk) = crate::archive::small_disk::SmallDisk::mount("256k") else { return };
+        let path = disk.path().join("full.warc.gz");
         // Incompressible bodies, so the disk fills after a few records.
         let mut x: u32 = 7;
         let mut noise = |n: usize| -> Vec<u8> {

@@ -156,10 +156,12 @@ fn apply(
     lap("stored decisions read");
     decide::decide(store, &mut runs, &rules, &mut topic, now)?;
     lap("scored");
-    if !dry_run {
+    let captures = if dry_run {
+        Vec::new()
+    } else {
         let model = topic.built();
-        harvest::archive_kept(store, dir, net, &mut runs, &rules, model.as_deref())?;
-    }
+        harvest::archive_kept(store, dir, net, &mut runs, &rules, model.as_deref())?
+    };
     lap("archived");
 
     // Save and report.
@@ -218,7 +220,7 @@ fn apply(
         }
     }
     if !dry_run {
-        store.record_check(&new_states, &new_decisions)?;
+        store.record_check(&new_states, &new_decisions, &captures)?;
         lap("decisions and states saved");
         topic.save_cache(store)?;
     }

@@ -22,7 +22,7 @@ use super::report::PageOverBudget;
 use super::{PageError, PipelineError, parallel};
 use crate::archive::policy::BatchIndex;
 use crate::archive::{Archive, ArchiveDir, DedupKeys, PutOutcome};
-use crate::article::{ArticleId, Identity, canonical_url};
+use crate::article::{ArticleId, CaptureRef, Identity, canonical_url};
 use crate::deadline::Deadline;
 use crate::extract::{ExtractError, Extracted};
 use crate::fetch::{FetchError, FetchRequest, FetchResponse};
@@ -56,6 +56,7 @@ enum Unread {
 /// Fetches, reads, captures and archives the kept items that need it, filling in their
 /// decisions' article ids and reasons; decides the uncertain items on their article
 /// first (`model` is the topic they were scored with: `None` when nothing was scored).
+/// Returns every capture made, for the caller to commit with the decisions that name them.
 pub(super) fn archive_kept(
     store: &mut dyn Archive,
     dir: &ArchiveDir,
@@ -63,7 +64,7 @@ pub(super) fn archive_kept(
     runs: &mut [SourceRun<'_>],
     rules: &Rules,
     model: Option<&TopicModel>,
-) -> Result<(), PipelineError> {
+) -> Result<Vec<CaptureRef>, PipelineError> {
     let mut jobs = Vec::new();
     for (s, run) in runs.iter_mut().enumerate() {
         let plan = &run.plan;
@@ -102,7 +103,7 @@ pub(super) fn archive_kept(
         }
     }
     if jobs.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
 
     // Fetch each distinct page once, concurrently.
@@ -172,7 +173,8 @@ pub(super) fn archive_kept(
         .filter_map(|(n, r)| Some((n, r.as_ref().ok()?)))
         .collect();
     let refs = page::capture_all(dir, &ok.iter().map(|(_, r)| *r).collect::<Vec<_>>())?;
-    let mut captured: Vec<Option<crate::article::CaptureRef>> = vec![None; fetched.len()];
+    let made: Vec<CaptureRef> = refs.iter().flatten().cloned().collect();
+    let mut captured: Vec<Option<CaptureRef>> = vec![None; fetched.len()];
     for ((n, _), r) in ok.iter().zip(refs) {
         captured[*n] = r;
     }
@@ -306,7 +308,7 @@ pub(super) fn archive_kept(
         }
         decision.article_id = Some(outcome.id().clone());
     }
-    Ok(())
+    Ok(made)
 }
 
 /// A kept item's article: written now, or waiting in the batch at this index.

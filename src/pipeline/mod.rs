@@ -81,13 +81,31 @@ pub struct ImportReport {
     /// Each file some lines or paragraphs of which were left out of its article (page
     /// debris, doubled lines, captions), with how many and a sample.
     pub removed: Vec<import::Removed>,
+    /// Set when archiving stopped part-way (a full disk, a damaged database): the batches
+    /// before it are committed and stay; the command still fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<ImportStopped>,
+}
+
+/// How far an import got before a batch could not be committed.
+#[derive(Debug, Clone, Serialize, thiserror::Error)]
+#[error("committed {committed} of {of} articles before: {error}")]
+pub struct ImportStopped {
+    /// Articles committed (added, updated, unchanged or duplicate) before the failure.
+    pub committed: usize,
+    /// Articles read from the files.
+    pub of: usize,
+    /// Why the next batch was not committed.
+    pub error: String,
 }
 
 /// Imports files and folders into the archive. Files are read in path order, on every core,
 /// then archived in order of their dates (then path), so a folder imported at once pages
 /// chronologically; memory stays bounded whatever the number of files
 /// ([`import::batch::chronological`]). Unreadable files are reported and skipped; the rest
-/// are archived a batch (one transaction) at a time.
+/// are archived a batch (one transaction) at a time. A batch that cannot be committed ends
+/// the import with the report saying how many articles were committed before it
+/// ([`ImportReport::stopped`]).
 pub fn import(
     config: &Config,
     paths: &[PathBuf],
@@ -103,7 +121,7 @@ pub fn import(
     let mut failed = Vec::new();
     let mut removed = Vec::new();
     let mut outcomes = (0, 0, 0, 0);
-    import::batch::chronological(
+    let stored = import::batch::chronological(
         &files,
         now,
         |step| match step {
@@ -127,9 +145,16 @@ pub fn import(
             }
             Ok::<_, PipelineError>(())
         },
-    )?;
+    );
     progress.finish();
     (report.added, report.updated, report.unchanged, report.duplicates) = outcomes;
+    if let Err(e) = stored {
+        report.stopped = Some(ImportStopped {
+            committed: outcomes.0 + outcomes.1 + outcomes.2 + outcomes.3,
+            of: report.files.saturating_sub(failed.len()),
+            error: e.to_string(),
+        });
+    }
     report.failed = failed;
     report.removed = removed;
     Ok(report)
