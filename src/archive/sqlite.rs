@@ -903,7 +903,7 @@ impl SourceStateStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::archive::{DedupKeys, PutOutcome, Store};
+    use crate::archive::{DedupKeys, Store};
     use crate::article::{Identity, fingerprint};
     use chrono::TimeZone;
 
@@ -933,116 +933,6 @@ mod tests {
         a.seal();
         let keys = DedupKeys { identity: identity.key(), canonical_url: None, fingerprint: fingerprint(text) };
         (a, keys)
-    }
-
-    #[test]
-    fn put_is_idempotent_and_versions_changes() {
-        let mut s = SqliteStore::open_in_memory().expect("store");
-        let (a, k) = article("Geneva conference", "The 1988 massacre of political prisoners.", 14, &["iran"]);
-        assert!(matches!(s.put(&a, &k).expect("put"), PutOutcome::Added { seq: 1, .. }));
-        assert_eq!(s.put(&a, &k).expect("again"), PutOutcome::Unchanged { id: a.id.clone() });
-        let mut b = a.clone();
-        b.content.text.push_str(" An update.");
-        b.seal();
-        match s.put(&b, &k).expect("update") {
-            PutOutcome::Updated { id, version: 2, seq: 2 } => assert_eq!(id, a.id),
-            other => panic!("{other:?}"),
-        }
-        let stored = s.get(&a.id).expect("get").expect("exists");
-        assert_eq!(stored.versions.len(), 2);
-        assert!(stored.article.content.text.ends_with("An update."));
-        assert!(stored.article.updated > a.updated, "updated moves forward");
-        assert_eq!(s.count().expect("count"), 1);
-        assert_eq!(s.log_len().expect("log"), 2);
-    }
-
-    #[test]
-    fn same_url_is_the_same_article_and_same_text_elsewhere_is_a_duplicate() {
-        let mut s = SqliteStore::open_in_memory().expect("store");
-        let long = "word ".repeat(60);
-        let (mut a, mut k) = article("One", &long, 1, &[]);
-        k.canonical_url = Some("https://a.example/x".into());
-        a.url = k.canonical_url.clone();
-        a.seal();
-        s.put(&a, &k).expect("put");
-        let (b, mut kb) = article("One, syndicated", &long, 2, &[]);
-        kb.canonical_url = Some("https://b.example/y".into());
-        assert_eq!(s.put(&b, &kb).expect("dup"), PutOutcome::Duplicate { id: a.id.clone() });
-        let (c, mut kc) = article("One, again", "different text", 3, &[]);
-        kc.canonical_url = Some("https://a.example/x".into());
-        assert!(matches!(s.put(&c, &kc).expect("same url"), PutOutcome::Updated { .. }));
-        assert_eq!(s.count().expect("count"), 1);
-    }
-
-    #[test]
-    fn log_tags_list_and_search() {
-        let mut s = SqliteStore::open_in_memory().expect("store");
-        let items = vec![
-            article("Geneva conference", "Calls for an inquiry into the 1988 massacre in Iran.", 14, &["iran", "un"]),
-            article("Amnesty report", "Mass graves are being destroyed, says Amnesty.", 10, &["iran"]),
-            article("Other", "Nothing to see.", 20, &[]),
-        ];
-        let out = s.put_all(&items).expect("put_all");
-        assert!(out.iter().all(PutOutcome::changed));
-        let listed: Vec<String> = s.list(&ListQuery::default()).expect("list").into_iter().map(|a| a.title).collect();
-        assert_eq!(listed, ["Other", "Geneva conference", "Amnesty report"]);
-        let iran: Vec<String> = s
-            .list(&ListQuery { tag: Some("iran".into()), limit: Some(1) })
-            .expect("list")
-            .into_iter()
-            .map(|a| a.title)
-            .collect();
-        assert_eq!(iran, ["Geneva conference"]);
-        assert_eq!(
-            s.tags().expect("tags"),
-            vec![
-                TagInfo { tag: "iran".into(), count: 2, last_seq: 2 },
-                TagInfo { tag: "un".into(), count: 1, last_seq: 1 }
-            ]
-        );
-        assert_eq!(s.tags_since(1).expect("since"), vec!["iran".to_string()]);
-        let mut seqs = Vec::new();
-        s.log_range(1, 3, &mut |e| {
-            seqs.push((e.seq, e.article.title));
-            Ok(())
-        })
-        .expect("range");
-        assert_eq!(seqs[0], (1, "Geneva conference".to_string()));
-        assert_eq!(seqs.len(), 3);
-        let first = &out[0].id().as_str()[..14];
-        assert_eq!(s.ids_with_prefix(first, 5).expect("prefix"), vec![out[0].id().clone()]);
-        assert_eq!(s.ids_with_prefix("urn:uuid:", 5).expect("prefix").len(), 3);
-        assert!(s.ids_with_prefix("urn:x", 5).expect("prefix").is_empty());
-        let hits = s.search("massacre IRAN", 10).expect("search");
-        assert_eq!(hits.len(), 1);
-        assert!(hits[0].snippet.contains("[massacre]"), "{}", hits[0].snippet);
-        assert!(s.search("\"mass graves", 10).expect("unbalanced quote").len() == 1);
-        assert!(s.search("((", 10).expect("syntax-free").is_empty());
-    }
-
-    #[test]
-    fn search_follows_the_current_version() {
-        let mut s = SqliteStore::open_in_memory().expect("store");
-        let (a, k) = article("Story", "The original wording about prisons.", 1, &[]);
-        s.put(&a, &k).expect("put");
-        let mut b = a.clone();
-        b.content.text = "A rewritten text about courts.".into();
-        b.seal();
-        s.put(&b, &k).expect("update");
-        assert!(s.search("prisons", 10).expect("old").is_empty());
-        assert_eq!(s.search("courts", 10).expect("new").len(), 1);
-    }
-
-    #[test]
-    fn removing_a_tag_marks_the_tag_changed() {
-        let mut s = SqliteStore::open_in_memory().expect("store");
-        let (a, k) = article("Story", "Text.", 1, &["old-tag"]);
-        s.put(&a, &k).expect("put");
-        let mut b = a.clone();
-        b.tags = vec!["new-tag".into()];
-        s.put(&b, &k).expect("update");
-        assert_eq!(s.tags_since(1).expect("since"), vec!["new-tag".to_string(), "old-tag".to_string()]);
-        assert!(s.list(&ListQuery { tag: Some("old-tag".into()), limit: None }).expect("list").is_empty());
     }
 
     #[test]
