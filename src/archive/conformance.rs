@@ -74,7 +74,7 @@ fn day(d: u32) -> DateTime<Utc> {
 }
 
 /// An article `id` with this title and text, published on September `d`, 2018.
-fn article(id: &str, title: &str, text: &str, d: u32, tags: &[&str]) -> Article {
+pub(crate) fn article(id: &str, title: &str, text: &str, d: u32, tags: &[&str]) -> Article {
     let mut a = Article {
         id: ArticleId(id.into()),
         title: title.into(),
@@ -96,7 +96,8 @@ fn article(id: &str, title: &str, text: &str, d: u32, tags: &[&str]) -> Article 
     a
 }
 
-fn keys(url: Option<&str>, fp: Option<&str>) -> DedupKeys {
+/// Keys with this canonical URL and fingerprint.
+pub(crate) fn keys(url: Option<&str>, fp: Option<&str>) -> DedupKeys {
     DedupKeys { identity: "test".into(), canonical_url: url.map(Into::into), fingerprint: fp.map(Into::into) }
 }
 

@@ -903,37 +903,8 @@ impl SourceStateStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::archive::{DedupKeys, Store};
-    use crate::article::{Identity, fingerprint};
-    use chrono::TimeZone;
-
-    fn at(day: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2018, 9, day, 0, 0, 0).single().expect("date")
-    }
-
-    fn article(title: &str, text: &str, day: u32, tags: &[&str]) -> (Article, DedupKeys) {
-        let identity = Identity::title_date(title, Some(&at(day)));
-        let mut a = Article {
-            id: identity.id(),
-            title: title.into(),
-            summary: Some(format!("About {title}")),
-            content: Content { text: text.into(), html: crate::content::text_to_html(text) },
-            authors: vec![Person::named("PMOI/MEK")],
-            published: Some(at(day)),
-            updated: at(day),
-            url: None,
-            source: None,
-            tags: tags.iter().map(|t| t.to_string()).collect(),
-            language: Some("en".into()),
-            content_hash: String::new(),
-            archived_at: at(28),
-            origin: Origin::Import { file: format!("{title}.txt") },
-            capture: None,
-        };
-        a.seal();
-        let keys = DedupKeys { identity: identity.key(), canonical_url: None, fingerprint: fingerprint(text) };
-        (a, keys)
-    }
+    use crate::archive::Store;
+    use crate::archive::conformance::{article, keys};
 
     #[test]
     fn a_newer_schema_is_refused_and_left_alone() {
@@ -964,8 +935,8 @@ mod tests {
         }
         {
             let mut old = SqliteStore { conn: Connection::open(&path).expect("open"), path: path.clone() };
-            let (a, k) = article("Geneva conference", "The 1988 massacre of political prisoners.", 14, &[]);
-            old.put(&a, &k).expect("put");
+            let a = article("urn:a", "Geneva conference", "The 1988 massacre of political prisoners.", 14, &[]);
+            old.put(&a, &keys(None, None)).expect("put");
             assert_eq!(old.schema_version().expect("version"), 1);
         }
         let s = SqliteStore::open(&path).expect("migrates");
