@@ -122,7 +122,7 @@ impl MemoryStore {
     }
 }
 
-/// What the SQLite backend keeps of a bookkeeping time: the whole second.
+/// What every backend keeps of a bookkeeping time: the whole second (see [`backend`](super::backend)).
 fn to_second(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(0)
 }
