@@ -33,3 +33,9 @@ mod faults;
 
 #[path = "integration/opml_guard.rs"]
 mod opml_guard;
+
+#[path = "integration/limits.rs"]
+mod limits;
+
+#[path = "integration/extraction.rs"]
+mod extraction;

@@ -210,6 +210,7 @@ fn apply(
             note: p.skip.clone(),
             next_due: next_due.as_ref().map(crate::date::rfc3339),
             decisions,
+            pages_over_budget: run.over_budget,
         });
         if let Some(state) = state {
             new_states.push(state);

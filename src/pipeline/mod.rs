@@ -39,7 +39,7 @@ pub use check::{CheckOptions, check, check_with};
 pub use error::{PageError, PipelineError};
 pub use exit::ExitStatus;
 pub use net::{CONCURRENCY, fetch_config};
-pub use report::{CheckReport, DecisionView, Outcome, RunReport, SourceReport};
+pub use report::{CheckReport, DecisionView, Outcome, PageOverBudget, RunReport, SourceReport};
 pub use sources::{SourceHealth, SourcesImportReport, sources, sources_export, sources_import};
 pub use watch::{CycleReport, LOCK_RETRY, MAX_FAILED_CYCLES, WATCH_LOCK_FILE, WatchOptions, WatchSummary, watch};
 
