@@ -230,7 +230,8 @@ mod tests {
         // A committed capture, referred to by an article (the writer opens, appends, commits).
         let mut store = dir.open().expect("open");
         let first = capture(&file, b"first page");
-        let (mut article, keys) = crate::archive::sqlite::tests::article("Story", "Text of the story.", 1, &[]);
+        let mut article = crate::archive::conformance::article("urn:story", "Story", "Text of the story.", 1, &[]);
+        let keys = crate::archive::conformance::keys(None, None);
         article.capture = Some(first.clone());
         store.put(&article, &keys).expect("put");
         let committed = len(&file);

@@ -4,7 +4,7 @@
 //! Everything else reaches storage through an [`Archive`] trait object: the [`Store`] trait
 //! (articles in, articles and the publication log out) and the [`SourceStateStore`]. The
 //! archiving rules ([`policy`]) sit above a narrow [`Backend`] trait and are written once;
-//! a backend (today [`SqliteStore`]) only stores and fetches, so another one, such as
+//! a backend ([`SqliteStore`]; [`MemoryStore`] for tests) only stores and fetches, so another one, such as
 //! PostgreSQL, is one more file and no change to the importer, the pipeline or the
 //! publisher.
 //!
@@ -16,9 +16,12 @@
 //! No network, no XML, no HTML parsing here.
 
 pub mod backend;
+#[cfg(test)]
+pub(crate) mod conformance;
 pub mod integrity;
 pub mod ledger;
 pub mod lock;
+mod memory;
 pub mod policy;
 #[cfg(test)]
 pub(crate) mod small_disk;
@@ -36,6 +39,7 @@ use crate::article::{Article, ArticleId};
 
 pub use backend::{Backend, Head, MatchKey, NewVersion, Writer};
 pub use lock::{ArchiveLock, LockError, open_regular};
+pub use memory::MemoryStore;
 pub use source_state::{Decision, SourceState, SourceStateStore};
 pub use sqlite::{LATEST_SCHEMA, SqliteStore};
 

@@ -290,6 +290,24 @@ mod tests {
     }
 
     #[test]
+    fn a_new_version_keeps_its_first_url_and_takes_the_newest_fingerprint() {
+        let head = |url: Option<&str>, fp: Option<&str>| Head {
+            id: ArticleId("urn:a".into()),
+            versions: 1,
+            revision: "r".into(),
+            updated: None,
+            canonical_url: url.map(Into::into),
+            fingerprint: fp.map(Into::into),
+        };
+        let kept = keys_for_new_version(&head(Some("old"), Some("f1")), &keys(Some("new"), Some("f2")));
+        assert_eq!((kept.canonical_url.as_deref(), kept.fingerprint.as_deref()), (Some("old"), Some("f2")));
+        let kept = keys_for_new_version(&head(None, Some("f1")), &keys(Some("new"), None));
+        assert_eq!((kept.canonical_url.as_deref(), kept.fingerprint.as_deref()), (Some("new"), Some("f1")));
+        let kept = keys_for_new_version(&head(None, None), &keys(None, None));
+        assert_eq!((kept.canonical_url, kept.fingerprint), (None, None));
+    }
+
+    #[test]
     fn captures_go_in_one_file_per_utc_day() {
         assert_eq!(capture_file_name(at("2026-11-28T00:00:00Z")), "feedkeeper-2026-11-28.warc.gz");
         assert_eq!(capture_file_name(at("2026-11-28T23:59:59Z")), "feedkeeper-2026-11-28.warc.gz");

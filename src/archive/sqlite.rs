@@ -1083,147 +1083,8 @@ impl SourceStateStore for SqliteStore {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::archive::{DedupKeys, PutOutcome, Store};
-    use crate::article::{Identity, fingerprint};
-    use chrono::TimeZone;
-
-    fn at(day: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2018, 9, day, 0, 0, 0).single().expect("date")
-    }
-
-    pub(crate) fn article(title: &str, text: &str, day: u32, tags: &[&str]) -> (Article, DedupKeys) {
-        let identity = Identity::title_date(title, Some(&at(day)));
-        let mut a = Article {
-            id: identity.id(),
-            title: title.into(),
-            summary: Some(format!("About {title}")),
-            content: Content { text: text.into(), html: crate::content::text_to_html(text) },
-            authors: vec![Person::named("PMOI/MEK")],
-            published: Some(at(day)),
-            updated: at(day),
-            url: None,
-            source: None,
-            tags: tags.iter().map(|t| t.to_string()).collect(),
-            language: Some("en".into()),
-            content_hash: String::new(),
-            archived_at: at(28),
-            origin: Origin::Import { file: format!("{title}.txt") },
-            capture: None,
-        };
-        a.seal();
-        let keys = DedupKeys { identity: identity.key(), canonical_url: None, fingerprint: fingerprint(text) };
-        (a, keys)
-    }
-
-    #[test]
-    fn put_is_idempotent_and_versions_changes() {
-        let mut s = SqliteStore::open_in_memory().expect("store");
-        let (a, k) = article("Geneva conference", "The 1988 massacre of political prisoners.", 14, &["iran"]);
-        assert!(matches!(s.put(&a, &k).expect("put"), PutOutcome::Added { seq: 1, .. }));
-        assert_eq!(s.put(&a, &k).expect("again"), PutOutcome::Unchanged { id: a.id.clone() });
-        let mut b = a.clone();
-        b.content.text.push_str(" An update.");
-        b.seal();
-        match s.put(&b, &k).expect("update") {
-            PutOutcome::Updated { id, version: 2, seq: 2 } => assert_eq!(id, a.id),
-            other => panic!("{other:?}"),
-        }
-        let stored = s.get(&a.id).expect("get").expect("exists");
-        assert_eq!(stored.versions.len(), 2);
-        assert!(stored.article.content.text.ends_with("An update."));
-        assert!(stored.article.updated > a.updated, "updated moves forward");
-        assert_eq!(s.count().expect("count"), 1);
-        assert_eq!(s.log_len().expect("log"), 2);
-    }
-
-    #[test]
-    fn same_url_is_the_same_article_and_same_text_elsewhere_is_a_duplicate() {
-        let mut s = SqliteStore::open_in_memory().expect("store");
-        let long = "word ".repeat(60);
-        let (mut a, mut k) = article("One", &long, 1, &[]);
-        k.canonical_url = Some("https://a.example/x".into());
-        a.url = k.canonical_url.clone();
-        a.seal();
-        s.put(&a, &k).expect("put");
-        let (b, mut kb) = article("One, syndicated", &long, 2, &[]);
-        kb.canonical_url = Some("https://b.example/y".into());
-        assert_eq!(s.put(&b, &kb).expect("dup"), PutOutcome::Duplicate { id: a.id.clone() });
-        let (c, mut kc) = article("One, again", "different text", 3, &[]);
-        kc.canonical_url = Some("https://a.example/x".into());
-        assert!(matches!(s.put(&c, &kc).expect("same url"), PutOutcome::Updated { .. }));
-        assert_eq!(s.count().expect("count"), 1);
-    }
-
-    #[test]
-    fn log_tags_list_and_search() {
-        let mut s = SqliteStore::open_in_memory().expect("store");
-        let items = vec![
-            article("Geneva conference", "Calls for an inquiry into the 1988 massacre in Iran.", 14, &["iran", "un"]),
-            article("Amnesty report", "Mass graves are being destroyed, says Amnesty.", 10, &["iran"]),
-            article("Other", "Nothing to see.", 20, &[]),
-        ];
-        let out = s.put_all(&items).expect("put_all");
-        assert!(out.iter().all(PutOutcome::changed));
-        let listed: Vec<String> = s.list(&ListQuery::default()).expect("list").into_iter().map(|a| a.title).collect();
-        assert_eq!(listed, ["Other", "Geneva conference", "Amnesty report"]);
-        let iran: Vec<String> = s
-            .list(&ListQuery { tag: Some("iran".into()), limit: Some(1) })
-            .expect("list")
-            .into_iter()
-            .map(|a| a.title)
-            .collect();
-        assert_eq!(iran, ["Geneva conference"]);
-        assert_eq!(
-            s.tags().expect("tags"),
-            vec![
-                TagInfo { tag: "iran".into(), count: 2, last_seq: 2 },
-                TagInfo { tag: "un".into(), count: 1, last_seq: 1 }
-            ]
-        );
-        assert_eq!(s.tags_since(1).expect("since"), vec!["iran".to_string()]);
-        let mut seqs = Vec::new();
-        s.log_range(1, 3, &mut |e| {
-            seqs.push((e.seq, e.article.title));
-            Ok(())
-        })
-        .expect("range");
-        assert_eq!(seqs[0], (1, "Geneva conference".to_string()));
-        assert_eq!(seqs.len(), 3);
-        let first = &out[0].id().as_str()[..14];
-        assert_eq!(s.ids_with_prefix(first, 5).expect("prefix"), vec![out[0].id().clone()]);
-        assert_eq!(s.ids_with_prefix("urn:uuid:", 5).expect("prefix").len(), 3);
-        assert!(s.ids_with_prefix("urn:x", 5).expect("prefix").is_empty());
-        let hits = s.search("massacre IRAN", 10).expect("search");
-        assert_eq!(hits.len(), 1);
-        assert!(hits[0].snippet.contains("[massacre]"), "{}", hits[0].snippet);
-        assert!(s.search("\"mass graves", 10).expect("unbalanced quote").len() == 1);
-        assert!(s.search("((", 10).expect("syntax-free").is_empty());
-    }
-
-    #[test]
-    fn search_follows_the_current_version() {
-        let mut s = SqliteStore::open_in_memory().expect("store");
-        let (a, k) = article("Story", "The original wording about prisons.", 1, &[]);
-        s.put(&a, &k).expect("put");
-        let mut b = a.clone();
-        b.content.text = "A rewritten text about courts.".into();
-        b.seal();
-        s.put(&b, &k).expect("update");
-        assert!(s.search("prisons", 10).expect("old").is_empty());
-        assert_eq!(s.search("courts", 10).expect("new").len(), 1);
-    }
-
-    #[test]
-    fn removing_a_tag_marks_the_tag_changed() {
-        let mut s = SqliteStore::open_in_memory().expect("store");
-        let (a, k) = article("Story", "Text.", 1, &["old-tag"]);
-        s.put(&a, &k).expect("put");
-        let mut b = a.clone();
-        b.tags = vec!["new-tag".into()];
-        s.put(&b, &k).expect("update");
-        assert_eq!(s.tags_since(1).expect("since"), vec!["new-tag".to_string(), "old-tag".to_string()]);
-        assert!(s.list(&ListQuery { tag: Some("old-tag".into()), limit: None }).expect("list").is_empty());
-    }
+    use crate::archive::Store;
+    use crate::archive::conformance::{article, keys};
 
     #[test]
     fn a_newer_schema_is_refused_and_left_alone() {
@@ -1254,8 +1115,8 @@ pub(super) mod tests {
         }
         {
             let mut old = SqliteStore::new(Connection::open(&path).expect("open"), path.clone());
-            let (a, k) = article("Geneva conference", "The 1988 massacre of political prisoners.", 14, &[]);
-            old.put(&a, &k).expect("put");
+            let a = article("urn:a", "Geneva conference", "The 1988 massacre of political prisoners.", 14, &[]);
+            old.put(&a, &keys(None, None)).expect("put");
             assert_eq!(old.schema_version().expect("version"), 1);
         }
         let s = SqliteStore::open(&path).expect("migrates");
@@ -1277,13 +1138,19 @@ pub(super) mod tests {
         let words = |i: usize| -> String {
             (0..700).map(|j| format!("w{:x}", (i * 7919 + j * 104_729) % 1_000_003)).collect::<Vec<_>>().join(" ")
         };
-        let big: Vec<_> =
-            (0..300).map(|i| article(&format!("Story {i}"), &words(i), 1 + (i % 27) as u32, &[])).collect();
+        let big: Vec<_> = (0..300)
+            .map(|i| {
+                (
+                    article(&format!("urn:s{i}"), &format!("Story {i}"), &words(i), 1 + (i % 27) as u32, &[]),
+                    keys(None, None),
+                )
+            })
+            .collect();
         let err = s.put_all(&big).expect_err("the disk fills");
         assert!(err.to_string().contains("db.sqlite3"), "{err}");
         let wal = std::fs::metadata(sidecar(&path, "-wal")).map(|m| m.len()).unwrap_or(0);
         assert_eq!(wal, 0, "the failed transaction's pages are not left in the WAL");
-        let (a, k) = article("Small", "A small story.", 2, &[]);
+        let (a, k) = (article("urn:small", "Small", "A small story.", 2, &[]), keys(None, None));
         s.put(&a, &k).expect("there is room again");
         assert_eq!(s.count().expect("count"), 1);
     }
