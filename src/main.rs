@@ -130,6 +130,20 @@ enum SourcesAction {
     Import { file: PathBuf },
     /// Print the configured sources as OPML.
     Export,
+    /// Walk a source's history (RFC 5005 archives, paged feeds, WordPress ?paged=N) and
+    /// archive its related items, as `check` would have.
+    Backfill {
+        /// The source's name in [[sources]].
+        name: String,
+        /// Pages fetched at most, the feed itself included.
+        #[arg(long, value_name = "N", default_value_t = pipeline::DEFAULT_PAGES, value_parser = clap::value_parser!(usize))]
+        pages: usize,
+        /// Decide and print every decision; archive nothing and change no state.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -427,6 +441,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                     return Ok(ExitStatus::partial_if(!report.refused.is_empty()));
                 }
                 Some(SourcesAction::Export) => print!("{}", pipeline::sources_export(&config)),
+                Some(SourcesAction::Backfill { name, pages, dry_run, json: json_here }) => {
+                    let opts = pipeline::BackfillOptions { pages: pages.max(1), dry_run };
+                    let report = pipeline::backfill(&config, &name, &opts, now, &progress)?;
+                    if json || json_here {
+                        print_json(&report)?;
+                    } else {
+                        print!("{}", human::backfill_lines(&report));
+                    }
+                    if let pipeline::Stop::Failed { url, error } = &report.stopped {
+                        eprintln!("feedkeeper: backfill {name}: {url}: {error}");
+                    }
+                    return Ok(ExitStatus::partial_if(report.failed()));
+                }
             }
             Ok(ExitStatus::Done)
         }

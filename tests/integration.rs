@@ -33,3 +33,6 @@ mod faults;
 
 #[path = "integration/opml_guard.rs"]
 mod opml_guard;
+
+#[path = "integration/backfill.rs"]
+mod backfill;

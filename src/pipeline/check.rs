@@ -22,6 +22,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use super::backfill;
 use super::decide::{self, Action, SourceRun, Topic};
 use super::net::{self, Net, fetch_config, runtime};
 use super::plan;
@@ -132,42 +133,98 @@ pub(crate) fn apply_polled<S: Store + SourceStateStore>(
     apply(config, store, dir, net, runs, false, now)
 }
 
-/// Everything after the polls: see the module documentation.
+/// Everything after the polls: see the module documentation. Then, for each source with
+/// `backfill = true` that has never been walked, its history ([`backfill::walk_once`]).
 fn apply<S: Store + SourceStateStore>(
     config: &Config,
     store: &mut S,
     dir: &ArchiveDir,
     net: &Net<'_>,
-    mut runs: Vec<SourceRun<'_>>,
+    runs: Vec<SourceRun<'_>>,
     dry_run: bool,
     now: DateTime<Utc>,
 ) -> Result<Checked, PipelineError> {
+    let mut deciding = Deciding::new(config);
+    let mode = Mode { dry_run, save_states: true, now };
+    let mut checked = apply_runs(store, dir, net, runs, &mut deciding, mode)?;
+    if !dry_run {
+        for report in checked.report.sources.iter_mut().filter(|r| r.outcome == Outcome::Fetched) {
+            if let Some(source) = config.source(&report.name).filter(|s| s.backfill) {
+                report.backfill = backfill::walk_once(config, store, dir, net, source, &mut deciding, now)?;
+                if let Some(b) = &report.backfill {
+                    report.archived += b.archived;
+                }
+            }
+        }
+        deciding.topic.save_cache(store)?;
+    }
+    let archived = checked.report.sources.iter().map(|r| r.archived).sum();
+    checked.report.archived = archived;
+    Ok(checked)
+}
+
+/// The relevance rules and the topic model (built at most once) that decide items.
+pub(super) struct Deciding {
+    pub(super) rules: Rules,
+    pub(super) topic: Topic,
+}
+
+impl Deciding {
+    pub(super) fn new(config: &Config) -> Deciding {
+        let rules = Rules {
+            keywords: config.relevance.keywords.clone(),
+            exclude: config.relevance.exclude.clone(),
+            threshold: config.relevance.threshold.0,
+            learn_from_archive: config.relevance.learn_from_archive,
+        };
+        let topic = Topic::new(rules.learn_from_archive);
+        Deciding { rules, topic }
+    }
+}
+
+/// How [`apply_runs`] saves: nothing in a dry run; else the decisions and articles, and
+/// the sources' new poll states only when `save_states` (a backfill page says nothing about
+/// the feed's validators or schedule: its source's state is saved as it was).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Mode {
+    pub(super) dry_run: bool,
+    pub(super) save_states: bool,
+    pub(super) now: DateTime<Utc>,
+}
+
+/// Decides on the polled runs' items, archives the kept ones and saves (see [`Mode`]).
+pub(super) fn apply_runs<S: Store + SourceStateStore>(
+    store: &mut S,
+    dir: &ArchiveDir,
+    net: &Net<'_>,
+    mut runs: Vec<SourceRun<'_>>,
+    deciding: &mut Deciding,
+    mode: Mode,
+) -> Result<Checked, PipelineError> {
+    let Mode { dry_run, now, .. } = mode;
     let clock = std::time::Instant::now();
     let lap = |what: &str| tracing::info!(elapsed = ?clock.elapsed(), "check: {what}");
     lap("polled");
-    let rules = Rules {
-        keywords: config.relevance.keywords.clone(),
-        exclude: config.relevance.exclude.clone(),
-        threshold: config.relevance.threshold.0,
-        learn_from_archive: config.relevance.learn_from_archive,
-    };
-    let mut topic = Topic::new(rules.learn_from_archive);
-    decide::read_stored(store, &mut runs, &rules, &mut topic)?;
+    let Deciding { rules, topic } = deciding;
+    decide::read_stored(store, &mut runs, rules, topic)?;
     lap("stored decisions read");
-    decide::decide(store, &mut runs, &rules, &mut topic, now)?;
+    decide::decide(store, &mut runs, rules, topic, now)?;
     lap("scored");
     if !dry_run {
         harvest::archive_kept(store, dir, net, &mut runs)?;
     }
     lap("archived");
-
     // Save and report.
     let mut reports = Vec::with_capacity(runs.len());
     let mut new_states = Vec::new();
     let mut new_decisions = Vec::new();
     for run in runs {
         let p = &run.plan;
-        let state = run.poll.as_ref().map(|poll| plan::next_state(p, poll, now));
+        let state = match &run.poll {
+            Some(poll) if mode.save_states => Some(plan::next_state(p, poll, now)),
+            Some(_) => Some(p.state.clone()),
+            None => None,
+        };
         let (outcome, error) = match run.poll.as_ref().map(|p| &p.outcome) {
             None => (Outcome::Skipped, None),
             Some(PollOutcome::Fetched(_)) => (Outcome::Fetched, None),
@@ -210,6 +267,7 @@ fn apply<S: Store + SourceStateStore>(
             note: p.skip.clone(),
             next_due: next_due.as_ref().map(crate::date::rfc3339),
             decisions,
+            backfill: None,
         });
         if let Some(state) = state {
             new_states.push(state);
@@ -218,7 +276,6 @@ fn apply<S: Store + SourceStateStore>(
     if !dry_run {
         store.record_check(&new_states, &new_decisions)?;
         lap("decisions and states saved");
-        topic.save_cache(store)?;
     }
     let archived = reports.iter().map(|r| r.archived).sum();
     let failed = reports.iter().filter(|r| r.outcome == Outcome::Failed).count();

@@ -1,5 +1,5 @@
 //! The order of steps for each command that changes the archive (`import`, `publish`,
-//! `check`, `run`, `add`, `sources import`), and the reports they return. This is the one module that uses many
+//! `check`, `run`, `add`, `sources import`, `sources backfill`), and the reports they return. This is the one module that uses many
 //! siblings; the steps themselves live in their own modules and know nothing of each other.
 //!
 //! It takes the archive lock for every writing command, reports progress through the
@@ -8,6 +8,7 @@
 //! nothing itself.
 
 mod add;
+mod backfill;
 mod check;
 mod decide;
 mod error;
@@ -35,6 +36,7 @@ use crate::publish::{self, PublishReport};
 use crate::websub::{PingFailure, PingReport};
 
 pub use add::{AddReport, add};
+pub use backfill::{BackfillOptions, BackfillReport, DEFAULT_PAGES, PageReport, Stop, Via, backfill};
 pub use check::{CheckOptions, check, check_with};
 pub use error::{PageError, PipelineError};
 pub use exit::ExitStatus;

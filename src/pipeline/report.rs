@@ -62,6 +62,9 @@ pub struct SourceReport {
     /// When the source is next due (RFC 3339), as saved.
     pub next_due: Option<String>,
     pub decisions: Vec<DecisionView>,
+    /// The walk of its history, when `backfill = true` and this was its first poll.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backfill: Option<super::BackfillReport>,
 }
 
 /// What `check` did.
