@@ -36,3 +36,6 @@ mod opml_guard;
 
 #[path = "integration/backfill.rs"]
 mod backfill;
+
+#[path = "integration/wacz.rs"]
+mod wacz;

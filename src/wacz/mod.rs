@@ -22,7 +22,7 @@
 
 mod cdxj;
 mod sort;
-mod zip;
+pub mod zip;
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};

@@ -205,6 +205,99 @@ impl<W: Write + Seek> EntryWriter<'_, W> {
     }
 }
 
+/// An entry found in a ZIP's central directory: where its stored bytes are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub name: String,
+    /// Compression method (0: stored).
+    pub method: u16,
+    pub crc32: u32,
+    pub size: u64,
+    /// Where the entry's data starts in the file (past its local header).
+    pub data_offset: u64,
+}
+
+/// Lists a ZIP's entries from its central directory (ZIP64 included), as a replayer does
+/// before reading a WARC record by range. Reads only the directory and the local headers.
+pub fn locate<R: std::io::Read + Seek>(file: &mut R) -> io::Result<Vec<Located>> {
+    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, format!("not a ZIP: {what}"));
+    let len = file.seek(SeekFrom::End(0))?;
+    let tail_len = len.min(22 + 0xFFFF);
+    let mut tail = vec![0u8; tail_len as usize];
+    file.seek(SeekFrom::Start(len - tail_len))?;
+    file.read_exact(&mut tail)?;
+    let eocd = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&i| tail[i..i + 4] == END_OF_CENTRAL.to_le_bytes())
+        .ok_or_else(|| bad("no end of central directory"))?;
+    let le16 = |b: &[u8], i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
+    let le32 = |b: &[u8], i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    let le64 = |b: &[u8], i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
+    let mut count = u64::from(le16(&tail, eocd + 10));
+    let mut dir_len = u64::from(le32(&tail, eocd + 12));
+    let mut dir_at = u64::from(le32(&tail, eocd + 16));
+    if dir_at == MAX32 || count == 0xFFFF {
+        let loc =
+            eocd.checked_sub(20).filter(|&l| le32(&tail, l) == ZIP64_LOCATOR).ok_or_else(|| bad("no ZIP64 locator"))?;
+        let mut rec = [0u8; 56];
+        file.seek(SeekFrom::Start(le64(&tail, loc + 8)))?;
+        file.read_exact(&mut rec)?;
+        if le32(&rec, 0) != ZIP64_END {
+            return Err(bad("no ZIP64 end record"));
+        }
+        (count, dir_len, dir_at) = (le64(&rec, 32), le64(&rec, 40), le64(&rec, 48));
+    }
+    let mut dir = vec![0u8; usize::try_from(dir_len).map_err(|_| bad("directory too large"))?];
+    file.seek(SeekFrom::Start(dir_at))?;
+    file.read_exact(&mut dir)?;
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    for _ in 0..count {
+        if dir.len() < at + 46 || le32(&dir, at) != CENTRAL_HEADER {
+            return Err(bad("broken central directory"));
+        }
+        let (name_len, extra_len, comment_len) =
+            (le16(&dir, at + 28) as usize, le16(&dir, at + 30) as usize, le16(&dir, at + 32) as usize);
+        let name =
+            String::from_utf8_lossy(dir.get(at + 46..at + 46 + name_len).ok_or_else(|| bad("name"))?).to_string();
+        let mut size = u64::from(le32(&dir, at + 24));
+        let mut offset = u64::from(le32(&dir, at + 42));
+        let extra = dir.get(at + 46 + name_len..at + 46 + name_len + extra_len).ok_or_else(|| bad("extra"))?;
+        let mut i = 0;
+        while i + 4 <= extra.len() {
+            let (id, n) = (le16(extra, i), le16(extra, i + 2) as usize);
+            if id == 1 {
+                let mut field = extra.get(i + 4..i + 4 + n).ok_or_else(|| bad("ZIP64 field"))?;
+                let mut next = || -> io::Result<u64> {
+                    let v = field.get(..8).map(|b| le64(b, 0)).ok_or_else(|| bad("ZIP64 field"))?;
+                    field = &field[8..];
+                    Ok(v)
+                };
+                if size == MAX32 {
+                    size = next()?;
+                }
+                if u64::from(le32(&dir, at + 20)) == MAX32 {
+                    next()?;
+                }
+                if offset == MAX32 {
+                    offset = next()?;
+                }
+            }
+            i += 4 + n;
+        }
+        let mut local = [0u8; 30];
+        file.seek(SeekFrom::Start(offset))?;
+        file.read_exact(&mut local)?;
+        if le32(&local, 0) != LOCAL_HEADER {
+            return Err(bad("broken local header"));
+        }
+        let data_offset = offset + 30 + u64::from(le16(&local, 26)) + u64::from(le16(&local, 28));
+        out.push(Located { name, method: le16(&dir, at + 10), crc32: le32(&dir, at + 16), size, data_offset });
+        at += 46 + name_len + extra_len + comment_len;
+    }
+    Ok(out)
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -226,32 +319,18 @@ mod tests {
 
     use super::*;
 
-    /// Reads a stored ZIP back by its central directory: (name, bytes), checking CRCs and
-    /// that each local header agrees. Small, for tests only.
+    /// Reads a stored ZIP back: (name, bytes), checking each CRC.
     fn read_zip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
-        let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]) as usize;
-        let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().expect("4")) as usize;
-        let eocd = bytes.len() - 22;
-        assert_eq!(u32_at(eocd), END_OF_CENTRAL as usize);
-        let (count, mut at) = (u16_at(eocd + 10), u32_at(eocd + 16));
-        let mut out = Vec::new();
-        for _ in 0..count {
-            assert_eq!(u32_at(at), CENTRAL_HEADER as usize);
-            let (crc, size, name_len, extra_len) = (u32_at(at + 16), u32_at(at + 20), u16_at(at + 28), u16_at(at + 30));
-            let local = u32_at(at + 42);
-            let name = String::from_utf8(bytes[at + 46..at + 46 + name_len].to_vec()).expect("name");
-            assert_eq!(u32_at(local), LOCAL_HEADER as usize);
-            assert_eq!(u32_at(local + 14), crc, "local CRC patched");
-            let local_extra = u16_at(local + 28);
-            let zip64_size = u64::from_le_bytes(bytes[local + 30 + name_len + 4..][..8].try_into().expect("8"));
-            assert_eq!(zip64_size, size as u64);
-            let start = local + 30 + name_len + local_extra;
-            let data = bytes[start..start + size].to_vec();
-            assert_eq!(crc32fast::hash(&data) as usize, crc);
-            out.push((name, data));
-            at += 46 + name_len + extra_len;
-        }
-        out
+        locate(&mut Cursor::new(bytes))
+            .expect("a ZIP")
+            .into_iter()
+            .map(|e| {
+                assert_eq!(e.method, 0, "stored");
+                let data = bytes[e.data_offset as usize..][..e.size as usize].to_vec();
+                assert_eq!(crc32fast::hash(&data), e.crc32);
+                (e.name, data)
+            })
+            .collect()
     }
 
     #[test]
@@ -275,9 +354,60 @@ mod tests {
                 ("empty.json".to_string(), Vec::new())
             ]
         );
-        let mut raw = Vec::new();
-        Cursor::new(&bytes).read_to_end(&mut raw).expect("read");
-        assert_eq!(raw, bytes);
+    }
+
+    #[test]
+    fn zip64_records_are_written_and_read_for_offsets_past_four_gib() {
+        // A sparse "file": the entries start past 4 GiB, so the directory needs ZIP64.
+        struct Sparse {
+            pos: u64,
+            len: u64,
+            written: std::collections::BTreeMap<u64, u8>,
+        }
+        impl Write for Sparse {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                for (i, b) in buf.iter().enumerate() {
+                    self.written.insert(self.pos + i as u64, *b);
+                }
+                self.pos += buf.len() as u64;
+                self.len = self.len.max(self.pos);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        impl Seek for Sparse {
+            fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+                self.pos = match to {
+                    SeekFrom::Start(p) => p,
+                    SeekFrom::End(d) => self.len.checked_add_signed(d).expect("in range"),
+                    SeekFrom::Current(d) => self.pos.checked_add_signed(d).expect("in range"),
+                };
+                Ok(self.pos)
+            }
+        }
+        impl Read for Sparse {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min((self.len - self.pos) as usize);
+                for (i, b) in buf[..n].iter_mut().enumerate() {
+                    *b = self.written.get(&(self.pos + i as u64)).copied().unwrap_or(0);
+                }
+                self.pos += n as u64;
+                Ok(n)
+            }
+        }
+        let start = 5 << 30;
+        let sparse = Sparse { pos: start, len: start, written: Default::default() };
+        let mut zip = ZipWriter::new(sparse, chrono::Utc::now());
+        zip.pos = start;
+        let mut e = zip.entry("archive/data.warc.gz").expect("entry");
+        e.write_all(b"record").expect("write");
+        e.finish().expect("finish");
+        let mut sparse = zip.finish().expect("finish");
+        let found = locate(&mut sparse).expect("ZIP64 read");
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].size, found[0].data_offset), (6, start + 30 + 20 + 20));
     }
 
     #[test]
