@@ -19,7 +19,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
-use feedkeeper::archive::{ArchiveDir, DedupKeys, Store};
+use feedkeeper::archive::{ArchiveDir, DedupKeys};
 use feedkeeper::article::{Article, CaptureRef, Content, Identity, Origin, Person, SourceRef, fingerprint};
 
 /// A small deterministic PRNG (SplitMix64): the same articles on every run.
@@ -332,8 +332,8 @@ fn wacz(dir: &Path) {
     let meta = feedkeeper::wacz::Meta { title: "Benchmark", description: "", created: Utc::now() };
     let t = Instant::now();
     let (u0, s0) = cpu();
-    let report =
-        feedkeeper::wacz::write(&store, &archive.capture_dir(), &Default::default(), &out, &meta).expect("export");
+    let report = feedkeeper::wacz::write(store.as_ref(), &archive.capture_dir(), &Default::default(), &out, &meta)
+        .expect("export");
     let (u1, s1) = cpu();
     println!(
         "  wacz      {} records, {} pages, {:.0} MB in {:.2} s (CPU: user {:.2} s, system {:.2} s); peak RSS {:.0} MB",
@@ -354,7 +354,7 @@ fn publish(dir: &Path) {
     let n = store.log_len().expect("log");
     let t = Instant::now();
     let (u0, s0) = cpu();
-    let report = feedkeeper::publish::publish(&mut store, &config, &feeds).expect("publish");
+    let report = feedkeeper::publish::publish(store.as_mut(), &config, &feeds).expect("publish");
     let full = t.elapsed();
     let (u1, s1) = cpu();
     let (files, bytes) = dir_size(&feeds);
@@ -370,7 +370,7 @@ fn publish(dir: &Path) {
         peak_mb()
     );
     let t = Instant::now();
-    let again = feedkeeper::publish::publish(&mut store, &config, &feeds).expect("publish");
+    let again = feedkeeper::publish::publish(store.as_mut(), &config, &feeds).expect("publish");
     println!("  no change {}: {} files written", ms(t.elapsed()), again.written.len());
     let mut times = Vec::new();
     let mut written = 0;
@@ -379,7 +379,7 @@ fn publish(dir: &Path) {
         let (a, keys) = article(n + 1_000_000 + k);
         store.put(&a, &keys).expect("put");
         let t = Instant::now();
-        let r = feedkeeper::publish::publish(&mut store, &config, &feeds).expect("publish");
+        let r = feedkeeper::publish::publish(store.as_mut(), &config, &feeds).expect("publish");
         times.push(t.elapsed());
         written = r.written.len();
     }

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{Duration as Days, TimeZone, Utc};
-use feedkeeper::archive::{DedupKeys, SqliteStore, Store};
+use feedkeeper::archive::{Backend, DedupKeys, SqliteStore, Store};
 use feedkeeper::article::{Article, Content, Identity, Origin, Person, SourceRef};
 
 struct Counting;

@@ -1,9 +1,12 @@
 //! The archive: the only owner of the data folder — the SQLite database, the WARC captures
 //! and the lock file — and the only module that speaks SQL.
 //!
-//! Everything else reaches storage through the [`Store`] trait, which is deliberately narrow
-//! (articles in, articles and the publication log out) so that another backend, such as
-//! PostgreSQL, can be added without touching the importer or the publisher.
+//! Everything else reaches storage through an [`Archive`] trait object: the [`Store`] trait
+//! (articles in, articles and the publication log out) and the [`SourceStateStore`]. The
+//! archiving rules ([`policy`]) sit above a narrow [`Backend`] trait and are written once;
+//! a backend (today [`SqliteStore`]) only stores and fetches, so another one, such as
+//! PostgreSQL, is one more file and no change to the importer, the pipeline or the
+//! publisher.
 //!
 //! The model it keeps: each article has one or more *versions* (a new one whenever its
 //! published content changes; old ones are never deleted), and every new version is appended
@@ -12,6 +15,7 @@
 //!
 //! No network, no XML, no HTML parsing here.
 
+pub mod backend;
 pub mod lock;
 pub mod policy;
 mod source_state;
@@ -26,6 +30,7 @@ use serde::Serialize;
 
 use crate::article::{Article, ArticleId};
 
+pub use backend::{Backend, Head, MatchKey, NewVersion, Writer};
 pub use lock::{ArchiveLock, LockError, open_regular};
 pub use source_state::{Decision, SourceState, SourceStateStore};
 pub use sqlite::{LATEST_SCHEMA, SqliteStore};
@@ -106,7 +111,7 @@ impl PutOutcome {
     }
 }
 
-/// Filters for [`Store::list`].
+/// Filters for [`Backend::list`].
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
     pub limit: Option<usize>,
@@ -159,65 +164,59 @@ pub struct TagInfo {
     pub last_seq: u64,
 }
 
-/// The storage interface the importer, the publisher and the pipeline use.
-pub trait Store {
+/// The storage interface the importer, the publisher and the pipeline use: a backend's
+/// reads ([`Backend`]) and the archiving rules of [`policy`] on top of its writes.
+/// Implemented once, here, for every backend; a backend cannot change what it does.
+pub trait Store: Backend {
     /// Archives an article: adds it, records a new version when its content changed, or
     /// leaves everything as it was. Matching is by id, then canonical URL (same article:
-    /// versioned), then fingerprint (syndicated copy: kept once).
+    /// versioned), then fingerprint (syndicated copy: kept once). See [`policy::put`].
     fn put(&mut self, article: &Article, keys: &DedupKeys) -> Result<PutOutcome, ArchiveError>;
 
     /// [`Store::put`] for many articles in one transaction, in order.
     fn put_all(&mut self, items: &[(Article, DedupKeys)]) -> Result<Vec<PutOutcome>, ArchiveError>;
 
-    /// The id of an archived article matching these keys, if any.
+    /// The id of an archived article matching these keys, if any (the same order as
+    /// [`Store::put`]).
     fn find(&self, id: &ArticleId, keys: &DedupKeys) -> Result<Option<ArticleId>, ArchiveError>;
-
-    /// Ids that start with `prefix` (at most `limit`), for `show` with a short id.
-    fn ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<ArticleId>, ArchiveError>;
-
-    /// One article with its versions.
-    fn get(&self, id: &ArticleId) -> Result<Option<StoredArticle>, ArchiveError>;
-
-    /// Articles, newest first (published date, then id).
-    fn list(&self, query: &ListQuery) -> Result<Vec<Article>, ArchiveError>;
-
-    /// Full-text search, best first.
-    fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>, ArchiveError>;
-
-    /// The number of articles.
-    fn count(&self) -> Result<u64, ArchiveError>;
-
-    /// Calls `visit` with every article's current version (id, title, text), for building
-    /// the topic model.
-    fn each_text(&self, visit: &mut dyn FnMut(&ArticleId, &str, &str)) -> Result<(), ArchiveError>;
-
-    /// The highest sequence number in the publication log (0 when empty).
-    fn log_len(&self) -> Result<u64, ArchiveError>;
-
-    /// Calls `visit` with the log entries `from..=to`, in sequence order.
-    fn log_range(
-        &self,
-        from: u64,
-        to: u64,
-        visit: &mut dyn FnMut(LogEntry) -> Result<(), ArchiveError>,
-    ) -> Result<(), ArchiveError>;
-
-    /// Every tag, sorted by name.
-    fn tags(&self) -> Result<Vec<TagInfo>, ArchiveError>;
-
-    /// The newest `limit` articles with `tag`, newest log entry first, as log entries of
-    /// their current versions.
-    fn tag_entries(&self, tag: &str, limit: usize) -> Result<Vec<LogEntry>, ArchiveError>;
-
-    /// The tags of the log entries after `seq` (those whose tag feeds changed).
-    fn tags_since(&self, seq: u64) -> Result<Vec<String>, ArchiveError>;
-
-    /// A value of the publisher's (or another step's) saved state.
-    fn meta_get(&self, key: &str) -> Result<Option<String>, ArchiveError>;
-
-    /// Saves a state value.
-    fn meta_set(&mut self, key: &str, value: &str) -> Result<(), ArchiveError>;
 }
+
+impl<B: Backend> Store for B {
+    fn put(&mut self, article: &Article, keys: &DedupKeys) -> Result<PutOutcome, ArchiveError> {
+        let mut outcome = None;
+        self.write(&mut |w| {
+            outcome = Some(policy::put(w, article, keys)?);
+            Ok(())
+        })?;
+        outcome.ok_or_else(|| ArchiveError::Corrupt {
+            path: self.location().to_path_buf(),
+            what: "a write".into(),
+            detail: "the backend committed without archiving the article".into(),
+        })
+    }
+
+    fn put_all(&mut self, items: &[(Article, DedupKeys)]) -> Result<Vec<PutOutcome>, ArchiveError> {
+        let mut out = Vec::with_capacity(items.len());
+        self.write(&mut |w| {
+            out.clear(); // a backend may run the work again
+            for (article, keys) in items {
+                out.push(policy::put(w, article, keys)?);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn find(&self, id: &ArticleId, keys: &DedupKeys) -> Result<Option<ArticleId>, ArchiveError> {
+        Ok(policy::first_match(id, keys, |key| self.lookup(key))?.map(|(_, head)| head.id))
+    }
+}
+
+/// An open archive, whatever its backend: the articles ([`Store`]) and the sources' state
+/// ([`SourceStateStore`]). [`ArchiveDir::open`] returns one.
+pub trait Archive: Store + SourceStateStore {}
+
+impl<T: Store + SourceStateStore> Archive for T {}
 
 /// The archive folder: where the database, captures and lock live.
 #[derive(Debug, Clone)]
@@ -241,13 +240,13 @@ impl ArchiveDir {
     /// Creates a new archive: the folder and an empty database. Only `init` calls this; every
     /// other command opens an archive that already exists, so an archive volume that is not
     /// mounted is refused instead of silently replaced by a new, empty archive.
-    pub fn create(&self) -> Result<SqliteStore, ArchiveError> {
+    pub fn create(&self) -> Result<Box<dyn Archive>, ArchiveError> {
         std::fs::create_dir_all(&self.root).map_err(|source| ArchiveError::Io {
             path: self.root.clone(),
             context: "cannot create the archive folder",
             source,
         })?;
-        SqliteStore::open(&self.db_path())
+        Ok(Box::new(SqliteStore::open(&self.db_path())?))
     }
 
     /// Whether the database exists and holds something (a 0-byte file is what a failed or
@@ -272,14 +271,14 @@ impl ArchiveDir {
 
     /// Opens (migrating) an existing archive for writing; a missing or empty database is an
     /// error ([`ArchiveError::Missing`]), never a new archive.
-    pub fn open(&self) -> Result<SqliteStore, ArchiveError> {
-        SqliteStore::open(&self.require()?)
+    pub fn open(&self) -> Result<Box<dyn Archive>, ArchiveError> {
+        Ok(Box::new(SqliteStore::open(&self.require()?)?))
     }
 
     /// Opens an existing archive for reading; a missing or empty database is an error, as
     /// for [`ArchiveDir::open`].
-    pub fn open_read(&self) -> Result<SqliteStore, ArchiveError> {
-        SqliteStore::open_read_only(&self.require()?)
+    pub fn open_read(&self) -> Result<Box<dyn Archive>, ArchiveError> {
+        Ok(Box::new(SqliteStore::open_read_only(&self.require()?)?))
     }
 
     /// Takes the archive lock (see [`lock`]). The archive folder must exist: taking the lock

@@ -8,27 +8,19 @@
 //! is nudged forward so readers notice ([`updated_for_new_version`]). Page captures go in one
 //! WARC file per UTC day ([`capture_file_name`]).
 //!
-//! Backends ask these functions what to look up and what a hit means; the pipeline's
-//! in-batch dedup uses [`BatchIndex`], which follows the same order. No storage, no I/O here.
+//! [`put`] applies these rules to one incoming article through a backend's [`Writer`] (the
+//! only code that archives an article, whatever the backend); the pipeline's in-batch dedup
+//! uses [`BatchIndex`], which follows the same order. No storage of its own, no I/O here.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::DedupKeys;
+pub use super::backend::MatchKey;
+use super::backend::{Head, NewVersion, Writer};
+use super::{ArchiveError, DedupKeys, PutOutcome};
 use crate::article::{Article, ArticleId, Person};
-
-/// One key an incoming article is looked up by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MatchKey<'a> {
-    /// The article id derived from its identity.
-    Id(&'a ArticleId),
-    /// The canonical URL (tracking parameters removed).
-    CanonicalUrl(&'a str),
-    /// The content fingerprint.
-    Fingerprint(&'a str),
-}
 
 /// What a hit on a [`MatchKey`] means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +70,45 @@ pub fn first_match<T, E>(
         }
     }
     Ok(None)
+}
+
+/// Archives one article through `w`, in [`match_order`]: a syndicated copy is a
+/// [`PutOutcome::Duplicate`]; the same article with the same [`revision`] is unchanged;
+/// with another revision it becomes the next version, its `updated` moved forward
+/// ([`updated_for_new_version`]) and its keys settled by [`keys_for_new_version`]; an
+/// article matching nothing is added.
+pub fn put(w: &mut dyn Writer, article: &Article, keys: &DedupKeys) -> Result<PutOutcome, ArchiveError> {
+    let head = match first_match(&article.id, keys, |key| w.lookup(key))? {
+        Some((MatchKind::Syndicated, head)) => return Ok(PutOutcome::Duplicate { id: head.id }),
+        Some((MatchKind::SameArticle, head)) => head,
+        None => {
+            let revision = revision(article);
+            let seq = w.insert(&NewVersion { article, version: 1, revision: &revision, keys })?;
+            return Ok(PutOutcome::Added { id: article.id.clone(), seq });
+        }
+    };
+    let revision = revision(article);
+    if head.revision == revision {
+        return Ok(PutOutcome::Unchanged { id: head.id });
+    }
+    let mut next = article.clone();
+    next.id = head.id.clone();
+    next.updated = updated_for_new_version(next.updated, next.archived_at, head.updated);
+    let keys = keys_for_new_version(&head, keys);
+    let version = head.versions.saturating_add(1);
+    let seq = w.update(&NewVersion { article: &next, version, revision: &revision, keys: &keys })?;
+    Ok(PutOutcome::Updated { id: head.id, version, seq })
+}
+
+/// The keys a new version of an archived article is found by: it keeps the canonical URL it
+/// was first found under (or takes the incoming one if it had none), and takes the incoming
+/// fingerprint (or keeps its own if the incoming copy has none).
+pub fn keys_for_new_version(head: &Head, incoming: &DedupKeys) -> DedupKeys {
+    DedupKeys {
+        identity: incoming.identity.clone(),
+        canonical_url: head.canonical_url.clone().or_else(|| incoming.canonical_url.clone()),
+        fingerprint: incoming.fingerprint.clone().or_else(|| head.fingerprint.clone()),
+    }
 }
 
 /// A hash of every field a reader sees; a new version is recorded iff it changes.

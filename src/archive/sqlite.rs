@@ -1,5 +1,7 @@
-//! The SQLite implementation of [`Store`]: bundled SQLite, WAL journal, a busy timeout,
-//! numbered schema migrations tracked in `PRAGMA user_version`, FTS5 for search.
+//! The SQLite backend ([`Backend`] and [`SourceStateStore`]): bundled SQLite, WAL journal, a
+//! busy timeout, numbered schema migrations tracked in `PRAGMA user_version`, FTS5 for search.
+//! It only stores and fetches; the matching and versioning rules above it are
+//! [`policy`](super::policy)'s.
 //!
 //! An archive written by a newer schema is refused before anything is written to it.
 
@@ -9,9 +11,11 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
-use super::policy::{self, MatchKey, MatchKind};
+use super::backend::{Backend, Head, NewVersion, Writer};
+use super::policy::MatchKey;
 use super::{
-    ArchiveError, DedupKeys, ListQuery, LogEntry, PutOutcome, SearchHit, Store, StoredArticle, TagInfo, VersionInfo,
+    ArchiveError, Decision, ListQuery, LogEntry, SearchHit, SourceState, SourceStateStore, StoredArticle, TagInfo,
+    VersionInfo,
 };
 use crate::article::{Article, ArticleId, CaptureRef, Content, Origin, Person, SourceRef};
 use crate::date;
@@ -141,10 +145,8 @@ struct VersionMeta {
 
 /// A SQLite archive database.
 pub struct SqliteStore {
-    /// Sibling storage code in `archive` (source state, decisions) uses the connection for
-    /// its own tables; nothing outside `archive` does.
-    pub(super) conn: Connection,
-    pub(super) path: PathBuf,
+    conn: Connection,
+    path: PathBuf,
 }
 
 impl SqliteStore {
@@ -206,7 +208,7 @@ impl SqliteStore {
         &self.path
     }
 
-    pub(super) fn sql(&self, context: &'static str) -> impl Fn(rusqlite::Error) -> ArchiveError + '_ {
+    fn sql(&self, context: &'static str) -> impl Fn(rusqlite::Error) -> ArchiveError + '_ {
         move |source| ArchiveError::Sql { path: self.path.clone(), context, source: source.into() }
     }
 
@@ -283,147 +285,6 @@ impl SqliteStore {
         })
     }
 
-    fn put_in(
-        tx: &rusqlite::Transaction<'_>,
-        article: &Article,
-        keys: &DedupKeys,
-    ) -> Result<PutOutcome, rusqlite::Error> {
-        let found: Option<(MatchKind, (String, i64, i64))> = policy::first_match(&article.id, keys, |key| {
-            let (sql, value) = match key {
-                MatchKey::Id(id) => ("SELECT id, current_vid, version_count FROM articles WHERE id = ?1", id.as_str()),
-                MatchKey::CanonicalUrl(url) => {
-                    ("SELECT id, current_vid, version_count FROM articles WHERE canonical_url = ?1 LIMIT 1", url)
-                }
-                MatchKey::Fingerprint(fp) => {
-                    ("SELECT id, current_vid, version_count FROM articles WHERE fingerprint = ?1 LIMIT 1", fp)
-                }
-            };
-            tx.prepare_cached(sql)?.query_row([value], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()
-        })?;
-        let existing = match found {
-            Some((MatchKind::Syndicated, (id, _, _))) => return Ok(PutOutcome::Duplicate { id: ArticleId(id) }),
-            Some((MatchKind::SameArticle, e)) => Some(e),
-            None => None,
-        };
-        let revision = policy::revision(article);
-        let meta = |article: &Article, id: &ArticleId| {
-            serde_json::to_string(&VersionMeta {
-                id: id.clone(),
-                authors: article.authors.clone(),
-                published: article.published,
-                updated: article.updated,
-                url: article.url.clone(),
-                source: article.source.clone(),
-                tags: article.tags.clone(),
-                language: article.language.clone(),
-                content_hash: article.content_hash.clone(),
-                archived_at: article.archived_at,
-                origin: article.origin.clone(),
-                capture: article.capture.clone(),
-            })
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
-        };
-        let insert_version = |id: &ArticleId, version: i64, article: &Article| -> Result<i64, rusqlite::Error> {
-            tx.prepare_cached(
-                "INSERT INTO versions (article_id, version, title, summary, content_text, content_html, meta, revision)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
-                id.as_str(),
-                version,
-                article.title,
-                article.summary.as_deref().unwrap_or(""),
-                article.content.text,
-                article.content.html,
-                meta(article, id)?,
-                revision
-            ])?;
-            Ok(tx.last_insert_rowid())
-        };
-        let log = |id: &ArticleId, vid: i64| -> Result<u64, rusqlite::Error> {
-            tx.prepare_cached("INSERT INTO feed_log (article_id, vid) VALUES (?1, ?2)")?
-                .execute(params![id.as_str(), vid])?;
-            Ok(tx.last_insert_rowid() as u64)
-        };
-        let index = |vid: i64, article: &Article| {
-            tx.prepare_cached("INSERT INTO search (rowid, title, summary, content_text) VALUES (?1, ?2, ?3, ?4)")?
-                .execute(params![vid, article.title, article.summary.as_deref().unwrap_or(""), article.content.text])
-        };
-        let set_tags = |id: &ArticleId, tags: &[String], seq: u64| -> Result<(), rusqlite::Error> {
-            tx.prepare_cached("DELETE FROM article_tags WHERE article_id = ?1")?.execute([id.as_str()])?;
-            let mut stmt = tx
-                .prepare_cached("INSERT OR IGNORE INTO article_tags (tag, article_id, last_seq) VALUES (?1, ?2, ?3)")?;
-            for tag in tags {
-                stmt.execute(params![tag, id.as_str(), seq as i64])?;
-            }
-            Ok(())
-        };
-        let sort_date = date::rfc3339(&article.date());
-        match existing {
-            None => {
-                let id = article.id.clone();
-                let vid = insert_version(&id, 1, article)?;
-                let seq = log(&id, vid)?;
-                tx.prepare_cached("INSERT INTO articles (id, identity, canonical_url, fingerprint, current_vid, version_count, sort_date, first_archived_at, last_seq)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, ?8)")?.execute(
-                    params![
-                        id.as_str(),
-                        keys.identity,
-                        keys.canonical_url,
-                        keys.fingerprint,
-                        vid,
-                        sort_date,
-                        date::rfc3339(&article.archived_at),
-                        seq as i64
-                    ],
-                )?;
-                index(vid, article)?;
-                set_tags(&id, &article.tags, seq)?;
-                Ok(PutOutcome::Added { id, seq })
-            }
-            Some((id, current_vid, count)) => {
-                let id = ArticleId(id);
-                let (old_revision, old_updated): (String, String) = tx
-                    .prepare_cached("SELECT revision, json_extract(meta, '$.updated') FROM versions WHERE vid = ?1")?
-                    .query_row([current_vid], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                if old_revision == revision {
-                    return Ok(PutOutcome::Unchanged { id });
-                }
-                let mut next = article.clone();
-                next.id = id.clone();
-                next.updated =
-                    policy::updated_for_new_version(next.updated, next.archived_at, date::parse(&old_updated));
-                let version = count + 1;
-                let vid = insert_version(&id, version, &next)?;
-                let seq = log(&id, vid)?;
-                // Re-point the search index at the current version.
-                let (t, s, c): (String, String, String) = tx
-                    .prepare_cached("SELECT title, summary, content_text FROM versions WHERE vid = ?1")?
-                    .query_row([current_vid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-                tx.prepare_cached("INSERT INTO search (search, rowid, title, summary, content_text) VALUES ('delete', ?1, ?2, ?3, ?4)")?.execute(
-                    params![current_vid, t, s, c],
-                )?;
-                index(vid, &next)?;
-                tx.prepare_cached(
-                    "UPDATE articles SET current_vid = ?2, version_count = ?3, sort_date = ?4, last_seq = ?5,
-                         canonical_url = COALESCE(canonical_url, ?6), fingerprint = COALESCE(?7, fingerprint)
-                     WHERE id = ?1",
-                )?
-                .execute(params![
-                    id.as_str(),
-                    vid,
-                    version,
-                    date::rfc3339(&next.date()),
-                    seq as i64,
-                    keys.canonical_url,
-                    keys.fingerprint
-                ])?;
-                set_tags(&id, &next.tags, seq)?;
-                Ok(PutOutcome::Updated { id, version: version as u32, seq })
-            }
-        }
-    }
-
     /// The article in columns `at..at + 5` of a row: title, summary, text, html, meta.
     fn article_at(&self, row: &Row<'_>, at: usize, context: &'static str) -> Result<Article, ArchiveError> {
         let get = |i: usize| row.get::<_, String>(at + i).map_err(self.sql(context));
@@ -465,13 +326,197 @@ fn fts_query(input: &str) -> String {
     parts.join(" ")
 }
 
-impl Store for SqliteStore {
-    fn put(&mut self, article: &Article, keys: &DedupKeys) -> Result<PutOutcome, ArchiveError> {
-        let mut out = self.put_all(&[(article.clone(), keys.clone())])?;
-        out.pop().ok_or_else(|| self.corrupt("put", "no outcome"))
+/// Looks an article up by one key: the columns of a [`Head`]. A URL or fingerprint several
+/// articles share finds the one inserted first (the lowest rowid).
+fn lookup_in(conn: &Connection, key: MatchKey<'_>) -> Result<Option<Head>, rusqlite::Error> {
+    const HEAD: &str =
+        "SELECT a.id, a.version_count, v.revision, json_extract(v.meta, '$.updated'), a.canonical_url, a.fingerprint
+         FROM articles a JOIN versions v ON v.vid = a.current_vid";
+    let (sql, value) = match key {
+        MatchKey::Id(id) => (format!("{HEAD} WHERE a.id = ?1"), id.as_str()),
+        MatchKey::CanonicalUrl(url) => (format!("{HEAD} WHERE a.canonical_url = ?1 ORDER BY a.rowid LIMIT 1"), url),
+        MatchKey::Fingerprint(fp) => (format!("{HEAD} WHERE a.fingerprint = ?1 ORDER BY a.rowid LIMIT 1"), fp),
+    };
+    conn.prepare_cached(&sql)?
+        .query_row([value], |r| {
+            Ok(Head {
+                id: ArticleId(r.get(0)?),
+                versions: r.get::<_, i64>(1)?.clamp(0, i64::from(u32::MAX)) as u32,
+                revision: r.get(2)?,
+                updated: r.get::<_, Option<String>>(3)?.as_deref().and_then(date::parse),
+                canonical_url: r.get(4)?,
+                fingerprint: r.get(5)?,
+            })
+        })
+        .optional()
+}
+
+/// The writes of one SQLite transaction ([`Backend::write`]).
+struct SqliteWriter<'a> {
+    conn: &'a Connection,
+    path: &'a Path,
+}
+
+impl SqliteWriter<'_> {
+    fn err(&self) -> impl Fn(rusqlite::Error) -> ArchiveError + '_ {
+        move |source| ArchiveError::Sql {
+            path: self.path.to_path_buf(),
+            context: "archiving articles",
+            source: source.into(),
+        }
     }
 
-    fn put_all(&mut self, items: &[(Article, DedupKeys)]) -> Result<Vec<PutOutcome>, ArchiveError> {
+    /// Inserts a row of `versions`; returns its vid.
+    fn insert_version(&self, new: &NewVersion<'_>) -> Result<i64, rusqlite::Error> {
+        let article = new.article;
+        let meta = serde_json::to_string(&VersionMeta {
+            id: article.id.clone(),
+            authors: article.authors.clone(),
+            published: article.published,
+            updated: article.updated,
+            url: article.url.clone(),
+            source: article.source.clone(),
+            tags: article.tags.clone(),
+            language: article.language.clone(),
+            content_hash: article.content_hash.clone(),
+            archived_at: article.archived_at,
+            origin: article.origin.clone(),
+            capture: article.capture.clone(),
+        })
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO versions (article_id, version, title, summary, content_text, content_html, meta, revision)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                article.id.as_str(),
+                i64::from(new.version),
+                article.title,
+                article.summary.as_deref().unwrap_or(""),
+                article.content.text,
+                article.content.html,
+                meta,
+                new.revision
+            ])?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Appends a version to the publication log; returns its sequence number.
+    fn log(&self, id: &ArticleId, vid: i64) -> Result<u64, rusqlite::Error> {
+        self.conn
+            .prepare_cached("INSERT INTO feed_log (article_id, vid) VALUES (?1, ?2)")?
+            .execute(params![id.as_str(), vid])?;
+        Ok(self.conn.last_insert_rowid() as u64)
+    }
+
+    /// Adds a version to the search index.
+    fn index(&self, vid: i64, article: &Article) -> Result<usize, rusqlite::Error> {
+        self.conn
+            .prepare_cached("INSERT INTO search (rowid, title, summary, content_text) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![vid, article.title, article.summary.as_deref().unwrap_or(""), article.content.text])
+    }
+
+    /// Replaces an article's tags, each marked with the article's newest log entry.
+    fn set_tags(&self, id: &ArticleId, tags: &[String], seq: u64) -> Result<(), rusqlite::Error> {
+        self.conn.prepare_cached("DELETE FROM article_tags WHERE article_id = ?1")?.execute([id.as_str()])?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("INSERT OR IGNORE INTO article_tags (tag, article_id, last_seq) VALUES (?1, ?2, ?3)")?;
+        for tag in tags {
+            stmt.execute(params![tag, id.as_str(), seq as i64])?;
+        }
+        Ok(())
+    }
+
+    fn insert_article(&self, new: &NewVersion<'_>) -> Result<u64, rusqlite::Error> {
+        let (article, keys) = (new.article, new.keys);
+        let id = &article.id;
+        let vid = self.insert_version(new)?;
+        let seq = self.log(id, vid)?;
+        self.conn.prepare_cached("INSERT INTO articles (id, identity, canonical_url, fingerprint, current_vid, version_count, sort_date, first_archived_at, last_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(
+            params![
+                id.as_str(),
+                keys.identity,
+                keys.canonical_url,
+                keys.fingerprint,
+                vid,
+                i64::from(new.version),
+                date::rfc3339(&article.date()),
+                date::rfc3339(&article.archived_at),
+                seq as i64
+            ],
+        )?;
+        self.index(vid, article)?;
+        self.set_tags(id, &article.tags, seq)?;
+        Ok(seq)
+    }
+
+    fn update_article(&self, new: &NewVersion<'_>) -> Result<u64, rusqlite::Error> {
+        let (article, keys) = (new.article, new.keys);
+        let id = &article.id;
+        let current_vid: i64 = self
+            .conn
+            .prepare_cached("SELECT current_vid FROM articles WHERE id = ?1")?
+            .query_row([id.as_str()], |r| r.get(0))?;
+        let vid = self.insert_version(new)?;
+        let seq = self.log(id, vid)?;
+        // Re-point the search index at the current version.
+        let (t, s, c): (String, String, String) = self
+            .conn
+            .prepare_cached("SELECT title, summary, content_text FROM versions WHERE vid = ?1")?
+            .query_row([current_vid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO search (search, rowid, title, summary, content_text) VALUES ('delete', ?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![current_vid, t, s, c])?;
+        self.index(vid, article)?;
+        self.conn
+            .prepare_cached(
+                "UPDATE articles SET current_vid = ?2, version_count = ?3, sort_date = ?4, last_seq = ?5,
+                     canonical_url = ?6, fingerprint = ?7
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                id.as_str(),
+                vid,
+                i64::from(new.version),
+                date::rfc3339(&article.date()),
+                seq as i64,
+                keys.canonical_url,
+                keys.fingerprint
+            ])?;
+        self.set_tags(id, &article.tags, seq)?;
+        Ok(seq)
+    }
+}
+
+impl Writer for SqliteWriter<'_> {
+    fn lookup(&mut self, key: MatchKey<'_>) -> Result<Option<Head>, ArchiveError> {
+        lookup_in(self.conn, key).map_err(self.err())
+    }
+
+    fn insert(&mut self, new: &NewVersion<'_>) -> Result<u64, ArchiveError> {
+        self.insert_article(new).map_err(self.err())
+    }
+
+    fn update(&mut self, new: &NewVersion<'_>) -> Result<u64, ArchiveError> {
+        self.update_article(new).map_err(self.err())
+    }
+}
+
+impl Backend for SqliteStore {
+    fn location(&self) -> &Path {
+        &self.path
+    }
+
+    fn lookup(&self, key: MatchKey<'_>) -> Result<Option<Head>, ArchiveError> {
+        lookup_in(&self.conn, key).map_err(self.sql("looking up an article"))
+    }
+
+    fn write(&mut self, work: &mut dyn FnMut(&mut dyn Writer) -> Result<(), ArchiveError>) -> Result<(), ArchiveError> {
         let path = self.path.clone();
         let err = |source: rusqlite::Error| ArchiveError::Sql {
             path: path.clone(),
@@ -479,24 +524,9 @@ impl Store for SqliteStore {
             source: source.into(),
         };
         let tx = self.conn.transaction().map_err(err)?;
-        let mut out = Vec::with_capacity(items.len());
-        for (article, keys) in items {
-            out.push(Self::put_in(&tx, article, keys).map_err(err)?);
-        }
-        tx.commit().map_err(err)?;
-        Ok(out)
-    }
-
-    fn find(&self, id: &ArticleId, keys: &DedupKeys) -> Result<Option<ArticleId>, ArchiveError> {
-        let q = |sql: &str, v: &str| -> Result<Option<String>, ArchiveError> {
-            self.conn.query_row(sql, [v], |r| r.get(0)).optional().map_err(self.sql("looking up an article"))
-        };
-        let found = policy::first_match(id, keys, |key| match key {
-            MatchKey::Id(id) => q("SELECT id FROM articles WHERE id = ?1", id.as_str()),
-            MatchKey::CanonicalUrl(url) => q("SELECT id FROM articles WHERE canonical_url = ?1 LIMIT 1", url),
-            MatchKey::Fingerprint(fp) => q("SELECT id FROM articles WHERE fingerprint = ?1 LIMIT 1", fp),
-        })?;
-        Ok(found.map(|(_, id)| ArticleId(id)))
+        // Dropping `tx` on an error rolls the transaction back.
+        work(&mut SqliteWriter { conn: &tx, path: &self.path })?;
+        tx.commit().map_err(err)
     }
 
     fn ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<ArticleId>, ArchiveError> {
@@ -711,9 +741,169 @@ impl Store for SqliteStore {
     }
 }
 
+const DECISION_COLUMNS: &str = "source, item_key, title, url, score, kept, reasons, item_hash, topic_fingerprint, \
+     rules_fingerprint, article_id, decided_at";
+
+fn time(s: Option<String>) -> Option<DateTime<Utc>> {
+    s.as_deref().and_then(date::parse)
+}
+
+fn read_state(r: &Row<'_>) -> rusqlite::Result<SourceState> {
+    Ok(SourceState {
+        name: r.get(0)?,
+        url: r.get(1)?,
+        etag: r.get(2)?,
+        last_modified: r.get(3)?,
+        last_attempt: time(r.get(4)?),
+        last_success: time(r.get(5)?),
+        last_error: r.get(6)?,
+        failures: r.get::<_, i64>(7)?.clamp(0, i64::from(u32::MAX)) as u32,
+        next_due: time(r.get(8)?),
+        retry_after: time(r.get(9)?),
+        ttl_secs: r.get::<_, Option<i64>>(10)?.map(|n| n.max(0) as u64),
+        max_age_secs: r.get::<_, Option<i64>>(11)?.map(|n| n.max(0) as u64),
+        items_kept: r.get::<_, i64>(12)?.max(0) as u64,
+    })
+}
+
+/// Source state and decisions in the `source_state` and `decisions` tables.
+impl SourceStateStore for SqliteStore {
+    fn source_states(&self) -> Result<Vec<SourceState>, ArchiveError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT name, url, etag, last_modified, last_attempt, last_success, last_error, failures,
+                        next_due, retry_after, ttl_secs, max_age_secs, items_kept
+                 FROM source_state ORDER BY name",
+            )
+            .map_err(self.sql("reading source state"))?;
+        let rows = stmt.query_map([], read_state).map_err(self.sql("reading source state"))?;
+        rows.collect::<Result<_, _>>().map_err(self.sql("reading source state"))
+    }
+
+    fn decision(&self, source: &str, item_key: &str) -> Result<Option<Decision>, ArchiveError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {DECISION_COLUMNS} FROM decisions WHERE source = ?1 AND item_key = ?2"))
+            .map_err(self.sql("reading a decision"))?;
+        let row = stmt
+            .query_row(params![source, item_key], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, f64>(4)?,
+                    r.get::<_, bool>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, String>(8)?,
+                    r.get::<_, String>(9)?,
+                    r.get::<_, Option<String>>(10)?,
+                    r.get::<_, String>(11)?,
+                ))
+            })
+            .optional()
+            .map_err(self.sql("reading a decision"))?;
+        let Some((source, item_key, title, url, score, kept, reasons, item_hash, topic, rules, article, at)) = row
+        else {
+            return Ok(None);
+        };
+        let reasons: Vec<String> = serde_json::from_str(&reasons).map_err(|e| ArchiveError::Corrupt {
+            path: self.path.clone(),
+            what: format!("decision reasons of {source:?} {item_key:?}"),
+            detail: e.to_string(),
+        })?;
+        let decided_at = date::parse(&at).ok_or_else(|| ArchiveError::Corrupt {
+            path: self.path.clone(),
+            what: format!("decision time of {source:?} {item_key:?}"),
+            detail: at.clone(),
+        })?;
+        Ok(Some(Decision {
+            source,
+            item_key,
+            title,
+            url,
+            score,
+            kept,
+            reasons,
+            item_hash,
+            topic_fingerprint: topic,
+            rules_fingerprint: rules,
+            article_id: article.map(ArticleId),
+            decided_at,
+        }))
+    }
+
+    fn record_check(&mut self, states: &[SourceState], decisions: &[Decision]) -> Result<(), ArchiveError> {
+        let path = self.path.clone();
+        let err = |source: rusqlite::Error| ArchiveError::Sql {
+            path: path.clone(),
+            context: "saving source state and decisions",
+            source: source.into(),
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut put = tx
+                .prepare_cached(&format!(
+                    "INSERT OR REPLACE INTO decisions ({DECISION_COLUMNS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                ))
+                .map_err(err)?;
+            for d in decisions {
+                let reasons = serde_json::to_string(&d.reasons).unwrap_or_else(|_| "[]".into());
+                put.execute(params![
+                    d.source,
+                    d.item_key,
+                    d.title,
+                    d.url,
+                    d.score,
+                    d.kept,
+                    reasons,
+                    d.item_hash,
+                    d.topic_fingerprint,
+                    d.rules_fingerprint,
+                    d.article_id.as_ref().map(ArticleId::as_str),
+                    date::rfc3339(&d.decided_at),
+                ])
+                .map_err(err)?;
+            }
+            let mut save = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO source_state (name, url, etag, last_modified, last_attempt, last_success,
+                         last_error, failures, next_due, retry_after, ttl_secs, max_age_secs, items_kept)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                         (SELECT COUNT(*) FROM decisions WHERE source = ?1 AND kept = 1))",
+                )
+                .map_err(err)?;
+            let t = |t: &Option<DateTime<Utc>>| t.as_ref().map(date::rfc3339);
+            let secs = |s: Option<u64>| s.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+            for s in states {
+                save.execute(params![
+                    s.name,
+                    s.url,
+                    s.etag,
+                    s.last_modified,
+                    t(&s.last_attempt),
+                    t(&s.last_success),
+                    s.last_error,
+                    i64::from(s.failures),
+                    t(&s.next_due),
+                    t(&s.retry_after),
+                    secs(s.ttl_secs),
+                    secs(s.max_age_secs),
+                ])
+                .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::archive::{DedupKeys, PutOutcome, Store};
     use crate::article::{Identity, fingerprint};
     use chrono::TimeZone;
 
@@ -885,9 +1075,7 @@ mod tests {
         {
             let mut old = SqliteStore { conn: Connection::open(&path).expect("open"), path: path.clone() };
             let (a, k) = article("Geneva conference", "The 1988 massacre of political prisoners.", 14, &[]);
-            let tx = old.conn.transaction().expect("tx");
-            SqliteStore::put_in(&tx, &a, &k).expect("put");
-            tx.commit().expect("commit");
+            old.put(&a, &k).expect("put");
             assert_eq!(old.schema_version().expect("version"), 1);
         }
         let s = SqliteStore::open(&path).expect("migrates");

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::PipelineError;
 use super::net::{fetch_config, runtime};
 use super::page::{self, FetchedPage};
-use crate::archive::{ArchiveDir, PutOutcome, Store};
+use crate::archive::{ArchiveDir, PutOutcome};
 use crate::fetch::{FetchRequest, Fetcher};
 
 /// What `add` did.

@@ -26,7 +26,7 @@ use super::decide::SourceRun;
 use super::net::{Net, fetch_config, runtime};
 use super::report::DecisionView;
 use super::{PipelineError, Progress, page, plan};
-use crate::archive::{ArchiveDir, SourceStateStore, Store};
+use crate::archive::{Archive, ArchiveDir};
 use crate::config::{Config, Source};
 use crate::fetch::{FetchError, FetchRequest, Fetcher};
 use crate::upstream::{self, History, PollError, PollOutcome};
@@ -163,12 +163,12 @@ pub fn backfill(
     let mut deciding = Deciding::new(config);
     if opts.dry_run {
         let mut store = dir.open_read()?;
-        return walk(config, &mut store, &dir, &net, source, &mut deciding, opts, now);
+        return walk(config, store.as_mut(), &dir, &net, source, &mut deciding, opts, now);
     }
     let _lock = dir.lock()?;
     let mut store = dir.open()?;
-    let report = walk(config, &mut store, &dir, &net, source, &mut deciding, opts, now)?;
-    deciding.topic.save_cache(&mut store)?;
+    let report = walk(config, store.as_mut(), &dir, &net, source, &mut deciding, opts, now)?;
+    deciding.topic.save_cache(store.as_mut())?;
     if !report.failed() {
         store.meta_set(&done_key(source), &crate::date::rfc3339(&now))?;
     }
@@ -182,9 +182,9 @@ fn done_key(source: &Source) -> String {
 /// The walk `backfill = true` asks for, unless this source's history was walked already.
 /// Remembered once the walk ends without a failed page (a failed one is tried again at the
 /// next poll; the pages already walked then end it quickly, having no new items).
-pub(super) fn walk_once<S: Store + SourceStateStore>(
+pub(super) fn walk_once(
     config: &Config,
-    store: &mut S,
+    store: &mut dyn Archive,
     dir: &ArchiveDir,
     net: &Net<'_>,
     source: &Source,
@@ -204,9 +204,9 @@ pub(super) fn walk_once<S: Store + SourceStateStore>(
 
 /// Walks `source`'s history: see the module documentation.
 #[allow(clippy::too_many_arguments)]
-fn walk<S: Store + SourceStateStore>(
+fn walk(
     config: &Config,
-    store: &mut S,
+    store: &mut dyn Archive,
     dir: &ArchiveDir,
     net: &Net<'_>,
     source: &Source,
@@ -214,7 +214,7 @@ fn walk<S: Store + SourceStateStore>(
     opts: &BackfillOptions,
     now: DateTime<Utc>,
 ) -> Result<BackfillReport, PipelineError> {
-    let state = |store: &S| -> Result<_, PipelineError> {
+    let state = |store: &dyn Archive| -> Result<_, PipelineError> {
         Ok(store.source_states()?.into_iter().find(|s| s.name == source.name()))
     };
     let start_plan = plan::plan(config, source, state(store)?, true, now);

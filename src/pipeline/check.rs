@@ -28,7 +28,7 @@ use super::net::{self, Net, fetch_config, runtime};
 use super::plan;
 use super::report::{CheckReport, DecisionView, Outcome, SourceReport};
 use super::{PipelineError, Progress, harvest};
-use crate::archive::{ArchiveDir, SourceState, SourceStateStore, Store};
+use crate::archive::{Archive, ArchiveDir, SourceState};
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::relevance::Rules;
@@ -56,17 +56,17 @@ pub fn check(
     let dir = ArchiveDir::new(config.archive_dir());
     if opts.dry_run {
         let mut store = dir.open_read()?;
-        return check_with(config, &mut store, &dir, opts, now, progress);
+        return check_with(config, store.as_mut(), &dir, opts, now, progress);
     }
     let _lock = dir.lock()?;
     let mut store = dir.open()?;
-    check_with(config, &mut store, &dir, opts, now, progress)
+    check_with(config, store.as_mut(), &dir, opts, now, progress)
 }
 
 /// Checks with an open store: see the module documentation. `dir` is where captures go.
-pub fn check_with<S: Store + SourceStateStore>(
+pub fn check_with(
     config: &Config,
-    store: &mut S,
+    store: &mut dyn Archive,
     dir: &ArchiveDir,
     opts: &CheckOptions,
     now: DateTime<Utc>,
@@ -85,9 +85,9 @@ pub(crate) struct Checked {
 }
 
 /// Plans, polls and applies a check over `net`.
-pub(crate) fn check_on<S: Store + SourceStateStore>(
+pub(crate) fn check_on(
     config: &Config,
-    store: &mut S,
+    store: &mut dyn Archive,
     dir: &ArchiveDir,
     net: &Net<'_>,
     opts: &CheckOptions,
@@ -114,9 +114,9 @@ pub(crate) fn check_on<S: Store + SourceStateStore>(
 /// Applies polls made elsewhere (by `watch`'s per-source tasks): `(index in
 /// config.sources, the state the poll was planned from, the poll)`. The same phases as a
 /// check after its polls: decide, score, archive, save.
-pub(crate) fn apply_polled<S: Store + SourceStateStore>(
+pub(crate) fn apply_polled(
     config: &Config,
-    store: &mut S,
+    store: &mut dyn Archive,
     dir: &ArchiveDir,
     net: &Net<'_>,
     polled: Vec<(usize, SourceState, Poll)>,
@@ -135,9 +135,9 @@ pub(crate) fn apply_polled<S: Store + SourceStateStore>(
 
 /// Everything after the polls: see the module documentation. Then, for each source with
 /// `backfill = true` that has never been walked, its history ([`backfill::walk_once`]).
-fn apply<S: Store + SourceStateStore>(
+fn apply(
     config: &Config,
-    store: &mut S,
+    store: &mut dyn Archive,
     dir: &ArchiveDir,
     net: &Net<'_>,
     runs: Vec<SourceRun<'_>>,
@@ -193,8 +193,8 @@ pub(super) struct Mode {
 }
 
 /// Decides on the polled runs' items, archives the kept ones and saves (see [`Mode`]).
-pub(super) fn apply_runs<S: Store + SourceStateStore>(
-    store: &mut S,
+pub(super) fn apply_runs(
+    store: &mut dyn Archive,
     dir: &ArchiveDir,
     net: &Net<'_>,
     mut runs: Vec<SourceRun<'_>>,

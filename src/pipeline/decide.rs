@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use super::PipelineError;
 use super::parallel;
 use super::plan::SourcePlan;
-use crate::archive::{Decision, SourceStateStore, Store};
+use crate::archive::{Archive, Decision, Store};
 use crate::relevance::{self, Candidate, Rules, TopicModel};
 use crate::upstream::{self, FeedItem, Poll, PollOutcome};
 
@@ -73,7 +73,7 @@ impl Topic {
         Topic { learn, model: None, fingerprint: None, cache_key: None }
     }
 
-    fn state_key<S: Store>(&mut self, store: &S) -> Result<String, PipelineError> {
+    fn state_key(&mut self, store: &dyn Store) -> Result<String, PipelineError> {
         if let Some(k) = &self.cache_key {
             return Ok(k.clone());
         }
@@ -84,7 +84,7 @@ impl Topic {
 
     /// The current topic's fingerprint: from the model when built, else from the cache
     /// saved for this archive state, else by building the model.
-    pub(super) fn fingerprint<S: Store>(&mut self, store: &S) -> Result<String, PipelineError> {
+    pub(super) fn fingerprint(&mut self, store: &dyn Store) -> Result<String, PipelineError> {
         if let Some(fp) = &self.fingerprint {
             return Ok(fp.clone());
         }
@@ -99,7 +99,7 @@ impl Topic {
         Ok(self.model(store)?.fingerprint())
     }
 
-    pub(super) fn model<S: Store>(&mut self, store: &S) -> Result<Arc<TopicModel>, PipelineError> {
+    pub(super) fn model(&mut self, store: &dyn Store) -> Result<Arc<TopicModel>, PipelineError> {
         if let Some(m) = &self.model {
             return Ok(m.clone());
         }
@@ -127,7 +127,7 @@ impl Topic {
     }
 
     /// Saves the fingerprint cache entry, when the model was built in this check.
-    pub(super) fn save_cache<S: Store>(&self, store: &mut S) -> Result<(), PipelineError> {
+    pub(super) fn save_cache(&self, store: &mut dyn Store) -> Result<(), PipelineError> {
         if let Some(entry) = self.cache_entry()
             && self.model.is_some()
         {
@@ -170,8 +170,8 @@ pub(super) fn action<E>(
 /// Reads the stored decisions of the items each fetched feed holds (the same item twice in
 /// one feed counts once) and sets what to do about each. The items move out of the parsed
 /// feed: 50,000 items are not held twice.
-pub(super) fn read_stored<S: Store + SourceStateStore>(
-    store: &S,
+pub(super) fn read_stored(
+    store: &dyn Archive,
     runs: &mut [SourceRun<'_>],
     rules: &Rules,
     topic: &mut Topic,
@@ -196,8 +196,8 @@ pub(super) fn read_stored<S: Store + SourceStateStore>(
 
 /// Scores the items that need it (on every core) and settles the others' decisions: the
 /// stored one stands, or, for a kept item that changed upstream, the stored one renewed.
-pub(super) fn decide<S: Store>(
-    store: &S,
+pub(super) fn decide(
+    store: &dyn Store,
     runs: &mut [SourceRun<'_>],
     rules: &Rules,
     topic: &mut Topic,

@@ -15,7 +15,7 @@ use super::net::{Net, QUEUED};
 use super::page::{self, FetchedPage, ItemSource};
 use super::{PageError, PipelineError, parallel};
 use crate::archive::policy::BatchIndex;
-use crate::archive::{ArchiveDir, DedupKeys, PutOutcome, SourceStateStore, Store};
+use crate::archive::{Archive, ArchiveDir, DedupKeys, PutOutcome};
 use crate::article::{ArticleId, Identity, canonical_url};
 use crate::extract::{ExtractError, Extracted};
 use crate::fetch::{FetchError, FetchRequest, FetchResponse};
@@ -47,8 +47,8 @@ enum Unread {
 
 /// Fetches, reads, captures and archives the kept items that need it, filling in their
 /// decisions' article ids and reasons.
-pub(super) fn archive_kept<S: Store + SourceStateStore>(
-    store: &mut S,
+pub(super) fn archive_kept(
+    store: &mut dyn Archive,
     dir: &ArchiveDir,
     net: &Net<'_>,
     runs: &mut [SourceRun<'_>],

@@ -147,7 +147,7 @@ pub fn publish(config: &Config, progress: &dyn Progress) -> Result<Published, Pi
         let dir = ArchiveDir::new(config.archive_dir());
         let _lock = dir.lock()?;
         let mut store = dir.open()?;
-        publish_showing(&mut store, config, progress)?
+        publish_showing(store.as_mut(), config, progress)?
     };
     let websub = notify_hub(config, &report.changed_feeds);
     Ok(Published { report, websub })
@@ -160,8 +160,8 @@ pub fn run(config: &Config, now: DateTime<Utc>, progress: &dyn Progress) -> Resu
         let dir = ArchiveDir::new(config.archive_dir());
         let _lock = dir.lock()?;
         let mut store = dir.open()?;
-        let check = check_with(config, &mut store, &dir, &CheckOptions::default(), now, progress)?;
-        let published = publish_showing(&mut store, config, progress)?;
+        let check = check_with(config, store.as_mut(), &dir, &CheckOptions::default(), now, progress)?;
+        let published = publish_showing(store.as_mut(), config, progress)?;
         (check, published)
     };
     let websub = notify_hub(config, &published.changed_feeds);

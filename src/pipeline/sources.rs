@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::PipelineError;
-use crate::archive::{ArchiveDir, SourceState, SourceStateStore};
+use crate::archive::{ArchiveDir, SourceState};
 use crate::config::{Config, SourceUrl};
 use crate::opml::{OpmlError, RefusedOutline, SourceEntry};
 

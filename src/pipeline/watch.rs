@@ -37,7 +37,7 @@ use super::check::{self, CheckOptions, Checked};
 use super::net::{self, Net};
 use super::plan::{self, PollPlan};
 use super::report::{CheckReport, Outcome};
-use crate::archive::{ArchiveDir, ArchiveLock, LockError, SourceState, SourceStateStore};
+use crate::archive::{ArchiveDir, ArchiveLock, LockError, SourceState};
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::publish::{self, PublishReport};
@@ -439,7 +439,8 @@ impl Writer<'_> {
             };
             let mut store = self.dir.open()?;
             let now = Utc::now();
-            let checked = check::check_on(self.config, &mut store, self.dir, &self.net, &CheckOptions::default(), now)?;
+            let checked =
+                check::check_on(self.config, store.as_mut(), self.dir, &self.net, &CheckOptions::default(), now)?;
             drop(store);
             let published = self.publish_now()?;
             (checked, published)
@@ -463,7 +464,7 @@ impl Writer<'_> {
         }
         let applied = (|| {
             let mut store = self.dir.open()?;
-            let checked = check::apply_polled(self.config, &mut store, self.dir, &self.net, polled, Utc::now())?;
+            let checked = check::apply_polled(self.config, store.as_mut(), self.dir, &self.net, polled, Utc::now())?;
             drop(store);
             let published =
                 if checked.report.archived > 0 || self.feeds_behind { Some(self.publish_now()?) } else { None };
@@ -493,7 +494,7 @@ impl Writer<'_> {
     fn publish_now(&mut self) -> Result<PublishReport, PipelineError> {
         self.feeds_behind = true;
         let mut store = self.dir.open()?;
-        let published = publish::publish(&mut store, self.config, &self.config.feeds_dir())?;
+        let published = publish::publish(store.as_mut(), self.config, &self.config.feeds_dir())?;
         self.feeds_behind = false;
         Ok(published)
     }

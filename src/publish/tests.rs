@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::{Duration, TimeZone, Utc};
 
 use super::*;
-use crate::archive::{DedupKeys, SqliteStore};
+use crate::archive::{Backend, DedupKeys, SqliteStore};
 use crate::article::{Article, CaptureRef, Content, Identity, Origin, Person, SourceRef};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/publish");
@@ -412,14 +412,14 @@ fn moving_the_archive_folder_changes_no_byte() {
     let config = config(4, "");
     {
         let mut store = crate::archive::ArchiveDir::new(&a_dir).create().expect("open");
-        add(&mut store, 0..11);
-        publish(&mut store, &config, &base.path().join("feeds-a")).expect("publish");
+        add(store.as_mut(), 0..11);
+        publish(store.as_mut(), &config, &base.path().join("feeds-a")).expect("publish");
     }
     std::fs::create_dir_all(b_dir.parent().expect("parent")).expect("mkdir");
     std::fs::rename(&a_dir, &b_dir).expect("move");
     let mut store = crate::archive::ArchiveDir::new(&b_dir).open().expect("open moved");
     store.meta_set(STATE_KEY, "").expect("reset");
-    publish(&mut store, &config, &base.path().join("feeds-b")).expect("publish");
+    publish(store.as_mut(), &config, &base.path().join("feeds-b")).expect("publish");
     assert_eq!(tree(&base.path().join("feeds-a")), tree(&base.path().join("feeds-b")));
 }
 

@@ -488,6 +488,9 @@ fn watch_does_not_poll_again_a_source_that_a_manual_check_just_polled() {
     let mut child = spawn(&site, &["watch", "-v"]);
     let started = Instant::now();
     wait_for(Duration::from_secs(20), "watch's first poll", || up.gets("/a.xml") == 1);
+    // The manual check must not find the archive still locked by that poll on a loaded
+    // machine (it would exit 75 instead of polling): wait until watch logs the cycle's end.
+    wait_for(Duration::from_secs(20), "the end of watch's first cycle", || log(&site).contains("cycle: "));
     // Three seconds later a manual check polls the source (forced) and saves its state.
     std::thread::sleep(Duration::from_secs(3).saturating_sub(started.elapsed()));
     site.ok(&["check", "--force"]);
