@@ -5,7 +5,7 @@
 //! `prev-archive` (archived feeds), else `next` (paged feeds, JSON Feed `next_url`), else —
 //! when the first page names neither — WordPress's `?paged=N`. Each page is polled by the
 //! same fetcher as `check` (timeouts, size cap, redirect limit, per-host slots) and goes
-//! through the same phases ([`check::apply_runs`](super::check::apply_runs): stored
+//! through the same phases ([`apply::apply_runs`](super::apply::apply_runs): stored
 //! decisions, scoring, page fetches, extraction, WARC capture, dedup), one page at a time
 //! so memory stays bounded by a page. An address taken from a document on another host
 //! than the source's is guarded like an item link (no private addresses unless
@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use url::Url;
 
-use super::check::{self, Deciding, Mode};
+use super::apply::{self, Deciding, Mode};
 use super::decide::SourceRun;
 use super::net::{Net, fetch_config, runtime};
 use super::report::DecisionView;
@@ -281,7 +281,7 @@ fn walk(
         drop(fresh);
         let run = SourceRun::new(plan::plan(config, source, state(store)?, true, now), Some(poll));
         let mode = Mode { dry_run: opts.dry_run, save_states: false, now };
-        let checked = check::apply_runs(store, dir, net, vec![run], deciding, mode)?;
+        let checked = apply::apply_runs(store, dir, net, vec![run], deciding, mode)?;
         let Some(r) = checked.report.sources.into_iter().next() else { break Stop::NoMorePages };
         let new = r.decisions.iter().filter(|d| d.new).count();
         report.seen += keys.len();

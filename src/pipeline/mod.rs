@@ -8,6 +8,7 @@
 //! nothing itself.
 
 mod add;
+mod apply;
 mod backfill;
 mod check;
 mod decide;
