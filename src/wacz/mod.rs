@@ -6,7 +6,7 @@
 //!   article version's capture, each copied byte for byte — gzip member and digests as
 //!   captured — from the archive's capture files;
 //! - `indexes/index.cdxj`: one sorted CDXJ line per record, with its offset and length in
-//!   that WARC ([`cdxj`]);
+//!   that WARC (`cdxj.rs`);
 //! - `pages/pages.jsonl`: a `json-pages-1.0` header, then one line per captured article
 //!   (its latest selected capture): id, URL, title, capture time;
 //! - `datapackage.json`: each file's path, size and `sha256:` digest, and
@@ -14,7 +14,7 @@
 //!
 //! It streams: records go from the capture file into the ZIP one at a time, digests are
 //! computed on the way ([`zip`]), and the index and page lines are sorted within a fixed
-//! memory budget, spilling to a scratch folder beside the output ([`sort`]). Only a 16-byte
+//! memory budget, spilling to a scratch folder beside the output (`sort.rs`). Only a 16-byte
 //! hash per exported record is kept, to copy a capture shared by two versions once. The
 //! package is written to a temporary file beside `out` and renamed into place, so `out` is
 //! either the old file or the whole new one. The archive is only read, through the
@@ -82,7 +82,7 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// What [`write`] put in the package.
+/// What [`write()`] put in the package.
 #[derive(Debug, Clone, Serialize)]
 pub struct WaczReport {
     pub path: PathBuf,
