@@ -10,6 +10,7 @@ mod charset;
 pub mod config;
 pub mod content;
 pub mod date;
+pub mod deadline;
 pub mod extract;
 pub mod fetch;
 pub mod import;

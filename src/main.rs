@@ -497,10 +497,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     }
 }
 
-/// Prints a check report: failed sources on stderr always; one line per source on a
-/// terminal or with `-v`; every decision with `--dry-run`. Returns the exit code.
+/// Prints a check report: failed sources and pages given up on for their time budget on
+/// stderr always; one line per source on a terminal or with `-v`; every decision with
+/// `--dry-run`. Returns the exit code.
 fn print_check(report: &pipeline::CheckReport, json: bool, verbose: bool) -> anyhow::Result<ExitStatus> {
-    for line in human::check_failures(report) {
+    for line in human::check_failures(report).into_iter().chain(human::over_budget_pages(report)) {
         eprintln!("{line}");
     }
     if !json {

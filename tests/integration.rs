@@ -39,3 +39,6 @@ mod backfill;
 
 #[path = "integration/wacz.rs"]
 mod wacz;
+
+#[path = "integration/limits.rs"]
+mod limits;

@@ -372,34 +372,37 @@ fn dup_key(b: &Block) -> String {
 
 /// Removes a block that repeats the one before it (captions and standfirsts printed twice),
 /// or, among the first blocks, any earlier one (a standfirst repeated after the lead
-/// image); returns whether the first block was repeated.
+/// image); returns whether the first block was repeated. One pass: a page of a hundred
+/// thousand repeated lines costs as much as any other page of its size.
 fn drop_repeats(blocks: &mut Vec<Block>) -> bool {
     let mut first_repeated = false;
-    let mut i = 1;
-    while i < blocks.len() {
-        let key = dup_key(&blocks[i]);
-        let earlier = if key.is_empty() {
+    // The blocks kept so far, with their keys.
+    let mut kept: Vec<(String, Block)> = Vec::with_capacity(blocks.len());
+    for block in blocks.drain(..) {
+        let key = dup_key(&block);
+        let i = kept.len();
+        let earlier = if i == 0 || key.is_empty() {
             None
         } else if i < LEAD {
-            (0..i).find(|&j| dup_key(&blocks[j]) == key)
+            (0..i).find(|&j| kept[j].0 == key)
         } else {
-            (dup_key(&blocks[i - 1]) == key).then_some(i - 1)
+            (kept[i - 1].0 == key).then_some(i - 1)
         };
-        if let Some(j) = earlier {
-            if j == 0 {
-                first_repeated = true;
+        match earlier {
+            Some(j) => {
+                if j == 0 {
+                    first_repeated = true;
+                }
+                // keep the copy that carries the image, where the later copy stood
+                if matches!(block, Block::Figure { .. }) && !matches!(kept[j].1, Block::Figure { .. }) {
+                    kept.remove(j);
+                    kept.push((key, block));
+                }
             }
-            // keep the copy that carries the image
-            let drop = if matches!(blocks[i], Block::Figure { .. }) && !matches!(blocks[j], Block::Figure { .. }) {
-                j
-            } else {
-                i
-            };
-            blocks.remove(drop);
-            continue;
+            None => kept.push((key, block)),
         }
-        i += 1;
     }
+    blocks.extend(kept.into_iter().map(|(_, b)| b));
     for b in blocks.iter_mut() {
         if let Block::Quote(children) = b {
             drop_repeats(children);

@@ -26,7 +26,9 @@
 //!   (or relative when there is no base), so `data:` and `file:` images are dropped.
 //! - Work is capped: pages over [`MAX_INPUT_BYTES`] lose scripts/styles/comments and are
 //!   cut; nesting deeper than 400 elements loses its tags before parsing (text kept) and is
-//!   flattened to text after.
+//!   flattened to text after. [`extract_within`] also stops at a [`Deadline`] (checked
+//!   between phases and between chunks of the HTML parse; Readability, which cannot be
+//!   interrupted, starts only with room for it) with [`ExtractError::OutOfTime`].
 
 mod blocks;
 mod charset;
@@ -44,6 +46,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use dom_query::Document;
 use url::Url;
 
+use crate::deadline::{Deadline, OutOfTime};
+
 /// Pages larger than this lose their scripts, styles and comments (JSON-LD is kept), and
 /// are then cut at a character boundary if still too large. Article text sits in the first
 /// megabytes of every real page; the rest of a huge page is scripts, inline images and
@@ -54,6 +58,10 @@ pub const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;
 /// (its recursion would overflow a thread's stack on pages nested tens of thousands deep;
 /// real pages stay under a hundred levels).
 const MAX_DOM_DEPTH: usize = 400;
+
+/// Readability starts only when at least this many times the time spent so far is left
+/// before the page's deadline.
+const READABILITY_ROOM: u32 = 5;
 
 /// Fewer non-link characters than this in the main content means "no article here".
 const MIN_TEXT_CHARS: usize = 100;
@@ -98,13 +106,33 @@ pub enum ExtractError {
     /// The underlying Readability implementation failed or panicked.
     #[error("extraction failed on {page}: {message}")]
     Failed { page: String, message: String },
+    /// The page took longer than the time budget it was given.
+    #[error("extraction of {page} {source}")]
+    OutOfTime {
+        page: String,
+        #[source]
+        source: OutOfTime,
+    },
 }
 
 /// Extracts the readable article from `html`, resolving links against `url` (and the
 /// page's `<base href>`). `url` is `None` for a saved page whose address is unknown.
 pub fn extract(html: &str, url: Option<&Url>) -> Result<Extracted, ExtractError> {
+    extract_within(html, url, &Deadline::none())
+}
+
+/// [`extract`] within a time budget: past `deadline` the work stops (between its phases,
+/// and between chunks of the HTML parse and turns of the extractor's own loops) with
+/// [`ExtractError::OutOfTime`].
+pub fn extract_within(html: &str, url: Option<&Url>, deadline: &Deadline) -> Result<Extracted, ExtractError> {
     let page = url.map_or_else(|| "(page without URL)".to_string(), |u| u.to_string());
-    match catch_unwind(AssertUnwindSafe(|| extract_inner(html, url, &page))) {
+    let run = || {
+        extract_inner(html, url, &page, deadline).map_err(|e| match e {
+            Stop::Failed(e) => e,
+            Stop::OutOfTime(source) => ExtractError::OutOfTime { page: page.clone(), source },
+        })
+    };
+    match catch_unwind(AssertUnwindSafe(run)) {
         Ok(result) => result,
         Err(panic) => {
             let message = panic
@@ -118,22 +146,48 @@ pub fn extract(html: &str, url: Option<&Url>) -> Result<Extracted, ExtractError>
     }
 }
 
-fn extract_inner(html: &str, url: Option<&Url>, page: &str) -> Result<Extracted, ExtractError> {
+/// Why [`extract_inner`] stopped short of an article.
+enum Stop {
+    Failed(ExtractError),
+    OutOfTime(OutOfTime),
+}
+
+impl From<ExtractError> for Stop {
+    fn from(e: ExtractError) -> Stop {
+        Stop::Failed(e)
+    }
+}
+
+impl From<OutOfTime> for Stop {
+    fn from(e: OutOfTime) -> Stop {
+        Stop::OutOfTime(e)
+    }
+}
+
+fn extract_inner(html: &str, url: Option<&Url>, page: &str, deadline: &Deadline) -> Result<Extracted, Stop> {
     let html = cap_input(html, page);
     let html = cap_nesting(&html);
-    let doc = Document::from(html.as_ref());
+    let doc = crate::deadline::parse_html(&html, Document::default(), false, deadline)?;
     flatten_deep(&doc);
     let base = meta::document_base(&doc, url);
 
     let mut found = meta::from_head(&doc, url, base.as_ref());
+    deadline.check()?;
     debris::prune_page(&doc);
+    deadline.check()?;
     meta::from_body(&doc, &mut found);
+    deadline.check()?;
     let lead_figure = blocks::lead_figure(&doc, base.as_ref());
     let semantic = blocks::semantic_article(&doc);
+    deadline.check()?;
     // Links are resolved by `blocks` against `base`; keep Readability away from `<base>`.
     doc.select("base").remove();
 
     let config = dom_smoothie::Config { keep_classes: true, ..Default::default() };
+    // Readability is the one phase that cannot be interrupted: it starts only with room for
+    // it. Its cost grows like the parse's; on pathological pages it took up to four times
+    // the work before it.
+    deadline.room_for(READABILITY_ROOM)?;
     let mut readability = dom_smoothie::Readability::with_document(doc, None, Some(config))
         .map_err(|e| ExtractError::Failed { page: page.to_string(), message: e.to_string() })?;
     let article = match readability.parse() {
@@ -142,12 +196,14 @@ fn extract_inner(html: &str, url: Option<&Url>, page: &str) -> Result<Extracted,
             return Err(ExtractError::NoContent {
                 page: page.to_string(),
                 reason: "no block of text stands out as an article".to_string(),
-            });
+            }
+            .into());
         }
         Err(e) => {
-            return Err(ExtractError::Failed { page: page.to_string(), message: e.to_string() });
+            return Err(ExtractError::Failed { page: page.to_string(), message: e.to_string() }.into());
         }
     };
+    deadline.check()?;
     found.fallback_byline(article.byline.as_deref());
 
     // Readability leaves the article in its document: walk it there, no re-parse
@@ -164,6 +220,7 @@ fn extract_inner(html: &str, url: Option<&Url>, page: &str) -> Result<Extracted,
     };
     debris::prune_content(&root);
     let mut body = blocks::from_dom(&root, base.as_ref());
+    deadline.check()?;
     if let Some(article_html) = semantic {
         let article = Document::fragment(article_html);
         debris::prune_content(&article.root());
@@ -173,6 +230,7 @@ fn extract_inner(html: &str, url: Option<&Url>, page: &str) -> Result<Extracted,
             body = alt;
         }
     }
+    deadline.check()?;
     let hints = lines::tidy(&mut body, &found);
     found.absorb(hints);
     if let Some(figure) = lead_figure
@@ -186,7 +244,7 @@ fn extract_inner(html: &str, url: Option<&Url>, page: &str) -> Result<Extracted,
 
     let stats = blocks::stats(&body);
     if let Some(reason) = not_an_article(&stats) {
-        return Err(ExtractError::NoContent { page: page.to_string(), reason });
+        return Err(ExtractError::NoContent { page: page.to_string(), reason }.into());
     }
 
     Ok(Extracted {

@@ -140,6 +140,21 @@ fn errors_name_the_page() {
 }
 
 #[test]
+fn a_spent_deadline_stops_extraction_naming_the_page_and_no_deadline_changes_nothing() {
+    let url = Url::parse("https://news.example/story").unwrap();
+    let para: String = (1..=4)
+        .map(|i| format!("<p>Paragraph {i}: the words of a long enough paragraph that reads like an article. </p>"))
+        .collect();
+    let html = format!("<html><body><article><h1>Story</h1>{para}</article></body></html>");
+    let spent = crate::deadline::Deadline::after(std::time::Duration::ZERO);
+    let err = extract_within(&html, Some(&url), &spent).unwrap_err();
+    assert!(matches!(err, ExtractError::OutOfTime { .. }), "{err}");
+    assert_eq!(err.to_string(), "extraction of https://news.example/story gave up after its time budget of 0 ms");
+    let hour = crate::deadline::Deadline::after(std::time::Duration::from_secs(3600));
+    assert_eq!(extract_within(&html, Some(&url), &hour).unwrap(), extract(&html, Some(&url)).unwrap());
+}
+
+#[test]
 fn pathological_nesting_is_survived() {
     let para: String = (1..=8)
         .map(|i| format!("<p>Paragraph {i}: the words of a long enough paragraph that reads like an article. </p>"))

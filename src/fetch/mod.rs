@@ -66,6 +66,15 @@ pub struct FetchConfig {
     pub max_concurrent: usize,
 }
 
+impl FetchConfig {
+    /// The time budget for the CPU work on one fetched document (parsing a feed,
+    /// extracting a page): the fetch timeout, so a document costs at most about as long to
+    /// read as it may take to fetch (see [`crate::deadline`]).
+    pub fn work_budget(&self) -> Duration {
+        self.timeout
+    }
+}
+
 impl Default for FetchConfig {
     fn default() -> Self {
         FetchConfig {

@@ -126,6 +126,7 @@ pub(super) fn apply_runs(
             note: p.skip.clone(),
             next_due: next_due.as_ref().map(crate::date::rfc3339),
             decisions,
+            pages_over_budget: run.over_budget,
             backfill: None,
         });
         if let Some(state) = state {

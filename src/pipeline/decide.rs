@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use super::PipelineError;
 use super::parallel;
 use super::plan::SourcePlan;
+use super::report::PageOverBudget;
 use crate::archive::{Archive, Decision, Store};
 use crate::relevance::{self, Candidate, Rules, TopicModel};
 use crate::upstream::{self, FeedItem, Poll, PollOutcome};
@@ -30,11 +31,13 @@ pub(super) struct SourceRun<'c> {
     pub(super) seen: Vec<SeenItem>,
     /// Articles added or given a new version from this source.
     pub(super) archived: usize,
+    /// Pages whose extraction ran out of time (their items were archived from the feed).
+    pub(super) over_budget: Vec<PageOverBudget>,
 }
 
 impl<'c> SourceRun<'c> {
     pub(super) fn new(plan: SourcePlan<'c>, poll: Option<Poll>) -> SourceRun<'c> {
-        SourceRun { plan, poll, rules_fp: String::new(), seen: Vec::new(), archived: 0 }
+        SourceRun { plan, poll, rules_fp: String::new(), seen: Vec::new(), archived: 0, over_budget: Vec::new() }
     }
 }
 

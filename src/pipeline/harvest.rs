@@ -1,9 +1,11 @@
 //! The page phase of a check: for every newly kept item (and every kept item that changed
 //! upstream) not already archived, fetch its page once per distinct link, concurrently and
-//! under one deadline for the phase; extract the pages on all cores; capture the raw
-//! responses as WARC; then build the articles (from the page, or from the feed entry when
-//! the page could not be had) and write them in one batch. It never replaces an archived
-//! page with a feed summary, and it is the only phase here that writes articles.
+//! under one deadline for the phase; extract the pages on all cores, each within the
+//! fetch timeout as its time budget (a page over it is read from its feed entry and listed
+//! in the report's `pages_over_budget`); capture the raw responses as WARC; then build the
+//! articles (from the page, or from the feed entry when the page could not be had) and
+//! write them in one batch. It never replaces an archived page with a feed summary, and it
+//! is the only phase here that writes articles.
 
 use std::collections::HashMap;
 
@@ -13,10 +15,12 @@ use futures_util::StreamExt;
 use super::decide::{Action, SourceRun};
 use super::net::{Net, QUEUED};
 use super::page::{self, FetchedPage, ItemSource};
+use super::report::PageOverBudget;
 use super::{PageError, PipelineError, parallel};
 use crate::archive::policy::BatchIndex;
 use crate::archive::{Archive, ArchiveDir, DedupKeys, PutOutcome};
 use crate::article::{ArticleId, Identity, canonical_url};
+use crate::deadline::Deadline;
 use crate::extract::{ExtractError, Extracted};
 use crate::fetch::{FetchError, FetchRequest, FetchResponse};
 use crate::upstream::{ParsedFeed, Poll, PollOutcome};
@@ -137,7 +141,7 @@ pub(super) fn archive_kept(
     net.progress.finish();
     tracing::info!(pages = fetched.len(), "pages fetched");
     // Read each page (extraction on all cores), then capture and archive in order.
-    let extracted = extract_all(&fetched);
+    let extracted = extract_all(&fetched, fetcher.config().work_budget());
     tracing::info!(pages = fetched.len(), "pages extracted");
     let ok: Vec<(usize, &FetchResponse)> =
         fetched.iter().enumerate().filter_map(|(n, r)| Some((n, r.as_ref().ok()?))).collect();
@@ -194,13 +198,22 @@ pub(super) fn archive_kept(
                                 capture,
                             },
                         )),
-                        other => Err(Unread::NotReadable {
-                            why: match other {
-                                Some(Err(e)) => e.to_string(),
-                                _ => "not read".to_string(),
-                            },
-                            capture: capture.map(|c| c.record_id),
-                        }),
+                        other => {
+                            if let Some(Err(e @ ExtractError::OutOfTime { .. })) = other {
+                                run.over_budget.push(PageOverBudget {
+                                    title: x.item.title.clone(),
+                                    url: resp.final_url.clone(),
+                                    error: e.to_string(),
+                                });
+                            }
+                            Err(Unread::NotReadable {
+                                why: match other {
+                                    Some(Err(e)) => e.to_string(),
+                                    _ => "not read".to_string(),
+                                },
+                                capture: capture.map(|c| c.record_id),
+                            })
+                        }
                     }
                 }
                 Err(e) => Err(Unread::NotFetched(e.to_string())),
@@ -280,12 +293,17 @@ fn polled_at(poll: &Option<Poll>) -> DateTime<Utc> {
     poll.as_ref().map_or_else(Utc::now, |p| p.fetched_at)
 }
 
-/// Decodes and extracts each fetched page, on every core. `None` for failed fetches.
-fn extract_all(fetched: &[Result<FetchResponse, FetchError>]) -> Vec<Option<Result<Extracted, ExtractError>>> {
+/// Decodes and extracts each fetched page, on every core, each within `budget` (from the
+/// start of its own extraction). `None` for failed fetches.
+fn extract_all(
+    fetched: &[Result<FetchResponse, FetchError>],
+    budget: std::time::Duration,
+) -> Vec<Option<Result<Extracted, ExtractError>>> {
     parallel::map(fetched, 1, |r| {
         let resp = r.as_ref().ok()?;
+        let deadline = Deadline::after(budget);
         let html = crate::extract::decode_page(&resp.body, resp.content_type.as_deref());
         let url = url::Url::parse(&resp.final_url).ok();
-        Some(crate::extract::extract(&html, url.as_ref()))
+        Some(crate::extract::extract_within(&html, url.as_ref(), &deadline))
     })
 }

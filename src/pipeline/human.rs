@@ -52,6 +52,20 @@ pub fn check_failures(report: &CheckReport) -> Vec<String> {
         .collect()
 }
 
+/// One line per page given up on for its time budget, naming the source, the item and
+/// the reason (for stderr, always): the item was archived from its feed entry.
+pub fn over_budget_pages(report: &CheckReport) -> Vec<String> {
+    report
+        .pages_over_budget()
+        .map(|(s, p)| {
+            format!(
+                "feedkeeper: source \"{}\": item \"{}\": {}; archived from the feed's content",
+                s.name, p.title, p.error
+            )
+        })
+        .collect()
+}
+
 /// A check report for stdout: one line per source when `per_source`, and every decision
 /// under its source for a dry run.
 pub fn check_lines(report: &CheckReport, per_source: bool) -> String {
@@ -214,6 +228,7 @@ mod tests {
             next_due: None,
             decisions,
             backfill: None,
+            pages_over_budget: Vec::new(),
         }
     }
 

@@ -42,6 +42,16 @@ pub struct DecisionView {
     pub article_id: Option<String>,
 }
 
+/// A page whose extraction ran past its time budget; its item was archived from the
+/// feed's entry instead.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageOverBudget {
+    pub title: String,
+    pub url: String,
+    /// What stopped it, naming the page and the budget.
+    pub error: String,
+}
+
 /// One source in the report.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceReport {
@@ -65,6 +75,10 @@ pub struct SourceReport {
     /// The walk of its history, when `backfill = true` and this was its first poll.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backfill: Option<super::BackfillReport>,
+    /// Pages given up on for taking longer than their time budget to read (left out when
+    /// there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pages_over_budget: Vec<PageOverBudget>,
 }
 
 /// What `check` did.
@@ -82,6 +96,11 @@ impl CheckReport {
     /// The sources whose poll failed.
     pub fn failures(&self) -> impl Iterator<Item = &SourceReport> {
         self.sources.iter().filter(|s| s.outcome == Outcome::Failed)
+    }
+
+    /// Every page given up on for its time budget, with its source.
+    pub fn pages_over_budget(&self) -> impl Iterator<Item = (&SourceReport, &PageOverBudget)> {
+        self.sources.iter().flat_map(|s| s.pages_over_budget.iter().map(move |p| (s, p)))
     }
 }
 

@@ -11,8 +11,15 @@
 //! (`cache`: device, inode, length, mtime, ctime) so nothing is hashed or compressed per
 //! request. Path checks and `stat` run inline on the async threads (microseconds on a
 //! local disk); reading, hashing and compressing run on the blocking pool.
+//!
+//! Against slow or hostile clients: a request head must arrive within
+//! [`HEADER_READ_TIMEOUT`], a connection on which nothing moves for [`KEEP_ALIVE_IDLE`] is
+//! closed (`idle`), no connection lives past [`CONNECTION_LIFETIME`], the connections open
+//! at once are capped below the open-file limit, and a shutdown waits at most
+//! [`SHUTDOWN_DEADLINE`].
 
 mod cache;
+mod idle;
 mod negotiate;
 mod path;
 
@@ -78,8 +85,10 @@ pub enum ServeError {
 
 /// Binds `opts.listen`, logs `serving <root> on http://<addr>/` and serves until `shutdown`
 /// completes (in-flight requests get [`SHUTDOWN_DEADLINE`] to finish). A client has
-/// [`HEADER_READ_TIMEOUT`] to send each request head; at most a file-limit-derived number
-/// of connections are open at once (the soft `RLIMIT_NOFILE` is raised to the hard one).
+/// [`HEADER_READ_TIMEOUT`] to send each request head, and a connection on which nothing
+/// moves for [`KEEP_ALIVE_IDLE`] (between requests, or never used) is closed; at most a
+/// file-limit-derived number of connections are open at once (the soft `RLIMIT_NOFILE` is
+/// raised to the hard one).
 pub async fn serve(opts: ServeOptions, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
     check_root(&opts.root)?;
     let listener =
@@ -135,7 +144,7 @@ pub async fn serve_on(
         let service = app.clone().layer(axum::Extension(ConnectInfo(remote)));
         let conn = builder
             .serve_connection_with_upgrades(
-                hyper_util::rt::TokioIo::new(tcp),
+                hyper_util::rt::TokioIo::new(idle::IdleClose::new(tcp, KEEP_ALIVE_IDLE)),
                 hyper_util::service::TowerToHyperService::new(service),
             )
             .into_owned();
@@ -155,6 +164,10 @@ pub async fn serve_on(
 
 /// How long a client may take to send a complete request head.
 pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a connection may go without a byte moving either way: a keep-alive connection
+/// idle between requests, one opened and never used, or one whose client stopped reading is
+/// then closed, freeing its slot under the connection cap.
+pub const KEEP_ALIVE_IDLE: std::time::Duration = std::time::Duration::from_secs(5);
 /// HTTP/2 ping interval on a quiet connection.
 pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// The longest any one connection is kept, however busy (a slow reader of a large file

@@ -107,34 +107,56 @@ fn etag_of(bytes: &[u8]) -> String {
     format!("\"{}\"", blake3::hash(bytes).to_hex())
 }
 
-fn hdr<'a>(res: &'a reqwest::Response, name: &str) -> Option<&'a str> {
-    res.headers().get(name).map(|v| v.to_str().unwrap())
-}
-
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).unwrap();
     out
 }
 
-/// GETs `url` with extra `headers`; returns the status, headers and body, and checks that
-/// a 304 carries no body but keeps the validators and caching headers.
-async fn get(c: &reqwest::Client, url: &str, headers: Vec<(&'static str, String)>) -> (u16, HeaderMap, Vec<u8>) {
-    let mut req = c.get(url);
+/// One response as the tests read it.
+struct Reply {
+    status: u16,
+    head: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    /// A header's value, when present.
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.get(name).map(|v| v.to_str().unwrap())
+    }
+
+    /// The body, ungzipped when it was sent gzipped.
+    fn decoded(&self) -> Vec<u8> {
+        if self.header("content-encoding").is_some() { gunzip(&self.body) } else { self.body.clone() }
+    }
+}
+
+/// Sends `method url` with `headers` (a name may repeat) and reads the whole response,
+/// checking that a 304 carries no body but keeps the validators, caching headers and `Vary`.
+async fn request(c: &reqwest::Client, method: Method, url: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut req = c.request(method, url);
     for (k, v) in headers {
-        req = req.header(k, v);
+        req = req.header(*k, *v);
     }
     let res = req.send().await.unwrap();
-    let code = res.status().as_u16();
+    let status = res.status().as_u16();
     let head = res.headers().clone();
     let body = res.bytes().await.unwrap().to_vec();
-    if code == 304 {
+    if status == 304 {
         assert!(body.is_empty(), "304 with a body");
-        for name in ["etag", "cache-control", "vary"] {
+        for name in ["etag", "cache-control"] {
             assert!(head.contains_key(name), "304 lacks {name}");
         }
+        let compressible = negotiate::media_type(url.rsplit('/').next().unwrap_or("")).compressible;
+        assert_eq!(head.contains_key("vary"), compressible, "a 304 varies as its 200 does");
     }
-    (code, head, body)
+    Reply { status, head, body }
+}
+
+/// [`request`] with GET.
+async fn get(c: &reqwest::Client, url: &str, headers: &[(&str, &str)]) -> Reply {
+    request(c, Method::GET, url, headers).await
 }
 
 /// Sends `request_head` (without the final blank line) raw and reads until close.
@@ -171,29 +193,29 @@ async fn fixture_table_types_cache_control_and_bodies() {
         let [target, status, mime, cache, file] = cols[..] else {
             panic!("bad expected.tsv line {line:?}");
         };
-        let res = client.get(server.url(target)).send().await.unwrap();
-        assert_eq!(res.status().as_u16().to_string(), status, "{target}");
+        let res = get(&client, &server.url(target), &[]).await;
+        assert_eq!(res.status.to_string(), status, "{target}");
         if mime != "-" {
-            assert_eq!(hdr(&res, "content-type"), Some(mime), "{target}");
-            assert_eq!(hdr(&res, "x-content-type-options"), Some("nosniff"), "{target}");
+            assert_eq!(res.header("content-type"), Some(mime), "{target}");
+            assert_eq!(res.header("x-content-type-options"), Some("nosniff"), "{target}");
         }
         if cache != "-" {
-            assert_eq!(hdr(&res, "cache-control"), Some(cache), "{target}");
+            assert_eq!(res.header("cache-control"), Some(cache), "{target}");
         }
         if status == "301" {
             let want = format!("{}/", target.split('?').next().unwrap());
-            assert_eq!(hdr(&res, "location"), Some(want.as_str()), "{target}");
+            assert_eq!(res.header("location"), Some(want.as_str()), "{target}");
         }
         if file != "-" {
             let want = std::fs::read(fixtures().join(file)).unwrap();
             let compressible = negotiate::media_type(file).compressible;
-            assert_eq!(hdr(&res, "vary").is_some(), compressible, "{target}: Vary");
-            assert_eq!(hdr(&res, "etag"), Some(etag_of(&want).as_str()), "{target}");
-            let lm = hdr(&res, "last-modified").expect("Last-Modified");
+            assert_eq!(res.header("vary").is_some(), compressible, "{target}: Vary");
+            assert_eq!(res.header("etag"), Some(etag_of(&want).as_str()), "{target}");
+            let lm = res.header("last-modified").expect("Last-Modified");
             httpdate::parse_http_date(lm).expect("an HTTP date");
-            assert_eq!(hdr(&res, "content-length"), Some(want.len().to_string().as_str()));
-            assert!(res.headers().get("content-encoding").is_none());
-            assert_eq!(res.bytes().await.unwrap().as_ref(), want.as_slice(), "{target}");
+            assert_eq!(res.header("content-length"), Some(want.len().to_string().as_str()));
+            assert!(res.header("content-encoding").is_none());
+            assert_eq!(res.body, want, "{target}");
         }
         checked += 1;
     }
@@ -207,31 +229,34 @@ async fn conditional_requests_and_precedence() {
     let server = start(&site.root).await;
     let c = client();
     let url = server.url("/atom.xml");
-    let first = c.get(&url).send().await.unwrap();
-    let etag = hdr(&first, "etag").unwrap().to_string();
-    let lm = hdr(&first, "last-modified").unwrap().to_string();
+    let first = get(&c, &url, &[]).await;
+    let etag = first.header("etag").unwrap();
+    let lm = first.header("last-modified").unwrap();
     let long_ago = httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(86_400));
-
-    let status = |headers: Vec<(&'static str, String)>| async { get(&c, &url, headers).await.0 };
-    assert_eq!(status(vec![("if-none-match", etag.clone())]).await, 304);
-    assert_eq!(status(vec![("if-none-match", format!("W/{etag}"))]).await, 304);
-    assert_eq!(status(vec![("if-none-match", format!("\"nope\", {etag}"))]).await, 304);
-    assert_eq!(status(vec![("if-none-match", "*".into())]).await, 304);
-    assert_eq!(status(vec![("if-none-match", "\"nope\"".into())]).await, 200);
-    assert_eq!(status(vec![("if-modified-since", lm.clone())]).await, 304);
-    assert_eq!(status(vec![("if-modified-since", long_ago.clone())]).await, 200);
-    assert_eq!(status(vec![("if-modified-since", "not a date".into())]).await, 200);
     // A date in the future is invalid, not "newer than the file".
     let tomorrow = httpdate::fmt_http_date(std::time::SystemTime::now() + std::time::Duration::from_secs(86_400));
-    assert_eq!(status(vec![("if-modified-since", tomorrow)]).await, 200);
-    // If-None-Match wins over If-Modified-Since, in both directions.
-    assert_eq!(status(vec![("if-none-match", "\"nope\"".into()), ("if-modified-since", lm.clone())]).await, 200);
-    assert_eq!(status(vec![("if-none-match", etag.clone()), ("if-modified-since", long_ago.clone())]).await, 304);
-    // Two If-None-Match lines are one list.
-    let res = c.get(&url).header("if-none-match", "\"a\"").header("if-none-match", etag.clone()).send().await.unwrap();
-    assert_eq!(res.status(), 304);
-    assert_eq!(status(vec![("if-match", "\"nope\"".into())]).await, 412);
-    assert_eq!(status(vec![("if-match", etag.clone())]).await, 200);
+    let (weak, listed) = (format!("W/{etag}"), format!("\"nope\", {etag}"));
+    let cases: [(&[(&str, &str)], u16); 14] = [
+        (&[("if-none-match", etag)], 304),
+        (&[("if-none-match", &weak)], 304),
+        (&[("if-none-match", &listed)], 304),
+        (&[("if-none-match", "*")], 304),
+        (&[("if-none-match", "\"nope\"")], 200),
+        (&[("if-modified-since", lm)], 304),
+        (&[("if-modified-since", &long_ago)], 200),
+        (&[("if-modified-since", "not a date")], 200),
+        (&[("if-modified-since", &tomorrow)], 200),
+        // If-None-Match wins over If-Modified-Since, in both directions.
+        (&[("if-none-match", "\"nope\""), ("if-modified-since", lm)], 200),
+        (&[("if-none-match", etag), ("if-modified-since", &long_ago)], 304),
+        // Two If-None-Match lines are one list.
+        (&[("if-none-match", "\"a\""), ("if-none-match", etag)], 304),
+        (&[("if-match", "\"nope\"")], 412),
+        (&[("if-match", etag)], 200),
+    ];
+    for (headers, status) in cases {
+        assert_eq!(get(&c, &url, headers).await.status, status, "{headers:?}");
+    }
     server.stop().await.unwrap();
 }
 
@@ -241,52 +266,40 @@ async fn gzip_negotiation_and_vary() {
     let server = start(&site.root).await;
     let c = client();
     let atom = std::fs::read(site.root.join("atom.xml")).unwrap();
-    let get = |path: &'static str, ae: Option<&'static str>| {
-        let mut req = c.get(server.url(path));
-        if let Some(ae) = ae {
-            req = req.header("accept-encoding", ae);
-        }
-        req.send()
-    };
+    let url = server.url("/atom.xml");
 
-    let res = get("/atom.xml", Some("br;q=1, gzip;q=0.5")).await.unwrap();
-    assert_eq!(hdr(&res, "content-encoding"), Some("gzip"));
-    assert_eq!(hdr(&res, "vary"), Some("accept-encoding"));
-    assert_eq!(hdr(&res, "content-type"), Some("application/atom+xml"));
-    let gz_etag = hdr(&res, "etag").unwrap().to_string();
+    let res = get(&c, &url, &[("accept-encoding", "br;q=1, gzip;q=0.5")]).await;
+    assert_eq!(res.header("content-encoding"), Some("gzip"));
+    assert_eq!(res.header("vary"), Some("accept-encoding"));
+    assert_eq!(res.header("content-type"), Some("application/atom+xml"));
+    let gz_etag = res.header("etag").unwrap().to_string();
     assert_ne!(gz_etag, etag_of(&atom), "gzip bytes need their own strong ETag");
-    let body = res.bytes().await.unwrap();
-    assert!(body.len() < atom.len());
-    assert_eq!(gunzip(&body), atom);
+    assert!(res.body.len() < atom.len());
+    assert_eq!(gunzip(&res.body), atom);
 
     // The gzip ETag validates the gzip representation.
-    let res = c
-        .get(server.url("/atom.xml"))
-        .header("accept-encoding", "gzip")
-        .header("if-none-match", &gz_etag)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 304);
-    assert_eq!(hdr(&res, "etag"), Some(gz_etag.as_str()));
-    assert_eq!(hdr(&res, "vary"), Some("accept-encoding"));
+    let res = get(&c, &url, &[("accept-encoding", "gzip"), ("if-none-match", &gz_etag)]).await;
+    assert_eq!(res.status, 304);
+    assert_eq!(res.header("etag"), Some(gz_etag.as_str()));
+    assert_eq!(res.header("vary"), Some("accept-encoding"));
 
     for ae in [None, Some("gzip;q=0"), Some("br"), Some("identity"), Some("gzip;q=0, *")] {
-        let res = get("/atom.xml", ae).await.unwrap();
-        assert!(res.headers().get("content-encoding").is_none(), "{ae:?}");
-        assert_eq!(hdr(&res, "vary"), Some("accept-encoding"), "{ae:?}");
-        assert_eq!(res.bytes().await.unwrap().as_ref(), atom.as_slice());
+        let headers: Vec<(&str, &str)> = ae.map(|v| ("accept-encoding", v)).into_iter().collect();
+        let res = get(&c, &url, &headers).await;
+        assert!(res.header("content-encoding").is_none(), "{ae:?}");
+        assert_eq!(res.header("vary"), Some("accept-encoding"), "{ae:?}");
+        assert_eq!(res.body, atom);
     }
-    let res = get("/feed.json", Some("*")).await.unwrap();
-    assert_eq!(hdr(&res, "content-encoding"), Some("gzip"));
+    let res = get(&c, &server.url("/feed.json"), &[("accept-encoding", "*")]).await;
+    assert_eq!(res.header("content-encoding"), Some("gzip"));
     // Too small to be worth it, but still varies.
-    let res = get("/robots.txt", Some("gzip")).await.unwrap();
-    assert!(res.headers().get("content-encoding").is_none());
-    assert_eq!(hdr(&res, "vary"), Some("accept-encoding"));
+    let res = get(&c, &server.url("/robots.txt"), &[("accept-encoding", "gzip")]).await;
+    assert!(res.header("content-encoding").is_none());
+    assert_eq!(res.header("vary"), Some("accept-encoding"));
     // Not compressible: no gzip, no Vary.
-    let res = get("/logo.png", Some("gzip")).await.unwrap();
-    assert!(res.headers().get("content-encoding").is_none());
-    assert!(res.headers().get("vary").is_none());
+    let res = get(&c, &server.url("/logo.png"), &[("accept-encoding", "gzip")]).await;
+    assert!(res.header("content-encoding").is_none());
+    assert!(res.header("vary").is_none());
     server.stop().await.unwrap();
 }
 
@@ -322,8 +335,8 @@ async fn head_has_get_headers_and_no_body() {
     assert_eq!(s, 304);
     assert!(b.is_empty());
     assert!(!h.to_ascii_lowercase().contains("content-length: 0"), "{h}");
-    let res = client().head(server.url("/")).send().await.unwrap();
-    assert_eq!(hdr(&res, "content-type"), Some("text/html; charset=utf-8"));
+    let res = request(&client(), Method::HEAD, &server.url("/"), &[]).await;
+    assert_eq!(res.header("content-type"), Some("text/html; charset=utf-8"));
     server.stop().await.unwrap();
 }
 
@@ -333,10 +346,10 @@ async fn other_methods_get_405_with_allow() {
     let server = start(&site.root).await;
     let c = client();
     for method in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"] {
-        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let res = c.request(m, server.url("/atom.xml")).send().await.unwrap();
-        assert_eq!(res.status(), 405, "{method}");
-        assert_eq!(hdr(&res, "allow"), Some("GET, HEAD"), "{method}");
+        let m = Method::from_bytes(method.as_bytes()).unwrap();
+        let res = request(&c, m, &server.url("/atom.xml"), &[]).await;
+        assert_eq!(res.status, 405, "{method}");
+        assert_eq!(res.header("allow"), Some("GET, HEAD"), "{method}");
     }
     server.stop().await.unwrap();
 }
@@ -380,15 +393,12 @@ async fn replaced_file_is_served_new_at_once() {
     assert_ne!(v1, v2);
     assert_eq!(v1.len(), v2.len());
 
+    let url = server.url("/atom.xml");
     let fetch = |ae: &'static str| {
-        let c = c.clone();
-        let url = server.url("/atom.xml");
+        let (c, url) = (&c, &url);
         async move {
-            let res = c.get(url).header("accept-encoding", ae).send().await.unwrap();
-            let etag = hdr(&res, "etag").unwrap().to_string();
-            let gz = res.headers().contains_key("content-encoding");
-            let body = res.bytes().await.unwrap().to_vec();
-            (etag, if gz { gunzip(&body) } else { body })
+            let res = get(c, url, &[("accept-encoding", ae)]).await;
+            (res.header("etag").unwrap().to_string(), res.decoded())
         }
     };
     let (e1, b1) = fetch("identity").await;
@@ -404,8 +414,7 @@ async fn replaced_file_is_served_new_at_once() {
     assert_ne!(g1, g2);
     assert_eq!(e2, etag_of(&v2));
     // The old validator no longer matches.
-    let res = c.get(server.url("/atom.xml")).header("if-none-match", &e1).send().await.unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(get(&c, &url, &[("if-none-match", &e1)]).await.status, 200);
 
     // Rewritten in place with another length: also seen at once.
     let v3 = [v2.as_slice(), b"<!-- v3 -->\n"].concat();
@@ -439,17 +448,14 @@ async fn responses_stay_consistent_under_concurrent_replacement() {
     let c = client();
     let mut seen = 0;
     while !writer.is_finished() || seen < 50 {
-        let res = c.get(server.url("/feed.json")).send().await.unwrap();
-        assert_eq!(res.status(), 200);
-        let etag = hdr(&res, "etag").unwrap().to_string();
-        let body = res.bytes().await.unwrap();
-        assert_eq!(etag, etag_of(&body), "ETag and bytes from different versions");
-        assert!(body.as_ref() == base.as_slice() || versions.iter().any(|v| v.as_slice() == body.as_ref()));
+        let res = get(&c, &server.url("/feed.json"), &[]).await;
+        assert_eq!(res.status, 200);
+        assert_eq!(res.header("etag"), Some(etag_of(&res.body).as_str()), "ETag and bytes from different versions");
+        assert!(res.body == base || versions.contains(&res.body));
         seen += 1;
     }
     writer.await.unwrap();
-    let res = c.get(server.url("/feed.json")).send().await.unwrap();
-    assert_eq!(res.bytes().await.unwrap().as_ref(), versions.last().unwrap().as_slice());
+    assert_eq!(&get(&c, &server.url("/feed.json"), &[]).await.body, versions.last().unwrap());
     server.stop().await.unwrap();
 }
 
@@ -465,27 +471,27 @@ async fn large_files_stream_with_cached_etag() {
     let txt = site.root.join("big.txt");
     std::fs::write(&txt, &big).unwrap();
     for target in ["/archive/1/photo.png", "/big.txt"] {
-        let res = c.get(server.url(target)).header("accept-encoding", "gzip").send().await.unwrap();
-        assert_eq!(res.status(), 200);
-        assert!(res.headers().get("content-encoding").is_none(), "large files are not compressed");
-        let etag = hdr(&res, "etag").unwrap().to_string();
-        assert_eq!(etag, etag_of(&big));
-        assert_eq!(hdr(&res, "content-length"), Some(big.len().to_string().as_str()));
-        assert_eq!(res.bytes().await.unwrap().as_ref(), big.as_slice());
-        let res = c.get(server.url(target)).header("if-none-match", &etag).send().await.unwrap();
-        assert_eq!(res.status(), 304);
-        let res = c.head(server.url(target)).send().await.unwrap();
-        assert_eq!(hdr(&res, "content-length"), Some(big.len().to_string().as_str()));
+        let url = server.url(target);
+        let res = get(&c, &url, &[("accept-encoding", "gzip")]).await;
+        assert_eq!(res.status, 200);
+        assert!(res.header("content-encoding").is_none(), "large files are not compressed");
+        let etag = etag_of(&big);
+        assert_eq!(res.header("etag"), Some(etag.as_str()));
+        assert_eq!(res.header("content-length"), Some(big.len().to_string().as_str()));
+        assert_eq!(res.body, big);
+        assert_eq!(get(&c, &url, &[("if-none-match", &etag)]).await.status, 304);
+        let res = request(&c, Method::HEAD, &url, &[]).await;
+        assert_eq!(res.header("content-length"), Some(big.len().to_string().as_str()));
     }
-    let res = c.get(server.url("/archive/1/photo.png")).send().await.unwrap();
-    assert_eq!(hdr(&res, "content-type"), Some("image/png"));
-    assert_eq!(hdr(&res, "cache-control"), Some("public, max-age=31536000, immutable"));
+    let res = get(&c, &server.url("/archive/1/photo.png"), &[]).await;
+    assert_eq!(res.header("content-type"), Some("image/png"));
+    assert_eq!(res.header("cache-control"), Some("public, max-age=31536000, immutable"));
     // Replaced: new bytes, new ETag.
     let big2 = [big.as_slice(), b"tail"].concat();
     replace_atomically(&txt, &big2);
-    let res = c.get(server.url("/big.txt")).send().await.unwrap();
-    assert_eq!(hdr(&res, "etag").map(str::to_owned), Some(etag_of(&big2)));
-    assert_eq!(res.bytes().await.unwrap().as_ref(), big2.as_slice());
+    let res = get(&c, &server.url("/big.txt"), &[]).await;
+    assert_eq!(res.header("etag"), Some(etag_of(&big2).as_str()));
+    assert_eq!(res.body, big2);
     server.stop().await.unwrap();
 }
 
@@ -494,14 +500,10 @@ async fn archive_page_becomes_immutable_when_the_next_one_appears() {
     let site = site();
     let server = start(&site.root).await;
     let c = client();
-    let cache_of = |p: &'static str| {
-        let c = c.clone();
-        let url = server.url(p);
-        async move { hdr(&c.get(url).send().await.unwrap(), "cache-control").map(str::to_owned) }
-    };
-    assert_eq!(cache_of("/archive/2/atom.xml").await.as_deref(), Some("public, max-age=300"));
+    let url = server.url("/archive/2/atom.xml");
+    assert_eq!(get(&c, &url, &[]).await.header("cache-control"), Some("public, max-age=300"));
     std::fs::create_dir(site.root.join("archive/3")).unwrap();
-    assert_eq!(cache_of("/archive/2/atom.xml").await.as_deref(), Some("public, max-age=31536000, immutable"));
+    assert_eq!(get(&c, &url, &[]).await.header("cache-control"), Some("public, max-age=31536000, immutable"));
     server.stop().await.unwrap();
 }
 
@@ -552,10 +554,8 @@ async fn serve_logs_start_and_one_access_line_per_request() {
     let site = site();
     let server = start(&site.root).await;
     let c = client();
-    let res = c.get(server.url("/atom.xml?x=1")).send().await.unwrap();
-    let len = res.bytes().await.unwrap().len();
-    let res = c.get(server.url("/nope.xml")).send().await.unwrap();
-    assert_eq!(res.status(), 404);
+    let len = get(&c, &server.url("/atom.xml?x=1"), &[]).await.body.len();
+    assert_eq!(get(&c, &server.url("/nope.xml"), &[]).await.status, 404);
     server.stop().await.unwrap();
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
@@ -606,16 +606,16 @@ async fn serve_runs_until_shutdown() {
     let task = tokio::spawn(serve(ServeOptions { root: site.root.clone(), listen }, async {
         let _ = rx.await;
     }));
-    let c = client();
-    let mut res = None;
+    let mut up = false;
     for _ in 0..100 {
-        if let Ok(r) = c.get(format!("http://{listen}/")).send().await {
-            res = Some(r);
+        if tokio::net::TcpStream::connect(listen).await.is_ok() {
+            up = true;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert_eq!(res.expect("server came up").status(), 200);
+    assert!(up, "server came up");
+    assert_eq!(get(&client(), &format!("http://{listen}/"), &[]).await.status, 200);
     tx.send(()).unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(5), task).await.unwrap().unwrap().unwrap();
 }
@@ -712,21 +712,14 @@ async fn root_symlink_flip_serves_the_new_folder() {
     std::os::unix::fs::symlink(&a, &current).unwrap();
     let server = start(&current).await;
     let c = client();
-    let get = |p: &'static str| {
-        let c = c.clone();
-        let url = server.url(p);
-        async move {
-            let res = c.get(url).send().await.unwrap();
-            (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
-        }
-    };
-    assert_eq!(get("/atom.xml").await.1, std::fs::read(a.join("atom.xml")).unwrap());
-    assert_eq!(get("/only-in-a.txt").await.0, 200);
+    let (atom, only_in_a) = (server.url("/atom.xml"), server.url("/only-in-a.txt"));
+    assert_eq!(get(&c, &atom, &[]).await.body, std::fs::read(a.join("atom.xml")).unwrap());
+    assert_eq!(get(&c, &only_in_a, &[]).await.status, 200);
     let next = tmp.path().join("current.next");
     std::os::unix::fs::symlink(&b, &next).unwrap();
     std::fs::rename(&next, &current).unwrap();
-    assert_eq!(get("/atom.xml").await.1, std::fs::read(b.join("atom.xml")).unwrap());
-    assert_eq!(get("/only-in-a.txt").await.0, 404);
+    assert_eq!(get(&c, &atom, &[]).await.body, std::fs::read(b.join("atom.xml")).unwrap());
+    assert_eq!(get(&c, &only_in_a, &[]).await.status, 404);
     server.stop().await.unwrap();
 }
 
@@ -747,18 +740,18 @@ async fn only_published_files_are_served() {
     let server = start(&site.root).await;
     let c = client();
     for target in ["/feedkeeper.toml", "/archive.sqlite3", "/archive.sqlite3-wal", "/lock", "/atom.xml.tmp1234"] {
-        let (code, _, body) = get(&c, &server.url(target), vec![]).await;
-        assert_eq!(code, 404, "{target}");
-        assert!(!String::from_utf8_lossy(&body).contains(SECRET), "{target} leaked");
+        let res = get(&c, &server.url(target), &[]).await;
+        assert_eq!(res.status, 404, "{target}");
+        assert!(!String::from_utf8_lossy(&res.body).contains(SECRET), "{target} leaked");
     }
     #[cfg(unix)]
-    assert_eq!(get(&c, &server.url("/loop-a.xml"), vec![]).await.0, 404, "a symlink loop is not found");
-    assert_eq!(get(&c, &server.url("/tags"), vec![]).await.0, 404, "no redirect to a folder without an index");
-    assert_eq!(get(&c, &server.url("/tags/"), vec![]).await.0, 404);
+    assert_eq!(get(&c, &server.url("/loop-a.xml"), &[]).await.status, 404, "a symlink loop is not found");
+    assert_eq!(get(&c, &server.url("/tags"), &[]).await.status, 404, "no redirect to a folder without an index");
+    assert_eq!(get(&c, &server.url("/tags/"), &[]).await.status, 404);
     std::fs::create_dir(site.root.join("listed")).unwrap();
     std::fs::write(site.root.join("listed/index.html"), "<p>hi</p>").unwrap();
-    let (code, head, _) = get(&c, &server.url("/listed"), vec![]).await;
-    assert_eq!((code, head.get("location").map(|v| v.to_str().unwrap())), (301, Some("/listed/")));
+    let res = get(&c, &server.url("/listed"), &[]).await;
+    assert_eq!((res.status, res.header("location")), (301, Some("/listed/")));
     server.stop().await.unwrap();
 }
 
@@ -775,8 +768,7 @@ async fn silent_and_half_sent_clients_neither_block_requests_nor_shutdown() {
     }
     let mut half = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     half.write_all(b"GET /atom.xml HTTP/1.1\r\nHost: loc").await.unwrap();
-    let (code, _, _) = get(&client(), &server.url("/atom.xml"), vec![]).await;
-    assert_eq!(code, 200);
+    assert_eq!(get(&client(), &server.url("/atom.xml"), &[]).await.status, 200);
     // A generous bound: the point is a hang, not speed.
     let stopped = tokio::time::timeout(std::time::Duration::from_secs(30), server.stop()).await;
     assert!(stopped.is_ok(), "shutdown waited for the half-sent header");
@@ -797,28 +789,26 @@ async fn single_byte_ranges_from_memory_and_from_disk() {
     for (target, bytes) in [("/atom.xml", &small), ("/archive/1/atom.xml", &big)] {
         let url = server.url(target);
         let len = bytes.len();
-        let (code, head, body) = get(&c, &url, vec![("range", "bytes=10-99".into())]).await;
-        assert_eq!(code, 206, "{target}");
-        assert_eq!(body, bytes[10..100], "{target}");
-        assert_eq!(head["content-range"], format!("bytes 10-99/{len}").as_str());
-        assert_eq!(head["content-length"], "90");
-        assert!(head.get("content-encoding").is_none(), "a range is of the file's own bytes");
-        let (code, _, body) =
-            get(&c, &url, vec![("range", "bytes=-7".into()), ("accept-encoding", "gzip".into())]).await;
-        assert_eq!((code, body.as_slice()), (206, &bytes[len - 7..]), "{target}");
-        let (code, head, _) = get(&c, &url, vec![("range", format!("bytes={len}-"))]).await;
-        assert_eq!(code, 416, "{target}");
-        assert_eq!(head["content-range"], format!("bytes */{len}").as_str());
+        let res = get(&c, &url, &[("range", "bytes=10-99")]).await;
+        assert_eq!(res.status, 206, "{target}");
+        assert_eq!(res.body, bytes[10..100], "{target}");
+        assert_eq!(res.header("content-range"), Some(format!("bytes 10-99/{len}").as_str()));
+        assert_eq!(res.header("content-length"), Some("90"));
+        assert!(res.header("content-encoding").is_none(), "a range is of the file's own bytes");
+        let res = get(&c, &url, &[("range", "bytes=-7"), ("accept-encoding", "gzip")]).await;
+        assert_eq!((res.status, res.body.as_slice()), (206, &bytes[len - 7..]), "{target}");
+        let res = get(&c, &url, &[("range", &format!("bytes={len}-"))]).await;
+        assert_eq!(res.status, 416, "{target}");
+        assert_eq!(res.header("content-range"), Some(format!("bytes */{len}").as_str()));
         // An If-Range for another version, or several ranges, get the whole file.
-        let (code, head, body) =
-            get(&c, &url, vec![("range", "bytes=0-9".into()), ("if-range", "\"old\"".into())]).await;
-        assert_eq!((code, body.len()), (200, len), "{target}");
-        assert_eq!(head["accept-ranges"], "bytes");
-        let etag = head["etag"].to_str().unwrap().to_string();
-        let (code, _, body) = get(&c, &url, vec![("range", "bytes=0-9".into()), ("if-range", etag)]).await;
-        assert_eq!((code, body.as_slice()), (206, &bytes[..10]), "{target}");
-        let (code, _, body) = get(&c, &url, vec![("range", "bytes=0-1,5-6".into())]).await;
-        assert_eq!((code, body.len()), (200, len), "{target}");
+        let res = get(&c, &url, &[("range", "bytes=0-9"), ("if-range", "\"old\"")]).await;
+        assert_eq!((res.status, res.body.len()), (200, len), "{target}");
+        assert_eq!(res.header("accept-ranges"), Some("bytes"));
+        let etag = res.header("etag").unwrap();
+        let res = get(&c, &url, &[("range", "bytes=0-9"), ("if-range", etag)]).await;
+        assert_eq!((res.status, res.body.as_slice()), (206, &bytes[..10]), "{target}");
+        let res = get(&c, &url, &[("range", "bytes=0-1,5-6")]).await;
+        assert_eq!((res.status, res.body.len()), (200, len), "{target}");
     }
     server.stop().await.unwrap();
 }

@@ -5,10 +5,11 @@
 //! Only called when the XML reader found fewer items than the document has item tags. It
 //! reads; it does not judge or store.
 
-use scraper::{ElementRef, Html, Node, Selector};
+use scraper::{ElementRef, Html, HtmlTreeSink, Node, Selector};
 use url::Url;
 
 use super::draft::{ItemDraft, resolve};
+use crate::deadline::{Deadline, OutOfTime};
 
 /// How many item/entry start tags the raw document has (a cheap upper bound used to decide
 /// whether the XML reader missed items).
@@ -23,12 +24,23 @@ pub(crate) fn count_item_tags(doc: &str) -> usize {
     count("<item") + count("<entry") + count("<ITEM") + count("<ENTRY")
 }
 
+/// `doc` parsed as HTML (nesting capped first, as for pages: the HTML parser slows with the
+/// square of the depth), a chunk at a time within `deadline`.
+fn parse(doc: &str, deadline: &Deadline) -> Result<Html, OutOfTime> {
+    crate::deadline::parse_html(
+        &crate::extract::cap_nesting(doc),
+        HtmlTreeSink::new(Html::new_document()),
+        true,
+        deadline,
+    )
+}
+
 /// The channel's title and link, when the XML reader found none.
-pub(crate) fn read_channel(doc: &str) -> (Option<String>, Option<String>) {
-    let html = Html::parse_document(&crate::extract::cap_nesting(doc));
+pub(crate) fn read_channel(doc: &str, deadline: &Deadline) -> Result<(Option<String>, Option<String>), OutOfTime> {
+    let html = parse(doc, deadline)?;
     let (Ok(title), Ok(link)) = (Selector::parse("channel > title, feed > title"), Selector::parse("channel > link"))
     else {
-        return (None, None);
+        return Ok((None, None));
     };
     let t = html.select(&title).next().map(|t| crate::content::escape(&t.text().collect::<String>()));
     let l = html.select(&link).next().and_then(|l| {
@@ -37,12 +49,11 @@ pub(crate) fn read_channel(doc: &str) -> (Option<String>, Option<String>) {
             .map(str::to_string)
             .or_else(|| l.next_sibling().and_then(|n| n.value().as_text().map(|t| url_text(t))))
     });
-    (t, l)
+    Ok((t, l))
 }
 
-/// Reads items out of a document parsed as HTML (nesting capped first, as for pages: the
-/// HTML parser slows with the square of the depth).
-pub(crate) fn read(doc: &str, base: Option<&Url>) -> Vec<ItemDraft> {
+/// Reads items out of a document parsed as HTML, within `deadline`.
+pub(crate) fn read(doc: &str, base: Option<&Url>, deadline: &Deadline) -> Result<Vec<ItemDraft>, OutOfTime> {
     // HTML has no CDATA: turn each section into escaped text first.
     let html = if doc.contains("<![CDATA[") {
         let mut out = String::with_capacity(doc.len() + doc.len() / 8);
@@ -55,13 +66,21 @@ pub(crate) fn read(doc: &str, base: Option<&Url>) -> Vec<ItemDraft> {
             rest = body.get(end + 3..).unwrap_or("");
         }
         out.push_str(rest);
-        Html::parse_document(&crate::extract::cap_nesting(&out))
+        parse(&out, deadline)?
     } else {
-        Html::parse_document(&crate::extract::cap_nesting(doc))
+        parse(doc, deadline)?
     };
-    let Ok(sel) = Selector::parse("item, entry") else { return Vec::new() };
+    let Ok(sel) = Selector::parse("item, entry") else { return Ok(Vec::new()) };
     let tail = doc.trim_end();
-    html.select(&sel).map(|el| read_item(el, base, tail)).filter(|i| !i.is_empty()).collect()
+    let mut items = Vec::new();
+    for (n, el) in html.select(&sel).enumerate() {
+        deadline.check_every(n, 64)?;
+        let item = read_item(el, base, tail);
+        if !item.is_empty() {
+            items.push(item);
+        }
+    }
+    Ok(items)
 }
 
 /// `doc_end` is the document without trailing space: a link text it ends with was cut.
@@ -157,7 +176,7 @@ mod tests {
     fn reads_items_from_html_soup() {
         let doc = "<html><body><rss><channel><item><title>One &amp; two</title><link>http://e.org/1</link><description><![CDATA[<p>x</p>]]></description><pubDate>14 Sep 2018</pubDate></item><item><title>Two</title><link>/2</link></item>";
         let base = Url::parse("http://e.org/feed").expect("url");
-        let items = read(doc, Some(&base));
+        let items = read(doc, Some(&base), &Deadline::none()).expect("no deadline");
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].link.as_deref(), Some("http://e.org/1"));
         assert_eq!(items[0].summary_html.as_deref(), Some("<p>x</p>"));
@@ -175,7 +194,7 @@ mod tests {
         // Parsed as is, this takes the HTML parser minutes (its cost grows with the square
         // of the depth).
         let started = std::time::Instant::now();
-        let items = read(&doc, None);
+        let items = read(&doc, None, &Deadline::none()).expect("no deadline");
         // A generous bound: what is tested is that this does not hang.
         assert!(started.elapsed() < std::time::Duration::from_secs(60), "{:?}", started.elapsed());
         assert_eq!(items.len(), 1);

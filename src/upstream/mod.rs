@@ -19,7 +19,7 @@ mod xml;
 mod fixture_tests;
 
 pub use draft::FeedFormat;
-pub use parse::{FeedItem, History, ParseError, ParsedFeed, parse_feed};
+pub use parse::{FeedItem, History, ParseError, ParsedFeed, parse_feed, parse_feed_within};
 pub use poll::{Poll, PollError, PollOutcome, PollRequest, item_hash, item_key, item_text, poll, poll_request};
 
 /// Decodes character references as leniently as feed text is read: `&amp;`, `&#233;`,

@@ -18,6 +18,7 @@ use super::fallback;
 use super::json;
 use super::unescape::{self, html_to_plain};
 use super::xml;
+use crate::deadline::{Deadline, OutOfTime};
 
 /// One upstream feed, normalised.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -92,6 +93,13 @@ pub enum ParseError {
     Truncated { url: String },
     #[error("{url}: invalid JSON Feed: {reason}")]
     Json { url: String, reason: String },
+    /// Reading the document took longer than the time budget it was given.
+    #[error("{url}: parsing {source}")]
+    OutOfTime {
+        url: String,
+        #[source]
+        source: OutOfTime,
+    },
 }
 
 /// The feed URL as a base for relative links: an absolute URL, or a local file path.
@@ -104,7 +112,20 @@ fn base_url(feed_url: &str) -> Option<Url> {
 
 /// Parses one feed document. See the module documentation.
 pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, feed_url: &str) -> Result<ParsedFeed, ParseError> {
+    parse_feed_within(bytes, content_type, feed_url, &Deadline::none())
+}
+
+/// [`parse_feed`] within a time budget: past `deadline` the work stops (between its steps,
+/// every few hundred XML events, between chunks of the HTML fallback's parse and between
+/// items) with [`ParseError::OutOfTime`].
+pub fn parse_feed_within(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    feed_url: &str,
+    deadline: &Deadline,
+) -> Result<ParsedFeed, ParseError> {
     let url = feed_url.to_string();
+    let out_of_time = |source: OutOfTime| ParseError::OutOfTime { url: feed_url.to_string(), source };
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty { url });
     }
@@ -122,10 +143,10 @@ pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, feed_url: &str) -> R
             repairs.push(format!("skipped {} bytes of garbage before the document", start.offset));
         }
         let doc = &text[start.offset..];
-        let mut draft = xml::read(doc, base.as_ref());
+        let mut draft = xml::read(doc, base.as_ref(), deadline).map_err(out_of_time)?;
         let found = draft.items.iter().filter(|i| !i.is_empty()).count();
         if found < fallback::count_item_tags(doc) {
-            let recovered = fallback::read(doc, base.as_ref());
+            let recovered = fallback::read(doc, base.as_ref(), deadline).map_err(out_of_time)?;
             if recovered.len() > found {
                 draft.repairs.push(format!(
                     "recovered {} items with the HTML fallback (the XML reader found {found})",
@@ -134,7 +155,7 @@ pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, feed_url: &str) -> R
                 draft.items = recovered;
                 draft.structure = true;
                 if draft.title.is_none() && draft.site_url.is_none() {
-                    let (title, link) = fallback::read_channel(doc);
+                    let (title, link) = fallback::read_channel(doc, deadline).map_err(out_of_time)?;
                     draft.title = title;
                     draft.site_url = link.and_then(|l| resolve(&l, base.as_ref()));
                 }
@@ -147,7 +168,12 @@ pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, feed_url: &str) -> R
 
     repairs.extend(draft.repairs.iter().cloned());
     let drafts = std::mem::take(&mut draft.items);
-    let kept: Vec<FeedItem> = drafts.into_iter().filter(|i| !i.is_empty()).map(|i| finish_item(i, &draft)).collect();
+    deadline.check().map_err(out_of_time)?;
+    let mut kept: Vec<FeedItem> = Vec::with_capacity(drafts.len());
+    for (n, item) in drafts.into_iter().filter(|i| !i.is_empty()).enumerate() {
+        deadline.check_every(n, 16).map_err(out_of_time)?;
+        kept.push(finish_item(item, &draft));
+    }
     // A cut-off document with no complete item is a failed poll, not an empty feed.
     if kept.is_empty() && draft.truncated {
         return Err(ParseError::Truncated { url });
@@ -264,6 +290,17 @@ mod tests {
             msg(br#"{"version":"https://jsonfeed.org/version/1.1","title":"T","items":[{"id":"1","ur"#, None),
             "https://e.org/feed: truncated and nothing recoverable"
         );
+    }
+
+    #[test]
+    fn a_spent_deadline_is_a_parse_error_naming_the_feed() {
+        let doc = b"<rss version=\"2.0\"><channel><title>T</title><item><title>A</title></item></channel></rss>";
+        let spent = Deadline::after(Duration::ZERO);
+        let err = parse_feed_within(doc, None, "https://e.org/feed", &spent).unwrap_err();
+        assert!(matches!(err, ParseError::OutOfTime { .. }), "{err}");
+        assert_eq!(err.to_string(), "https://e.org/feed: parsing gave up after its time budget of 0 ms");
+        let hour = Deadline::after(Duration::from_secs(3600));
+        assert_eq!(parse_feed_within(doc, None, "x", &hour).unwrap(), parse_feed(doc, None, "x").unwrap());
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! One poll of one upstream source: a conditional fetch with the validators of the previous
-//! poll, then [`parse_feed`] on the body, giving the items and what the next poll needs
+//! poll, then [`parse_feed`](super::parse_feed) on the body, giving the items and what the next poll needs
 //! (validators, the server's freshness and `Retry-After`, the feed's TTL).
 //!
 //! Also here: how an item is named and fingerprinted across polls ([`item_key`],
@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::parse::{FeedItem, ParseError, ParsedFeed, parse_feed};
+use super::parse::{FeedItem, ParseError, ParsedFeed, parse_feed_within};
 use super::unescape::html_to_plain;
+use crate::deadline::Deadline;
 use crate::fetch::{FetchError, FetchRequest, Fetcher};
 
 /// What to poll: the fetch target (URL or absolute path) and the previous validators.
@@ -115,7 +116,10 @@ pub async fn poll_request(fetcher: &Fetcher, request: &FetchRequest) -> Poll {
     let outcome = if resp.not_modified {
         PollOutcome::NotModified
     } else {
-        match parse_feed(&resp.body, resp.content_type.as_deref(), &resp.final_url) {
+        // Parsing runs on this async worker: its deadline keeps one hostile document from
+        // holding the worker (and the check) for longer than a fetch may take.
+        let deadline = Deadline::after(fetcher.config().work_budget());
+        match parse_feed_within(&resp.body, resp.content_type.as_deref(), &resp.final_url, &deadline) {
             Ok(feed) => PollOutcome::Fetched(feed),
             Err(e) => return failed(e.into(), retry_after, Some(resp.final_url)),
         }

@@ -17,6 +17,7 @@ use url::Url;
 use super::draft::{FeedDraft, FeedFormat, ItemDraft, resolve};
 use super::unescape::{TextRepairs, element_value, find_ascii_ci};
 use crate::content::escape;
+use crate::deadline::{Deadline, OutOfTime};
 
 /// Where the document starts in the decoded text.
 pub(crate) struct DocumentStart {
@@ -188,10 +189,11 @@ struct State<'a> {
     fix: Structural,
     /// The last scan that found an element unclosed, reused by the elements it passed over.
     unclosed: Option<UnclosedScan>,
+    deadline: &'a Deadline,
 }
 
-/// Reads a decoded XML feed document.
-pub(crate) fn read(src: &str, feed_base: Option<&Url>) -> FeedDraft {
+/// Reads a decoded XML feed document, within `deadline`.
+pub(crate) fn read(src: &str, feed_base: Option<&Url>, deadline: &Deadline) -> Result<FeedDraft, OutOfTime> {
     let mut st = State {
         src,
         feed_base,
@@ -204,9 +206,10 @@ pub(crate) fn read(src: &str, feed_base: Option<&Url>) -> FeedDraft {
         text: TextRepairs::default(),
         fix: Structural::default(),
         unclosed: None,
+        deadline,
     };
-    st.run();
-    st.finish()
+    st.run()?;
+    Ok(st.finish())
 }
 
 fn reader_at(src: &str) -> quick_xml::Reader<&[u8]> {
@@ -221,11 +224,12 @@ fn reader_at(src: &str) -> quick_xml::Reader<&[u8]> {
 }
 
 impl<'a> State<'a> {
-    fn run(&mut self) {
+    fn run(&mut self) -> Result<(), OutOfTime> {
         let src = self.src;
         let mut pos = 0usize;
         let mut xr = reader_at(src);
-        loop {
+        for turn in 0usize.. {
+            self.deadline.check_every(turn, 256)?;
             let event = xr.read_event();
             let here = pos + xr.buffer_position() as usize;
             match event {
@@ -273,6 +277,7 @@ impl<'a> State<'a> {
             self.fix.partial_item = !item.is_empty();
             self.draft.items.push(item);
         }
+        Ok(())
     }
 
     fn depth(&self) -> usize {
@@ -1271,7 +1276,7 @@ mod tests {
 
     fn read_str(s: &str) -> FeedDraft {
         let base = Url::parse("https://news.example.org/feed/").expect("url");
-        read(s, Some(&base))
+        read(s, Some(&base), &Deadline::none()).expect("no deadline")
     }
 
     #[test]
