@@ -43,6 +43,9 @@ enum Command {
     Import {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// Print the report as JSON (files failed, lines left out of each article).
+        #[arg(long)]
+        json: bool,
     },
     /// Write the feeds from the archive into the feeds folder.
     Publish {
@@ -274,12 +277,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             }
             Ok(ExitStatus::Done)
         }
-        Command::Import { paths } => {
+        Command::Import { paths, json } => {
             let config = load_config(&cli.config)?;
             let report = pipeline::import(&config, &paths, now, &progress)?;
             for f in &report.failed {
                 eprintln!("feedkeeper: {}: skipped: {}", f.path, f.reason);
             }
+            if json {
+                print_json(&report)?;
+                return Ok(ExitStatus::partial_if(!report.failed.is_empty()));
+            }
+            let mut out = std::io::stdout().lock();
+            for r in &report.removed {
+                writeln!(out, "{}", human::removed_line(r))?;
+            }
+            drop(out);
             println!(
                 "imported {} file(s): {} added, {} updated, {} unchanged, {} duplicate(s), {} failed",
                 report.files - report.failed.len(),
@@ -317,6 +329,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             config.publish.allow_shrink = allow_shrink;
             let published = pipeline::publish(&config, &progress)?;
             let report = &published.report;
+            let damaged = print_unreadable(&config, &report.unreadable);
             tracing::info!("published {} entries, {} archive page(s)", report.entries, report.archive_pages);
             if let Some(warning) = human::ping_warning(published.websub.as_ref()) {
                 eprintln!("{warning}");
@@ -330,11 +343,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                     report.unchanged
                 );
             }
-            Ok(ExitStatus::Done)
+            Ok(damaged)
         }
         Command::List { json, limit, tag } => {
             let config = load_config(&cli.config)?;
-            let articles = pipeline::list(&config, &ListQuery { limit, tag })?;
+            let listed = pipeline::list(&config, &ListQuery { limit, tag })?;
+            let damaged = print_unreadable(&config, &listed.unreadable);
+            let articles = listed.found;
             if json {
                 print_json(&articles)?;
             } else {
@@ -343,21 +358,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                     writeln!(out, "{}", human::article_line(a))?;
                 }
             }
-            Ok(ExitStatus::Done)
+            Ok(damaged)
         }
         Command::Show { id, json } => {
             let config = load_config(&cli.config)?;
-            let stored = pipeline::show(&config, &id)?;
+            let shown = pipeline::show(&config, &id)?;
+            let damaged = print_unreadable(&config, &shown.unreadable);
+            let stored = shown.found;
             if json {
                 print_json(&human::show_json(&stored, &config))?;
             } else {
                 print!("{}", human::show_text(&stored, &config));
             }
-            Ok(ExitStatus::Done)
+            Ok(damaged)
         }
         Command::Search { query, json, limit } => {
             let config = load_config(&cli.config)?;
-            let hits = pipeline::search(&config, &query, limit)?;
+            let searched = pipeline::search(&config, &query, limit)?;
+            let damaged = print_unreadable(&config, &searched.unreadable);
+            let hits = searched.found;
             if json {
                 print_json(&hits)?;
             } else {
@@ -366,7 +385,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                     writeln!(out, "{}\n    {}", human::article_line(&h.article), h.snippet.replace('\n', " "))?;
                 }
             }
-            Ok(ExitStatus::Done)
+            Ok(damaged)
         }
         Command::Check { dry_run, force, source, json } => {
             let config = load_config(&cli.config)?;
@@ -383,6 +402,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             if json {
                 print_json(&report)?;
             }
+            let damaged = print_unreadable(&config, &report.published.unreadable);
             let code = print_check(&report.check, json, cli.verbose > 0)?;
             if let Some(warning) = human::ping_warning(report.websub.as_ref()) {
                 eprintln!("{warning}");
@@ -396,7 +416,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                     report.published.unchanged
                 );
             }
-            Ok(code)
+            Ok(if code == ExitStatus::Done { damaged } else { code })
         }
         Command::Watch { cron } => {
             let config = load_config(&cli.config)?;
@@ -509,6 +529,23 @@ fn print_check(report: &pipeline::CheckReport, json: bool, verbose: bool) -> any
         print!("{}", human::check_lines(report, per_source));
     }
     Ok(ExitStatus::partial_if(report.failed > 0))
+}
+
+/// Names on stderr each row of a damaged archive the command left out; the exit status is
+/// `Partial` when there were any (the command did what it could), else `Done`.
+fn print_unreadable(config: &Config, rows: &[feedkeeper::archive::Unreadable]) -> ExitStatus {
+    let db = feedkeeper::archive::ArchiveDir::new(config.archive_dir()).db_path();
+    for row in rows {
+        eprintln!("{}", human::unreadable_line(&db, row));
+    }
+    if !rows.is_empty() {
+        eprintln!(
+            "feedkeeper: {}: {} row(s) could not be read; run `feedkeeper verify` to see what is damaged, and restore the archive folder from a backup",
+            db.display(),
+            rows.len()
+        );
+    }
+    ExitStatus::partial_if(!rows.is_empty())
 }
 
 /// Whether an error is stdout's reader having gone away (EPIPE).

@@ -40,5 +40,17 @@ mod backfill;
 #[path = "integration/wacz.rs"]
 mod wacz;
 
+#[path = "integration/import_report.rs"]
+mod import_report;
+
+#[path = "integration/damaged.rs"]
+mod damaged;
+
 #[path = "integration/limits.rs"]
 mod limits;
+
+#[path = "integration/extraction.rs"]
+mod extraction;
+
+#[path = "integration/relevance.rs"]
+mod relevance;

@@ -29,7 +29,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use super::{ArchiveError, DedupKeys, ListQuery, LogEntry, SearchHit, StoredArticle, TagInfo};
+use super::{ArchiveError, DedupKeys, ListQuery, LogEntry, SearchHit, StoredArticle, TagInfo, Unreadable};
 use crate::article::{Article, ArticleId};
 
 /// One key an archived article is looked up by (the order they are tried in, and what a hit
@@ -155,4 +155,12 @@ pub trait Backend {
 
     /// Saves a state value.
     fn meta_set(&mut self, key: &str, value: &str) -> Result<(), ArchiveError>;
+
+    /// The rows the reads so far skipped because they could not be read, each named;
+    /// taking them empties the list. The reads (`list`, `search`, `get`, `log_range`,
+    /// `tag_entries`, `each_text`) skip such rows instead of failing the whole archive.
+    /// A backend that never skips rows has none.
+    fn take_unreadable(&self) -> Vec<Unreadable> {
+        Vec::new()
+    }
 }

@@ -16,6 +16,7 @@
 //! No network, no XML, no HTML parsing here.
 
 pub mod backend;
+pub mod integrity;
 pub mod lock;
 pub mod policy;
 mod source_state;
@@ -61,11 +62,44 @@ pub enum ArchiveError {
     Io { path: PathBuf, context: &'static str, source: std::io::Error },
     #[error("{path}: corrupt record {what}: {detail}", path = path.display())]
     Corrupt { path: PathBuf, what: String, detail: String },
+    /// The database is damaged: the check before writing failed, or SQLite found a damaged
+    /// page while reading or writing.
+    #[error(
+        "{path}: the archive database is damaged ({detail}); nothing was written to it. Run `feedkeeper verify` to see what is damaged, and restore the archive folder from a backup",
+        path = path.display()
+    )]
+    Damaged { path: PathBuf, detail: String },
     #[error(
         "{path}: no archive here (the database is {state}); nothing was changed. If the archive lives on a volume that is not mounted, mount it; to start a new archive, run `feedkeeper init`",
         path = path.display()
     )]
     Missing { path: PathBuf, state: &'static str },
+}
+
+/// A row a read skipped because it could not be read (a damaged page, text that is not
+/// UTF-8, metadata that does not parse), named by what the archive still knows of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unreadable {
+    /// The publication log's sequence number, when the row is a log entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// The article's id, when it could still be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// What went wrong.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.seq, &self.id) {
+            (Some(seq), Some(id)) => write!(f, "log entry {seq} (article {id})")?,
+            (Some(seq), None) => write!(f, "log entry {seq}")?,
+            (None, Some(id)) => write!(f, "article {id}")?,
+            (None, None) => write!(f, "a row")?,
+        }
+        write!(f, ": {}", self.reason)
+    }
 }
 
 /// The keys an incoming article is matched on, besides its id.
@@ -270,9 +304,12 @@ impl ArchiveDir {
     }
 
     /// Opens (migrating) an existing archive for writing; a missing or empty database is an
-    /// error ([`ArchiveError::Missing`]), never a new archive.
+    /// error ([`ArchiveError::Missing`]), never a new archive, and a damaged one is refused
+    /// before anything is written to it ([`integrity::check_before_write`]).
     pub fn open(&self) -> Result<Box<dyn Archive>, ArchiveError> {
-        Ok(Box::new(SqliteStore::open(&self.require()?)?))
+        let db = self.require()?;
+        integrity::check_before_write(&db)?;
+        Ok(Box::new(SqliteStore::open(&db)?))
     }
 
     /// Opens an existing archive for reading; a missing or empty database is an error, as

@@ -5,6 +5,9 @@
 //!
 //! An archive written by a newer schema is refused before anything is written to it.
 
+mod salvage;
+
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -15,7 +18,7 @@ use super::backend::{Backend, Head, NewVersion, Writer};
 use super::policy::MatchKey;
 use super::{
     ArchiveError, Decision, ListQuery, LogEntry, SearchHit, SourceState, SourceStateStore, StoredArticle, TagInfo,
-    VersionInfo,
+    Unreadable, VersionInfo,
 };
 use crate::article::{Article, ArticleId, CaptureRef, Content, Origin, Person, SourceRef};
 use crate::date;
@@ -147,6 +150,8 @@ struct VersionMeta {
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+    /// Rows the reads skipped since [`Backend::take_unreadable`] was last called.
+    skipped: RefCell<Vec<Unreadable>>,
 }
 
 impl SqliteStore {
@@ -154,7 +159,7 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore, ArchiveError> {
         let conn = Connection::open(path)
             .map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source: source.into() })?;
-        let mut store = SqliteStore { conn, path: path.to_path_buf() };
+        let mut store = SqliteStore::new(conn, path.to_path_buf());
         store.check_schema()?;
         store.pragmas(true)?;
         store.migrate()?;
@@ -175,7 +180,7 @@ impl SqliteStore {
             _ => Connection::open_with_flags(path, ro)
                 .map_err(|source| ArchiveError::Open { path: path.to_path_buf(), source: source.into() })?,
         };
-        let store = SqliteStore { conn, path: path.to_path_buf() };
+        let store = SqliteStore::new(conn, path.to_path_buf());
         store.check_schema()?;
         store.pragmas(false)?;
         let version = store.schema_version()?;
@@ -198,7 +203,7 @@ impl SqliteStore {
         let path = PathBuf::from(":memory:");
         let conn = Connection::open_in_memory()
             .map_err(|source| ArchiveError::Open { path: path.clone(), source: source.into() })?;
-        let mut store = SqliteStore { conn, path };
+        let mut store = SqliteStore::new(conn, path);
         store.migrate()?;
         Ok(store)
     }
@@ -208,8 +213,12 @@ impl SqliteStore {
         &self.path
     }
 
+    fn new(conn: Connection, path: PathBuf) -> SqliteStore {
+        SqliteStore { conn, path, skipped: RefCell::new(Vec::new()) }
+    }
+
     fn sql(&self, context: &'static str) -> impl Fn(rusqlite::Error) -> ArchiveError + '_ {
-        move |source| ArchiveError::Sql { path: self.path.clone(), context, source: source.into() }
+        move |source| sql_error(&self.path, context, source)
     }
 
     fn schema_version(&self) -> Result<i64, ArchiveError> {
@@ -239,11 +248,7 @@ impl SqliteStore {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
             let target = i as i64 + 1;
             let path = self.path.clone();
-            let err = |source: rusqlite::Error| ArchiveError::Sql {
-                path: path.clone(),
-                context: "applying a schema migration",
-                source: source.into(),
-            };
+            let err = |source: rusqlite::Error| sql_error(&path, "applying a schema migration", source);
             let tx = self.conn.transaction().map_err(err)?;
             tx.execute_batch(sql).map_err(err)?;
             tx.pragma_update(None, "user_version", target).map_err(err)?;
@@ -298,6 +303,21 @@ impl SqliteStore {
         let article = self.article_from(get(2)?, get(3)?, String::new(), get(4)?, &get(5)?)?;
         Ok(LogEntry { seq: seq as u64, version: version as u32, article })
     }
+}
+
+/// A SQLite error as an [`ArchiveError`]: [`ArchiveError::Damaged`] when SQLite found the
+/// file damaged, else [`ArchiveError::Sql`] with the context.
+fn sql_error(path: &Path, context: &'static str, source: rusqlite::Error) -> ArchiveError {
+    if is_damage(&source) {
+        return ArchiveError::Damaged { path: path.to_path_buf(), detail: format!("{context}: {source}") };
+    }
+    ArchiveError::Sql { path: path.to_path_buf(), context, source: source.into() }
+}
+
+/// Whether SQLite reports the file as damaged (a malformed page, or not a database).
+fn is_damage(e: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    e.sqlite_error_code().is_some_and(|code| matches!(code, DatabaseCorrupt | NotADatabase))
 }
 
 /// Turns a user's search text into an FTS5 query: each word or "quoted phrase" becomes a
@@ -359,11 +379,7 @@ struct SqliteWriter<'a> {
 
 impl SqliteWriter<'_> {
     fn err(&self) -> impl Fn(rusqlite::Error) -> ArchiveError + '_ {
-        move |source| ArchiveError::Sql {
-            path: self.path.to_path_buf(),
-            context: "archiving articles",
-            source: source.into(),
-        }
+        move |source| sql_error(self.path, "archiving articles", source)
     }
 
     /// Inserts a row of `versions`; returns its vid.
@@ -518,11 +534,7 @@ impl Backend for SqliteStore {
 
     fn write(&mut self, work: &mut dyn FnMut(&mut dyn Writer) -> Result<(), ArchiveError>) -> Result<(), ArchiveError> {
         let path = self.path.clone();
-        let err = |source: rusqlite::Error| ArchiveError::Sql {
-            path: path.clone(),
-            context: "archiving articles",
-            source: source.into(),
-        };
+        let err = |source: rusqlite::Error| sql_error(&path, "archiving articles", source);
         let tx = self.conn.transaction().map_err(err)?;
         // Dropping `tx` on an error rolls the transaction back.
         work(&mut SqliteWriter { conn: &tx, path: &self.path })?;
@@ -550,17 +562,17 @@ impl Backend for SqliteStore {
             .optional()
             .map_err(self.sql("reading an article"))?;
         let Some((current_vid, first)) = head else { return Ok(None) };
-        let mut stmt = self
-            .conn
-            .prepare("SELECT vid, version, title, summary, content_text, content_html, meta FROM versions WHERE article_id = ?1 ORDER BY version")
-            .map_err(self.sql("reading versions"))?;
-        let mut rows = stmt.query([id.as_str()]).map_err(self.sql("reading versions"))?;
+        let mark = self.skipped.borrow().len();
+        let read = match self.versions_of(id) {
+            Err(ArchiveError::Damaged { .. }) => {
+                self.skipped.borrow_mut().truncate(mark);
+                self.salvage_versions(id)?
+            }
+            other => other?,
+        };
         let mut versions = Vec::new();
         let mut current = None;
-        while let Some(row) = rows.next().map_err(self.sql("reading versions"))? {
-            let vid: i64 = row.get(0).map_err(self.sql("reading versions"))?;
-            let version: i64 = row.get(1).map_err(self.sql("reading versions"))?;
-            let article = self.article_at(row, 2, "reading versions")?;
+        for (vid, version, article) in read {
             versions.push(VersionInfo {
                 version: version as u32,
                 archived_at: article.archived_at,
@@ -572,7 +584,10 @@ impl Backend for SqliteStore {
                 current = Some(article);
             }
         }
-        let article = current.ok_or_else(|| self.corrupt(format!("article {id}"), "its current version is missing"))?;
+        let article = current.ok_or_else(|| ArchiveError::Damaged {
+            path: self.path.clone(),
+            detail: format!("article {id}: its current version cannot be read"),
+        })?;
         let first_archived_at = date::parse(&first).unwrap_or(article.archived_at);
         Ok(Some(StoredArticle { article, versions, first_archived_at }))
     }
@@ -581,25 +596,38 @@ impl Backend for SqliteStore {
         let limit = query.limit.map_or(-1, |l| l as i64);
         let (sql, tag) = match &query.tag {
             Some(tag) => (
-                "SELECT v.title, v.summary, v.content_text, v.content_html, v.meta
+                "SELECT v.title, v.summary, v.content_text, v.content_html, v.meta, a.id
                  FROM article_tags t JOIN articles a ON a.id = t.article_id JOIN versions v ON v.vid = a.current_vid
                  WHERE t.tag = ?1 ORDER BY a.sort_date DESC, a.id LIMIT ?2",
                 tag.clone(),
             ),
             None => (
-                "SELECT v.title, v.summary, v.content_text, v.content_html, v.meta
+                "SELECT v.title, v.summary, v.content_text, v.content_html, v.meta, a.id
                  FROM articles a JOIN versions v ON v.vid = a.current_vid
                  WHERE ?1 = ?1 ORDER BY a.sort_date DESC, a.id LIMIT ?2",
                 String::new(),
             ),
         };
-        let mut stmt = self.conn.prepare(sql).map_err(self.sql("listing articles"))?;
-        let mut rows = stmt.query(params![tag, limit]).map_err(self.sql("listing articles"))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(self.sql("listing articles"))? {
-            out.push(self.article_at(row, 0, "listing articles")?);
+        let mark = self.skipped.borrow().len();
+        let fast = || -> Result<Vec<Article>, ArchiveError> {
+            let mut stmt = self.conn.prepare(sql).map_err(self.sql("listing articles"))?;
+            let mut rows = stmt.query(params![tag, limit]).map_err(self.sql("listing articles"))?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(self.sql("listing articles"))? {
+                match self.article_at(row, 0, "listing articles") {
+                    Ok(article) => out.push(article),
+                    Err(e) => self.skip(None, row.get(5).ok(), &e),
+                }
+            }
+            Ok(out)
+        };
+        match fast() {
+            Err(ArchiveError::Damaged { .. }) => {
+                self.skipped.borrow_mut().truncate(mark);
+                self.salvage_list(query.tag.as_deref(), limit)
+            }
+            other => other,
         }
-        Ok(out)
     }
 
     fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>, ArchiveError> {
@@ -611,20 +639,30 @@ impl Backend for SqliteStore {
             .conn
             .prepare(
                 "SELECT v.title, v.summary, v.content_text, v.content_html, v.meta,
-                        snippet(search, -1, '[', ']', '…', 16), bm25(search, 10.0, 4.0, 1.0)
+                        snippet(search, -1, '[', ']', '…', 16), bm25(search, 10.0, 4.0, 1.0), v.article_id
                  FROM search JOIN versions v ON v.vid = search.rowid
                  WHERE search MATCH ?1 ORDER BY bm25(search, 10.0, 4.0, 1.0), v.article_id LIMIT ?2",
             )
             .map_err(self.sql("searching"))?;
-        let mut rows = stmt.query(params![q, limit as i64]).map_err(self.sql("searching"))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(self.sql("searching"))? {
-            let article = self.article_at(row, 0, "searching")?;
-            let snippet: String = row.get(5).map_err(self.sql("searching"))?;
-            let rank: f64 = row.get(6).map_err(self.sql("searching"))?;
-            out.push(SearchHit { article, snippet, score: -rank });
+        let mark = self.skipped.borrow().len();
+        let mut fast = || -> Result<Vec<SearchHit>, ArchiveError> {
+            let mut rows = stmt.query(params![q, limit as i64]).map_err(self.sql("searching"))?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(self.sql("searching"))? {
+                match self.search_hit(row) {
+                    Ok(hit) => out.push(hit),
+                    Err(e) => self.skip(None, row.get(7).ok(), &e),
+                }
+            }
+            Ok(out)
+        };
+        match fast() {
+            Err(ArchiveError::Damaged { .. }) => {
+                self.skipped.borrow_mut().truncate(mark);
+                self.salvage_search(&q, limit)
+            }
+            other => other,
         }
-        Ok(out)
     }
 
     fn count(&self) -> Result<u64, ArchiveError> {
@@ -642,9 +680,11 @@ impl Backend for SqliteStore {
         let mut rows = stmt.query([]).map_err(self.sql("reading texts"))?;
         while let Some(row) = rows.next().map_err(self.sql("reading texts"))? {
             let id: String = row.get(0).map_err(self.sql("reading texts"))?;
-            let title: String = row.get(1).map_err(self.sql("reading texts"))?;
-            let text: String = row.get(2).map_err(self.sql("reading texts"))?;
-            visit(&ArticleId(id), &title, &text);
+            let read = (row.get::<_, String>(1), row.get::<_, String>(2));
+            match read {
+                (Ok(title), Ok(text)) => visit(&ArticleId(id), &title, &text),
+                (Err(e), _) | (_, Err(e)) => self.skip(None, Some(id), &self.sql("reading texts")(e)),
+            }
         }
         Ok(())
     }
@@ -665,16 +705,31 @@ impl Backend for SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT l.seq, v.version, v.title, v.summary, v.content_html, v.meta
+                "SELECT l.seq, v.version, v.title, v.summary, v.content_html, v.meta, l.article_id
                  FROM feed_log l JOIN versions v ON v.vid = l.vid
                  WHERE l.seq BETWEEN ?1 AND ?2 ORDER BY l.seq",
             )
             .map_err(self.sql("reading the publication log"))?;
         let mut rows = stmt.query(params![from as i64, to as i64]).map_err(self.sql("reading the publication log"))?;
-        while let Some(row) = rows.next().map_err(self.sql("reading the publication log"))? {
-            visit(self.read_entry(row)?)?;
+        let mut next = from;
+        loop {
+            match rows.next().map_err(self.sql("reading the publication log")) {
+                Ok(Some(row)) => {
+                    let seq = row.get::<_, i64>(0).map_err(self.sql("reading the publication log"))? as u64;
+                    next = seq + 1;
+                    match self.read_entry(row) {
+                        Ok(entry) => visit(entry)?,
+                        Err(e) => self.skip(Some(seq), row.get(6).ok(), &e),
+                    }
+                }
+                Ok(None) => return Ok(()),
+                // A damaged page: go on entry by entry from the one that failed.
+                Err(ArchiveError::Damaged { .. }) => break,
+                Err(e) => return Err(e),
+            }
         }
-        Ok(())
+        drop(rows);
+        self.salvage_log(next, to, visit)
     }
 
     fn tags(&self) -> Result<Vec<TagInfo>, ArchiveError> {
@@ -694,17 +749,30 @@ impl Backend for SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT t.last_seq, v.version, v.title, v.summary, v.content_html, v.meta
+                "SELECT t.last_seq, v.version, v.title, v.summary, v.content_html, v.meta, a.id
                  FROM article_tags t JOIN articles a ON a.id = t.article_id JOIN versions v ON v.vid = a.current_vid
                  WHERE t.tag = ?1 ORDER BY t.last_seq DESC LIMIT ?2",
             )
             .map_err(self.sql("reading a tag"))?;
-        let mut rows = stmt.query(params![tag, limit as i64]).map_err(self.sql("reading a tag"))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(self.sql("reading a tag"))? {
-            out.push(self.read_entry(row)?);
+        let mark = self.skipped.borrow().len();
+        let mut fast = || -> Result<Vec<LogEntry>, ArchiveError> {
+            let mut rows = stmt.query(params![tag, limit as i64]).map_err(self.sql("reading a tag"))?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(self.sql("reading a tag"))? {
+                match self.read_entry(row) {
+                    Ok(entry) => out.push(entry),
+                    Err(e) => self.skip(row.get::<_, i64>(0).ok().map(|s| s as u64), row.get(6).ok(), &e),
+                }
+            }
+            Ok(out)
+        };
+        match fast() {
+            Err(ArchiveError::Damaged { .. }) => {
+                self.skipped.borrow_mut().truncate(mark);
+                self.salvage_tag(tag, limit)
+            }
+            other => other,
         }
-        Ok(out)
     }
 
     fn tags_since(&self, seq: u64) -> Result<Vec<String>, ArchiveError> {
@@ -714,7 +782,7 @@ impl Backend for SqliteStore {
             .conn
             .prepare(
                 "SELECT DISTINCT j.value FROM feed_log l JOIN versions v ON v.article_id = l.article_id AND v.vid <= l.vid,
-                        json_each(v.meta, '$.tags') j
+                        json_each(CASE WHEN json_valid(v.meta) THEN v.meta ELSE '{}' END, '$.tags') j
                  WHERE l.seq > ?1 AND v.vid >= COALESCE((SELECT MAX(p.vid) FROM versions p WHERE p.article_id = l.article_id AND p.vid < l.vid), l.vid)
                  ORDER BY 1",
             )
@@ -728,6 +796,10 @@ impl Backend for SqliteStore {
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()
             .map_err(self.sql("reading saved state"))
+    }
+
+    fn take_unreadable(&self) -> Vec<Unreadable> {
+        std::mem::take(&mut *self.skipped.borrow_mut())
     }
 
     fn meta_set(&mut self, key: &str, value: &str) -> Result<(), ArchiveError> {
@@ -1073,7 +1145,7 @@ mod tests {
             conn.pragma_update(None, "user_version", 1).expect("version");
         }
         {
-            let mut old = SqliteStore { conn: Connection::open(&path).expect("open"), path: path.clone() };
+            let mut old = SqliteStore::new(Connection::open(&path).expect("open"), path.clone());
             let (a, k) = article("Geneva conference", "The 1988 massacre of political prisoners.", 14, &[]);
             old.put(&a, &k).expect("put");
             assert_eq!(old.schema_version().expect("version"), 1);

@@ -46,20 +46,21 @@ pub(super) enum Block {
 }
 
 impl Block {
-    /// The block's plain text, paragraphs joined by a blank line.
+    /// The block's plain text, paragraphs joined by a blank line, figure captions included
+    /// (for comparing blocks; the article's text leaves captions out, see [`to_text`]).
     pub(super) fn text(&self) -> String {
         let mut out = Vec::new();
-        self.texts(&mut out);
+        self.texts(&mut out, true);
         out.join("\n\n")
     }
 
-    fn texts(&self, out: &mut Vec<String>) {
+    fn texts(&self, out: &mut Vec<String>, captions: bool) {
         match self {
             Block::Para(i) | Block::Heading(_, i) => push_nonempty(out, &i.text),
-            Block::Quote(children) => children.iter().for_each(|b| b.texts(out)),
-            Block::List { items, .. } => items.iter().flatten().for_each(|b| b.texts(out)),
+            Block::Quote(children) => children.iter().for_each(|b| b.texts(out, captions)),
+            Block::List { items, .. } => items.iter().flatten().for_each(|b| b.texts(out, captions)),
             Block::Figure { caption, .. } => {
-                if let Some(c) = caption {
+                if let Some(c) = caption.as_ref().filter(|_| captions) {
                     push_nonempty(out, &c.text);
                 }
             }
@@ -107,42 +108,19 @@ fn push_nonempty(out: &mut Vec<String>, s: &str) {
 pub(super) struct Stats {
     pub chars: usize,
     pub link_chars: usize,
-    pub headings: usize,
-    /// Headings whose text is (almost) all link: teaser headlines.
-    pub linked_headings: usize,
 }
 
 pub(super) fn stats(blocks: &[Block]) -> Stats {
-    let mut s = Stats::default();
-    fn walk(blocks: &[Block], s: &mut Stats) {
-        for b in blocks {
-            match b {
-                Block::Heading(_, i) => {
-                    s.headings += 1;
-                    if i.chars() > 0 && i.link_chars * 10 >= i.chars() * 9 {
-                        s.linked_headings += 1;
-                    }
-                    s.chars += i.chars();
-                    s.link_chars += i.link_chars;
-                }
-                Block::Quote(children) => walk(children, s),
-                Block::List { items, .. } => items.iter().for_each(|it| walk(it, s)),
-                other => {
-                    let (c, l) = other.char_counts();
-                    s.chars += c;
-                    s.link_chars += l;
-                }
-            }
-        }
-    }
-    walk(blocks, &mut s);
-    s
+    let (chars, link_chars) = sum_counts(blocks.iter());
+    Stats { chars, link_chars }
 }
 
+/// The article's plain text. A figure's caption describes a picture, not the story: it
+/// stays in the HTML under its image and is left out here.
 pub(super) fn to_text(blocks: &[Block]) -> String {
     let mut out = Vec::new();
     for b in blocks {
-        b.texts(&mut out);
+        b.texts(&mut out, false);
     }
     // A stray tag at either end can leave a space before or after the text.
     out.join("\n\n").trim().to_string()
@@ -404,7 +382,8 @@ impl Builder<'_> {
                 }
             }
             "pre" => {
-                let text = node.text().trim_matches('\n').to_string();
+                let text: String = node.text().chars().filter(|c| !is_invisible(*c)).collect();
+                let text = text.trim_matches('\n').to_string();
                 if !text.trim().is_empty() {
                     self.push(Block::Pre(text));
                 }
@@ -465,7 +444,7 @@ impl Builder<'_> {
                     continue;
                 }
                 let name = tag(&n);
-                if SKIP_TAGS.contains(&name.as_str()) || matches!(name.as_str(), "img" | "picture") {
+                if SKIP_TAGS.contains(&name.as_str()) || matches!(name.as_str(), "img" | "picture") || is_credit(&n) {
                     continue;
                 }
                 if is_block_tag(&name) || name == "br" {
@@ -609,11 +588,24 @@ fn has_image(node: &NodeRef) -> bool {
     node.descendants_it().any(|d| d.is_element() && matches!(tag(&d).as_str(), "img" | "picture"))
 }
 
-/// A `wp-caption`-style box: a caption class, one image, a little text.
+/// A `wp-caption`-style box: one image and a little text, the box or an element in it
+/// marked as its caption or credit (`wp-caption`, `img-caption`, `gallery-credit`).
 fn is_caption_box(node: &NodeRef) -> bool {
-    node_words(node).iter().any(|w| w.contains("caption"))
-        && node.descendants_it().filter(|d| d.is_element() && tag(d) == "img").count() == 1
+    let marked = |n: &NodeRef| node_words(n).iter().any(|w| w.contains("caption") || w.contains("credit"));
+    node.descendants_it().filter(|d| d.is_element() && tag(d) == "img").count() == 1
         && node.text().trim().chars().count() <= 400
+        && (marked(node) || node.descendants_it().any(|d| d.is_element() && marked(&d)))
+        && !node.descendants_it().any(|d| {
+            d.is_element() && matches!(tag(&d).as_str(), "p" | "h2" | "h3" | "h4") && !marked(&d) && {
+                // a paragraph of the story next to a captioned picture: not a caption box
+                d.text().trim().chars().count() > 200
+            }
+        })
+}
+
+/// A photo credit or copyright line inside a caption (`<span class="credit">`).
+fn is_credit(node: &NodeRef) -> bool {
+    node_words(node).iter().any(|w| matches!(w.as_str(), "credit" | "credits" | "copyright" | "byline" | "source"))
 }
 
 fn inline_node(node: &NodeRef, buf: &mut InlineBuf, base: Option<&Url>, depth: usize) {
@@ -651,6 +643,12 @@ fn inline_node(node: &NodeRef, buf: &mut InlineBuf, base: Option<&Url>, depth: u
                 children(buf);
                 buf.link_depth -= 1;
                 buf.close(mark, "</a>");
+            }
+            None if node.has_attr("href") => {
+                // a link we cannot keep (a `file:` or script target) is still a link
+                buf.link_depth += 1;
+                children(buf);
+                buf.link_depth -= 1;
             }
             None => children(buf),
         },
@@ -728,6 +726,13 @@ fn image(node: &NodeRef, base: Option<&Url>) -> Option<Image> {
     Some(Image { src, alt })
 }
 
+/// Characters that take no room and carry no text: zero-width space, word joiner, byte-order
+/// mark. A paragraph holding only these is empty, as it is for the importer, whose decoder
+/// drops them from the whole file.
+pub(super) fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}')
+}
+
 /// Builds one run of inline content with collapsed whitespace.
 #[derive(Default)]
 struct InlineBuf {
@@ -772,7 +777,7 @@ impl InlineBuf {
                 self.pending_space = true;
                 continue;
             }
-            if c.is_control() {
+            if c.is_control() || is_invisible(c) {
                 continue;
             }
             self.emit_space();
@@ -894,6 +899,32 @@ mod tests {
             to_html(&blocks),
             "<figure><img src=\"https://ex.example/i.jpg\" alt=\"\"><figcaption>A caption</figcaption></figure>"
         );
+    }
+
+    #[test]
+    fn captions_stay_in_the_html_but_not_in_the_text_and_credits_go() {
+        let blocks = build(
+            r#"<p>Story.</p><figure><img src="https://x.example/a.jpg" alt="A"><figcaption>Flood water in Beira. <span class="credit">Photo: AP</span></figcaption></figure>
+            <div class="gallery-item"><img src="https://x.example/b.jpg" alt=""><div class="gallery-count">Image 1 of 5</div><div class="gallery-credit">(Image: GETTY)</div></div>"#,
+            None,
+        );
+        assert_eq!(to_text(&blocks), "Story.");
+        let html = to_html(&blocks);
+        assert!(html.contains("<figcaption>Flood water in Beira.</figcaption>"), "{html}");
+        assert!(!html.contains("Photo: AP") && !html.contains("GETTY"), "{html}");
+    }
+
+    #[test]
+    fn zero_width_characters_are_no_text() {
+        let blocks = build("<p>One</p><p>&#8203;</p><p>&#xFEFF;&nbsp;</p><p>T&#8203;wo</p><pre>a&#8203;b</pre>", None);
+        assert_eq!(to_text(&blocks), "One\n\nTwo\n\nab");
+    }
+
+    #[test]
+    fn a_link_whose_target_is_dropped_still_counts_as_link_text() {
+        let blocks = build(r#"<p><a href="/">&laquo; Back to the front page</a></p>"#, Some("file:///tmp/page.html"));
+        let (chars, links) = blocks[0].char_counts();
+        assert_eq!((chars, links), (24, 24));
     }
 
     #[test]

@@ -92,6 +92,9 @@ const NEWSLETTER_WORDS: &[&str] = &[
     "donations",
     "paywall",
     "regwall",
+    "abonnement",
+    "abonnements",
+    "abo",
 ];
 const RELATED_WORDS: &[&str] = &[
     "recommended",
@@ -163,7 +166,7 @@ const NAV_WORDS: &[&str] = &[
 ];
 const NAV_PAIRS: &[(&str, &str)] =
     &[("skip", "link"), ("skip", "to"), ("screen", "reader"), ("sr", "only"), ("visually", "hidden")];
-const OVERLAY_WORDS: &[&str] = &["popup", "modal"];
+const OVERLAY_WORDS: &[&str] = &["popup", "modal", "tooltip", "popover", "hovercard"];
 
 /// Elements removed by tag alone (still subject to the guard).
 const FURNITURE_TAGS: &[&str] = &[
@@ -451,8 +454,39 @@ pub(super) fn prune_page(doc: &Document) {
         img.rename("img");
     }
     let root = doc.body().unwrap_or_else(|| doc.root());
+    drop_hover_cards(&root);
     let n = prune(&root);
     tracing::trace!(removed = n, "pruned page debris");
+}
+
+/// Removes hover cards: the box a page shows when the pointer rests on a name, written right
+/// after the link and starting with the same name ("Rep. Ilhan Omar" + "Ilhan Omar
+/// Hillicon Valley: …"). Hidden by style sheets only, so its text would otherwise be glued
+/// onto the name.
+fn drop_hover_cards(root: &NodeRef) {
+    let mut doomed = Vec::new();
+    for link in root.descendants_it().filter(|n| n.is_element() && n.has_name("a")) {
+        let name = link.text().split_whitespace().collect::<Vec<_>>().join(" ");
+        let tail: Vec<&str> = name.split(' ').rev().take(2).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail = tail.join(" ");
+        if tail.chars().count() < 4 {
+            continue;
+        }
+        let mut next = link.next_sibling();
+        while let Some(n) = next.filter(|n| n.is_text() && n.text().trim().is_empty()) {
+            next = n.next_sibling();
+        }
+        let Some(card) = next.filter(|n| n.is_element() && matches!(tag(n).as_str(), "span" | "div")) else {
+            continue;
+        };
+        let text = card.text().split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.len() > tail.len() && text.starts_with(&tail) {
+            doomed.push(card);
+        }
+    }
+    for card in doomed {
+        card.remove_from_parent();
+    }
 }
 
 /// Prunes the content Readability picked (same vocabulary, guard relative to the content).
@@ -516,6 +550,17 @@ mod tests {
         let html = doc.html().to_string();
         assert!(html.contains("Body text here."), "{html}");
         assert!(!html.contains("Other"), "{html}");
+    }
+
+    #[test]
+    fn hover_cards_after_names_go() {
+        let doc = Document::from(
+            r#"<body><p>Said <a href="/p/omar">Rep. Ilhan Omar</a><span class="rollover"><span>Ilhan Omar</span><span>Hillicon Valley: officials brief</span></span> (D-Minn.).</p>
+            <p>See <a href="/x">the report</a> <span>published on Monday</span>.</p></body>"#,
+        );
+        prune_page(&doc);
+        let text = doc.select("body").text().split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(text, "Said Rep. Ilhan Omar (D-Minn.). See the report published on Monday.");
     }
 
     #[test]

@@ -17,7 +17,8 @@ use regex::Regex;
 
 use super::blocks::Block;
 use super::cues::{
-    DATE_LINE_RE, DATE_TIME_RE, DATELINE_RE, DateKind, Hints, date_in, date_label_kind, strip_byline_prefix,
+    DATE_LABELS, DATE_LINE_RE, DATE_TIME_RE, DATELINE_RE, DateKind, Hints, date_in, date_label_kind,
+    strip_byline_prefix,
 };
 use super::meta::Found;
 use crate::article::fold_compact as fold;
@@ -153,6 +154,7 @@ const SHARE_PLATFORMS: &[&str] = &[
 ];
 
 const RELATED_LABELS: &[&str] = &[
+    "more",
     "related",
     "related articles",
     "related posts",
@@ -213,6 +215,46 @@ const RELATED_LABELS: &[&str] = &[
     "همچنین بخوانید",
     "بخوانید",
 ];
+
+/// A photo credit on a line of its own: "Photo: Jane Doe, AP", "Image copyright Getty
+/// Images", "(Image: GETTY)", "Credit: EPA", "Image 1 of 5", "Foto: dpa".
+static CREDIT_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\(?(?i:(?:(?:photo|image|picture|pic|video|foto|bild|illustration)s?\s*(?:copyright|credit|courtesy(?: of)?|by|:)|credits?\s*:|©|copyright\b|getty images\b|(?:image|photo|slide|bild|foto)\s+\d+\s+(?:of|/|von|de|sur)\s+\d+\b))")
+        .expect("credit regex")
+});
+
+/// A credit line, and short: a sentence that starts "Photo: …" and goes on is a caption.
+fn is_credit_line(text: &str) -> bool {
+    text.chars().count() <= 80 && text.split_whitespace().count() <= 10 && CREDIT_RE.is_match(text)
+}
+
+/// Letters all in capitals (at least ten cased ones): a shouted line.
+fn all_caps(text: &str) -> bool {
+    let cased: Vec<char> = text.chars().filter(|c| c.is_lowercase() || c.is_uppercase()).collect();
+    cased.len() >= 10 && cased.iter().all(|c| c.is_uppercase())
+}
+
+/// A headline of another story or an app promotion set in the body, in capitals: a line
+/// that is all link, or a shouted "CLICK HERE …" call to action.
+fn is_shouted_promo(b: &Block, text: &str) -> bool {
+    let lower = text.to_lowercase();
+    all_caps(text)
+        && text.chars().count() <= 160
+        && (link_share(b) >= 0.9
+            || ["click here", "download the", "get the", "sign up"].iter().any(|p| lower.starts_with(p)))
+}
+
+/// A paragraph that is nothing but one short link pointing back or on ("« Back to the front
+/// page", "Next article →"): navigation, not text.
+fn is_nav_link_line(b: &Block, text: &str) -> bool {
+    let arrows = |c: char| "«»‹›←→<>⟵⟶↩".contains(c);
+    let lower = text.to_lowercase();
+    text.chars().count() <= 60
+        && link_share(b) >= 0.9
+        && (text.starts_with(arrows)
+            || text.ends_with(arrows)
+            || ["back to ", "return to ", "go to ", "zurück zu", "retour "].iter().any(|p| lower.starts_with(p)))
+}
 
 /// Lower-case text without surrounding punctuation or whitespace, for label comparisons.
 fn label(text: &str) -> String {
@@ -323,6 +365,88 @@ fn is_junk(b: &Block) -> bool {
         || (chars <= 250 && is_newsletter_line(&lower))
         || (chars <= 300 && is_related_link_line(b, trimmed))
         || (chars <= 200 && TAGS_LINE_RE.is_match(trimmed) && link_share(b) >= 0.3)
+        || is_credit_line(trimmed)
+        || is_shouted_promo(b, trimmed)
+        || is_nav_link_line(b, trimmed)
+}
+
+/// A heading that is all link: the headline of another page.
+fn is_linked_heading(b: &Block) -> bool {
+    matches!(b, Block::Heading(_, i) if i.chars() > 0 && i.link_chars * 10 >= i.chars() * 9)
+}
+
+/// Teaser text under a linked headline: one short paragraph, or a line of links.
+fn is_teaser(b: &Block) -> bool {
+    match b {
+        Block::Para(i) => i.chars() - i.link_chars <= 160 || link_dominated(b),
+        Block::Figure { .. } => true,
+        _ => false,
+    }
+}
+
+/// A short label announcing a box of links: "More:", "Further reading on this blog:".
+fn is_box_label(b: &Block) -> bool {
+    let text = b.text();
+    let text = text.trim();
+    matches!(b, Block::Para(_) | Block::Heading(..))
+        && !is_linked_heading(b)
+        && text.chars().count() <= 50
+        && (text.ends_with(':') || is_related_label(b))
+}
+
+/// Removes boxes of teasers set in or around the article: runs of linked headlines with at
+/// most a picture, a section label and a short teaser between one and the next — three or
+/// more, or two with nothing between them (with the label above them, "More:"). A linked
+/// headline followed by real text is a section of the article (a list of tools, each
+/// heading linking to its site) and stays. Lists whose every item is a linked headline (with
+/// a teaser) go too.
+fn drop_teaser_runs(blocks: &mut Vec<Block>) {
+    let mut i = 0;
+    while i < blocks.len() {
+        if !is_linked_heading(&blocks[i]) {
+            i += 1;
+            continue;
+        }
+        let (mut heads, mut end, mut bare) = (1, i + 1, true);
+        let mut k = i + 1;
+        loop {
+            let mut m = k;
+            while m < blocks.len() && m - k < 4 && is_teaser(&blocks[m]) {
+                m += 1;
+            }
+            if m < blocks.len() && is_linked_heading(&blocks[m]) {
+                bare &= blocks[k..m].iter().all(|b| matches!(b, Block::Figure { .. }));
+                heads += 1;
+                end = m + 1;
+                k = m + 1;
+                continue;
+            }
+            if m == blocks.len() || matches!(blocks[m], Block::Heading(..)) {
+                // the last headline's teaser, before the next section or the end
+                end = m;
+            }
+            break;
+        }
+        if heads >= 3 || (heads >= 2 && bare) {
+            let start = if i > 0 && is_box_label(&blocks[i - 1]) { i - 1 } else { i };
+            blocks.drain(start..end);
+            i = start;
+            continue;
+        }
+        i += 1;
+    }
+    blocks.retain(|b| match b {
+        Block::List { items, .. } => {
+            !(items.len() >= 2
+                && items.iter().all(|it| it.first().is_some_and(is_linked_heading) && it[1..].iter().all(is_teaser)))
+        }
+        _ => true,
+    });
+    for b in blocks.iter_mut() {
+        if let Block::Quote(children) = b {
+            drop_teaser_runs(children);
+        }
+    }
 }
 
 /// Drops junk lines at every level (inside quotes and list items too).
@@ -510,6 +634,20 @@ fn date_line(text: &str) -> Option<Vec<(bool, String)>> {
     segs.iter().map(|s| read(s)).collect()
 }
 
+/// A labelled time stamp however its parts are ordered ("Updated 3:42 PM ET, Thu October
+/// 24, 2019"): a date label, a date, and little else (times, zones, weekdays).
+fn date_stamp(text: &str) -> Option<(bool, String)> {
+    let lower = text.to_lowercase();
+    let label = DATE_LABELS.iter().filter(|c| c.pages).find(|c| {
+        lower.starts_with(c.words)
+            && lower[c.words.len()..].chars().next().is_some_and(|n| n.is_whitespace() || n == ':')
+    })?;
+    let date = date_in(text)?;
+    let rest = text[label.words.len()..].replace(&date, " ");
+    let words = rest.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).count();
+    (words <= 6).then(|| (label.means == DateKind::Updated, date))
+}
+
 /// Reads and removes byline, date and repeated-title lines among the first blocks, and the
 /// short labels printed above the title (kickers such as "Press release"); reads a
 /// dateline.
@@ -540,7 +678,9 @@ fn lead_lines(blocks: &mut Vec<Block>, found: &Found, hints: &mut Hints) {
             long_paras += usize::from(n >= 80);
             body_started |= n >= 200 || long_paras >= 2;
         }
+        let under_heading = i > 0 && matches!(blocks[i - 1], Block::Heading(..));
         if !body_started
+            && !under_heading
             && let Block::List { items, .. } = b
             && let Some(dates) = meta_list(items)
         {
@@ -596,6 +736,17 @@ fn lead_lines(blocks: &mut Vec<Block>, found: &Found, hints: &mut Hints) {
                 blocks.remove(i);
                 continue;
             }
+        }
+        if chars <= 100
+            && let Some((is_update, date)) = date_stamp(&text)
+        {
+            if is_update {
+                hints.updated.get_or_insert(date);
+            } else {
+                hints.published.get_or_insert(date);
+            }
+            blocks.remove(i);
+            continue;
         }
         if chars <= 160
             && let Some(dates) = date_line(&text)
@@ -654,6 +805,13 @@ static PRINT_NOTE_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?i:a version of this (?:article|story) appear(?:s|ed) in print|this (?:article|story) (?:appeared|appears) in (?:the )?print)").expect("print note regex")
 });
 
+/// A company's description closing a page ("About Acme: Acme is a leading…", "X is a unit
+/// of Y … For more information visit …").
+static BOILERPLATE_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?i:about [^.:]{2,60}:|.{2,80}\b(?:is|are) (?:a|an|the) (?:unit|division|subsidiary|part|member|brand) of\b|.{2,80}\b(?:is|are) (?:a|an|the) (?:leading|global|world's leading) (?:provider|publisher|company|network|producer|supplier)\b)")
+        .expect("boilerplate regex")
+});
+
 /// True when the block before the last one labels the last as sources or references,
 /// which are content even when every item is a link.
 fn under_reference_label(blocks: &[Block]) -> bool {
@@ -679,6 +837,7 @@ fn trim_tail(blocks: &mut Vec<Block>) {
             Block::List { .. } => link_dominated(last) && !under_reference_label(blocks),
             Block::Para(_) => {
                 PRINT_NOTE_RE.is_match(&text)
+                    || (chars <= 500 && BOILERPLATE_RE.is_match(&text))
                     || chars <= 200
                         && (link_dominated(last)
                             || lower.contains('©')
@@ -694,10 +853,64 @@ fn trim_tail(blocks: &mut Vec<Block>) {
     }
 }
 
+/// A line that ends a press release ("###", "-30-", "ENDS"): what follows is the sender's
+/// boilerplate and contacts.
+fn is_end_mark(b: &Block) -> bool {
+    let t: String = b.text().chars().filter(|c| !c.is_whitespace()).collect();
+    matches!(b, Block::Para(_)) && matches!(t.to_lowercase().as_str(), "###" | "-30-" | "-ends-")
+}
+
+/// A short "About Acme" heading among the last blocks, over at most three paragraphs: the
+/// company's description closing a release.
+fn is_about_section(blocks: &[Block], i: usize) -> bool {
+    let Block::Heading(_, h) = &blocks[i] else { return false };
+    let rest = &blocks[i + 1..];
+    h.text.chars().count() <= 60
+        && h.text.starts_with("About ")
+        && h.text[6..].starts_with(|c: char| c.is_uppercase())
+        && rest.len() <= 3
+        && rest.iter().all(|b| matches!(b, Block::Para(_)) && b.text().chars().count() <= 600)
+}
+
+/// Cuts the page at a press release's end mark or closing "About …" section.
+fn cut_closing_boilerplate(blocks: &mut Vec<Block>) {
+    let end = blocks.iter().position(is_end_mark).filter(|&i| i > 0);
+    let about = (0..blocks.len()).find(|&i| i > 0 && is_about_section(blocks, i));
+    if let Some(cut) = [end, about].into_iter().flatten().min() {
+        blocks.truncate(cut);
+    }
+}
+
+/// A caption written as a plain paragraph right under a picture, known by the credit it
+/// carries ("La calanque de Sugiton. © Nicolas Tucat / AFP"): it joins the figure.
+fn adopt_captions(blocks: &mut Vec<Block>) {
+    static CREDIT_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"©|\((?i:photo|image|foto|credit)[^)]{0,60}\)|\b(?i:photo|image|foto|bild|credit)s?\s*(?::|by)\s*\S",
+        )
+        .expect("credit regex")
+    });
+    let mut i = 1;
+    while i < blocks.len() {
+        let adopt = matches!(&blocks[i - 1], Block::Figure { images, caption: None } if !images.is_empty())
+            && matches!(&blocks[i], Block::Para(p) if p.chars() <= 250 && CREDIT_IN_TEXT.is_match(&p.text));
+        if adopt {
+            let Block::Para(text) = blocks.remove(i) else { continue };
+            if let Block::Figure { caption, .. } = &mut blocks[i - 1] {
+                *caption = Some(text);
+            }
+        }
+        i += 1;
+    }
+}
+
 /// Tidies `blocks` in place and returns what the removed lines revealed.
 pub(super) fn tidy(blocks: &mut Vec<Block>, found: &Found) -> Hints {
     let mut hints = Hints::default();
+    adopt_captions(blocks);
+    cut_closing_boilerplate(blocks);
     drop_junk(blocks);
+    drop_teaser_runs(blocks);
     drop_related_sections(blocks);
     lead_lines(blocks, found, &mut hints);
     let first_repeated = drop_repeats(blocks);
@@ -792,6 +1005,148 @@ mod tests {
             to_text(&blocks),
             "A real paragraph of the story that is long enough.\n\nThe story continues after the box."
         );
+    }
+
+    fn linked_heading(text: &str) -> Block {
+        let Block::Para(i) = link(text) else { unreachable!() };
+        Block::Heading(3, i)
+    }
+
+    fn story(n: usize) -> Block {
+        p(&format!(
+            "Paragraph {n} of the story, long enough to be real text and not a teaser line: {}",
+            "words ".repeat(30)
+        ))
+    }
+
+    #[test]
+    fn teaser_boxes_go_and_the_article_stays() {
+        // a "More:" box of three linked headlines inside the story
+        let mut blocks = vec![
+            story(1),
+            p("More:"),
+            linked_heading("Storm timeline"),
+            linked_heading("Where to get sandbags"),
+            linked_heading("Snowpack jumps"),
+            story(2),
+        ];
+        drop_teaser_runs(&mut blocks);
+        assert_eq!(blocks, vec![story(1), story(2)]);
+        // headlines with short teasers: a homepage section
+        let mut blocks = vec![
+            linked_heading("One"),
+            p("Teaser one."),
+            linked_heading("Two"),
+            p("Teaser two."),
+            p("12 March 2019"),
+            linked_heading("Three"),
+            p("Teaser three."),
+        ];
+        drop_teaser_runs(&mut blocks);
+        assert!(blocks.is_empty(), "{blocks:?}");
+        // linked section headings followed by real text: a listicle, kept whole
+        let mut blocks = vec![
+            linked_heading("1. Tabula"),
+            story(1),
+            linked_heading("2. Datasette"),
+            story(2),
+            linked_heading("3. csvkit"),
+            story(3),
+        ];
+        let before = blocks.clone();
+        drop_teaser_runs(&mut blocks);
+        assert_eq!(blocks, before);
+        // one linked headline (the title) is no box
+        let mut blocks = vec![linked_heading("The headline"), story(1)];
+        drop_teaser_runs(&mut blocks);
+        assert_eq!(blocks.len(), 2);
+    }
+
+    #[test]
+    fn credits_promos_and_navigation_lines_go() {
+        for junk in [
+            "Photo: Themba Hadebe, AP",
+            "Image copyright Getty Images",
+            "(Image: GETTY)",
+            "Credit: EPA",
+            "Image 1 of 5",
+            "Foto: Christian Charisius/dpa",
+        ] {
+            assert!(is_junk(&p(junk)), "{junk}");
+        }
+        for junk in ["CALIFORNIA UTILITY CUTS POWER TO HALF A MILLION", "« Back to the front page", "Next story →"] {
+            assert!(is_junk(&link(junk)), "{junk}");
+        }
+        assert!(is_junk(&p("CLICK HERE TO GET THE FOX VALLEY NEWS APP")));
+        for fine in [
+            "Photo: the moment the bridge collapsed was caught by a passer-by who filmed it from the opposite bank.",
+            "NATO said the exercise would go ahead.",
+            "The Associated Press contributed to this report.",
+        ] {
+            assert!(!is_junk(&p(fine)), "{fine}");
+        }
+        assert!(!is_junk(&p("NATO AND THE EU SIGN A NEW AGREEMENT")), "capitals without a link are not a promo");
+        assert!(!is_junk(&link("Back in the 1980s, the plant employed 4,000 people and exported to 40 countries.")));
+    }
+
+    #[test]
+    fn time_stamps_and_company_boilerplate_go() {
+        let mut blocks = vec![p("Updated 3:42 PM ET, Thu October 24, 2019"), story(1), story(2)];
+        let hints = tidy(&mut blocks, &Found::default());
+        assert_eq!(hints.updated.as_deref(), Some("Thu October 24, 2019"));
+        assert_eq!(blocks, vec![story(1), story(2)]);
+        let mut blocks = vec![
+            story(1),
+            story(2),
+            p("Fox Valley News is a unit of Valley Media Group, a leading provider of local news."),
+        ];
+        tidy(&mut blocks, &Found::default());
+        assert_eq!(blocks, vec![story(1), story(2)]);
+    }
+
+    #[test]
+    fn a_press_release_ends_at_its_end_mark_or_about_section() {
+        let about = Block::Heading(2, Inline { html: "About Acme".into(), text: "About Acme".into(), link_chars: 0 });
+        let mut blocks = vec![story(1), story(2), p("###"), about.clone(), p("Acme makes things."), p("SOURCE Acme")];
+        tidy(&mut blocks, &Found::default());
+        assert_eq!(blocks, vec![story(1), story(2)]);
+        let mut blocks = vec![story(1), story(2), about, p("Acme makes things."), p("Media contact: Jo")];
+        tidy(&mut blocks, &Found::default());
+        assert_eq!(blocks, vec![story(1), story(2)]);
+        // a section of the story that happens to start "About" and goes on
+        let about_study =
+            Block::Heading(2, Inline { html: "About the study".into(), text: "About the study".into(), link_chars: 0 });
+        let mut blocks = vec![story(1), about_study, story(2), story(3), story(4), story(5)];
+        let before = blocks.clone();
+        tidy(&mut blocks, &Found::default());
+        assert_eq!(blocks, before);
+    }
+
+    #[test]
+    fn a_credited_line_under_a_picture_is_its_caption() {
+        let figure = Block::Figure {
+            images: vec![crate::extract::blocks::Image { src: "https://x.example/a.jpg".into(), alt: String::new() }],
+            caption: None,
+        };
+        let mut blocks =
+            vec![figure, p("La calanque de Sugiton, en juillet. © Nicolas Tucat / AFP"), story(1), story(2)];
+        adopt_captions(&mut blocks);
+        assert_eq!(to_text(&blocks), format!("{}\n\n{}", story(1).text(), story(2).text()).trim_end());
+        assert!(matches!(&blocks[0], Block::Figure { caption: Some(c), .. } if c.text.contains("Sugiton")));
+    }
+
+    #[test]
+    fn a_list_under_a_heading_is_content_not_header_labels() {
+        let list = Block::List {
+            ordered: false,
+            items: vec![vec![p("500 g de harina")], vec![p("350 ml de agua")], vec![p("10 g de sal")]],
+        };
+        let heading =
+            Block::Heading(2, Inline { html: "Ingredientes".into(), text: "Ingredientes".into(), link_chars: 0 });
+        let mut blocks = vec![p("Hacer pan es fácil."), heading, list, story(1)];
+        let before = blocks.clone();
+        tidy(&mut blocks, &Found::default());
+        assert_eq!(blocks, before);
     }
 
     #[test]

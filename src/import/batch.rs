@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 
-use super::{ImportError, Imported, import_file};
+use super::{Files, ImportError, Imported, Removal, import_file};
 
 /// Articles parsed, held and handed over at a time: bounds the memory of an import (a few
 /// megabytes of 2–3 KB articles) while keeping the archive's transactions large.
@@ -21,11 +21,6 @@ pub const BATCH: usize = 1000;
 
 /// Parses `files` on every available core; the results are in the order of `files`.
 pub fn read_all(files: &[PathBuf], now: DateTime<Utc>) -> Vec<Result<Imported, ImportError>> {
-    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    read_paths(&refs, now)
-}
-
-fn read_paths(files: &[&Path], now: DateTime<Utc>) -> Vec<Result<Imported, ImportError>> {
     let workers = std::thread::available_parallelism().map_or(1, usize::from).min(files.len());
     if workers <= 1 {
         return files.iter().map(|p| import_file(p, now)).collect();
@@ -59,8 +54,9 @@ fn read_paths(files: &[&Path], now: DateTime<Utc>) -> Vec<Result<Imported, Impor
 
 /// One file of an import, as [`chronological`] hands it over.
 pub enum Step<'a> {
-    /// The file was read (first pass); for progress.
-    Read(&'a Path),
+    /// The file was read (first pass), with what was left out of its article (nothing when
+    /// it could not be imported); for progress and the report.
+    Read(&'a Path, &'a [Removal]),
     /// The file could not be imported.
     Failed(&'a Path, ImportError),
 }
@@ -69,41 +65,45 @@ pub enum Step<'a> {
 /// order: by the article's date (published, else updated), then by path. `step` sees every
 /// file once as it is read and every failure; `store` receives the articles in that order,
 /// at most [`BATCH`] at a time. Only a date and a number per article are held between
-/// batches.
+/// batches (16 bytes each, besides the compact list of files).
 pub fn chronological<E>(
-    files: &[PathBuf],
+    files: &Files,
     now: DateTime<Utc>,
     mut step: impl FnMut(Step<'_>),
     mut store: impl FnMut(Vec<Imported>) -> Result<(), E>,
 ) -> Result<(), E> {
     let small = files.len() <= BATCH;
-    let mut order: Vec<(DateTime<Utc>, usize)> = Vec::new();
+    let mut order: Vec<(DateTime<Utc>, u32)> = Vec::with_capacity(files.len());
     let mut held: Vec<Option<Imported>> = Vec::new();
-    for (b, chunk) in files.chunks(BATCH).enumerate() {
-        for (j, result) in read_all(chunk, now).into_iter().enumerate() {
-            let i = b * BATCH + j;
+    for start in (0..files.len()).step_by(BATCH) {
+        let paths: Vec<PathBuf> = (start..files.len().min(start + BATCH)).map(|i| files.path(i)).collect();
+        for (j, result) in read_all(&paths, now).into_iter().enumerate() {
+            let i = start + j;
             match result {
                 Ok(imported) => {
-                    order.push((imported.article.date(), i));
+                    step(Step::Read(&paths[j], &imported.removed));
+                    order.push((imported.article.date(), file_number(i)));
                     if small {
                         held.resize_with(i + 1, || None);
                         held[i] = Some(imported);
                     }
                 }
-                Err(e) => step(Step::Failed(&files[i], e)),
+                Err(e) => {
+                    step(Step::Failed(&paths[j], e));
+                    step(Step::Read(&paths[j], &[]));
+                }
             }
-            step(Step::Read(&files[i]));
         }
     }
     // Files come sorted by path, so the file number breaks ties by path.
     order.sort_unstable();
     for chunk in order.chunks(BATCH) {
         let batch = if small {
-            chunk.iter().filter_map(|&(_, i)| held[i].take()).collect()
+            chunk.iter().filter_map(|&(_, i)| held[i as usize].take()).collect()
         } else {
-            let paths: Vec<&Path> = chunk.iter().map(|&(_, i)| files[i].as_path()).collect();
+            let paths: Vec<PathBuf> = chunk.iter().map(|&(_, i)| files.path(i as usize)).collect();
             let mut batch = Vec::with_capacity(chunk.len());
-            for (path, result) in paths.iter().zip(read_paths(&paths, now)) {
+            for (path, result) in paths.iter().zip(read_all(&paths, now)) {
                 match result {
                     Ok(imported) => batch.push(imported),
                     // Changed or removed since the first pass.
@@ -115,4 +115,9 @@ pub fn chronological<E>(
         store(batch)?;
     }
     Ok(())
+}
+
+/// A file's number in the order list: a `u32` keeps the list at 16 bytes an article.
+fn file_number(i: usize) -> u32 {
+    u32::try_from(i).expect("an import of fewer than 4 billion files")
 }

@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::{Removal, RemovalKind};
 use crate::article::{canonical_url, fold};
 use crate::date;
 pub(super) use crate::extract::cues::DateKind;
@@ -53,6 +54,8 @@ pub(super) struct Head {
     /// A standfirst-shaped unit read while the summary was already known (front matter):
     /// it is body text, and goes back at the top of the body.
     pub lead: Option<usize>,
+    /// What the reader left out of the article (debris, repeated lines, captions).
+    pub removed: Vec<Removal>,
 }
 
 /// How many units may precede the body before the reader stops looking for a head.
@@ -83,6 +86,9 @@ pub(super) fn read_head(units: &[Unit], known: Known<'_>) -> Head {
         let unit = &units[i];
         let text = unit.text.as_str();
         if text.is_empty() || is_debris(text) {
+            if !text.is_empty() {
+                head.removed.push(Removal::new(RemovalKind::Debris, text));
+            }
             i += 1;
             continue;
         }
@@ -93,10 +99,12 @@ pub(super) fn read_head(units: &[Unit], known: Known<'_>) -> Head {
         if let Some(title) = &title_seen
             && repeats_title(&folded, title)
         {
+            head.removed.push(Removal::new(RemovalKind::Repeated, text));
             i += 1;
             continue;
         }
         if head.summary.as_deref().map(fold).as_ref().or(known_summary.as_ref()) == Some(&folded) {
+            head.removed.push(Removal::new(RemovalKind::Repeated, text));
             i += 1;
             continue;
         }
@@ -145,8 +153,10 @@ pub(super) fn read_head(units: &[Unit], known: Known<'_>) -> Head {
                 }
                 head.title = Some(candidate.to_string());
                 title_seen = Some(fold(candidate));
+            } else {
+                // Short insubstantial lines before the title are navigation debris.
+                head.removed.push(Removal::new(RemovalKind::Debris, text));
             }
-            // Short insubstantial lines before the title are navigation debris.
             i += 1;
             continue;
         }
@@ -154,7 +164,9 @@ pub(super) fn read_head(units: &[Unit], known: Known<'_>) -> Head {
             break;
         }
         if let Some(n) = caption_span(units, i) {
-            i += n; // the lead photo's caption
+            // the lead photo's caption
+            head.removed.extend(units[i..i + n].iter().map(|u| Removal::new(RemovalKind::Caption, u.text.as_str())));
+            i += n;
             continue;
         }
         if head.summary.is_none()

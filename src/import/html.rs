@@ -43,6 +43,7 @@ pub(super) fn read(html: &str) -> Result<Page, extract::ExtractError> {
         url,
         body_start: 0,
         lead: None,
+        removed: Vec::new(),
     };
     let content = Content { html: content::sanitize(&ex.html, base.as_ref()), text: ex.text };
     Ok(Page { head, content, tags: ex.tags, language: ex.language })

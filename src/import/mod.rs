@@ -12,17 +12,20 @@
 
 pub mod batch;
 mod decode;
+mod files;
 mod front;
 mod head;
 mod html;
 mod markdown;
 mod plain;
 
-use std::collections::HashSet;
+pub use files::{Files, discover};
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use url::Url;
 
 use crate::archive::DedupKeys;
@@ -34,6 +37,80 @@ use crate::content;
 pub struct Imported {
     pub article: Article,
     pub keys: DedupKeys,
+    /// The lines and paragraphs of the file left out of the article, in file order.
+    pub removed: Vec<Removal>,
+}
+
+/// Why a line or paragraph of an article file was left out of the article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovalKind {
+    /// A copy of the line or paragraph just before it (a standfirst or line the page shows
+    /// twice), or of the title, standfirst or byline further down.
+    Repeated,
+    /// A photo caption: a name alone on a line, its doubled alt text and caption line.
+    Caption,
+    /// Page furniture: ad-slot sizes, breadcrumbs, "Advertisement", share labels.
+    Debris,
+}
+
+/// One line or paragraph left out of an imported article.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Removal {
+    pub kind: RemovalKind,
+    pub text: String,
+}
+
+impl Removal {
+    pub(crate) fn new(kind: RemovalKind, text: impl Into<String>) -> Removal {
+        Removal { kind, text: text.into() }
+    }
+}
+
+/// What was left out of one file, as the import report names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Removed {
+    /// The file.
+    pub path: String,
+    /// Lines and paragraphs removed in all.
+    pub removed: usize,
+    pub repeated: usize,
+    pub captions: usize,
+    pub debris: usize,
+    /// The first few removed texts (each cut to [`SAMPLE_CHARS`] characters).
+    pub sample: Vec<String>,
+}
+
+/// Removed texts shown per file in the import report.
+pub const SAMPLES: usize = 3;
+/// Characters of one removed text shown in the import report.
+pub const SAMPLE_CHARS: usize = 60;
+
+impl Removed {
+    /// The summary of `removals` for `path`; `None` when nothing was removed.
+    pub fn summarise(path: &Path, removals: &[Removal]) -> Option<Removed> {
+        if removals.is_empty() {
+            return None;
+        }
+        let count = |kind| removals.iter().filter(|r| r.kind == kind).count();
+        let sample = removals
+            .iter()
+            .take(SAMPLES)
+            .map(|r| {
+                let mut chars = r.text.chars();
+                let cut: String = chars.by_ref().take(SAMPLE_CHARS).collect();
+                if chars.next().is_some() { format!("{cut}…") } else { cut }
+            })
+            .collect();
+        Some(Removed {
+            path: path.display().to_string(),
+            removed: removals.len(),
+            repeated: count(RemovalKind::Repeated),
+            captions: count(RemovalKind::Caption),
+            debris: count(RemovalKind::Debris),
+            sample,
+        })
+    }
 }
 
 /// Why a file could not be imported. Every message names the file.
@@ -196,7 +273,7 @@ pub fn parse(bytes: &[u8], file_name: &str, now: DateTime<Utc>) -> Result<Import
     // What the page itself declares, for HTML (a text file says it in front matter).
     let mut page_tags = Vec::new();
     let mut page_language = None;
-    let (fm, head, body) = if format == Format::Html {
+    let (fm, mut head, body) = if format == Format::Html {
         let page = html::read(&text).map_err(|e| ImportError::NoArticle { file: file(), reason: e.to_string() })?;
         page_tags = page.tags;
         page_language = page.language;
@@ -224,6 +301,7 @@ pub fn parse(bytes: &[u8], file_name: &str, now: DateTime<Utc>) -> Result<Import
         };
         (fm, head, body)
     };
+    let removed = std::mem::take(&mut head.removed);
     let title = fm.title.clone().or(head.title).ok_or_else(|| ImportError::NoTitle { file: file() })?;
     let published = fm.published.or(head.published);
     let url = fm.url.clone().or(head.url);
@@ -261,56 +339,7 @@ pub fn parse(bytes: &[u8], file_name: &str, now: DateTime<Utc>) -> Result<Import
         capture: None,
     };
     article.seal();
-    Ok(Imported { article, keys })
-}
-
-/// Expands files and folders (recursively, skipping dot-files and dot-folders) into the
-/// list of files to import, sorted by path; a path that does not exist is an error naming
-/// it. Files named explicitly are kept whatever their extension; inside folders every
-/// non-hidden file is listed, and [`import_file`] reports the unsupported ones (see
-/// [`is_importable`]).
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ImportError> {
-    let mut out = Vec::new();
-    let mut visited = HashSet::new();
-    for path in paths {
-        let meta = fs::metadata(path).map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => ImportError::NotFound { path: path.clone() },
-            _ => ImportError::Unreadable { path: path.clone(), source },
-        })?;
-        if meta.is_dir() {
-            walk(path, &mut out, &mut visited)?;
-        } else {
-            out.push(path.clone());
-        }
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, visited: &mut HashSet<PathBuf>) -> Result<(), ImportError> {
-    let unreadable = |source| ImportError::Unreadable { path: dir.to_path_buf(), source };
-    // Symbolic links may loop back to a folder already walked.
-    if !visited.insert(fs::canonicalize(dir).map_err(unreadable)?) {
-        return Ok(());
-    }
-    for entry in fs::read_dir(dir).map_err(unreadable)? {
-        let entry = entry.map_err(unreadable)?;
-        if entry.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        // Not followed: a linked folder may lead out of the one given, and a linked file
-        // is listed so that `import_file` reports it by name.
-        match fs::symlink_metadata(&path) {
-            Ok(meta) if meta.is_dir() => walk(&path, out, visited)?,
-            Ok(_) => out.push(path),
-            Err(e) => {
-                tracing::warn!(path = %path.display(), error = %e, "skipping an entry that cannot be read (broken link?)");
-            }
-        }
-    }
-    Ok(())
+    Ok(Imported { article, keys, removed })
 }
 
 #[cfg(test)]
@@ -319,6 +348,7 @@ mod tests {
     use chrono::TimeZone;
     use proptest::prelude::*;
     use serde_json::Value;
+    use std::collections::HashSet;
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().expect("date")
@@ -399,6 +429,15 @@ mod tests {
         if let Some(want) = expected.get("language") {
             differ("language", serde_json::json!(a.language), want);
         }
+        if let Some(want) = expected.get("removed") {
+            let count = |kind| imp.removed.iter().filter(|r| r.kind == kind).count();
+            let got = serde_json::json!({
+                "repeated": count(RemovalKind::Repeated),
+                "captions": count(RemovalKind::Caption),
+                "debris": count(RemovalKind::Debris),
+            });
+            differ("removed", got, want);
+        }
         if let Some(want) = expected.get("id") {
             differ("id", Value::String(a.id.0.clone()), want);
         }
@@ -426,7 +465,7 @@ mod tests {
     fn fixtures_match_expectations() {
         let mut checked = 0;
         let mut failures = Vec::new();
-        for path in discover(&[fixtures_dir()]).expect("fixtures folder") {
+        for path in discover(&[fixtures_dir()]).expect("fixtures folder").paths() {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             if name.ends_with(".expected.json") {
                 continue;
@@ -573,7 +612,7 @@ mod tests {
         }
         let found = discover(&[root.to_path_buf(), root.join("b.txt")]).expect("discovers");
         let rel: Vec<String> =
-            found.iter().map(|p| p.strip_prefix(root).expect("inside").display().to_string()).collect();
+            found.paths().map(|p| p.strip_prefix(root).expect("inside").display().to_string()).collect();
         assert_eq!(rel, vec!["a.md", "b.txt", "photo.jpg", "sub/c.txt", "sub/deeper/d.html"]);
         assert!(!is_importable(Path::new("photo.jpg")) && is_importable(Path::new("A.MD")));
         let e = discover(&[root.join("nope")]).expect_err("missing");
@@ -588,7 +627,8 @@ mod tests {
         let files = discover(&[dir]).expect("demo folder");
         assert_eq!(files.len(), 6, "{files:?}");
         let mut ids = HashSet::new();
-        for path in &files {
+        for path in files.paths() {
+            let path = path.as_path();
             let a = import_file(path, now()).unwrap_or_else(|e| panic!("{e}")).article;
             let name = path.display();
             assert!(a.published.is_some() && !a.authors.is_empty() && a.summary.is_some(), "{name}: {a:?}");

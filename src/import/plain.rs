@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 
 use super::head::{self, Head, Known, Unit};
+use super::{Removal, RemovalKind};
 use crate::article::{collapse_whitespace, fold};
 
 /// A plain-text article: its head and its body paragraphs.
@@ -30,9 +31,12 @@ const DOUBLED_CAPTION_MAX: usize = 160;
 
 /// Reads a plain-text article. What front matter already says (`known`) is not guessed.
 pub(super) fn read(text: &str, known: Known<'_>) -> TextArticle {
-    let units = units(text);
+    let mut removed = Vec::new();
+    let units = units(text, &mut removed);
     let mut head = head::read_head(&units, known);
-    let paragraphs = body(&units, &head, known.title);
+    removed.append(&mut head.removed);
+    let paragraphs = body(&units, &head, known.title, &mut removed);
+    head.removed = removed;
     if head.published.is_none() {
         head.published = first_dateline(&paragraphs);
     }
@@ -45,8 +49,9 @@ pub(super) fn first_dateline<S: AsRef<str>>(paragraphs: &[S]) -> Option<DateTime
 }
 
 /// Splits text into paragraph units: blocks at blank lines, debris lines dropped; lines
-/// joined when the file is hard-wrapped, else one unit per line.
-fn units(text: &str) -> Vec<Unit> {
+/// joined when the file is hard-wrapped, else one unit per line. What is dropped goes to
+/// `removed`.
+fn units(text: &str, removed: &mut Vec<Removal>) -> Vec<Unit> {
     let mut blocks: Vec<Vec<String>> = Vec::new();
     let mut current: Vec<String> = Vec::new();
     for raw in text.split('\n') {
@@ -57,7 +62,9 @@ fn units(text: &str) -> Vec<Unit> {
             }
             continue;
         }
-        if !head::is_debris(&line) {
+        if head::is_debris(&line) {
+            removed.push(Removal::new(RemovalKind::Debris, line));
+        } else {
             current.push(line);
         }
     }
@@ -69,7 +76,7 @@ fn units(text: &str) -> Vec<Unit> {
     for block in &mut blocks {
         match width {
             Some(width) => {
-                collapse_doubled(block);
+                collapse_doubled(block, removed);
                 join_wrapped(block, width, &mut units);
             }
             None => units.extend(block.iter().map(|l| Unit::paragraph(l.clone()))),
@@ -81,13 +88,14 @@ fn units(text: &str) -> Vec<Unit> {
 /// Keeps one copy of a line shown exactly twice in a row (a standfirst or caption doubled
 /// by the page: joining it would make "X X"). A line repeated three or more times in a row
 /// is the text's own and is kept whole.
-fn collapse_doubled(block: &mut Vec<String>) {
+fn collapse_doubled(block: &mut Vec<String>, removed: &mut Vec<Removal>) {
     let mut out: Vec<String> = Vec::with_capacity(block.len());
     let mut i = 0;
     while i < block.len() {
         let run = block[i..].iter().take_while(|l| **l == block[i]).count();
         let keep = if run == 2 { 1 } else { run };
         out.extend(block[i..i + keep].iter().cloned());
+        removed.extend(block[i + keep..i + run].iter().map(|l| Removal::new(RemovalKind::Repeated, l.as_str())));
         i += run;
     }
     *block = out;
@@ -153,10 +161,12 @@ fn is_list_item(line: &str) -> bool {
 }
 
 /// Cleans the body (the units from `head.body_start`): drops debris, lines repeating the
-/// head (title, standfirst, byline…) or the paragraph just before, and photo captions (a name
-/// alone on a line that is doubled, followed by a caption starting with the same name, or
-/// mentioned in the text; any short line shown twice in a row).
-fn body(units: &[Unit], head: &Head, known_title: Option<&str>) -> Vec<String> {
+/// head (title, standfirst, byline…), a paragraph shown exactly twice in a row (kept once),
+/// and photo captions (a name alone on a line that is doubled, followed by a caption
+/// starting with the same name, or mentioned in the text; a short line shown exactly twice
+/// in a row). A paragraph repeated further on, or three or more times in a row, is the
+/// author's and stays. What is dropped goes to `removed`.
+fn body(units: &[Unit], head: &Head, known_title: Option<&str>, removed: &mut Vec<Removal>) -> Vec<String> {
     let (head_units, body_units) = units.split_at(head.body_start);
     let lead = head.lead.map(|i| units[i].text.as_str());
     let seen: HashSet<String> = [known_title, head.title.as_deref(), head.summary.as_deref()]
@@ -165,33 +175,47 @@ fn body(units: &[Unit], head: &Head, known_title: Option<&str>) -> Vec<String> {
         .chain(head_units.iter().map(|u| u.text.as_str()).filter(|t| Some(*t) != lead))
         .map(fold)
         .collect();
-    let texts: Vec<&str> =
-        lead.into_iter().chain(body_units.iter().map(|u| u.text.as_str())).filter(|t| !head::is_debris(t)).collect();
+    let mut texts: Vec<&str> = Vec::with_capacity(body_units.len() + 1);
+    for t in lead.into_iter().chain(body_units.iter().map(|u| u.text.as_str())) {
+        if head::is_debris(t) {
+            removed.push(Removal::new(RemovalKind::Debris, t));
+        } else {
+            texts.push(t);
+        }
+    }
     let mention_check = texts.iter().filter(|t| head::name_like(t)).count() <= MENTION_CHECK_MAX;
     let mut out = Vec::new();
     let mut i = 0;
     while i < texts.len() {
         let t = texts[i];
         if head::name_like(t) && is_caption_name(&texts, i, mention_check) {
-            i += head::caption_run(&texts, i);
+            let n = head::caption_run(&texts, i);
+            removed.extend(texts[i..i + n].iter().map(|c| Removal::new(RemovalKind::Caption, *c)));
+            i += n;
             continue;
         }
-        // A short line shown twice in a row is a photo caption (alt text and caption).
-        if texts.get(i + 1) == Some(&t) && doubled_caption(t) {
-            while texts.get(i) == Some(&t) {
-                i += 1;
-            }
-            continue;
-        }
-        i += 1;
         let folded = fold(t);
-        // The head's lines (title, standfirst, byline) are dropped wherever they repeat; a
-        // body paragraph only when it doubles the one just kept (page debris). A paragraph
-        // repeated further on is the author's and stays.
-        if folded.is_empty() || seen.contains(&folded) || out.last().is_some_and(|p: &String| fold(p) == folded) {
+        // The head's lines (title, standfirst, byline) are dropped wherever they repeat.
+        if folded.is_empty() || seen.contains(&folded) {
+            let kind = if folded.is_empty() { RemovalKind::Debris } else { RemovalKind::Repeated };
+            removed.push(Removal::new(kind, t));
+            i += 1;
             continue;
         }
-        out.push(t.to_string());
+        let run = 1 + texts[i + 1..].iter().take_while(|o| fold(o) == folded).count();
+        if run == 2 {
+            // Shown twice in a row: a short line is a photo caption (alt text and caption,
+            // both dropped), a paragraph pasted twice is kept once.
+            if texts[i + 1] == t && doubled_caption(t) {
+                removed.extend([Removal::new(RemovalKind::Caption, t), Removal::new(RemovalKind::Caption, t)]);
+            } else {
+                out.push(t.to_string());
+                removed.push(Removal::new(RemovalKind::Repeated, texts[i + 1]));
+            }
+        } else {
+            out.extend(texts[i..i + run].iter().map(|p| p.to_string()));
+        }
+        i += run;
     }
     out
 }
@@ -280,6 +304,27 @@ mod tests {
         );
         let a = read(&text, Known::default());
         assert_eq!(a.paragraphs, vec!["Alpha first.", r, "Bravo second.", r, "Charlie third."]);
+    }
+
+    #[test]
+    fn what_is_removed_is_reported_and_runs_of_three_stay() {
+        let r = "A paragraph pasted twice by the page, long enough to be a paragraph of the article and not a caption.";
+        let text = format!(
+            "A title for the piece\n\nBy Jane Doe\n\n728 x 90\n\nFirst.\n\n{r}\n\n{r}\n\nEvin prison in Tehran\n\nEvin prison in Tehran\n\nSecond.\n\nSecond.\n\nSecond.\n\nA title for the piece\n\n{r}\n\nEnd."
+        );
+        let a = read(&text, Known::default());
+        assert_eq!(a.paragraphs, vec!["First.", r, "Second.", "Second.", "Second.", r, "End."]);
+        let removed: Vec<(RemovalKind, &str)> = a.head.removed.iter().map(|r| (r.kind, r.text.as_str())).collect();
+        assert_eq!(
+            removed,
+            vec![
+                (RemovalKind::Debris, "728 x 90"),
+                (RemovalKind::Repeated, r),
+                (RemovalKind::Caption, "Evin prison in Tehran"),
+                (RemovalKind::Caption, "Evin prison in Tehran"),
+                (RemovalKind::Repeated, "A title for the piece"),
+            ]
+        );
     }
 
     #[test]

@@ -70,7 +70,8 @@ pub(super) fn apply_runs(
     decide::decide(store, &mut runs, rules, topic, now)?;
     lap("scored");
     if !dry_run {
-        harvest::archive_kept(store, dir, net, &mut runs)?;
+        let model = topic.built();
+        harvest::archive_kept(store, dir, net, &mut runs, rules, model.as_deref())?;
     }
     lap("archived");
     // Save and report.

@@ -50,6 +50,10 @@ pub(super) struct SeenItem {
     /// The decision to report (and save unless it is the stored one).
     pub(super) decision: Option<Decision>,
     pub(super) action: Action,
+    /// The feed entry's verdict when it fell in the uncertain band around the threshold
+    /// (see [`relevance::is_uncertain`]): the page phase fetches the article and decides on
+    /// it (see `harvest`). `None` for a certain verdict and for items not scored now.
+    pub(super) uncertain: Option<relevance::Verdict>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +128,11 @@ impl Topic {
         Ok(model)
     }
 
+    /// The model, when this check built it (it did when anything was scored).
+    pub(super) fn built(&self) -> Option<Arc<TopicModel>> {
+        self.model.clone()
+    }
+
     /// The cache entry to save (when the fingerprint is known).
     fn cache_entry(&self) -> Option<String> {
         Some(format!("{} {}", self.cache_key.as_ref()?, self.fingerprint.as_ref()?))
@@ -191,7 +200,7 @@ pub(super) fn read_stored(
             let hash = upstream::item_hash(&item);
             let prior = store.decision(run.plan.source.name(), &key)?;
             let action = action(prior.as_ref(), &hash, &run.rules_fp, || topic.fingerprint(store))?;
-            run.seen.push(SeenItem { item, key, hash, prior, decision: None, action });
+            run.seen.push(SeenItem { item, key, hash, prior, decision: None, action, uncertain: None });
         }
     }
     Ok(())
@@ -220,9 +229,13 @@ pub(super) fn decide(
             let run = &runs[s];
             score(&run.seen[i].item, &model, rules, &run.plan.source.keywords)
         });
-        for (&(s, i), verdict) in to_score.iter().zip(verdicts) {
+        for (&(s, i), mut verdict) in to_score.iter().zip(verdicts) {
             let run = &mut runs[s];
             let x = &mut run.seen[i];
+            if relevance::is_uncertain(&verdict, rules) {
+                x.uncertain = Some(verdict.clone());
+                verdict.reasons.insert(0, UNCERTAIN_REASON.to_string());
+            }
             x.decision = Some(Decision {
                 source: run.plan.source.name().to_string(),
                 item_key: x.key.clone(),
@@ -245,17 +258,50 @@ pub(super) fn decide(
     Ok(())
 }
 
-/// One item's verdict.
+/// The first reason of a verdict on the feed entry that is too close to the threshold to
+/// stand: a check decides the item on its article (a dry run fetches no page, so it
+/// reports the entry's verdict with this reason).
+pub(super) const UNCERTAIN_REASON: &str = "uncertain on the feed entry: decided on the article when it is fetched";
+
+/// One item's verdict on its feed entry.
 fn score(item: &FeedItem, model: &TopicModel, rules: &Rules, keywords: &[String]) -> relevance::Verdict {
     let text = upstream::item_text(item);
-    let candidate = Candidate {
+    relevance::score(&candidate(item, &text), model, rules, keywords)
+}
+
+/// A feed item as the relevance scorer sees it, with `text` (the feed's content as plain
+/// text) as its body.
+pub(super) fn candidate<'a>(item: &'a FeedItem, text: &'a str) -> Candidate<'a> {
+    Candidate {
         title: &item.title,
         summary: item.summary.as_deref().unwrap_or(""),
-        text: &text,
+        text,
         link: item.link.as_deref(),
         categories: &item.categories,
-    };
-    relevance::score(&candidate, model, rules, keywords)
+    }
+}
+
+/// The second stage of a two-stage decision (see [`relevance::decide_on_article`]): an
+/// uncertain item's decision made again on its article's text, when there is one; else
+/// the entry's decision stands and its reasons say why.
+pub(super) fn settle_on_article(
+    x: &mut SeenItem,
+    article_text: Option<&str>,
+    model: &TopicModel,
+    rules: &Rules,
+    keywords: &[String],
+) {
+    let (Some(entry), Some(d)) = (x.uncertain.take(), x.decision.as_mut()) else { return };
+    match article_text.filter(|t| !t.trim().is_empty()) {
+        Some(article) => {
+            let text = upstream::item_text(&x.item);
+            let v = relevance::decide_on_article(&candidate(&x.item, &text), entry, article, model, rules, keywords);
+            d.score = v.score;
+            d.kept = v.keep;
+            d.reasons = v.reasons;
+        }
+        None => d.reasons.push("no article text to decide on: the feed entry's verdict stands".to_string()),
+    }
 }
 
 /// The decision of an item that is not scored: the stored one, renewed for a kept item
@@ -353,11 +399,58 @@ mod tests {
             prior: Some(prior.clone()),
             decision: None,
             action: Action::Rearchive,
+            uncertain: None,
         };
         settle(&mut x, prior.decided_at);
         let d = x.decision.expect("renewed");
         assert_eq!((d.item_hash.as_str(), d.title.as_str()), ("h2", "New title"));
         assert_eq!(d.article_id, prior.article_id);
+    }
+
+    fn uncertain_item(score: f64) -> SeenItem {
+        let entry = relevance::Verdict { keep: false, score, reasons: vec!["entry reasons".into()], nearest: None };
+        let item = FeedItem { title: "Reporter missing after covering thefts".into(), ..FeedItem::default() };
+        SeenItem {
+            item,
+            key: "k".into(),
+            hash: "h1".into(),
+            prior: None,
+            decision: Some(Decision { score, reasons: vec![UNCERTAIN_REASON.into()], ..stored(false, false) }),
+            action: Action::Score,
+            uncertain: Some(entry),
+        }
+    }
+
+    #[test]
+    fn an_uncertain_item_is_decided_on_its_article_with_both_scores() {
+        let model = TopicModel::build(std::iter::empty());
+        // Three keywords in the article: decisive (two would lift it only to 0.70, short of the
+        // article's keep threshold, and the entry's verdict would stand).
+        let rules =
+            Rules { keywords: vec!["fuel theft".into(), "huachicol".into(), "journalist".into()], ..Rules::default() };
+        let mut x = uncertain_item(0.45);
+        let article = "The journalist covered fuel theft, known as huachicol, before he vanished.";
+        settle_on_article(&mut x, Some(article), &model, &rules, &[]);
+        let d = x.decision.expect("decision");
+        assert!(d.kept && d.score >= relevance::article_keep_threshold(rules.threshold), "{d:?}");
+        assert!(
+            d.reasons[0].starts_with("decided on the article") && d.reasons[0].contains("feed entry 0.45"),
+            "{d:?}"
+        );
+        assert!(x.uncertain.is_none());
+    }
+
+    #[test]
+    fn an_uncertain_item_without_an_article_keeps_its_entry_verdict() {
+        let model = TopicModel::build(std::iter::empty());
+        for article in [None, Some(" \n ")] {
+            let mut x = uncertain_item(0.45);
+            settle_on_article(&mut x, article, &model, &Rules::default(), &[]);
+            let d = x.decision.expect("decision");
+            assert!(!d.kept && d.score == 0.45, "{d:?}");
+            assert_eq!(d.reasons[0], UNCERTAIN_REASON);
+            assert!(d.reasons.last().is_some_and(|r| r.contains("feed entry's verdict stands")), "{d:?}");
+        }
     }
 
     #[test]

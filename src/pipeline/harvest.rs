@@ -1,18 +1,21 @@
 //! The page phase of a check: for every newly kept item (and every kept item that changed
-//! upstream) not already archived, fetch its page once per distinct link, concurrently and
-//! under one deadline for the phase; extract the pages on all cores, each within the
-//! fetch timeout as its time budget (a page over it is read from its feed entry and listed
-//! in the report's `pages_over_budget`); capture the raw responses as WARC; then build the
-//! articles (from the page, or from the feed entry when the page could not be had) and
-//! write them in one batch. It never replaces an archived page with a feed summary, and it
-//! is the only phase here that writes articles.
+//! upstream) not already archived, and every item whose feed entry was too close to the
+//! threshold to decide on, fetch its page once per distinct link, concurrently and under
+//! one deadline for the phase; extract the pages on all cores, each within the fetch
+//! timeout as its time budget (a page over it is read from its feed entry and listed in
+//! the report's `pages_over_budget`); decide the uncertain items on their article text
+//! (the second stage of a two-stage decision: see `decide::settle_on_article`); capture
+//! the raw responses of the pages of kept items as WARC; then build the articles (from
+//! the page, or from the feed entry when the page could not be had) and write them in one
+//! batch. It never replaces an archived page with a feed summary, and it is the only phase
+//! here that writes articles.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
-use super::decide::{Action, SourceRun};
+use super::decide::{self, Action, SourceRun};
 use super::net::{Net, QUEUED};
 use super::page::{self, FetchedPage, ItemSource};
 use super::report::PageOverBudget;
@@ -23,6 +26,7 @@ use crate::article::{ArticleId, Identity, canonical_url};
 use crate::deadline::Deadline;
 use crate::extract::{ExtractError, Extracted};
 use crate::fetch::{FetchError, FetchRequest, FetchResponse};
+use crate::relevance::{Rules, TopicModel};
 use crate::upstream::{ParsedFeed, Poll, PollOutcome};
 
 /// The page fetches of one check may take this many fetch timeouts in all.
@@ -50,12 +54,15 @@ enum Unread {
 }
 
 /// Fetches, reads, captures and archives the kept items that need it, filling in their
-/// decisions' article ids and reasons.
+/// decisions' article ids and reasons; decides the uncertain items on their article
+/// first (`model` is the topic they were scored with: `None` when nothing was scored).
 pub(super) fn archive_kept(
     store: &mut dyn Archive,
     dir: &ArchiveDir,
     net: &Net<'_>,
     runs: &mut [SourceRun<'_>],
+    rules: &Rules,
+    model: Option<&TopicModel>,
 ) -> Result<(), PipelineError> {
     let mut jobs = Vec::new();
     for (s, run) in runs.iter_mut().enumerate() {
@@ -64,11 +71,11 @@ pub(super) fn archive_kept(
             let Some(d) = x.decision.as_mut() else { continue };
             let rearchive = match x.action {
                 Action::Rearchive => d.article_id.clone(),
-                Action::Score if d.kept => None,
+                Action::Score if d.kept || x.uncertain.is_some() => None,
                 _ => continue,
             };
             let link = x.item.link.as_deref().map(str::trim).filter(|l| !l.is_empty());
-            if rearchive.is_none() {
+            if rearchive.is_none() && d.kept {
                 // Already archived (from another source, by `add` or by import)? Then
                 // this item is that article; nothing to fetch.
                 let canonical = link.and_then(canonical_url);
@@ -143,8 +150,27 @@ pub(super) fn archive_kept(
     // Read each page (extraction on all cores), then capture and archive in order.
     let extracted = extract_all(&fetched, fetcher.config().work_budget());
     tracing::info!(pages = fetched.len(), "pages extracted");
-    let ok: Vec<(usize, &FetchResponse)> =
-        fetched.iter().enumerate().filter_map(|(n, r)| Some((n, r.as_ref().ok()?))).collect();
+    // The second stage: uncertain items decided on their article's text.
+    let mut needed = vec![false; fetched.len()];
+    for (job, page_n) in jobs.iter().zip(&page_of) {
+        let run = &mut runs[job.source];
+        let keywords = &run.plan.source.keywords;
+        let x = &mut run.seen[job.item];
+        if let Some(model) = model {
+            let article = page_n.and_then(|n| extracted[n].as_ref()?.as_ref().ok()).map(|e| e.text.as_str());
+            decide::settle_on_article(x, article, model, rules, keywords);
+        }
+        if let (Some(n), Some(d)) = (page_n, &x.decision) {
+            needed[*n] |= d.kept;
+        }
+    }
+    // Only the pages of kept items are captured.
+    let ok: Vec<(usize, &FetchResponse)> = fetched
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| needed[*n])
+        .filter_map(|(n, r)| Some((n, r.as_ref().ok()?)))
+        .collect();
     let refs = page::capture_all(dir, &ok.iter().map(|(_, r)| *r).collect::<Vec<_>>())?;
     let mut captured: Vec<Option<crate::article::CaptureRef>> = vec![None; fetched.len()];
     for ((n, _), r) in ok.iter().zip(refs) {
@@ -174,7 +200,7 @@ pub(super) fn archive_kept(
             feed_updated: feed.and_then(|f| f.updated).or_else(|| run.poll.as_ref().map(|p| p.fetched_at)),
         };
         let x = &mut run.seen[job.item];
-        let Some(decision) = x.decision.as_mut() else { continue };
+        let Some(decision) = x.decision.as_mut().filter(|d| d.kept) else { continue };
         if let (Some(n), None) = (page_n, &job.rearchive)
             && let Some(id) = archived_as.get(n)
         {

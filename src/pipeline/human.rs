@@ -25,6 +25,24 @@ pub fn ping_warning(websub: Option<&PingReport>) -> Option<String> {
     ))
 }
 
+/// One line naming a file some of whose lines `import` left out, how many of each kind,
+/// and a sample: `FILE: left out 4 line(s): 1 repeated, 2 caption, 1 debris; e.g. "…", "…"`.
+pub fn removed_line(r: &crate::import::Removed) -> String {
+    let kinds: Vec<String> = [(r.repeated, "repeated"), (r.captions, "caption"), (r.debris, "debris")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    let sample: Vec<String> = r.sample.iter().map(|t| format!("{t:?}")).collect();
+    format!("{}: left out {} line(s): {}; e.g. {}", r.path, r.removed, kinds.join(", "), sample.join(", "))
+}
+
+/// One line on stderr for a row of a damaged archive that a command could not read and
+/// left out.
+pub fn unreadable_line(db: &std::path::Path, row: &crate::archive::Unreadable) -> String {
+    format!("feedkeeper: {}: left out {row}", db.display())
+}
+
 /// `Name  [ok]  url`, then last success, next due, items kept, and the last error.
 pub fn source_health(h: &SourceHealth) -> String {
     let mut s = format!("{}  [{}]  {}", h.name, h.status, h.url);

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::archive::{ArchiveDir, ListQuery, PutOutcome, SearchHit, Store, StoredArticle};
+use crate::archive::{ArchiveDir, ListQuery, PutOutcome, SearchHit, Store, StoredArticle, Unreadable};
 use crate::article::{Article, ArticleId};
 use crate::config::Config;
 use crate::import;
@@ -83,6 +83,9 @@ pub struct ImportReport {
     pub unchanged: usize,
     pub duplicates: usize,
     pub failed: Vec<FileFailure>,
+    /// Each file some lines or paragraphs of which were left out of its article (page
+    /// debris, doubled lines, captions), with how many and a sample.
+    pub removed: Vec<import::Removed>,
 }
 
 /// Imports files and folders into the archive. Files are read in path order, on every core,
@@ -103,12 +106,16 @@ pub fn import(
     let mut store = dir.open()?;
     progress.start("importing", Some(files.len() as u64));
     let mut failed = Vec::new();
+    let mut removed = Vec::new();
     let mut outcomes = (0, 0, 0, 0);
     import::batch::chronological(
         &files,
         now,
         |step| match step {
-            import::batch::Step::Read(path) => progress.step(&path.display().to_string()),
+            import::batch::Step::Read(path, removals) => {
+                removed.extend(import::Removed::summarise(path, removals));
+                progress.step(&path.display().to_string())
+            }
             import::batch::Step::Failed(path, e) => {
                 failed.push(FileFailure { path: path.display().to_string(), reason: e.to_string() })
             }
@@ -129,6 +136,7 @@ pub fn import(
     progress.finish();
     (report.added, report.updated, report.unchanged, report.duplicates) = outcomes;
     report.failed = failed;
+    report.removed = removed;
     Ok(report)
 }
 
@@ -333,16 +341,31 @@ pub fn article_page_url(config: &Config, id: &ArticleId) -> String {
     format!("{}articles/{}.html", config.site.base_url.0, id.slug())
 }
 
+/// What a read command (`list`, `show`, `search`) found, and the rows of a damaged archive
+/// it could not read and left out, each named.
+#[derive(Debug, Clone)]
+pub struct Found<T> {
+    pub found: T,
+    pub unreadable: Vec<Unreadable>,
+}
+
+impl<T> Found<T> {
+    fn from_store(found: T, store: &dyn crate::archive::Archive) -> Found<T> {
+        Found { found, unreadable: store.take_unreadable() }
+    }
+}
+
 /// `list`: articles newest first.
-pub fn list(config: &Config, query: &ListQuery) -> Result<Vec<ArticleView>, PipelineError> {
+pub fn list(config: &Config, query: &ListQuery) -> Result<Found<Vec<ArticleView>>, PipelineError> {
     let store = ArchiveDir::new(config.archive_dir()).open_read()?;
     let query = ListQuery { tag: query.tag.as_deref().and_then(crate::article::normalise_tag), limit: query.limit };
-    Ok(store.list(&query)?.iter().map(|a| ArticleView::new(a, config)).collect())
+    let views = store.list(&query)?.iter().map(|a| ArticleView::new(a, config)).collect();
+    Ok(Found::from_store(views, &*store))
 }
 
 /// `show ID`: one article with its history. `ID` may be the full id, the uuid without
 /// `urn:uuid:`, or any unique prefix of either.
-pub fn show(config: &Config, given: &str) -> Result<StoredArticle, PipelineError> {
+pub fn show(config: &Config, given: &str) -> Result<Found<StoredArticle>, PipelineError> {
     let store = ArchiveDir::new(config.archive_dir()).open_read()?;
     let given = given.trim();
     let mut candidates = store.ids_with_prefix(given, 5)?;
@@ -362,7 +385,8 @@ pub fn show(config: &Config, given: &str) -> Result<StoredArticle, PipelineError
             }
         },
     };
-    store.get(&id)?.ok_or_else(|| PipelineError::NotFound(given.to_string()))
+    let stored = store.get(&id)?.ok_or_else(|| PipelineError::NotFound(given.to_string()))?;
+    Ok(Found::from_store(stored, &*store))
 }
 
 /// One search hit as `search --json` prints it.
@@ -375,15 +399,16 @@ pub struct SearchView {
 }
 
 /// `search QUERY`: best first.
-pub fn search(config: &Config, query: &str, limit: usize) -> Result<Vec<SearchView>, PipelineError> {
+pub fn search(config: &Config, query: &str, limit: usize) -> Result<Found<Vec<SearchView>>, PipelineError> {
     let store = ArchiveDir::new(config.archive_dir()).open_read()?;
     let hits: Vec<SearchHit> = store.search(query, limit)?;
-    Ok(hits
+    let views = hits
         .iter()
         .map(|h| SearchView {
             article: ArticleView::new(&h.article, config),
             score: h.score,
             snippet: h.snippet.clone(),
         })
-        .collect())
+        .collect();
+    Ok(Found::from_store(views, &*store))
 }

@@ -1,7 +1,8 @@
 //! The JSON Feed 1.1 writer. `next_url` points at the next OLDER document (the newest archive
 //! page from the subscription document, page k-1 from page k), and an `_rfc5005` extension
 //! object carries the archive links RFC 5005 defines for XML feeds. Each item has a
-//! `_feedkeeper` extension with its source and provenance.
+//! `_feedkeeper` extension with its source (with the upstream feed's `id` and `updated`, as
+//! in Atom's `atom:source`) and provenance.
 //!
 //! Written by hand (one item per line, keys in a fixed order) so the bytes are stable and
 //! nothing is built twice. Only formats; no I/O, no clock.
@@ -88,6 +89,11 @@ pub fn item(out: &mut String, site: &SiteView, e: &EntryView) {
         let s = &mut true;
         out.push('{');
         field(out, s, "name", src.name.trim());
+        if src.feed_url.is_some() {
+            // the same id and date as the Atom entry's atom:source
+            field(out, s, "id", &e.source_feed_id());
+            field(out, s, "updated", &date::rfc3339(&src.feed_updated.unwrap_or(a.archived_at)));
+        }
         if let Some(u) = &src.feed_url {
             field(out, s, "feed_url", u);
         }

@@ -61,7 +61,7 @@ use std::sync::mpsc::{Receiver, SyncSender};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::archive::{ArchiveError, LogEntry, Store};
+use crate::archive::{ArchiveError, LogEntry, Store, Unreadable};
 use crate::article::ArticleId;
 use crate::config::Config;
 
@@ -94,6 +94,9 @@ pub struct PublishReport {
     /// Files removed (archive pages beyond the last after a page-size change, feeds of tags
     /// no article carries any more), relative to the feeds folder, sorted.
     pub removed: Vec<String>,
+    /// Log entries that could not be read from a damaged database and were left out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<Unreadable>,
 }
 
 /// A failure of the publisher. I/O errors name the file or folder.
@@ -220,11 +223,14 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
         }
     }
     let continuous = saved.as_ref().is_some_and(|s| s.last_seq <= n);
+    // How far the log is published: entries up to here that cannot be read would be lost.
+    let mut published_upto = saved.as_ref().map_or(0, |s| s.last_seq);
     if !config.publish.allow_shrink {
         let published = shrink::Published::read(feeds_dir);
         if let Some(lost) = shrink::lost_entries(&published, n) {
             return Err(PublishError::WouldShrink { path: feeds_dir.to_path_buf(), lost });
         }
+        published_upto = published_upto.max(published.entries());
     }
     let mut report = PublishReport { entries: n, archive_pages: paging.pages(), ..PublishReport::default() };
     if plan.is_empty() {
@@ -245,6 +251,7 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
 
     // Article pages (most of the files) are rendered and staged by a second thread while
     // this one reads the store and writes the feeds.
+    let mut unreadable = Vec::new();
     let committed = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<LogEntry>>(4);
         let writer = scope.spawn(|| write_article_pages(&site, feeds_dir, rx));
@@ -253,6 +260,7 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
             r.remove_stale(paging, &tags);
         }
         let ran = r.run(store, &plan, &mut tags);
+        unreadable = store.take_unreadable();
         let Renderer { mut staging, articles, .. } = r;
         drop(articles);
         let pages = writer.join().unwrap_or_else(|_| Err(PublishError::WriterStopped));
@@ -263,7 +271,10 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
                 // size) go ahead; without that history (a new, emptied or replaced database)
                 // they would cut what subscribers have.
                 let removed = if continuous { Vec::new() } else { staging.pending_removals() };
-                match shrink::lost_files(&removed) {
+                // Entries already published that a damaged database no longer yields would
+                // drop out of the documents rendered again.
+                let lost = shrink::lost_files(&removed).or_else(|| shrink::unreadable(&unreadable, published_upto));
+                match lost {
                     Some(lost) if !config.publish.allow_shrink => {
                         Err(PublishError::WouldShrink { path: feeds_dir.to_path_buf(), lost })
                     }
@@ -284,6 +295,7 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
     report.changed_feeds.sort();
     report.written = committed.written;
     report.removed = committed.removed;
+    report.unreadable = unreadable;
     // The feeds folder itself changed (the in-progress marker came and went).
     let mut touched: HashSet<String> = HashSet::from([String::new()]);
     for rel in report.written.iter().chain(&report.removed) {

@@ -28,13 +28,14 @@ pub struct Published {
 impl Published {
     /// Reads the feeds folder; missing or unreadable files count as empty.
     pub fn read(feeds_dir: &Path) -> Published {
+        // Only the names are listed; the files are looked for from the highest page down,
+        // so a publish does not look into every archive page's folder.
         let pages = std::fs::read_dir(feeds_dir.join("archive"))
             .map(|it| {
-                it.flatten()
-                    .filter_map(|e| e.file_name().to_str()?.parse::<u64>().ok())
-                    .filter(|k| feeds_dir.join(format!("archive/{k}/atom.xml")).is_file())
-                    .max()
-                    .unwrap_or(0)
+                let mut pages: Vec<u64> =
+                    it.flatten().filter_map(|e| e.file_name().to_str()?.parse::<u64>().ok()).collect();
+                pages.sort_unstable_by(|a, b| b.cmp(a));
+                pages.into_iter().find(|k| feeds_dir.join(format!("archive/{k}/atom.xml")).is_file()).unwrap_or(0)
             })
             .unwrap_or(0);
         let newest_page =
@@ -60,6 +61,21 @@ fn count_entries(path: &Path) -> u64 {
 pub fn lost_entries(published: &Published, n: u64) -> Option<String> {
     let had = published.entries();
     (n < had).then(|| format!("{had} entries are published, the archive has {n}: {} would go", had - n))
+}
+
+/// What leaving out these unreadable rows would lose, in words, when any of them is a log
+/// entry already published (its sequence number at most `published`); `None` otherwise.
+pub fn unreadable(rows: &[crate::archive::Unreadable], published: u64) -> Option<String> {
+    let lost: Vec<String> =
+        rows.iter().filter(|r| r.seq.is_some_and(|seq| seq <= published)).map(ToString::to_string).collect();
+    (!lost.is_empty()).then(|| {
+        format!(
+            "{} published entr{} cannot be read from the database and would go: {}; `feedkeeper verify` names the damage",
+            lost.len(),
+            if lost.len() == 1 { "y" } else { "ies" },
+            lost.join("; ")
+        )
+    })
 }
 
 /// What removing these published files (relative paths) would lose, in words; `None` when
@@ -117,6 +133,16 @@ mod tests {
     }
 
     #[test]
+    fn unreadable_published_entries_are_a_loss_new_ones_are_not() {
+        let row =
+            |seq| crate::archive::Unreadable { seq: Some(seq), id: Some(format!("a{seq}")), reason: "bad".into() };
+        assert!(unreadable(&[row(11), row(12)], 10).is_none());
+        let lost = unreadable(&[row(7), row(12)], 10).expect("loss");
+        assert!(lost.starts_with("1 published entry") && lost.contains("log entry 7 (article a7)"), "{lost}");
+        assert!(!lost.contains("log entry 12"), "{lost}");
+    }
+
+    #[test]
     fn a_folder_read_back_counts_its_entries() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("atom.xml"), "<feed><entry>a</entry><entry xml:lang=\"en\">b</entry></feed>")
@@ -125,5 +151,20 @@ mod tests {
         std::fs::write(dir.path().join("archive/1/atom.xml"), "<feed><entry>x</entry></feed>").expect("write");
         assert_eq!(Published::read(dir.path()), Published { current: 2, pages: 1, newest_page: 1 });
         assert_eq!(Published::read(&dir.path().join("nothing")), Published::default());
+    }
+
+    #[test]
+    fn the_newest_page_is_the_highest_with_an_atom_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for k in [1, 2, 9] {
+            std::fs::create_dir_all(dir.path().join(format!("archive/{k}"))).expect("dir");
+            std::fs::write(dir.path().join(format!("archive/{k}/atom.xml")), "<feed><entry>x</entry></feed>")
+                .expect("write");
+        }
+        // Higher folders without an atom.xml, and names that are not page numbers, are not pages.
+        for other in ["archive/10", "archive/11/rss.xml", "archive/x12", "archive/13.tmp"] {
+            std::fs::create_dir_all(dir.path().join(other)).expect("dir");
+        }
+        assert_eq!(Published::read(dir.path()).pages, 9);
     }
 }

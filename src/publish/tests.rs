@@ -535,6 +535,20 @@ fn feed_rs_reads_back_every_field() {
     assert_eq!(item["_feedkeeper"]["provenance"]["hash"], up.content_hash.as_str());
     assert_eq!(item["_feedkeeper"]["source"]["feed_url"], "https://upstream.example.net/feed.xml");
     assert_eq!(item["external_url"], up.url.as_deref().expect("url"));
+    // The upstream feed's id and date as read at capture, exactly as in atom:source; an
+    // article archived before they were kept falls back to the feed URL and archive time.
+    for i in [0, 3] {
+        let (up, _) = sample(i);
+        let src = up.source.as_ref().expect("upstream");
+        let item = json["items"].as_array().expect("items").iter().find(|it| it["id"] == up.id.as_str());
+        let item = item.expect("item in feed.json");
+        let want_id = src.feed_id.clone().unwrap_or_else(|| src.feed_url.clone().expect("feed url"));
+        let want_updated = crate::date::rfc3339(&src.feed_updated.unwrap_or(up.archived_at));
+        assert_eq!(item["_feedkeeper"]["source"]["id"], want_id.as_str(), "item {i}");
+        assert_eq!(item["_feedkeeper"]["source"]["updated"], want_updated.as_str(), "item {i}");
+        assert!(atom.contains(&format!("<id>{want_id}</id>")), "item {i}: atom:source id");
+        assert!(atom.contains(&format!("<updated>{want_updated}</updated>")), "item {i}: atom:source updated");
+    }
 }
 
 #[test]

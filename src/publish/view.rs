@@ -25,8 +25,9 @@ pub const FH_NS: &str = "http://purl.org/syndication/history/1.0";
 /// Raised whenever the bytes the writers produce change for the same data, so that a new
 /// feedkeeper rewrites every file once instead of leaving old and new forms mixed.
 /// 2: entries newest first by date, `atom:source` with `id` and `updated`, HTML archive
-/// pages (`archive/<k>/index.html`).
-const FORMAT_VERSION: u32 = 2;
+/// pages (`archive/<k>/index.html`). 3: the JSON Feed item's `_feedkeeper.source` carries
+/// the same `id` and `updated`.
+const FORMAT_VERSION: u32 = 3;
 
 /// The three feed files every feed folder holds, and the readable page.
 pub const ATOM: &str = "atom.xml";

@@ -8,7 +8,8 @@
 //! terms, so the scale does not depend on how many documents the archive has. An item's
 //! evidence on a facet is the noisy-or of the centralities of the facet terms it contains.
 //! The built-in lexicon (`lexicon.txt`) widens the what facet from words the archive uses
-//! to others that report the same kind of event, and keeps institutions found in every
+//! to others that report the same kind of event (only as far as the archive's own strongest
+//! terms are the lexicon's: see `lexicon_strength`), and keeps institutions found in every
 //! country's reporting (UN, Amnesty) out of the where facet. The built-in place list
 //! (`places.txt`) widens the where facet from the countries the archive's names belong to
 //! (Iran) to all their towns (Sanandaj, Zahedan), and marks places in other countries, so
@@ -70,6 +71,32 @@ impl Default for FacetParams {
 /// to count fully; a topic whose names are scattered leans on the what facet instead.
 pub const ANCHOR_SHARE: f32 = 0.2;
 
+/// The archive's strongest what terms among which [`lexicon_strength`] measures the
+/// lexicon's share.
+const LEXICON_PROBE_TERMS: usize = 30;
+/// Share of that weight, in lexicon acts, below which the lexicon is not used at all...
+pub const LEXICON_SHARE_NONE: f32 = 0.15;
+/// ...and from which it is used fully.
+pub const LEXICON_SHARE_FULL: f32 = 0.35;
+
+/// How much an archive reports the kind of events the built-in lexicon lists, in `0..=1`:
+/// the share of the weight of its [`LEXICON_PROBE_TERMS`] strongest what terms (given
+/// strongest first, with their weights before any boost) that are lexicon acts, scaled from
+/// [`LEXICON_SHARE_NONE`] (0) to [`LEXICON_SHARE_FULL`] (1). The human-rights archives this
+/// was measured on have shares of 0.41 to 0.52; an archive on microplastics 0, one on press
+/// freedom in Mexico 0.11 (it names trials and impunity, but reports killings of
+/// journalists): neither pays for a lexicon of another topic's words.
+fn lexicon_strength(what_strongest_first: &[(&str, f32)]) -> f32 {
+    let lex = lexicon::lexicon();
+    let top = &what_strongest_first[..what_strongest_first.len().min(LEXICON_PROBE_TERMS)];
+    let total: f32 = top.iter().map(|t| t.1).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let acts: f32 = top.iter().filter(|t| lex.role(t.0) == Some(Role::Act)).map(|t| t.1).sum();
+    ((acts / total - LEXICON_SHARE_NONE) / (LEXICON_SHARE_FULL - LEXICON_SHARE_NONE)).clamp(0.0, 1.0)
+}
+
 /// Centrality a country must reach among the archive's names to be one the archive is
 /// about; a place in any other country is elsewhere.
 pub const HOME_MIN: f32 = 0.5;
@@ -98,6 +125,9 @@ pub struct Facets {
     /// an item shows one only when it writes it in capitals too ("Pet food" is not PET).
     pub acronyms: FxHashSet<String>,
     pub params: Option<FacetParams>,
+    /// How much the archive is about the events the built-in lexicon reports (see
+    /// [`lexicon_strength`]): 1 for a human-rights archive, 0 for one about microplastics.
+    pub lexicon: f32,
 }
 
 /// An item's evidence on both facets.
@@ -210,16 +240,18 @@ impl Facets {
                     }
                     entity.push((term, st.paragraphs as f32));
                 }
-                Some(Facet::What) => {
-                    let boost = match lex.role(term) {
-                        Some(Role::Act) => 1.0 + p.lexicon_boost,
-                        _ => 1.0,
-                    };
-                    what.push((term, w * boost));
-                }
+                Some(Facet::What) => what.push((term, *w)),
             }
         }
-        let mut out = Facets { params: Some(p), acronyms: acronyms.into_iter().collect(), ..Facets::default() };
+        // The lexicon widens and boosts only an archive that reports its kind of events.
+        let lexicon = lexicon_strength(&what);
+        for (term, w) in &mut what {
+            if lex.role(term) == Some(Role::Act) {
+                *w *= 1.0 + p.lexicon_boost * lexicon;
+            }
+        }
+        let mut out =
+            Facets { params: Some(p), acronyms: acronyms.into_iter().collect(), lexicon, ..Facets::default() };
         entity.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         // A name used in one paragraph only is incidental, whatever the archive's size.
         if let Some(&(_, top)) = entity.first() {
@@ -251,7 +283,7 @@ impl Facets {
         // Widen the what facet through the lexicon's groups of acts.
         for group in lex.groups.iter().filter(|g| g.role == Role::Act) {
             let strength = group.terms.iter().filter_map(|t| out.what.get(t)).fold(0.0f32, |a, &b| a.max(b));
-            let widened = p.expansion * strength;
+            let widened = p.expansion * out.lexicon * strength;
             if widened <= 0.0 {
                 continue;
             }

@@ -708,7 +708,10 @@ impl DocReader {
         // Most words are separated by one space.
         let (sentence_start, joined) = match gap {
             " " => (first, !first),
-            _ => (first || ends_sentence(gap), !first && only_space_or_hyphen(gap)),
+            _ => {
+                let prev = self.words.last().map_or("", |w| &line[w.start..w.end]);
+                (first || ends_sentence(gap) || after_dateline(prev, gap), !first && only_space_or_hyphen(gap))
+            }
         };
         self.words.push(LineWord {
             start,
@@ -936,6 +939,12 @@ fn ends_sentence(gap: &str) -> bool {
         || (!gap.is_ascii() && gap.contains(['“', '•']))
 }
 
+/// True when a word follows a dateline's year and its dash ("November 18, 2022 - Tiny
+/// particles"): it starts the story's first sentence, and its capital says nothing.
+pub fn after_dateline(prev: &str, gap: &str) -> bool {
+    is_year_word(prev) && matches!(gap.trim(), "-" | "–" | "—")
+}
+
 /// True when only spaces or hyphens separate two words.
 fn only_space_or_hyphen(gap: &str) -> bool {
     if gap.is_ascii() {
@@ -1104,6 +1113,21 @@ mod tests {
         for c in ['ŀ', 'ŉ', 'ʼ', '\u{301}', '½', '²', 'ﬁ', 'א', '\u{AD}', '\u{2028}', 'Ω'] {
             assert_eq!(plain_class(c), None, "{c}");
         }
+    }
+
+    #[test]
+    fn the_word_after_a_dateline_starts_a_sentence() {
+        let mut acc = HashMap::new();
+        name_stats(
+            "November 18, 2022 - Tiny particles worn from car tyres reach rivers, and tiny fibres too.\n\
+             August 2, 2023 – Volunteers with sieves spent a day on the beach after Volunteers Day.",
+            &mut acc,
+        );
+        // The capital after the dash says nothing; the lower-case use is counted.
+        assert_eq!((acc["tini"].standalone, acc["tini"].lower), (0, 1));
+        assert_eq!(acc["volunt"].standalone + acc["volunt"].in_name, 1, "{:?}", acc["volunt"]);
+        assert!(after_dateline("2022", " - ") && after_dateline("1988", " — "));
+        assert!(!after_dateline("Tehran", " - ") && !after_dateline("2022", ", "));
     }
 
     #[test]

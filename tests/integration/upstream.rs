@@ -1,5 +1,6 @@
 //! Watching upstream end to end: `check`, `run`, `add`, `sources` against real HTTP servers
-//! on 127.0.0.1 (a small threaded server below), a real SQLite archive and real WARC files.
+//! on 127.0.0.1 (a small threaded server below, which other test modules use too), a real
+//! SQLite archive and real WARC files.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -11,7 +12,7 @@ use crate::harness::{Site, expect_code, fixture, snapshot, stderr};
 
 /// One canned response.
 #[derive(Clone, Default)]
-struct Route {
+pub(crate) struct Route {
     status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
@@ -22,7 +23,7 @@ struct Route {
 }
 
 impl Route {
-    fn ok(content_type: &str, body: impl Into<Vec<u8>>) -> Route {
+    pub(crate) fn ok(content_type: &str, body: impl Into<Vec<u8>>) -> Route {
         Route {
             status: 200,
             headers: vec![("Content-Type".into(), content_type.into())],
@@ -49,21 +50,21 @@ impl Route {
 
 /// A request as the server saw it.
 #[derive(Clone, Debug)]
-struct Seen {
+pub(crate) struct Seen {
     path: String,
     headers: HashMap<String, String>,
 }
 
 /// A threaded HTTP/1.1 server on 127.0.0.1 with routes the test can change between runs.
 #[derive(Clone)]
-struct Server {
+pub(crate) struct Server {
     addr: SocketAddr,
     routes: Arc<Mutex<HashMap<String, Route>>>,
     log: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl Server {
-    fn start() -> Server {
+    pub(crate) fn start() -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let server = Server {
             addr: listener.local_addr().expect("addr"),
@@ -80,15 +81,15 @@ impl Server {
         server
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
-    fn route(&self, path: &str, route: Route) {
+    pub(crate) fn route(&self, path: &str, route: Route) {
         self.routes.lock().expect("routes").insert(path.to_string(), route);
     }
 
-    fn hits(&self, path: &str) -> Vec<Seen> {
+    pub(crate) fn hits(&self, path: &str) -> Vec<Seen> {
         self.log.lock().expect("log").iter().filter(|s| s.path == path).cloned().collect()
     }
 
@@ -134,7 +135,7 @@ impl Server {
     }
 }
 
-fn rss(items: &[(&str, &str, &str, &str)]) -> String {
+pub(crate) fn rss(items: &[(&str, &str, &str, &str)]) -> String {
     let mut s = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>Test feed</title><link>https://news.example/</link>\n",
     );
@@ -147,7 +148,7 @@ fn rss(items: &[(&str, &str, &str, &str)]) -> String {
     s
 }
 
-fn page(title: &str, paragraphs: &[&str]) -> String {
+pub(crate) fn page(title: &str, paragraphs: &[&str]) -> String {
     let body: String = paragraphs.iter().map(|p| format!("<p>{p}</p>\n")).collect();
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} | Test News</title></head><body>\
@@ -177,18 +178,18 @@ fn site_with(extra: &str) -> Site {
     site
 }
 
-fn sources_toml(sources: &[(&str, &str)], every: &str) -> String {
+pub(crate) fn sources_toml(sources: &[(&str, &str)], every: &str) -> String {
     sources
         .iter()
         .map(|(n, u)| format!("[[sources]]\nname = \"{n}\"\nurl = \"{u}\"\nevery = \"{every}\"\n\n"))
         .collect()
 }
 
-fn json(out: &str) -> serde_json::Value {
+pub(crate) fn json(out: &str) -> serde_json::Value {
     serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
 }
 
-fn source<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+pub(crate) fn source<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     report["sources"].as_array().expect("sources").iter().find(|s| s["name"] == name).expect("source in report")
 }
 

@@ -300,11 +300,13 @@ fn topic_microplastics_tuning() {
 /// Press freedom in Mexico: no false keep, but related items that name a Mexican state
 /// the place list does not know (Sonora, Sinaloa: it lists towns of 15,000 people and,
 /// for the United States only, states) or no place at all keep only part of their score,
-/// and a reporter killed described in words the archive does not use ("radio host",
-/// "photographer") shows little of the what facet.
+/// and a reporter killed described in words the archive does not use ("radio host")
+/// shows little of the what facet. First scored at R 0.545; 0.636 since the human-rights
+/// lexicon no longer boosts and widens an archive that is not about its events (the
+/// freelance photographer killed in Tijuana is kept).
 #[test]
 fn topic_press_mexico_tuning() {
-    assert_topic("press-mexico", "tuning", 1.0, 0.54);
+    assert_topic("press-mexico", "tuning", 1.0, 0.63);
 }
 
 /// Scored once, blind, at the end: a fine-particle air pollution item is kept (0.68).
@@ -318,4 +320,105 @@ fn topic_microplastics_holdout() {
 #[test]
 fn topic_press_mexico_holdout() {
     assert_topic("press-mexico", "holdout", 1.0, 0.81);
+}
+
+/// One row of the evaluation table: a labelled set's part scored in one setting.
+struct Row {
+    set: String,
+    part: &'static str,
+    setting: &'static str,
+    counts: Counts,
+    overlap: Overlap,
+}
+
+/// Scores `items` against `model` with `kw` as the configured keywords, at the default
+/// threshold. With `two_stage`, an item whose entry is uncertain is decided on its article
+/// where one was written for it (`pages/<id>.txt`), as a check does once it has the page.
+fn table_row(
+    set: &str,
+    part: &'static str,
+    setting: &'static str,
+    model: &TopicModel,
+    kw: &[String],
+    items: &[&Labelled],
+    two_stage: bool,
+) -> Row {
+    let rules = Rules { keywords: kw.to_vec(), ..Rules::default() };
+    let page = |id: &str| std::fs::read_to_string(fixtures().join("pages").join(format!("{id}.txt"))).ok();
+    let decide = |i: &Labelled| {
+        let entry = score(&cand(i), model, &rules, &[]);
+        match page(&i.id).filter(|_| two_stage) {
+            Some(article) => decide_on_article(&cand(i), entry, &article, model, &rules, &[]),
+            None => entry,
+        }
+    };
+    let scored: Vec<(&Labelled, Verdict)> = items.iter().map(|&i| (i, decide(i))).collect();
+    Row {
+        set: set.to_owned(),
+        part,
+        setting,
+        counts: Counts::of(&scored, DEFAULT_THRESHOLD),
+        overlap: overlap(&scored),
+    }
+}
+
+/// The evaluation table of the README: every labelled set, tuning and held-out parts, from
+/// the archive alone and with the set's keywords, at the default threshold, with the
+/// overlap of the related and unrelated score distributions (`cargo test --lib
+/// relevance::tests::evaluation::evaluation_table -- --nocapture`). The targets are asserted
+/// by the tests of each set; this one checks that every part has items of both labels, so
+/// its precision, recall and overlap mean something.
+#[test]
+fn evaluation_table() {
+    let mut rows = Vec::new();
+    // The first topic: its main set split by `is_tuning`; holdout2 and holdout3 whole.
+    let archive = build(&archive_docs());
+    let kw = keywords();
+    let main = labelled();
+    let (tune, held): (Vec<&Labelled>, Vec<&Labelled>) = main.iter().partition(|i| is_tuning(&i.id));
+    let h2 = labelled_from("holdout2.jsonl");
+    let h3 = labelled_from("holdout3.jsonl");
+    let first: [(&str, &'static str, Vec<&Labelled>); 4] = [
+        ("iran (labelled)", "tuning", tune),
+        ("iran (labelled)", "holdout", held),
+        ("iran (holdout2)", "holdout", h2.iter().collect()),
+        ("iran (holdout3)", "holdout", h3.iter().collect()),
+    ];
+    for (set, part, items) in &first {
+        rows.push(table_row(set, part, "archive alone", &archive, &[], items, false));
+        rows.push(table_row(set, part, "with keywords", &archive, &kw, items, false));
+    }
+    for topic in ["microplastics", "press-mexico"] {
+        let model = build(&topic_docs(topic));
+        let kw = topic_keywords(topic);
+        for part in ["tuning", "holdout"] {
+            let items = labelled_from(&format!("topics/{topic}/{part}.jsonl"));
+            let items: Vec<&Labelled> = items.iter().collect();
+            rows.push(table_row(topic, part, "archive alone", &model, &[], &items, false));
+            rows.push(table_row(topic, part, "with keywords", &model, &kw, &items, false));
+            // Pages are written for a few items only (`pages/`): the others keep the entry's
+            // verdict, as a check does when a page cannot be had.
+            rows.push(table_row(topic, part, "two-stage (pages where written)", &model, &[], &items, true));
+        }
+    }
+    println!("\n| set | part | setting | P | R | lowest related | highest unrelated | items in the overlap |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for r in &rows {
+        let c = &r.counts;
+        println!(
+            "| {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
+            r.set,
+            r.part,
+            r.setting,
+            c.precision(),
+            c.recall(),
+            r.overlap.lowest_related,
+            r.overlap.highest_unrelated,
+            r.overlap.items_between
+        );
+    }
+    for r in &rows {
+        let c = &r.counts;
+        assert!(c.tp + c.fn_ > 0 && c.fp + c.tn > 0, "{} {}: a part needs items of both labels", r.set, r.part);
+    }
 }

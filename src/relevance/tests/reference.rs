@@ -14,7 +14,8 @@ use crate::relevance::model::{
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::relevance::terms::{
-    NAME_JOINERS, NameStats, STOP_ZIPF, Token, is_month, is_year_word, lookup, strip_markup, word_weight, zipf,
+    NAME_JOINERS, NameStats, STOP_ZIPF, Token, after_dateline, is_month, is_year_word, lookup, strip_markup,
+    word_weight, zipf,
 };
 
 /// The old tokenizer: folded text split by the general Unicode word segmentation (no fast
@@ -123,7 +124,9 @@ pub fn name_stats(text: &str, acc: &mut HashMap<String, NameStats>) -> u32 {
                 text: word,
                 capital: word.chars().next().is_some_and(char::is_uppercase),
                 acronym: letters >= 2 && word.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase),
-                start: words.is_empty() || gap.contains(['.', '!', '?', ':', '"', '“', '•', '(', '[']),
+                start: words.is_empty()
+                    || gap.contains(['.', '!', '?', ':', '"', '“', '•', '(', '['])
+                    || words.last().is_some_and(|w| after_dateline(w.text, gap)),
                 joined: !words.is_empty() && gap.chars().all(|c| c.is_whitespace() || c == '-'),
             });
         }

@@ -203,9 +203,7 @@ fn topic_item(topic: &str, part: &str, id: &str) -> (Labelled, String) {
 
 /// Items whose feed entry scores near the threshold are decided on their article: a
 /// terse related entry (m01) and two related entries that name no place of the archive
-/// (p21, p33) are kept on their articles, and the reasons give both scores. (A near miss
-/// whose article is full of the topic's general words, m02's packaging profits, is not
-/// dropped by its article: see `pages/m02.txt`.)
+/// (p21, p33) are kept on their articles, and the reasons give both scores.
 #[test]
 fn uncertain_items_are_decided_on_the_article() {
     let rules = Rules::default();
@@ -221,6 +219,44 @@ fn uncertain_items_are_decided_on_the_article() {
         assert!(first.contains(&format!("feed entry {:.2}", entry.score)), "{first}");
         assert!(first.contains(&format!("article {:.2}", decided.score)), "{first}");
     }
+}
+
+/// An article lifts every score, so it keeps an item only at [`article_keep_threshold`]
+/// and drops it only below the threshold; between the two the entry's verdict stands:
+/// a PET-eating enzyme (m14, article 0.72) stays skipped as on its entry, a packaging
+/// maker's profit (m02, article 0.62) stays kept as on its entry (a false keep the article
+/// cannot undo), and a plastic-bag ban (m10, article 0.48) is dropped on its article.
+#[test]
+fn an_article_decides_only_when_decisive() {
+    let rules = Rules::default();
+    let model = build(&topic_docs("microplastics"));
+    for (id, decided_on, keep) in
+        [("m14", "the feed entry", false), ("m02", "the feed entry", true), ("m10", "the article", false)]
+    {
+        let (item, page) = topic_item("microplastics", "tuning", id);
+        let entry = score(&cand(&item), &model, &rules, &[]);
+        assert!(is_uncertain(&entry, &rules), "{id}: entry {:.3} is not in the band", entry.score);
+        let decided = decide_on_article(&cand(&item), entry.clone(), &page, &model, &rules, &[]);
+        let first = &decided.reasons[0];
+        assert!(first.starts_with(&format!("decided on {decided_on}")), "{id}: {first}");
+        assert!(first.contains(&format!("feed entry {:.2}", entry.score)) && first.contains("article 0."), "{first}");
+        assert_eq!((decided.keep, decided.keep == (decided.score >= rules.threshold)), (keep, true), "{id}: {first}");
+        if decided_on == "the feed entry" {
+            assert_eq!((decided.score, &decided.reasons[1..]), (entry.score, &entry.reasons[..]), "{id}");
+        }
+    }
+}
+
+/// The article's keep threshold leaves 0.4 of the threshold's miss: 0.80 at 0.5, never
+/// below the threshold, 1 only at a threshold of 1.
+#[test]
+fn the_article_keep_threshold_leaves_part_of_the_miss() {
+    assert!((article_keep_threshold(0.5) - 0.8).abs() < 1e-12);
+    assert!((article_keep_threshold(0.3) - 0.72).abs() < 1e-12);
+    for t in [0.0, 0.2, 0.5, 0.9, 1.0] {
+        assert!(article_keep_threshold(t) >= t && article_keep_threshold(t) <= 1.0, "{t}");
+    }
+    assert_eq!(article_keep_threshold(1.0), 1.0);
 }
 
 /// A certain verdict, an excluded item or a missing article leave the entry's verdict as
@@ -240,6 +276,23 @@ fn certain_items_and_missing_articles_keep_the_entry_verdict() {
     let (m01, _) = topic_item("microplastics", "tuning", "m01");
     let entry = score(&cand(&m01), &model, &rules, &[]);
     assert_eq!(decide_on_article(&cand(&m01), entry.clone(), "  \n", &model, &rules, &[]), entry);
+}
+
+/// The human-rights lexicon boosts and widens the what facet of an archive that reports
+/// its kind of events, and of no other: an archive on press freedom in Mexico or on
+/// microplastics does not learn "sham trial" or "apostasy" from it.
+#[test]
+fn only_a_human_rights_archive_pays_for_the_lexicon() {
+    let iran = build(&archive_docs());
+    assert_eq!(iran.facets.lexicon, 1.0);
+    assert!(iran.facets.what.contains_key("sham trial"));
+    for topic in ["press-mexico", "microplastics"] {
+        let m = build(&topic_docs(topic));
+        assert_eq!(m.facets.lexicon, 0.0, "{topic}");
+        for widened in ["sham trial", "apostasi", "hunger strike"] {
+            assert!(!m.facets.what.contains_key(widened), "{topic}: {widened}");
+        }
+    }
 }
 
 /// An acronym of the archive is matched as written: "PET" is the polymer, "Pet food" is
