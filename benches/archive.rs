@@ -8,9 +8,11 @@
 //! - ingest: `Store::put_all` in batches of 1,000;
 //! - full publish into an empty feeds folder (all formats, archive pages, tags, articles);
 //! - publish again with no change;
-//! - incremental publish after adding ONE article (median of 5).
+//! - incremental publish after adding ONE article (median of 5);
+//! - `export --wacz` of every capture (a real WARC record per upstream article, written at
+//!   ingest outside the timed part).
 //!
-//! The parent re-executes this binary with `--ingest N DIR` and `--publish DIR`.
+//! The parent re-executes this binary with `--ingest N DIR`, `--publish DIR` and `--wacz DIR`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -264,7 +266,8 @@ fn ingest(n: u64, dir: &Path) {
     let mut bytes = 0usize;
     let mut i = 0;
     while i < n {
-        let items: Vec<(Article, DedupKeys)> = (i..(i + batch).min(n)).map(article).collect();
+        let mut items: Vec<(Article, DedupKeys)> = (i..(i + batch).min(n)).map(article).collect();
+        capture(dir, &mut items);
         bytes += items.iter().map(|(a, _)| a.content.text.len()).sum::<usize>();
         let t = Instant::now();
         store.put_all(&items).expect("put_all");
@@ -278,6 +281,68 @@ fn ingest(n: u64, dir: &Path) {
         spent.as_secs_f64(),
         n as f64 / spent.as_secs_f64(),
         db as f64 / 1e6,
+        peak_mb()
+    );
+}
+
+/// Writes a real WARC capture (request and response records, the article as a page) for
+/// each article that has a capture reference, and points the reference at it.
+fn capture(dir: &Path, items: &mut [(Article, DedupKeys)]) {
+    let folder = dir.join("archive").join(feedkeeper::archive::CAPTURE_DIR);
+    std::fs::create_dir_all(&folder).expect("capture folder");
+    let exchanges: Vec<(usize, feedkeeper::fetch::Exchange)> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, (a, _))| a.capture.is_some())
+        .map(|(k, (a, _))| {
+            let page = format!(
+                "<!DOCTYPE html><html><head><title>{}</title></head><body><article>{}</article></body></html>",
+                a.title, a.content.html
+            );
+            let host = a.url.as_deref().and_then(|u| u.split('/').nth(2)).unwrap_or("news.example.com");
+            let exchange = feedkeeper::fetch::Exchange {
+                request_head: format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n").into_bytes(),
+                response_head: format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\n\r\n",
+                    page.len()
+                )
+                .into_bytes(),
+                wire_body: page.into_bytes(),
+                remote_ip: None,
+            };
+            (k, exchange)
+        })
+        .collect();
+    let batch: Vec<(&str, DateTime<Utc>, &feedkeeper::fetch::Exchange)> = exchanges
+        .iter()
+        .map(|(k, e)| (items[*k].0.url.as_deref().unwrap_or("https://news.example.com/"), items[*k].0.archived_at, e))
+        .collect();
+    let refs = feedkeeper::archive::warc::append_exchanges(&folder.join("captures-2025-01.warc.gz"), &batch)
+        .expect("write captures");
+    for ((k, _), r) in exchanges.iter().zip(refs) {
+        items[*k].0.capture = Some(r);
+    }
+}
+
+/// `export --wacz` of every capture: time and peak memory.
+fn wacz(dir: &Path) {
+    let archive = ArchiveDir::new(dir.join("archive"));
+    let store = archive.open_read().expect("open archive");
+    let out = dir.join("bench.wacz");
+    let meta = feedkeeper::wacz::Meta { title: "Benchmark", description: "", created: Utc::now() };
+    let t = Instant::now();
+    let (u0, s0) = cpu();
+    let report = feedkeeper::wacz::write(store.as_ref(), &archive.capture_dir(), &Default::default(), &out, &meta)
+        .expect("export");
+    let (u1, s1) = cpu();
+    println!(
+        "  wacz      {} records, {} pages, {:.0} MB in {:.2} s (CPU: user {:.2} s, system {:.2} s); peak RSS {:.0} MB",
+        report.records,
+        report.pages,
+        report.bytes as f64 / 1e6,
+        t.elapsed().as_secs_f64(),
+        u1 - u0,
+        s1 - s0,
         peak_mb()
     );
 }
@@ -343,6 +408,10 @@ fn main() {
             publish(Path::new(&args[1]));
             return;
         }
+        Some("--wacz") => {
+            wacz(Path::new(&args[1]));
+            return;
+        }
         _ => {}
     }
     let sizes: Vec<u64> = args.iter().filter_map(|a| a.parse().ok()).collect();
@@ -359,6 +428,7 @@ fn main() {
         for args in [
             vec!["--ingest".to_string(), n.to_string(), dir.path().display().to_string()],
             vec!["--publish".to_string(), dir.path().display().to_string()],
+            vec!["--wacz".to_string(), dir.path().display().to_string()],
         ] {
             let status = Command::new(&exe).args(&args).status().expect("run");
             assert!(status.success(), "{args:?} failed");

@@ -148,6 +148,9 @@ pub struct Source {
     pub tags: Vec<String>,
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// Walk the source's history (`sources backfill`) once, when it is first polled.
+    #[serde(default)]
+    pub backfill: bool,
 }
 
 impl Source {
@@ -731,6 +734,7 @@ mod tests {
             "url",
             "every",
             "tags",
+            "backfill",
         ] {
             assert!(TEMPLATE.contains(key), "the example documents `{key}`");
         }

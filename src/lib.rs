@@ -21,6 +21,7 @@ pub mod relevance;
 pub mod schedule;
 pub mod serve;
 pub mod upstream;
+pub mod wacz;
 pub mod websub;
 
 /// Whether the tests rewrite their expected-output files (golden feeds, parser companions,

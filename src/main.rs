@@ -119,6 +119,22 @@ enum Command {
         #[arg(long = "tag", value_name = "T")]
         tags: Vec<String>,
     },
+    /// Write a WACZ 1.1.1 package (WARC records, CDXJ index, page list, digests) of the
+    /// selected articles' captures, for ReplayWeb.page, pywb or another archive.
+    Export {
+        /// The package to write (replaced atomically if it exists).
+        #[arg(long, value_name = "FILE", required = true)]
+        wacz: PathBuf,
+        /// Only versions archived on or after this date (YYYY-MM-DD or RFC 3339).
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// Only articles with this tag.
+        #[arg(long, value_name = "T")]
+        tag: Option<String>,
+        /// Only articles from this source.
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+    },
     /// Each source's health; `sources import FILE.opml` / `sources export` for OPML.
     Sources {
         #[arg(long)]
@@ -134,6 +150,20 @@ enum SourcesAction {
     Import { file: PathBuf },
     /// Print the configured sources as OPML.
     Export,
+    /// Walk a source's history (RFC 5005 archives, paged feeds, WordPress ?paged=N) and
+    /// archive its related items, as `check` would have.
+    Backfill {
+        /// The source's name in [[sources]].
+        name: String,
+        /// Pages fetched at most, the feed itself included.
+        #[arg(long, value_name = "N", default_value_t = pipeline::DEFAULT_PAGES, value_parser = clap::value_parser!(usize))]
+        pages: usize,
+        /// Decide and print every decision; archive nothing and change no state.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -207,6 +237,11 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         () = term => {}
     }
+}
+
+/// A `--since` date: `YYYY-MM-DD` (midnight UTC) or any date the archive reads.
+fn parse_date(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    feedkeeper::date::parse(s).ok_or_else(|| format!("not a date: {s:?} (use YYYY-MM-DD or RFC 3339)"))
 }
 
 /// The error and its causes on one line (cron mails whatever a job prints).
@@ -417,6 +452,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             }
             Ok(ExitStatus::Done)
         }
+        Command::Export { wacz, since, tag, source } => {
+            let config = load_config(&cli.config)?;
+            let selection = feedkeeper::wacz::Selection { since, tag, source };
+            let report = pipeline::export_wacz(&config, &pipeline::ExportOptions { file: wacz, selection }, now)?;
+            for s in &report.skipped {
+                eprintln!("feedkeeper: {}: capture {} not exported: {}", s.article, s.capture, s.reason);
+            }
+            println!(
+                "wrote {}: {} record(s), {} page(s), {} bytes",
+                report.path.display(),
+                report.records,
+                report.pages,
+                report.bytes
+            );
+            Ok(ExitStatus::partial_if(!report.skipped.is_empty()))
+        }
         Command::Sources { json, action } => {
             let config = load_config(&cli.config)?;
             match action {
@@ -461,6 +512,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                     return Ok(ExitStatus::partial_if(!report.refused.is_empty()));
                 }
                 Some(SourcesAction::Export) => print!("{}", pipeline::sources_export(&config)),
+                Some(SourcesAction::Backfill { name, pages, dry_run, json: json_here }) => {
+                    let opts = pipeline::BackfillOptions { pages: pages.max(1), dry_run };
+                    let report = pipeline::backfill(&config, &name, &opts, now, &progress)?;
+                    if json || json_here {
+                        print_json(&report)?;
+                    } else {
+                        print!("{}", human::backfill_lines(&report));
+                    }
+                    if let pipeline::Stop::Failed { url, error } = &report.stopped {
+                        eprintln!("feedkeeper: backfill {name}: {url}: {error}");
+                    }
+                    return Ok(ExitStatus::partial_if(report.failed()));
+                }
             }
             Ok(ExitStatus::Done)
         }

@@ -34,6 +34,12 @@ mod faults;
 #[path = "integration/opml_guard.rs"]
 mod opml_guard;
 
+#[path = "integration/backfill.rs"]
+mod backfill;
+
+#[path = "integration/wacz.rs"]
+mod wacz;
+
 #[path = "integration/import_report.rs"]
 mod import_report;
 

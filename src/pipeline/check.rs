@@ -15,23 +15,26 @@
 //! validators (so every item is seen), and writes nothing.
 //!
 //! This file holds the command and the order of the phases; each phase lives in its own
-//! module: [`plan`](super::plan), [`net`](super::net) (polling), [`decide`](super::decide),
-//! [`harvest`](super::harvest) (pages and articles). Nothing is printed here.
+//! module: [`plan`](super::plan), [`net`](super::net) (polling), and the phases after the
+//! polls in [`apply`](super::apply) ([`decide`](super::decide), [`harvest`](super::harvest)).
+//! Nothing is printed here.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::decide::{self, Action, SourceRun, Topic};
+pub(crate) use super::apply::Checked;
+use super::apply::{Deciding, Mode, apply_runs};
+use super::backfill;
+use super::decide::SourceRun;
 use super::net::{self, Net, fetch_config, runtime};
 use super::plan;
-use super::report::{CheckReport, DecisionView, Outcome, SourceReport};
-use super::{PipelineError, Progress, harvest};
+use super::report::{CheckReport, Outcome};
+use super::{PipelineError, Progress};
 use crate::archive::{Archive, ArchiveDir, SourceState};
 use crate::config::Config;
 use crate::fetch::Fetcher;
-use crate::relevance::Rules;
-use crate::upstream::{Poll, PollOutcome};
+use crate::upstream::Poll;
 
 /// Flags of `check`.
 #[derive(Debug, Clone, Default)]
@@ -75,12 +78,6 @@ pub fn check_with(
     let rt = runtime()?;
     let net = Net { fetcher: &fetcher, handle: rt.handle(), stop: None, progress };
     Ok(check_on(config, store, dir, &net, opts, now)?.report)
-}
-
-/// A check's report and the sources' states it saved (one per polled source).
-pub(crate) struct Checked {
-    pub(crate) report: CheckReport,
-    pub(crate) states: Vec<SourceState>,
 }
 
 /// Plans, polls and applies a check over `net`.
@@ -132,99 +129,32 @@ pub(crate) fn apply_polled(
     apply(config, store, dir, net, runs, false, now)
 }
 
-/// Everything after the polls: see the module documentation.
+/// Everything after the polls: see the module documentation. Then, for each source with
+/// `backfill = true` that has never been walked, its history ([`backfill::walk_once`]).
 fn apply(
     config: &Config,
     store: &mut dyn Archive,
     dir: &ArchiveDir,
     net: &Net<'_>,
-    mut runs: Vec<SourceRun<'_>>,
+    runs: Vec<SourceRun<'_>>,
     dry_run: bool,
     now: DateTime<Utc>,
 ) -> Result<Checked, PipelineError> {
-    let clock = std::time::Instant::now();
-    let lap = |what: &str| tracing::info!(elapsed = ?clock.elapsed(), "check: {what}");
-    lap("polled");
-    let rules = Rules {
-        keywords: config.relevance.keywords.clone(),
-        exclude: config.relevance.exclude.clone(),
-        threshold: config.relevance.threshold.0,
-        learn_from_archive: config.relevance.learn_from_archive,
-    };
-    let mut topic = Topic::new(rules.learn_from_archive);
-    decide::read_stored(store, &mut runs, &rules, &mut topic)?;
-    lap("stored decisions read");
-    decide::decide(store, &mut runs, &rules, &mut topic, now)?;
-    lap("scored");
-    let captures = if dry_run {
-        Vec::new()
-    } else {
-        let model = topic.built();
-        harvest::archive_kept(store, dir, net, &mut runs, &rules, model.as_deref())?
-    };
-    lap("archived");
-
-    // Save and report.
-    let mut reports = Vec::with_capacity(runs.len());
-    let mut new_states = Vec::new();
-    let mut new_decisions = Vec::new();
-    for run in runs {
-        let p = &run.plan;
-        let state = run.poll.as_ref().map(|poll| plan::next_state(p, poll, now));
-        let (outcome, error) = match run.poll.as_ref().map(|p| &p.outcome) {
-            None => (Outcome::Skipped, None),
-            Some(PollOutcome::Fetched(_)) => (Outcome::Fetched, None),
-            Some(PollOutcome::NotModified) => (Outcome::NotModified, None),
-            Some(PollOutcome::Failed(e)) => (Outcome::Failed, Some(e.to_string())),
-        };
-        let mut decisions = Vec::new();
-        let (mut kept, mut rejected) = (0, 0);
-        let seen_count = run.seen.len();
-        for x in run.seen {
-            let Some(d) = x.decision else { continue };
-            if d.kept {
-                kept += 1;
-            } else {
-                rejected += 1;
-            }
-            decisions.push(DecisionView {
-                title: d.title.clone(),
-                url: d.url.clone(),
-                score: d.score,
-                kept: d.kept,
-                reasons: d.reasons.clone(),
-                new: x.action != Action::Stored,
-                article_id: d.article_id.as_ref().map(ToString::to_string),
-            });
-            if x.action != Action::Stored {
-                new_decisions.push(d);
-            }
-        }
-        let next_due = state.as_ref().and_then(|s| s.next_due).or(p.state.next_due);
-        reports.push(SourceReport {
-            name: p.source.name().to_string(),
-            url: p.configured.clone(),
-            outcome,
-            seen: seen_count,
-            kept,
-            rejected,
-            archived: run.archived,
-            error,
-            note: p.skip.clone(),
-            next_due: next_due.as_ref().map(crate::date::rfc3339),
-            decisions,
-            pages_over_budget: run.over_budget,
-        });
-        if let Some(state) = state {
-            new_states.push(state);
-        }
-    }
+    let mut deciding = Deciding::new(config);
+    let mode = Mode { dry_run, save_states: true, now };
+    let mut checked = apply_runs(store, dir, net, runs, &mut deciding, mode)?;
     if !dry_run {
-        store.record_check(&new_states, &new_decisions, &captures)?;
-        lap("decisions and states saved");
-        topic.save_cache(store)?;
+        for report in checked.report.sources.iter_mut().filter(|r| r.outcome == Outcome::Fetched) {
+            if let Some(source) = config.source(&report.name).filter(|s| s.backfill) {
+                report.backfill = backfill::walk_once(config, store, dir, net, source, &mut deciding, now)?;
+                if let Some(b) = &report.backfill {
+                    report.archived += b.archived;
+                }
+            }
+        }
+        deciding.topic.save_cache(store)?;
     }
-    let archived = reports.iter().map(|r| r.archived).sum();
-    let failed = reports.iter().filter(|r| r.outcome == Outcome::Failed).count();
-    Ok(Checked { report: CheckReport { dry_run, sources: reports, archived, failed }, states: new_states })
+    let archived = checked.report.sources.iter().map(|r| r.archived).sum();
+    checked.report.archived = archived;
+    Ok(checked)
 }

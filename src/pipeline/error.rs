@@ -39,6 +39,8 @@ pub enum PipelineError {
     #[error(transparent)]
     Opml(#[from] crate::opml::OpmlError),
     #[error(transparent)]
+    Wacz(#[from] crate::wacz::WaczError),
+    #[error(transparent)]
     Serve(#[from] crate::serve::ServeError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
@@ -67,6 +69,7 @@ impl PipelineError {
                 | PipelineError::Import(ImportError::NotFound { .. })
                 | PipelineError::UnknownSource { .. }
                 | PipelineError::Opml(_)
+                | PipelineError::Wacz(crate::wacz::WaczError::Empty { .. })
                 | PipelineError::Fetch(
                     crate::fetch::FetchError::InvalidUrl { .. } | crate::fetch::FetchError::InvalidConfig { .. }
                 )

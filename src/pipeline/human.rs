@@ -115,6 +115,41 @@ pub fn check_lines(report: &CheckReport, per_source: bool) -> String {
     out
 }
 
+/// `sources backfill`: one line per page walked (its decisions too in a dry run), then the
+/// totals and why the walk ended.
+pub fn backfill_lines(report: &super::BackfillReport) -> String {
+    let mut out = String::new();
+    for (n, p) in report.pages.iter().enumerate() {
+        let _ = write!(out, "page {} ({}) {}: ", n + 1, p.via.as_str(), p.url);
+        match &p.error {
+            Some(e) => {
+                let _ = writeln!(out, "failed: {e}");
+            }
+            None => {
+                let _ = writeln!(out, "{} item(s), {} new, {} kept, {} archived", p.seen, p.new, p.kept, p.archived);
+            }
+        }
+        if report.dry_run {
+            for d in p.decisions.iter().filter(|d| d.new) {
+                let mark = if d.kept { "KEEP" } else { "skip" };
+                let _ = writeln!(out, "  {mark} {:.2} {} — {}", d.score, d.title, d.reasons.join("; "));
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{}: {} page(s), {} item(s) seen, {} kept, {} archived{}; stopped: {}",
+        report.source,
+        report.pages.len(),
+        report.seen,
+        report.kept,
+        report.archived,
+        if report.dry_run { " (dry run: nothing archived)" } else { "" },
+        report.stopped
+    );
+    out
+}
+
 /// `2018-09-14  ecf9c989  Title — Source`
 pub fn article_line(a: &ArticleView) -> String {
     let short = a.id.trim_start_matches("urn:uuid:").chars().take(8).collect::<String>();
@@ -210,6 +245,7 @@ mod tests {
             note: None,
             next_due: None,
             decisions,
+            backfill: None,
             pages_over_budget: Vec::new(),
         }
     }

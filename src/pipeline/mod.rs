@@ -1,5 +1,5 @@
 //! The order of steps for each command that changes the archive (`import`, `publish`,
-//! `check`, `run`, `add`, `sources import`), and the reports they return. This is the one module that uses many
+//! `check`, `run`, `add`, `sources import`, `sources backfill`, `export`), and the reports they return. This is the one module that uses many
 //! siblings; the steps themselves live in their own modules and know nothing of each other.
 //!
 //! It takes the archive lock for every writing command, reports progress through the
@@ -8,10 +8,13 @@
 //! nothing itself.
 
 mod add;
+mod apply;
+mod backfill;
 mod check;
 mod decide;
 mod error;
 mod exit;
+mod export;
 mod harvest;
 pub mod human;
 mod net;
@@ -35,9 +38,11 @@ use crate::publish::{self, PublishReport};
 use crate::websub::{PingFailure, PingReport};
 
 pub use add::{AddReport, add};
+pub use backfill::{BackfillOptions, BackfillReport, DEFAULT_PAGES, PageReport, Stop, Via, backfill};
 pub use check::{CheckOptions, check, check_with};
 pub use error::{PageError, PipelineError};
 pub use exit::ExitStatus;
+pub use export::{ExportOptions, export_wacz};
 pub use net::{CONCURRENCY, fetch_config};
 pub use report::{CheckReport, DecisionView, Outcome, PageOverBudget, RunReport, SourceReport};
 pub use sources::{SourceHealth, SourcesImportReport, sources, sources_export, sources_import};

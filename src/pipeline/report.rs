@@ -72,6 +72,9 @@ pub struct SourceReport {
     /// When the source is next due (RFC 3339), as saved.
     pub next_due: Option<String>,
     pub decisions: Vec<DecisionView>,
+    /// The walk of its history, when `backfill = true` and this was its first poll.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backfill: Option<super::BackfillReport>,
     /// Pages given up on for taking longer than their time budget to read (left out when
     /// there are none).
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -70,6 +70,10 @@ pub(crate) struct FeedDraft {
     pub sy_period: Option<String>,
     pub sy_frequency: Option<u32>,
     pub hub: Option<String>,
+    /// RFC 5005 `prev-archive` (an archived feed's older page), absolute.
+    pub prev_archive: Option<String>,
+    /// RFC 5005 paged feeds' `next` (JSON Feed `next_url`), absolute.
+    pub next_page: Option<String>,
     /// The feed's own id and dates (`updated` wins over `published`).
     pub id: Option<String>,
     pub updated: Option<DateTime<Utc>>,

@@ -77,6 +77,7 @@ fn read_top(top: &Map<String, Value>, base: Option<&Url>, draft: &mut FeedDraft)
         .and_then(Value::as_array)
         .and_then(|hubs| hubs.iter().find_map(|h| h.get("url").and_then(Value::as_str)))
         .and_then(|u| resolve(u, base));
+    draft.next_page = str_field(top, "next_url").and_then(|u| resolve(&u, base));
     draft.authors = authors(top);
 }
 

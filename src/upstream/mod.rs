@@ -19,8 +19,8 @@ mod xml;
 mod fixture_tests;
 
 pub use draft::FeedFormat;
-pub use parse::{FeedItem, ParseError, ParsedFeed, parse_feed, parse_feed_within};
-pub use poll::{Poll, PollError, PollOutcome, PollRequest, item_hash, item_key, item_text, poll};
+pub use parse::{FeedItem, History, ParseError, ParsedFeed, parse_feed, parse_feed_within};
+pub use poll::{Poll, PollError, PollOutcome, PollRequest, item_hash, item_key, item_text, poll, poll_request};
 
 /// Decodes character references as leniently as feed text is read: `&amp;`, `&#233;`,
 /// `&#xE9;`, `&eacute;` and the rest of HTML's names; a bare `&` or an unknown `&name;` stays

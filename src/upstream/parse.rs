@@ -33,6 +33,9 @@ pub struct ParsedFeed {
     pub ttl: Option<Duration>,
     /// `rel="hub"` (WebSub) if present, absolute.
     pub hub: Option<String>,
+    /// The links to older pages of the feed's history, absolute: RFC 5005 `prev-archive`
+    /// (archived feeds) and `next` (paged feeds; JSON Feed `next_url`).
+    pub history: History,
     /// The feed's own id (Atom `feed/id`), verbatim.
     pub id: Option<String>,
     /// The feed's own date: Atom `updated`, RSS `lastBuildDate`, else its `pubDate`/`dc:date`.
@@ -40,6 +43,15 @@ pub struct ParsedFeed {
     pub items: Vec<FeedItem>,
     /// Human-readable list of the repairs applied, in the order they were made.
     pub repairs: Vec<String>,
+}
+
+/// Where a feed document says its older items are (RFC 5005). Both absolute.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct History {
+    /// `rel="prev-archive"`: the next older page of an archived feed.
+    pub prev_archive: Option<String>,
+    /// `rel="next"` of a paged feed (JSON Feed `next_url`).
+    pub next: Option<String>,
 }
 
 /// One item of an upstream feed, normalised.
@@ -177,6 +189,7 @@ pub fn parse_feed_within(
         language: draft.language.clone(),
         ttl: ttl(&draft),
         hub: draft.hub.clone(),
+        history: History { prev_archive: draft.prev_archive.clone(), next: draft.next_page.clone() },
         id: draft.id.clone(),
         updated: draft.updated.or(draft.published),
         items: kept,

@@ -89,6 +89,12 @@ impl Poll {
 /// a failure is a [`PollOutcome::Failed`] with whatever the server said about retrying.
 pub async fn poll(fetcher: &Fetcher, req: &PollRequest) -> Poll {
     let request = FetchRequest::new(req.url.clone()).with_validators(req.etag.clone(), req.last_modified.clone());
+    poll_request(fetcher, &request).await
+}
+
+/// [`poll`] with a request built by the caller (a guarded one, for a feed page whose address
+/// came from another document).
+pub async fn poll_request(fetcher: &Fetcher, request: &FetchRequest) -> Poll {
     let failed = |error: PollError, retry_after: Option<DateTime<Utc>>, final_url: Option<String>| Poll {
         outcome: PollOutcome::Failed(error),
         etag: None,
@@ -98,7 +104,7 @@ pub async fn poll(fetcher: &Fetcher, req: &PollRequest) -> Poll {
         fetched_at: Utc::now(),
         final_url,
     };
-    let resp = match fetcher.get(&request).await {
+    let resp = match fetcher.get(request).await {
         Ok(resp) => resp,
         Err(e) => {
             let now = Utc::now();

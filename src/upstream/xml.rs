@@ -791,6 +791,10 @@ impl<'a> State<'a> {
                         let url = resolve(href, base.as_ref());
                         if rel == "hub" {
                             self.draft.hub = self.draft.hub.take().or(url);
+                        } else if rel == "prev-archive" {
+                            self.draft.prev_archive = self.draft.prev_archive.take().or(url);
+                        } else if rel == "next" {
+                            self.draft.next_page = self.draft.next_page.take().or(url);
                         } else if rel == "alternate" {
                             self.draft.site_url = self.draft.site_url.take().or(url);
                         }
@@ -1423,6 +1427,22 @@ mod tests {
         assert_eq!(d.items[1].link.as_deref(), Some("http://e.org/other/b"));
         assert_eq!(d.items[1].title.as_deref(), Some("B"));
         assert_eq!(d.authors, vec!["Feed Author"]);
+    }
+
+    #[test]
+    fn history_links_of_archived_and_paged_feeds() {
+        let d = read_str(
+            r#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="http://e.org/feeds/"><title>T</title>
+            <link rel="current" href="atom.xml"/><link rel="prev-archive" href="archive/3.xml"/><link rel="next" href="?page=2"/>
+            <entry><title>A</title><link rel="next" href="not-the-feed's"/><id>a</id></entry></feed>"#,
+        );
+        assert_eq!(d.prev_archive.as_deref(), Some("http://e.org/feeds/archive/3.xml"));
+        assert_eq!(d.next_page.as_deref(), Some("http://e.org/feeds/?page=2"));
+        let rss = read_str(
+            r#"<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>T</title><link>http://e.org/</link>
+            <atom:link rel="next" href="http://e.org/feed/?paged=2"/><item><title>A</title></item></channel></rss>"#,
+        );
+        assert_eq!((rss.prev_archive, rss.next_page.as_deref()), (None, Some("http://e.org/feed/?paged=2")));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The interop checks `.ci/run` runs after the Rust tests: the demo archive built by the real
-# binary in a temporary copy, then read by real consumers: warcio on its captures; xmllint,
+# binary in a temporary copy, then read by real consumers: warcio on its captures; `wacz validate`
+# on its WACZ export; xmllint,
 # Python feedparser, newsboat and html5lib on its files; and over HTTP from `feedkeeper serve`
 # curl and feedparser conditional requests, newsboat by http URL and headless Chromium; plus
 # feedparser parity on the upstream fixture corpus.
@@ -25,6 +26,12 @@ echo "-- demo: init (creates the archive), import, then run (check the demo upst
 echo "-- warcio reads the demo's captures and verifies every digest"
 python3 -c 'import warcio' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check warcio
 python3 "$here/warc_check.py" "$work"/demo/archive/captures/*.warc.gz
+
+echo "-- export --wacz of the demo, checked by Webrecorder's own validator (PyPI wacz, in a throwaway venv)"
+"$bin" --config "$config" export --wacz "$work/demo.wacz"
+python3 -m venv "$work/wacz-venv"
+"$work/wacz-venv/bin/pip" install -q --disable-pip-version-check wacz
+"$work/wacz-venv/bin/wacz" validate -f "$work/demo.wacz"
 
 echo "-- feed readers on the demo feeds"
 bash "$here/feeds.sh" "$work/demo/feeds"
