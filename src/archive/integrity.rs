@@ -17,7 +17,7 @@
 //! It cannot see bytes flipped inside a stored text (SQLite keeps no checksums): such a row
 //! reads back as text that is not UTF-8 or metadata that does not parse, and the reads skip
 //! and name it (see [`super::backend::Backend::take_unreadable`]). `feedkeeper verify` runs the full
-//! `integrity_check`. This module only reads.
+//! `integrity_check`. This module writes nothing but its stamp.
 
 use std::io::Read as _;
 use std::path::Path;
