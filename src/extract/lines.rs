@@ -737,26 +737,11 @@ fn lead_lines(blocks: &mut Vec<Block>, found: &Found, hints: &mut Hints) {
                 continue;
             }
         }
-        if chars <= 100
-            && let Some((is_update, date)) = date_stamp(&text)
-        {
-            if is_update {
-                hints.updated.get_or_insert(date);
-            } else {
-                hints.published.get_or_insert(date);
-            }
-            blocks.remove(i);
-            continue;
-        }
-        if chars <= 160
-            && let Some(dates) = date_line(&text)
-        {
+        let dates = if chars <= 100 { date_stamp(&text).map(|d| vec![d]) } else { None };
+        if let Some(dates) = dates.or_else(|| if chars <= 160 { date_line(&text) } else { None }) {
             for (is_update, date) in dates {
-                if is_update {
-                    hints.updated.get_or_insert(date);
-                } else {
-                    hints.published.get_or_insert(date);
-                }
+                let hint = if is_update { &mut hints.updated } else { &mut hints.published };
+                hint.get_or_insert(date);
             }
             blocks.remove(i);
             continue;
