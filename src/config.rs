@@ -29,6 +29,12 @@ pub struct Config {
     #[serde(default)]
     pub fetch: Fetch,
     #[serde(default)]
+    pub store: Store,
+    #[serde(default)]
+    pub captures: Captures,
+    #[serde(default)]
+    pub refresh: Refresh,
+    #[serde(default)]
     pub sources: Vec<Source>,
     /// The folder the config file is in; relative paths resolve against it.
     #[serde(skip)]
@@ -75,6 +81,10 @@ pub struct Publish {
     /// A WebSub hub URL; empty for none.
     #[serde(default)]
     pub hub: OptionalUrl,
+    /// Where the feeds are published: `None` (the default) for the feeds folder, else an
+    /// object-storage prefix.
+    #[serde(default, deserialize_with = "optional_object_url")]
+    pub target: Option<ObjectUrl>,
     /// Set by `publish --allow-shrink`, never read from the file: lets a publish take
     /// published history away (fewer entries, archive pages, tag feeds).
     #[serde(skip)]
@@ -83,7 +93,7 @@ pub struct Publish {
 
 impl Default for Publish {
     fn default() -> Self {
-        Publish { page_size: default_page_size(), hub: OptionalUrl(None), allow_shrink: false }
+        Publish { page_size: default_page_size(), hub: OptionalUrl(None), target: None, allow_shrink: false }
     }
 }
 
@@ -134,6 +144,130 @@ impl Default for Fetch {
             allow_private: false,
         }
     }
+}
+
+/// `[store]`: where the articles, the publication log and the sources' state live.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Store {
+    /// `None` (the default): SQLite in the archive folder; else a shared PostgreSQL database.
+    #[serde(default)]
+    pub url: StoreUrl,
+    /// How long a worker's claim on a due source lasts without renewal (PostgreSQL only).
+    #[serde(default = "default_lease")]
+    pub lease: Interval,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store { url: StoreUrl::default(), lease: default_lease() }
+    }
+}
+
+/// `[store] url`: empty for SQLite in the archive folder, or `postgres://…` /
+/// `postgresql://…`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StoreUrl {
+    #[default]
+    Sqlite,
+    /// A PostgreSQL connection URL, as written.
+    Postgres(String),
+}
+
+impl<'de> Deserialize<'de> for StoreUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_store_url(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Reads a `[store] url` (or `migrate --to`): empty for SQLite, else a PostgreSQL URL.
+pub fn parse_store_url(s: &str) -> Result<StoreUrl, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(StoreUrl::Sqlite);
+    }
+    match Url::parse(s) {
+        Ok(u) if matches!(u.scheme(), "postgres" | "postgresql") => Ok(StoreUrl::Postgres(s.to_string())),
+        _ => {
+            Err(format!("`{s}` is not a store URL (leave it empty for SQLite, or write postgres://user@host/database)"))
+        }
+    }
+}
+
+/// `[captures]`: where WARC captures are written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Captures {
+    /// `None` (the default): WARC files under the archive folder; else object storage.
+    #[serde(default, deserialize_with = "optional_object_url")]
+    pub url: Option<ObjectUrl>,
+}
+
+/// `[refresh]`: re-checking archived originals on a schedule.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Refresh {
+    /// `None` (the default): never on a schedule; else `run`/`watch` re-check an article's
+    /// original when it was last checked this long ago.
+    #[serde(default, deserialize_with = "optional_interval")]
+    pub every: Option<Interval>,
+}
+
+fn optional_interval<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Interval>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Secs(i64),
+        Text(String),
+    }
+    match Raw::deserialize(d)? {
+        Raw::Text(s) if s.trim().is_empty() => Ok(None),
+        Raw::Text(s) => parse_duration(&s).map(|d| Some(Interval(d))).map_err(serde::de::Error::custom),
+        Raw::Secs(n) if n > 0 => Ok(Some(Interval(Duration::from_secs(n as u64)))),
+        Raw::Secs(n) => Err(serde::de::Error::custom(format!("{n} is not a positive number of seconds"))),
+    }
+}
+
+/// An object-storage location, `s3://bucket/prefix`: the bucket and the key prefix (empty,
+/// or ending with `/`). Endpoint and credentials come from the standard AWS environment
+/// variables, never from the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectUrl {
+    pub bucket: String,
+    /// The key prefix: empty, or without a leading `/` and ending with `/`.
+    pub prefix: String,
+}
+
+impl fmt::Display for ObjectUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.prefix)
+    }
+}
+
+/// Reads an `s3://bucket/prefix` URL; `Ok(None)` for an empty string (the local default).
+pub fn parse_object_url(s: &str) -> Result<Option<ObjectUrl>, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let rest = s.strip_prefix("s3://").ok_or_else(|| format!("`{s}` is not an s3://bucket/prefix URL"))?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let valid_bucket = (3..=63).contains(&bucket.len())
+        && bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    if !valid_bucket {
+        return Err(format!("`{s}`: `{bucket}` is not a bucket name (3–63 lowercase letters, digits, `-` or `.`)"));
+    }
+    let prefix = prefix.trim_matches('/');
+    if prefix.split('/').any(|part| part == "." || part == "..") || prefix.contains("//") {
+        return Err(format!("`{s}`: the key prefix must not hold empty, `.` or `..` parts"));
+    }
+    let prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
+    Ok(Some(ObjectUrl { bucket: bucket.to_string(), prefix }))
+}
+
+fn optional_object_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ObjectUrl>, D::Error> {
+    parse_object_url(&String::deserialize(d)?).map_err(serde::de::Error::custom)
 }
 
 /// One upstream source from `[[sources]]`.
@@ -363,6 +497,9 @@ fn default_timeout() -> Interval {
 }
 fn default_max_bytes() -> u64 {
     15_000_000
+}
+fn default_lease() -> Interval {
+    Interval(Duration::from_secs(30))
 }
 fn default_every() -> Interval {
     Interval(Duration::from_secs(3600))
@@ -735,9 +872,43 @@ mod tests {
             "every",
             "tags",
             "backfill",
+            "[store]",
+            "lease",
+            "[captures]",
+            "[refresh]",
+            "target",
         ] {
             assert!(TEMPLATE.contains(key), "the example documents `{key}`");
         }
+    }
+
+    #[test]
+    fn store_captures_target_and_refresh() {
+        let c = parse(MINIMAL, Path::new("f.toml")).expect("parses");
+        assert_eq!(c.store.url, StoreUrl::Sqlite);
+        assert_eq!(c.store.lease.0, Duration::from_secs(30));
+        assert!(c.captures.url.is_none() && c.publish.target.is_none() && c.refresh.every.is_none());
+        let text = format!(
+            "{MINIMAL}[publish]\ntarget = \"s3://feeds-bucket/site/feeds\"\n[store]\nurl = \"postgres://fk@db.example/archive\"\nlease = \"1m\"\n[captures]\nurl = \"s3://caps\"\n[refresh]\nevery = \"7d\"\n"
+        );
+        let c = parse(&text, Path::new("f.toml")).expect("parses");
+        assert_eq!(c.store.url, StoreUrl::Postgres("postgres://fk@db.example/archive".into()));
+        assert_eq!(c.store.lease.0, Duration::from_secs(60));
+        let target = c.publish.target.expect("a target");
+        assert_eq!((target.bucket.as_str(), target.prefix.as_str()), ("feeds-bucket", "site/feeds/"));
+        assert_eq!(target.to_string(), "s3://feeds-bucket/site/feeds/");
+        let captures = c.captures.url.expect("a capture store");
+        assert_eq!((captures.bucket.as_str(), captures.prefix.as_str()), ("caps", ""));
+        assert_eq!(c.refresh.every.expect("a schedule").0, Duration::from_secs(7 * 86_400));
+
+        let e = err(&format!("{MINIMAL}[store]\nurl = \"mysql://x/y\"\n"));
+        assert!(e.contains(":5:") && e.contains("store.url") && e.contains("postgres://"), "{e}");
+        let e = err(&format!("{MINIMAL}[captures]\nurl = \"s3://A_B/x\"\n"));
+        assert!(e.contains("captures.url") && e.contains("bucket name"), "{e}");
+        let e = err(&format!("{MINIMAL}[publish]\ntarget = \"/srv/feeds\"\n"));
+        assert!(e.contains("publish.target") && e.contains("s3://"), "{e}");
+        let e = err(&format!("{MINIMAL}[refresh]\nevery = \"weekly\"\n"));
+        assert!(e.contains("refresh.every") && e.contains("not a duration"), "{e}");
     }
 
     #[test]
