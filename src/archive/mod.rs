@@ -2,7 +2,8 @@
 //! and the lock file — and the only module that speaks SQL.
 //!
 //! Everything else reaches storage through an [`Archive`] trait object: the [`Store`] trait
-//! (articles in, articles and the publication log out) and the [`SourceStateStore`]. The
+//! (articles in, articles and the publication log out), the [`SourceStateStore`] and the
+//! [`SourceCatalog`] (the sources, due times and leases). The
 //! archiving rules ([`policy`]) sit above a narrow [`Backend`] trait and are written once;
 //! a backend ([`SqliteStore`]; [`MemoryStore`] for tests) only stores and fetches, so another one, such as
 //! PostgreSQL, is one more file and no change to the importer, the pipeline or the
@@ -16,6 +17,7 @@
 //! No network, no XML, no HTML parsing here.
 
 pub mod backend;
+pub mod catalog;
 #[cfg(test)]
 pub(crate) mod conformance;
 pub mod integrity;
@@ -38,6 +40,7 @@ use serde::Serialize;
 use crate::article::{Article, ArticleId};
 
 pub use backend::{Backend, Head, MatchKey, NewVersion, Writer};
+pub use catalog::{CatalogSource, Claim, ClaimRequest, SourceCatalog, SourceOrigin};
 pub use lock::{ArchiveLock, LockError, open_regular};
 pub use memory::MemoryStore;
 pub use source_state::{Decision, SourceState, SourceStateStore};
@@ -263,11 +266,12 @@ fn commit_capture(w: &mut dyn Writer, article: &Article) -> Result<(), ArchiveEr
     }
 }
 
-/// An open archive, whatever its backend: the articles ([`Store`]) and the sources' state
-/// ([`SourceStateStore`]). [`ArchiveDir::open`] returns one.
-pub trait Archive: Store + SourceStateStore {}
+/// An open archive, whatever its backend: the articles ([`Store`]), the sources' state
+/// ([`SourceStateStore`]) and the source catalog with its leases ([`SourceCatalog`]).
+/// [`ArchiveDir::open`] returns one.
+pub trait Archive: Store + SourceStateStore + SourceCatalog {}
 
-impl<T: Store + SourceStateStore> Archive for T {}
+impl<T: Store + SourceStateStore + SourceCatalog> Archive for T {}
 
 /// The archive folder: where the database, captures and lock live.
 #[derive(Debug, Clone)]
