@@ -1380,6 +1380,106 @@ fn epoch_of(c: &Claim) -> i64 {
     i64::try_from(c.epoch).unwrap_or(i64::MAX)
 }
 
+const REFRESH_COLUMNS: &str =
+    "article_id, state, since, last_checked, etag, last_modified, failures, last_error, evidence";
+
+/// A `refresh_state` row, read as text (checked by [`SqliteStore::refresh_from`]).
+type RefreshRow = (String, String, String, String, Option<String>, Option<String>, i64, Option<String>, Option<String>);
+
+fn read_refresh_row(r: &Row<'_>) -> rusqlite::Result<RefreshRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+}
+
+impl SqliteStore {
+    fn refresh_from(&self, row: RefreshRow) -> Result<RefreshState, ArchiveError> {
+        let (id, state, since, checked, etag, last_modified, failures, last_error, evidence) = row;
+        let bad = |what: &str, detail: &str| self.corrupt(format!("refresh {what} of {id}"), detail);
+        let state = ArticleState::parse(&state).ok_or_else(|| bad("state", &state))?;
+        let since = date::parse(&since).ok_or_else(|| bad("time", &since))?;
+        let last_checked = date::parse(&checked).ok_or_else(|| bad("time", &checked))?;
+        let evidence = match evidence {
+            Some(text) => Some(serde_json::from_str::<Evidence>(&text).map_err(|e| bad("evidence", &e.to_string()))?),
+            None => None,
+        };
+        Ok(RefreshState {
+            article_id: ArticleId(id.clone()),
+            state,
+            since,
+            last_checked,
+            etag,
+            last_modified,
+            failures: failures.clamp(0, i64::from(u32::MAX)) as u32,
+            last_error,
+            evidence,
+        })
+    }
+}
+
+/// Refresh states in the `refresh_state` table; times to the second.
+impl RefreshStateStore for SqliteStore {
+    fn refresh_states(&self) -> Result<Vec<RefreshState>, ArchiveError> {
+        let context = "reading refresh states";
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {REFRESH_COLUMNS} FROM refresh_state ORDER BY article_id"))
+            .map_err(self.sql(context))?;
+        let rows = stmt.query_map([], read_refresh_row).map_err(self.sql(context))?;
+        let rows: Vec<RefreshRow> = rows.collect::<Result<_, _>>().map_err(self.sql(context))?;
+        rows.into_iter().map(|row| self.refresh_from(row)).collect()
+    }
+
+    fn refresh_state(&self, id: &ArticleId) -> Result<Option<RefreshState>, ArchiveError> {
+        let context = "reading a refresh state";
+        let row = self
+            .conn
+            .prepare_cached(&format!("SELECT {REFRESH_COLUMNS} FROM refresh_state WHERE article_id = ?1"))
+            .map_err(self.sql(context))?
+            .query_row([id.as_str()], read_refresh_row)
+            .optional()
+            .map_err(self.sql(context))?;
+        row.map(|row| self.refresh_from(row)).transpose()
+    }
+
+    fn record_refresh(&mut self, states: &[RefreshState], captures: &[CaptureRef]) -> Result<(), ArchiveError> {
+        let path = self.path.clone();
+        let err = |source: rusqlite::Error| ArchiveError::Sql {
+            path: path.clone(),
+            context: "saving refresh states",
+            source: source.into(),
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut put = tx
+                .prepare_cached(&format!(
+                    "INSERT OR REPLACE INTO refresh_state ({REFRESH_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                ))
+                .map_err(err)?;
+            for s in states {
+                let evidence = s.evidence.as_ref().map(|e| {
+                    let e = Evidence { at: e.at.trunc_subsecs(0), ..e.clone() };
+                    serde_json::to_string(&e).unwrap_or_default()
+                });
+                put.execute(params![
+                    s.article_id.as_str(),
+                    s.state.as_str(),
+                    date::rfc3339(&s.since),
+                    date::rfc3339(&s.last_checked),
+                    s.etag,
+                    s.last_modified,
+                    i64::from(s.failures),
+                    s.last_error,
+                    evidence,
+                ])
+                .map_err(err)?;
+            }
+            for c in captures {
+                ledger::commit(&tx, &c.file, c.offset + c.length).map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+}
+
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
@@ -1535,105 +1635,5 @@ pub(super) mod tests {
         let cause = std::error::Error::source(&err).expect("the backend's error is kept as the cause");
         assert!(cause.downcast_ref::<rusqlite::Error>().is_some(), "{cause:?}");
         assert!(shown.ends_with(&cause.to_string()), "{shown}");
-    }
-}
-
-const REFRESH_COLUMNS: &str =
-    "article_id, state, since, last_checked, etag, last_modified, failures, last_error, evidence";
-
-/// A `refresh_state` row, read as text (checked by [`SqliteStore::refresh_from`]).
-type RefreshRow = (String, String, String, String, Option<String>, Option<String>, i64, Option<String>, Option<String>);
-
-fn read_refresh_row(r: &Row<'_>) -> rusqlite::Result<RefreshRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
-}
-
-impl SqliteStore {
-    fn refresh_from(&self, row: RefreshRow) -> Result<RefreshState, ArchiveError> {
-        let (id, state, since, checked, etag, last_modified, failures, last_error, evidence) = row;
-        let bad = |what: &str, detail: &str| self.corrupt(format!("refresh {what} of {id}"), detail);
-        let state = ArticleState::parse(&state).ok_or_else(|| bad("state", &state))?;
-        let since = date::parse(&since).ok_or_else(|| bad("time", &since))?;
-        let last_checked = date::parse(&checked).ok_or_else(|| bad("time", &checked))?;
-        let evidence = match evidence {
-            Some(text) => Some(serde_json::from_str::<Evidence>(&text).map_err(|e| bad("evidence", &e.to_string()))?),
-            None => None,
-        };
-        Ok(RefreshState {
-            article_id: ArticleId(id.clone()),
-            state,
-            since,
-            last_checked,
-            etag,
-            last_modified,
-            failures: failures.clamp(0, i64::from(u32::MAX)) as u32,
-            last_error,
-            evidence,
-        })
-    }
-}
-
-/// Refresh states in the `refresh_state` table; times to the second.
-impl RefreshStateStore for SqliteStore {
-    fn refresh_states(&self) -> Result<Vec<RefreshState>, ArchiveError> {
-        let context = "reading refresh states";
-        let mut stmt = self
-            .conn
-            .prepare(&format!("SELECT {REFRESH_COLUMNS} FROM refresh_state ORDER BY article_id"))
-            .map_err(self.sql(context))?;
-        let rows = stmt.query_map([], read_refresh_row).map_err(self.sql(context))?;
-        let rows: Vec<RefreshRow> = rows.collect::<Result<_, _>>().map_err(self.sql(context))?;
-        rows.into_iter().map(|row| self.refresh_from(row)).collect()
-    }
-
-    fn refresh_state(&self, id: &ArticleId) -> Result<Option<RefreshState>, ArchiveError> {
-        let context = "reading a refresh state";
-        let row = self
-            .conn
-            .prepare_cached(&format!("SELECT {REFRESH_COLUMNS} FROM refresh_state WHERE article_id = ?1"))
-            .map_err(self.sql(context))?
-            .query_row([id.as_str()], read_refresh_row)
-            .optional()
-            .map_err(self.sql(context))?;
-        row.map(|row| self.refresh_from(row)).transpose()
-    }
-
-    fn record_refresh(&mut self, states: &[RefreshState], captures: &[CaptureRef]) -> Result<(), ArchiveError> {
-        let path = self.path.clone();
-        let err = |source: rusqlite::Error| ArchiveError::Sql {
-            path: path.clone(),
-            context: "saving refresh states",
-            source: source.into(),
-        };
-        let tx = self.conn.transaction().map_err(err)?;
-        {
-            let mut put = tx
-                .prepare_cached(&format!(
-                    "INSERT OR REPLACE INTO refresh_state ({REFRESH_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-                ))
-                .map_err(err)?;
-            for s in states {
-                let evidence = s.evidence.as_ref().map(|e| {
-                    let e = Evidence { at: e.at.trunc_subsecs(0), ..e.clone() };
-                    serde_json::to_string(&e).unwrap_or_default()
-                });
-                put.execute(params![
-                    s.article_id.as_str(),
-                    s.state.as_str(),
-                    date::rfc3339(&s.since),
-                    date::rfc3339(&s.last_checked),
-                    s.etag,
-                    s.last_modified,
-                    i64::from(s.failures),
-                    s.last_error,
-                    evidence,
-                ])
-                .map_err(err)?;
-            }
-            for c in captures {
-                ledger::commit(&tx, &c.file, c.offset + c.length).map_err(err)?;
-            }
-        }
-        tx.commit().map_err(err)
     }
 }
