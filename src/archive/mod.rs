@@ -23,6 +23,8 @@ pub mod ledger;
 pub mod lock;
 mod memory;
 pub mod policy;
+pub mod postgres;
+mod row;
 #[cfg(test)]
 pub(crate) mod small_disk;
 mod source_state;
@@ -40,6 +42,7 @@ use crate::article::{Article, ArticleId};
 pub use backend::{Backend, Head, MatchKey, NewVersion, Writer};
 pub use lock::{ArchiveLock, LockError, open_regular};
 pub use memory::MemoryStore;
+pub use postgres::PgStore;
 pub use source_state::{Decision, SourceState, SourceStateStore};
 pub use sqlite::{LATEST_SCHEMA, SqliteStore};
 

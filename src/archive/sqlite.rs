@@ -12,16 +12,16 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
-use serde::{Deserialize, Serialize};
 
 use super::backend::{Backend, Head, NewVersion, Writer};
 use super::ledger;
 use super::policy::MatchKey;
+use super::row;
 use super::{
     ArchiveError, Decision, ListQuery, LogEntry, SearchHit, SourceState, SourceStateStore, StoredArticle, TagInfo,
     Unreadable, VersionInfo,
 };
-use crate::article::{Article, ArticleId, CaptureRef, Content, Origin, Person, SourceRef};
+use crate::article::{Article, ArticleId, CaptureRef};
 use crate::date;
 
 /// Schema migrations, in order; migration `i` brings the schema to version `i + 1`.
@@ -134,30 +134,6 @@ const LEDGER_SCHEMA: i64 = 3;
 
 /// The schema version this build writes.
 pub const LATEST_SCHEMA: i64 = MIGRATIONS.len() as i64;
-
-/// The fields of a version that have no column of their own.
-#[derive(Serialize, Deserialize)]
-struct VersionMeta {
-    id: ArticleId,
-    #[serde(default)]
-    authors: Vec<Person>,
-    #[serde(default)]
-    published: Option<DateTime<Utc>>,
-    updated: DateTime<Utc>,
-    #[serde(default)]
-    url: Option<String>,
-    #[serde(default)]
-    source: Option<SourceRef>,
-    #[serde(default)]
-    tags: Vec<String>,
-    #[serde(default)]
-    language: Option<String>,
-    content_hash: String,
-    archived_at: DateTime<Utc>,
-    origin: Origin,
-    #[serde(default)]
-    capture: Option<CaptureRef>,
-}
 
 /// A SQLite archive database.
 pub struct SqliteStore {
@@ -300,24 +276,7 @@ impl SqliteStore {
         html: String,
         meta: &str,
     ) -> Result<Article, ArchiveError> {
-        let m: VersionMeta = serde_json::from_str(meta).map_err(|e| self.corrupt("version metadata", e))?;
-        Ok(Article {
-            id: m.id,
-            title,
-            summary: (!summary.is_empty()).then_some(summary),
-            content: Content { text, html },
-            authors: m.authors,
-            published: m.published,
-            updated: m.updated,
-            url: m.url,
-            source: m.source,
-            tags: m.tags,
-            language: m.language,
-            content_hash: m.content_hash,
-            archived_at: m.archived_at,
-            origin: m.origin,
-            capture: m.capture,
-        })
+        row::article_from(title, summary, text, html, meta).map_err(|e| self.corrupt("version metadata", e))
     }
 
     /// The article in columns `at..at + 5` of a row: title, summary, text, html, meta.
@@ -413,27 +372,8 @@ fn immutable_uri(path: &Path) -> String {
 /// Turns a user's search text into an FTS5 query: each word or "quoted phrase" becomes a
 /// quoted FTS5 string (so punctuation never causes a syntax error), all of them required.
 fn fts_query(input: &str) -> String {
-    let mut parts = Vec::new();
-    let mut rest = input.trim();
-    while !rest.is_empty() {
-        let (term, tail) = if let Some(after) = rest.strip_prefix('"') {
-            match after.find('"') {
-                Some(end) => (&after[..end], &after[end + 1..]),
-                None => (after, ""),
-            }
-        } else {
-            match rest.find(char::is_whitespace) {
-                Some(end) => (&rest[..end], &rest[end..]),
-                None => (rest, ""),
-            }
-        };
-        let term = term.trim();
-        if !term.is_empty() && term.chars().any(char::is_alphanumeric) {
-            parts.push(format!("\"{}\"", term.replace('"', "\"\"")));
-        }
-        rest = tail.trim_start();
-    }
-    parts.join(" ")
+    let quoted = row::search_terms(input).into_iter().filter(|t| t.chars().any(char::is_alphanumeric));
+    quoted.map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" ")
 }
 
 /// Looks an article up by one key: the columns of a [`Head`]. A URL or fingerprint several
@@ -475,21 +415,7 @@ impl SqliteWriter<'_> {
     /// Inserts a row of `versions`; returns its vid.
     fn insert_version(&self, new: &NewVersion<'_>) -> Result<i64, rusqlite::Error> {
         let article = new.article;
-        let meta = serde_json::to_string(&VersionMeta {
-            id: article.id.clone(),
-            authors: article.authors.clone(),
-            published: article.published,
-            updated: article.updated,
-            url: article.url.clone(),
-            source: article.source.clone(),
-            tags: article.tags.clone(),
-            language: article.language.clone(),
-            content_hash: article.content_hash.clone(),
-            archived_at: article.archived_at,
-            origin: article.origin.clone(),
-            capture: article.capture.clone(),
-        })
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        let meta = row::meta_json(article).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         self.conn
             .prepare_cached(
                 "INSERT INTO versions (article_id, version, title, summary, content_text, content_html, meta, revision)
