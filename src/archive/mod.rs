@@ -2,7 +2,8 @@
 //! and the lock file — and the only module that speaks SQL.
 //!
 //! Everything else reaches storage through an [`Archive`] trait object: the [`Store`] trait
-//! (articles in, articles and the publication log out) and the [`SourceStateStore`]. The
+//! (articles in, articles and the publication log out), the [`SourceStateStore`] and the
+//! [`RefreshStateStore`]. The
 //! archiving rules ([`policy`]) sit above a narrow [`Backend`] trait and are written once;
 //! a backend ([`SqliteStore`], the default; [`PgStore`] for an archive shared by several
 //! machines; [`MemoryStore`] for tests) only stores and fetches, and [`ArchiveDir`] is the
@@ -25,6 +26,7 @@ pub mod lock;
 mod memory;
 pub mod policy;
 pub mod postgres;
+mod refresh_state;
 mod row;
 #[cfg(test)]
 pub(crate) mod small_disk;
@@ -45,6 +47,7 @@ pub use backend::{Backend, Head, MatchKey, NewVersion, Writer};
 pub use lock::{ArchiveLock, LockError, open_regular};
 pub use memory::MemoryStore;
 pub use postgres::PgStore;
+pub use refresh_state::{ArticleState, Evidence, RefreshState, RefreshStateStore};
 pub use source_state::{Decision, SourceState, SourceStateStore};
 pub use sqlite::{LATEST_SCHEMA, SqliteStore};
 
@@ -268,11 +271,12 @@ fn commit_capture(w: &mut dyn Writer, article: &Article) -> Result<(), ArchiveEr
     }
 }
 
-/// An open archive, whatever its backend: the articles ([`Store`]) and the sources' state
-/// ([`SourceStateStore`]). [`ArchiveDir::open`] returns one.
-pub trait Archive: Store + SourceStateStore {}
+/// An open archive, whatever its backend: the articles ([`Store`]), the sources' state
+/// ([`SourceStateStore`]) and the originals' refresh state ([`RefreshStateStore`]).
+/// [`ArchiveDir::open`] returns one.
+pub trait Archive: Store + SourceStateStore + RefreshStateStore {}
 
-impl<T: Store + SourceStateStore> Archive for T {}
+impl<T: Store + SourceStateStore + RefreshStateStore> Archive for T {}
 
 /// The archive folder (captures, and with SQLite the database and the lock) and the store
 /// the articles live in. The one place that chooses the backend from `[store] url`: every

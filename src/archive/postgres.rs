@@ -31,8 +31,8 @@ use super::backend::{Backend, Head, NewVersion, Writer};
 use super::policy::MatchKey;
 use super::row;
 use super::{
-    ArchiveError, Decision, ListQuery, LogEntry, SearchHit, SourceState, SourceStateStore, StoredArticle, TagInfo,
-    Unreadable, VersionInfo,
+    ArchiveError, Decision, ListQuery, LogEntry, RefreshState, RefreshStateStore, SearchHit, SourceState,
+    SourceStateStore, StoredArticle, TagInfo, Unreadable, VersionInfo,
 };
 use crate::article::{Article, ArticleId, CaptureRef, fold};
 use crate::date;
@@ -132,6 +132,18 @@ const MIGRATIONS: &[&str] = &[r#"
     CREATE TABLE capture_files (
         file          TEXT COLLATE "C" PRIMARY KEY,
         committed_len BIGINT NOT NULL
+    );
+
+    CREATE TABLE refresh_state (
+        article_id    TEXT COLLATE "C" PRIMARY KEY,
+        state         TEXT NOT NULL,
+        since         TEXT NOT NULL,
+        last_checked  TEXT NOT NULL,
+        etag          TEXT,
+        last_modified TEXT,
+        failures      BIGINT NOT NULL DEFAULT 0,
+        last_error    TEXT,
+        evidence      TEXT
     );
     "#];
 
@@ -634,6 +646,18 @@ impl Backend for PgStore {
         Ok(Some(StoredArticle { article, versions, first_archived_at }))
     }
 
+    fn version(&self, id: &ArticleId, version: u32) -> Result<Option<Article>, ArchiveError> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt(
+                &format!("SELECT {ARTICLE_COLUMNS} FROM versions v WHERE v.article_id = $1 AND v.version = $2"),
+                &[&id.as_str(), &i64::from(version)],
+            )
+            .map_err(self.sql("reading a version"))?;
+        row.map(|r| self.article_at(&r, 0)).transpose()
+    }
+
     fn list(&self, query: &ListQuery) -> Result<Vec<Article>, ArchiveError> {
         let limit = query.limit.map(|l| l as i64);
         let join = "JOIN versions v ON v.article_id = a.id AND v.version = a.version_count";
@@ -979,6 +1003,78 @@ impl SourceStateStore for PgStore {
                     &t(&s.retry_after),
                     &secs(s.ttl_secs),
                     &secs(s.max_age_secs),
+                ],
+            )
+            .map_err(err)?;
+        }
+        for c in captures {
+            commit_capture_in(&mut tx, &c.file, c.offset + c.length).map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+}
+
+fn read_refresh_row(r: &Row) -> row::RefreshRow {
+    (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5), r.get(6), r.get(7), r.get(8))
+}
+
+impl PgStore {
+    fn refresh_from(&self, r: &Row) -> Result<RefreshState, ArchiveError> {
+        row::refresh_from_row(read_refresh_row(r)).map_err(|(what, detail)| self.corrupt(what, detail))
+    }
+}
+
+/// Refresh states in the `refresh_state` table; times to the second.
+impl RefreshStateStore for PgStore {
+    fn refresh_states(&self) -> Result<Vec<RefreshState>, ArchiveError> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(&format!("SELECT {} FROM refresh_state ORDER BY article_id", row::REFRESH_COLUMNS), &[])
+            .map_err(self.sql("reading refresh states"))?;
+        rows.iter().map(|r| self.refresh_from(r)).collect()
+    }
+
+    fn refresh_state(&self, id: &ArticleId) -> Result<Option<RefreshState>, ArchiveError> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt(
+                &format!("SELECT {} FROM refresh_state WHERE article_id = $1", row::REFRESH_COLUMNS),
+                &[&id.as_str()],
+            )
+            .map_err(self.sql("reading a refresh state"))?;
+        row.map(|r| self.refresh_from(&r)).transpose()
+    }
+
+    fn record_refresh(&mut self, states: &[RefreshState], captures: &[CaptureRef]) -> Result<(), ArchiveError> {
+        let location = self.location.clone();
+        let err = |source| sql_error(&location, "saving refresh states", source);
+        let mut tx = self.client.get_mut().transaction().map_err(err)?;
+        lock_counter(&mut tx).map_err(err)?;
+        let put = tx
+            .prepare(&format!(
+                "INSERT INTO refresh_state ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (article_id) DO UPDATE SET state = excluded.state, since = excluded.since,
+                     last_checked = excluded.last_checked, etag = excluded.etag,
+                     last_modified = excluded.last_modified, failures = excluded.failures,
+                     last_error = excluded.last_error, evidence = excluded.evidence",
+                row::REFRESH_COLUMNS
+            ))
+            .map_err(err)?;
+        for s in states {
+            tx.execute(
+                &put,
+                &[
+                    &s.article_id.as_str(),
+                    &s.state.as_str(),
+                    &date::rfc3339(&s.since),
+                    &date::rfc3339(&s.last_checked),
+                    &s.etag,
+                    &s.last_modified,
+                    &i64::from(s.failures),
+                    &s.last_error,
+                    &s.evidence.as_ref().map(row::evidence_json),
                 ],
             )
             .map_err(err)?;

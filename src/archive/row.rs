@@ -8,7 +8,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::{ArticleState, Evidence, RefreshState};
 use crate::article::{Article, ArticleId, CaptureRef, Content, Origin, Person, SourceRef};
+use crate::date;
 
 /// The fields of a version that have no column of their own.
 #[derive(Serialize, Deserialize)]
@@ -97,6 +99,46 @@ pub(crate) fn meta_tags(meta: &str) -> Vec<String> {
         tags: Vec<String>,
     }
     serde_json::from_str::<Tags>(meta).map(|t| t.tags).unwrap_or_default()
+}
+
+/// The columns of a refresh state row, in [`RefreshRow`] order.
+pub(crate) const REFRESH_COLUMNS: &str =
+    "article_id, state, since, last_checked, etag, last_modified, failures, last_error, evidence";
+
+/// A refresh state row as stored (text, as both SQL backends keep it): article id, state,
+/// since, last checked, etag, last modified, failures, last error, evidence JSON.
+pub(crate) type RefreshRow =
+    (String, String, String, String, Option<String>, Option<String>, i64, Option<String>, Option<String>);
+
+/// A refresh state from its row; `Err((what, detail))` names the field that does not read.
+pub(crate) fn refresh_from_row(row: RefreshRow) -> Result<RefreshState, (String, String)> {
+    let (id, state, since, checked, etag, last_modified, failures, last_error, evidence) = row;
+    let bad = |what: &str, detail: &str| (format!("refresh {what} of {id}"), detail.to_string());
+    let state = ArticleState::parse(&state).ok_or_else(|| bad("state", &state))?;
+    let since = date::parse(&since).ok_or_else(|| bad("time", &since))?;
+    let last_checked = date::parse(&checked).ok_or_else(|| bad("time", &checked))?;
+    let evidence = match evidence {
+        Some(text) => Some(serde_json::from_str::<Evidence>(&text).map_err(|e| bad("evidence", &e.to_string()))?),
+        None => None,
+    };
+    Ok(RefreshState {
+        article_id: ArticleId(id.clone()),
+        state,
+        since,
+        last_checked,
+        etag,
+        last_modified,
+        failures: failures.clamp(0, i64::from(u32::MAX)) as u32,
+        last_error,
+        evidence,
+    })
+}
+
+/// The evidence JSON stored for a refresh state, its time kept to the second.
+pub(crate) fn evidence_json(e: &Evidence) -> String {
+    use chrono::SubsecRound;
+    let e = Evidence { at: e.at.trunc_subsecs(0), ..e.clone() };
+    serde_json::to_string(&e).unwrap_or_default()
 }
 
 /// A user's search text cut into its terms: each whitespace-separated word, or each
