@@ -16,7 +16,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use super::backend::{Backend, Head, NewVersion, Writer};
 use super::ledger;
 use super::policy::MatchKey;
-use super::row;
+use super::row::{self, REFRESH_COLUMNS, RefreshRow};
 use super::{
     ArchiveError, Decision, ListQuery, LogEntry, RefreshState, RefreshStateStore, SearchHit, SourceState,
     SourceStateStore, StoredArticle, TagInfo, Unreadable, VersionInfo,
@@ -1036,6 +1036,78 @@ impl SourceStateStore for SqliteStore {
     }
 }
 
+fn read_refresh_row(r: &Row<'_>) -> rusqlite::Result<RefreshRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+}
+
+impl SqliteStore {
+    fn refresh_from(&self, row: RefreshRow) -> Result<RefreshState, ArchiveError> {
+        row::refresh_from_row(row).map_err(|(what, detail)| self.corrupt(what, detail))
+    }
+}
+
+/// Refresh states in the `refresh_state` table; times to the second.
+impl RefreshStateStore for SqliteStore {
+    fn refresh_states(&self) -> Result<Vec<RefreshState>, ArchiveError> {
+        let context = "reading refresh states";
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {REFRESH_COLUMNS} FROM refresh_state ORDER BY article_id"))
+            .map_err(self.sql(context))?;
+        let rows = stmt.query_map([], read_refresh_row).map_err(self.sql(context))?;
+        let rows: Vec<RefreshRow> = rows.collect::<Result<_, _>>().map_err(self.sql(context))?;
+        rows.into_iter().map(|row| self.refresh_from(row)).collect()
+    }
+
+    fn refresh_state(&self, id: &ArticleId) -> Result<Option<RefreshState>, ArchiveError> {
+        let context = "reading a refresh state";
+        let row = self
+            .conn
+            .prepare_cached(&format!("SELECT {REFRESH_COLUMNS} FROM refresh_state WHERE article_id = ?1"))
+            .map_err(self.sql(context))?
+            .query_row([id.as_str()], read_refresh_row)
+            .optional()
+            .map_err(self.sql(context))?;
+        row.map(|row| self.refresh_from(row)).transpose()
+    }
+
+    fn record_refresh(&mut self, states: &[RefreshState], captures: &[CaptureRef]) -> Result<(), ArchiveError> {
+        let path = self.path.clone();
+        let err = |source: rusqlite::Error| ArchiveError::Sql {
+            path: path.clone(),
+            context: "saving refresh states",
+            source: source.into(),
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut put = tx
+                .prepare_cached(&format!(
+                    "INSERT OR REPLACE INTO refresh_state ({REFRESH_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                ))
+                .map_err(err)?;
+            for s in states {
+                let evidence = s.evidence.as_ref().map(row::evidence_json);
+                put.execute(params![
+                    s.article_id.as_str(),
+                    s.state.as_str(),
+                    date::rfc3339(&s.since),
+                    date::rfc3339(&s.last_checked),
+                    s.etag,
+                    s.last_modified,
+                    i64::from(s.failures),
+                    s.last_error,
+                    evidence,
+                ])
+                .map_err(err)?;
+            }
+            for c in captures {
+                ledger::commit(&tx, &c.file, c.offset + c.length).map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+}
+
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
@@ -1130,79 +1202,5 @@ pub(super) mod tests {
         let cause = std::error::Error::source(&err).expect("the backend's error is kept as the cause");
         assert!(cause.downcast_ref::<rusqlite::Error>().is_some(), "{cause:?}");
         assert!(shown.ends_with(&cause.to_string()), "{shown}");
-    }
-}
-
-use row::{REFRESH_COLUMNS, RefreshRow};
-
-fn read_refresh_row(r: &Row<'_>) -> rusqlite::Result<RefreshRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
-}
-
-impl SqliteStore {
-    fn refresh_from(&self, row: RefreshRow) -> Result<RefreshState, ArchiveError> {
-        row::refresh_from_row(row).map_err(|(what, detail)| self.corrupt(what, detail))
-    }
-}
-
-/// Refresh states in the `refresh_state` table; times to the second.
-impl RefreshStateStore for SqliteStore {
-    fn refresh_states(&self) -> Result<Vec<RefreshState>, ArchiveError> {
-        let context = "reading refresh states";
-        let mut stmt = self
-            .conn
-            .prepare(&format!("SELECT {REFRESH_COLUMNS} FROM refresh_state ORDER BY article_id"))
-            .map_err(self.sql(context))?;
-        let rows = stmt.query_map([], read_refresh_row).map_err(self.sql(context))?;
-        let rows: Vec<RefreshRow> = rows.collect::<Result<_, _>>().map_err(self.sql(context))?;
-        rows.into_iter().map(|row| self.refresh_from(row)).collect()
-    }
-
-    fn refresh_state(&self, id: &ArticleId) -> Result<Option<RefreshState>, ArchiveError> {
-        let context = "reading a refresh state";
-        let row = self
-            .conn
-            .prepare_cached(&format!("SELECT {REFRESH_COLUMNS} FROM refresh_state WHERE article_id = ?1"))
-            .map_err(self.sql(context))?
-            .query_row([id.as_str()], read_refresh_row)
-            .optional()
-            .map_err(self.sql(context))?;
-        row.map(|row| self.refresh_from(row)).transpose()
-    }
-
-    fn record_refresh(&mut self, states: &[RefreshState], captures: &[CaptureRef]) -> Result<(), ArchiveError> {
-        let path = self.path.clone();
-        let err = |source: rusqlite::Error| ArchiveError::Sql {
-            path: path.clone(),
-            context: "saving refresh states",
-            source: source.into(),
-        };
-        let tx = self.conn.transaction().map_err(err)?;
-        {
-            let mut put = tx
-                .prepare_cached(&format!(
-                    "INSERT OR REPLACE INTO refresh_state ({REFRESH_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-                ))
-                .map_err(err)?;
-            for s in states {
-                let evidence = s.evidence.as_ref().map(row::evidence_json);
-                put.execute(params![
-                    s.article_id.as_str(),
-                    s.state.as_str(),
-                    date::rfc3339(&s.since),
-                    date::rfc3339(&s.last_checked),
-                    s.etag,
-                    s.last_modified,
-                    i64::from(s.failures),
-                    s.last_error,
-                    evidence,
-                ])
-                .map_err(err)?;
-            }
-            for c in captures {
-                ledger::commit(&tx, &c.file, c.offset + c.length).map_err(err)?;
-            }
-        }
-        tx.commit().map_err(err)
     }
 }
