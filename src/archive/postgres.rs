@@ -286,17 +286,12 @@ impl PgStore {
     /// Whether the archive holds nothing yet: no article, no source state, no saved state
     /// (what `migrate` requires of its target).
     pub fn is_empty(&self) -> Result<bool, ArchiveError> {
-        let row = self
-            .client
-            .borrow_mut()
-            .query_one(
-                "SELECT NOT EXISTS (SELECT 1 FROM articles) AND NOT EXISTS (SELECT 1 FROM feed_log)
-                    AND NOT EXISTS (SELECT 1 FROM source_state) AND NOT EXISTS (SELECT 1 FROM decisions)
-                    AND NOT EXISTS (SELECT 1 FROM meta) AND NOT EXISTS (SELECT 1 FROM capture_files)",
-                &[],
-            )
-            .map_err(self.sql("checking that the database is empty"))?;
-        Ok(row.get(0))
+        is_empty_in(&mut *self.client.borrow_mut()).map_err(self.sql("checking that the database is empty"))
+    }
+
+    /// The connection, for copying rows in ([`super::migrate`]).
+    pub(super) fn client_mut(&mut self) -> &mut Client {
+        self.client.get_mut()
     }
 
     fn sql(&self, context: &'static str) -> impl Fn(postgres::Error) -> ArchiveError + '_ {
@@ -358,6 +353,18 @@ impl PgStore {
     }
 }
 
+/// Whether the archive's tables hold nothing (see [`PgStore::is_empty`]).
+pub(super) fn is_empty_in(c: &mut impl GenericClient) -> Result<bool, postgres::Error> {
+    let row = c.query_one(
+        "SELECT NOT EXISTS (SELECT 1 FROM articles) AND NOT EXISTS (SELECT 1 FROM versions)
+            AND NOT EXISTS (SELECT 1 FROM feed_log) AND NOT EXISTS (SELECT 1 FROM source_state)
+            AND NOT EXISTS (SELECT 1 FROM decisions) AND NOT EXISTS (SELECT 1 FROM meta)
+            AND NOT EXISTS (SELECT 1 FROM capture_files) AND NOT EXISTS (SELECT 1 FROM refresh_state)",
+        &[],
+    )?;
+    Ok(row.get(0))
+}
+
 /// A PostgreSQL error as an [`ArchiveError`] naming the database and what was being done.
 fn sql_error(location: &Path, context: &'static str, source: postgres::Error) -> ArchiveError {
     ArchiveError::Sql { path: location.to_path_buf(), context, source: source.into() }
@@ -369,7 +376,7 @@ fn log_row_name(row: &Row) -> (Option<u64>, Option<String>) {
 }
 
 /// Folded text for the search vector, cut to [`SEARCH_TEXT_MAX`] bytes at a word boundary.
-fn search_text(text: &str) -> String {
+pub(super) fn search_text(text: &str) -> String {
     let mut folded = fold(text);
     if folded.len() > SEARCH_TEXT_MAX {
         let cut = folded[..SEARCH_TEXT_MAX].rfind(' ').unwrap_or(0);
@@ -393,7 +400,7 @@ fn ts_query(input: &str) -> String {
 
 /// The weighted search vector of an article's title (A), summary (B) and text (C), from
 /// parameters `$n`, `$n+1`, `$n+2` holding their folded text.
-fn search_vector(n: usize) -> String {
+pub(super) fn search_vector(n: usize) -> String {
     format!(
         "setweight(to_tsvector('simple', ${a}), 'A') || setweight(to_tsvector('simple', ${b}), 'B') || setweight(to_tsvector('simple', ${c}), 'C')",
         a = n,
