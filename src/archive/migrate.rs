@@ -3,7 +3,8 @@
 //!
 //! Everything is copied as stored — every version with its text and metadata, the
 //! publication log with its sequence numbers, tags, the publisher's and other steps' saved
-//! state, source states, decisions, refresh states and the capture ledger — in one
+//! state, the source catalog with its due times and leases, source states, decisions,
+//! refresh states and the capture ledger — in one
 //! PostgreSQL transaction that first takes the write lock every writer takes and refuses a
 //! target that holds anything, so a failed or refused migration leaves the target as it was.
 //! Rows are streamed table by table (memory stays bounded whatever the archive's size), with
@@ -136,6 +137,19 @@ fn tables() -> Vec<Table> {
             kinds: &[Text, Text, Text, Text, Real, Bool, Text, Text, Text, Text, Text, Text],
         },
         Table {
+            name: "sources",
+            select: "SELECT name, url, host, every_secs, tags, keywords, backfill, origin, enabled, due_at, lease_owner,
+                            lease_until, epoch
+                     FROM sources ORDER BY name",
+            insert: insert(
+                "sources",
+                "name, url, host, every_secs, tags, keywords, backfill, origin, enabled, due_at, lease_owner, \
+                 lease_until, epoch",
+                &params(13),
+            ),
+            kinds: &[Text, Text, Text, Int, Text, Text, Bool, Text, Bool, Int, Text, Int, Int],
+        },
+        Table {
             name: "capture_files",
             select: "SELECT file, committed_len FROM capture_files ORDER BY file",
             insert: insert("capture_files", "file, committed_len", &params(2)),
@@ -195,6 +209,9 @@ pub fn migrate(
                 .into(),
         });
     }
+    // A catalog alone (the config's sources, saved by a command run against the new database)
+    // is no archive: the archive's own catalog replaces it.
+    tx.execute("DELETE FROM sources", &[]).map_err(write("replacing the source catalog"))?;
     let mut report = MigrateReport::default();
     for table in tables() {
         let total: i64 = conn
