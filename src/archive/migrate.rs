@@ -138,7 +138,8 @@ fn tables() -> Vec<Table> {
         },
         Table {
             name: "sources",
-            select: "SELECT name, url, host, every_secs, tags, keywords, backfill, origin, enabled, due_at, lease_owner,
+            select:
+                "SELECT name, url, host, every_secs, tags, keywords, backfill, origin, enabled, due_at, lease_owner,
                             lease_until, epoch
                      FROM sources ORDER BY name",
             insert: insert(
