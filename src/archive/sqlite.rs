@@ -232,6 +232,11 @@ impl SqliteStore {
         &self.path
     }
 
+    /// The connection, for copying the archive out ([`super::migrate`]).
+    pub(super) fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
     fn new(conn: Connection, path: PathBuf) -> SqliteStore {
         SqliteStore { conn, path, skipped: RefCell::new(Vec::new()) }
     }
