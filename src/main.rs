@@ -135,6 +135,27 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         source: Option<String>,
     },
+    /// Re-check archived originals: an edited page is archived as a new version, a page
+    /// gone upstream is marked removed (never deleted). Then `publish`.
+    Refresh {
+        /// Only these articles (ids or unique prefixes); a removed article is re-checked
+        /// only when named.
+        ids: Vec<String>,
+        /// Only versions archived on or after this date (YYYY-MM-DD or RFC 3339).
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// Only articles with this tag.
+        #[arg(long, value_name = "T")]
+        tag: Option<String>,
+        /// Only articles from this source.
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+        /// Fetch and classify, print what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Each source's health; `sources import FILE.opml` / `sources export` for OPML.
     Sources {
         #[arg(long)]
@@ -467,6 +488,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 report.bytes
             );
             Ok(ExitStatus::partial_if(!report.skipped.is_empty()))
+        }
+        Command::Refresh { ids, since, tag, source, dry_run, json } => {
+            let config = load_config(&cli.config)?;
+            let selection = feedkeeper::wacz::Selection { since, tag, source };
+            let opts = pipeline::RefreshOptions { ids, selection, dry_run };
+            let report = pipeline::refresh(&config, &opts, now, &progress)?;
+            if json {
+                print_json(&report)?;
+            } else {
+                print!("{}", human::refresh_lines(&report));
+            }
+            Ok(ExitStatus::partial_if(report.failed + report.transient > 0))
         }
         Command::Sources { json, action } => {
             let config = load_config(&cli.config)?;

@@ -150,6 +150,38 @@ pub fn backfill_lines(report: &super::BackfillReport) -> String {
     out
 }
 
+/// `refresh`: one line per article that did not stay unchanged (every one with `-v` is
+/// left to `--json`), then the totals.
+pub fn refresh_lines(report: &super::RefreshReport) -> String {
+    let mut out = String::new();
+    for a in report.articles.iter().filter(|a| a.outcome != "unchanged") {
+        let short = a.id.trim_start_matches("urn:uuid:").chars().take(8).collect::<String>();
+        let _ = write!(out, "{:<9} {short}  {} <{}>", a.outcome, a.title, a.url);
+        if let Some(v) = a.version {
+            let _ = write!(out, " (version {v})");
+        }
+        match &a.reason {
+            Some(r) => {
+                let _ = writeln!(out, ": {r}");
+            }
+            None => out.push('\n'),
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{} checked: {} unchanged, {} changed, {} removed, {} transient, {} failed; {} without a web original{}",
+        report.checked,
+        report.unchanged,
+        report.changed,
+        report.removed,
+        report.transient,
+        report.failed,
+        report.skipped,
+        if report.dry_run { " (dry run: nothing written)" } else { "" }
+    );
+    out
+}
+
 /// `2018-09-14  ecf9c989  Title — Source`
 pub fn article_line(a: &ArticleView) -> String {
     let short = a.id.trim_start_matches("urn:uuid:").chars().take(8).collect::<String>();

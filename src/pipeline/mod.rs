@@ -1,5 +1,5 @@
 //! The order of steps for each command that changes the archive (`import`, `publish`,
-//! `check`, `run`, `add`, `sources import`, `sources backfill`, `export`), and the reports they return. This is the one module that uses many
+//! `check`, `run`, `add`, `sources import`, `sources backfill`, `refresh`, `export`), and the reports they return. This is the one module that uses many
 //! siblings; the steps themselves live in their own modules and know nothing of each other.
 //!
 //! It takes the archive lock for every writing command, reports progress through the
@@ -21,6 +21,7 @@ mod net;
 mod page;
 mod parallel;
 mod plan;
+mod refresh;
 mod report;
 mod sources;
 mod watch;
@@ -44,6 +45,7 @@ pub use error::{PageError, PipelineError};
 pub use exit::ExitStatus;
 pub use export::{ExportOptions, export_wacz};
 pub use net::{CONCURRENCY, fetch_config};
+pub use refresh::{ArticleRefresh, RefreshOptions, RefreshReport, SCHEDULED_BUDGET, refresh};
 pub use report::{CheckReport, DecisionView, Outcome, PageOverBudget, RunReport, SourceReport};
 pub use sources::{SourceHealth, SourcesImportReport, sources, sources_export, sources_import};
 pub use watch::{CycleReport, LOCK_RETRY, MAX_FAILED_CYCLES, WATCH_LOCK_FILE, WatchOptions, WatchSummary, watch};
@@ -187,19 +189,22 @@ pub fn publish(config: &Config, progress: &dyn Progress) -> Result<Published, Pi
     Ok(Published { report, websub })
 }
 
-/// `run`: under one archive lock, `check` then `publish`; then, with the lock released,
+/// `run`: under one archive lock, `check`, the scheduled `refresh` (`[refresh] every`), then
+/// `publish`; then, with the lock released,
 /// the WebSub pings for the feeds that changed.
 pub fn run(config: &Config, now: DateTime<Utc>, progress: &dyn Progress) -> Result<RunReport, PipelineError> {
-    let (check, published) = {
+    let check = {
         let dir = ArchiveDir::new(config.archive_dir());
         let _lock = dir.lock()?;
         let mut store = dir.open()?;
         let check = check_with(config, store.as_mut(), &dir, &CheckOptions::default(), now, progress)?;
+        let refresh = refresh::refresh_scheduled(config, store.as_mut(), &dir, now, progress)?;
         let published = publish_showing(store.as_mut(), config, progress)?;
-        (check, published)
+        (check, published, refresh)
     };
+    let (check, published, refresh) = (check.0, check.1, check.2);
     let websub = notify_hub(config, &published.changed_feeds);
-    Ok(RunReport { check, published, websub })
+    Ok(RunReport { check, published, websub, refresh })
 }
 
 /// [`publish::publish`] into the configured feeds folder, shown on `progress` as one
@@ -392,26 +397,30 @@ pub fn list(config: &Config, query: &ListQuery) -> Result<Found<Vec<ArticleView>
 /// `urn:uuid:`, or any unique prefix of either.
 pub fn show(config: &Config, given: &str) -> Result<Found<StoredArticle>, PipelineError> {
     let store = ArchiveDir::new(config.archive_dir()).open_read()?;
+    let id = resolve_id(&*store, given)?;
+    let stored = store.get(&id)?.ok_or_else(|| PipelineError::NotFound(given.trim().to_string()))?;
+    Ok(Found::from_store(stored, &*store))
+}
+
+/// The article an id the user typed names: the full id, the uuid without `urn:uuid:`, or any
+/// unique prefix of either.
+pub(crate) fn resolve_id(store: &dyn crate::archive::Archive, given: &str) -> Result<ArticleId, PipelineError> {
     let given = given.trim();
     let mut candidates = store.ids_with_prefix(given, 5)?;
     if candidates.is_empty() && !given.contains(':') {
         candidates = store.ids_with_prefix(&format!("urn:uuid:{given}"), 5)?;
     }
-    let id = match candidates.as_slice() {
-        [] => return Err(PipelineError::NotFound(given.to_string())),
-        [one] => one.clone(),
+    match candidates.as_slice() {
+        [] => Err(PipelineError::NotFound(given.to_string())),
+        [one] => Ok(one.clone()),
         many => match many.iter().find(|id| id.as_str() == given) {
-            Some(exact) => exact.clone(),
-            None => {
-                return Err(PipelineError::Ambiguous {
-                    given: given.to_string(),
-                    candidates: many.iter().map(ToString::to_string).collect(),
-                });
-            }
+            Some(exact) => Ok(exact.clone()),
+            None => Err(PipelineError::Ambiguous {
+                given: given.to_string(),
+                candidates: many.iter().map(ToString::to_string).collect(),
+            }),
         },
-    };
-    let stored = store.get(&id)?.ok_or_else(|| PipelineError::NotFound(given.to_string()))?;
-    Ok(Found::from_store(stored, &*store))
+    }
 }
 
 /// One search hit as `search --json` prints it.

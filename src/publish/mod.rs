@@ -69,7 +69,7 @@ use paging::Paging;
 use view::{DocHead, DocKind, EntryView, FEED_FILES, INDEX, SiteView};
 use write::{Class, Staging};
 
-pub use view::FK_NS;
+pub use view::{FK_NS, is_web_url};
 
 /// Entries handed to the article-page writer per message.
 const ARTICLE_BATCH: usize = 32;
