@@ -399,11 +399,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             let config = load_config(&cli.config)?;
             let shown = pipeline::show(&config, &id)?;
             let damaged = print_unreadable(&config, &shown.unreadable);
-            let stored = shown.found;
+            let shown = shown.found;
             if json {
-                print_json(&human::show_json(&stored, &config))?;
+                print_json(&human::show_json(&shown, &config))?;
             } else {
-                print!("{}", human::show_text(&stored, &config));
+                print!("{}", human::show_text(&shown, &config));
             }
             Ok(damaged)
         }

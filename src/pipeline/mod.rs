@@ -31,7 +31,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::archive::{ArchiveDir, ListQuery, PutOutcome, SearchHit, Store, StoredArticle, Unreadable};
+use crate::archive::{
+    ArchiveDir, ArticleState, ListQuery, PutOutcome, RefreshState, SearchHit, Store, StoredArticle, Unreadable,
+};
 use crate::article::{Article, ArticleId};
 use crate::config::Config;
 use crate::import;
@@ -348,9 +350,23 @@ pub struct ArticleView {
     pub source: Option<String>,
     pub tags: Vec<String>,
     pub summary: Option<String>,
+    /// What re-checks of the original found: `current`, `changed` or `removed`.
+    pub state: &'static str,
+    /// When the article entered its state (RFC 3339); `None` for an original never
+    /// re-checked.
+    pub state_since: Option<String>,
 }
 
 impl ArticleView {
+    /// The view with the article's refresh state (`None`: never re-checked, `current`).
+    pub fn with_state(mut self, state: Option<&RefreshState>) -> ArticleView {
+        if let Some(s) = state {
+            self.state = s.state.as_str();
+            self.state_since = Some(crate::date::rfc3339(&s.since));
+        }
+        self
+    }
+
     pub fn new(article: &Article, config: &Config) -> ArticleView {
         ArticleView {
             id: article.id.to_string(),
@@ -362,6 +378,8 @@ impl ArticleView {
             source: article.source_name().map(str::to_string),
             tags: article.tags.clone(),
             summary: article.summary.clone(),
+            state: ArticleState::Current.as_str(),
+            state_since: None,
         }
     }
 }
@@ -389,17 +407,29 @@ impl<T> Found<T> {
 pub fn list(config: &Config, query: &ListQuery) -> Result<Found<Vec<ArticleView>>, PipelineError> {
     let store = ArchiveDir::new(config.archive_dir()).open_read()?;
     let query = ListQuery { tag: query.tag.as_deref().and_then(crate::article::normalise_tag), limit: query.limit };
-    let views = store.list(&query)?.iter().map(|a| ArticleView::new(a, config)).collect();
+    let states: std::collections::HashMap<ArticleId, RefreshState> =
+        store.refresh_states()?.into_iter().map(|s| (s.article_id.clone(), s)).collect();
+    let views =
+        store.list(&query)?.iter().map(|a| ArticleView::new(a, config).with_state(states.get(&a.id))).collect();
     Ok(Found::from_store(views, &*store))
 }
 
 /// `show ID`: one article with its history. `ID` may be the full id, the uuid without
 /// `urn:uuid:`, or any unique prefix of either.
-pub fn show(config: &Config, given: &str) -> Result<Found<StoredArticle>, PipelineError> {
+pub fn show(config: &Config, given: &str) -> Result<Found<Shown>, PipelineError> {
     let store = ArchiveDir::new(config.archive_dir()).open_read()?;
     let id = resolve_id(&*store, given)?;
     let stored = store.get(&id)?.ok_or_else(|| PipelineError::NotFound(given.trim().to_string()))?;
-    Ok(Found::from_store(stored, &*store))
+    let refresh = store.refresh_state(&id)?;
+    Ok(Found::from_store(Shown { stored, refresh }, &*store))
+}
+
+/// What `show` found: the article with its versions, and what re-checks of its original
+/// found (`None`: never re-checked).
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub stored: StoredArticle,
+    pub refresh: Option<RefreshState>,
 }
 
 /// The article an id the user typed names: the full id, the uuid without `urn:uuid:`, or any
