@@ -32,7 +32,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::archive::{
-    ArchiveDir, ArticleState, ListQuery, PutOutcome, RefreshState, SearchHit, Store, StoredArticle, Unreadable,
+    ArchiveDir, ArticleState, ListQuery, PutOutcome, RefreshState, SearchHit, StoredArticle, Unreadable,
 };
 use crate::article::{Article, ArticleId};
 use crate::config::Config;
@@ -212,7 +212,7 @@ pub fn run(config: &Config, now: DateTime<Utc>, progress: &dyn Progress) -> Resu
 /// [`publish::publish`] into the configured feeds folder, shown on `progress` as one
 /// phase without steps (its cost is mostly the file system's).
 pub(crate) fn publish_showing(
-    store: &mut dyn Store,
+    store: &mut dyn crate::archive::Archive,
     config: &Config,
     progress: &dyn Progress,
 ) -> Result<PublishReport, PipelineError> {
