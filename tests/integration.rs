@@ -57,3 +57,6 @@ mod extraction;
 
 #[path = "integration/relevance.rs"]
 mod relevance;
+
+#[path = "integration/refresh.rs"]
+mod refresh;

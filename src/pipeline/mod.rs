@@ -409,8 +409,7 @@ pub fn list(config: &Config, query: &ListQuery) -> Result<Found<Vec<ArticleView>
     let query = ListQuery { tag: query.tag.as_deref().and_then(crate::article::normalise_tag), limit: query.limit };
     let states: std::collections::HashMap<ArticleId, RefreshState> =
         store.refresh_states()?.into_iter().map(|s| (s.article_id.clone(), s)).collect();
-    let views =
-        store.list(&query)?.iter().map(|a| ArticleView::new(a, config).with_state(states.get(&a.id))).collect();
+    let views = store.list(&query)?.iter().map(|a| ArticleView::new(a, config).with_state(states.get(&a.id))).collect();
     Ok(Found::from_store(views, &*store))
 }
 

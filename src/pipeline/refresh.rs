@@ -510,8 +510,8 @@ mod tests {
         };
         let file = dir.capture_dir().join("feedkeeper-2026-11-28.warc.gz");
         let at = crate::date::parse("2026-11-28T12:00:00Z").expect("date");
-        let refs =
-            warc::append_captures(&file, &[("https://news.example/a", at, warc::Captured::Http(&exchange))]).expect("w");
+        let refs = warc::append_captures(&file, &[("https://news.example/a", at, warc::Captured::Http(&exchange))])
+            .expect("w");
         let (etag, lm) = captured_validators(&dir, &refs[0]);
         assert_eq!(etag.as_deref(), Some("\"v7\""));
         assert_eq!(lm.as_deref(), Some("Sat, 28 Nov 2026 11:00:00 GMT"));

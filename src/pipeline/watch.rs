@@ -151,7 +151,7 @@ pub fn watch(
                     feeds_behind: false,
                     refresh_looked: None,
                 }
-                    .run(jobs_rx)
+                .run(jobs_rx)
             })
         };
         rt.block_on(async {

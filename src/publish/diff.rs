@@ -38,58 +38,110 @@ fn runs(old: &str, new: &str) -> Vec<Run> {
     out
 }
 
+/// Equal runs of at most this many words between two changes belong to the change (shown
+/// once removed and once added), so a rewritten sentence reads as one removal and one
+/// addition instead of a word salad around its common "the" and "of".
+const GLUE_WORDS: usize = 3;
+
+/// The number of words (not whitespace) in a run.
+fn word_count(run: &Run) -> usize {
+    run.words.iter().filter(|w| !w.trim().is_empty()).count()
+}
+
+/// A piece of the diff to show: unchanged text, or one change (what was removed, what was
+/// added).
+enum Piece {
+    Same(Vec<String>),
+    Change { removed: String, added: String },
+}
+
+/// The runs, with changes and the short equal runs between them merged into one change each.
+fn pieces(runs: Vec<Run>) -> Vec<Piece> {
+    let mut out: Vec<Piece> = Vec::new();
+    let n = runs.len();
+    let mut i = 0;
+    while i < n {
+        if runs[i].tag == ChangeTag::Equal {
+            out.push(Piece::Same(runs[i].words.clone()));
+            i += 1;
+            continue;
+        }
+        let (mut removed, mut added) = (String::new(), String::new());
+        let mut j = i;
+        while j < n {
+            let run = &runs[j];
+            let text: String = run.words.concat();
+            match run.tag {
+                ChangeTag::Delete => removed.push_str(&text),
+                ChangeTag::Insert => added.push_str(&text),
+                ChangeTag::Equal => {
+                    let glued = word_count(run) <= GLUE_WORDS
+                        && runs[j + 1..].first().is_some_and(|r| r.tag != ChangeTag::Equal);
+                    if !glued {
+                        break;
+                    }
+                    removed.push_str(&text);
+                    added.push_str(&text);
+                }
+            }
+            j += 1;
+        }
+        out.push(Piece::Change { removed, added });
+        i = j;
+    }
+    out
+}
+
 /// Writes the diff from `old` to `new` into `out` as one `<p class="diff">` per changed
 /// passage; nothing when the texts are the same word for word. Returns the number of
 /// passages.
 pub fn word_diff(out: &mut String, old: &str, new: &str) -> usize {
-    let runs = runs(old, new);
-    let changed: Vec<usize> = (0..runs.len()).filter(|&i| runs[i].tag != ChangeTag::Equal).collect();
-    if changed.is_empty() {
-        return 0;
-    }
+    let pieces = pieces(runs(old, new));
     let words = |out: &mut String, ws: &[String]| {
         for w in ws {
             escape_into(out, w);
         }
     };
+    let change = |out: &mut String, removed: &str, added: &str| {
+        if !removed.trim().is_empty() {
+            out.push_str("<del style=\"background:#fbe0e0\">");
+            escape_into(out, removed.trim());
+            out.push_str("</del>");
+        }
+        if !removed.trim().is_empty() && !added.trim().is_empty() {
+            out.push(' ');
+        }
+        if !added.trim().is_empty() {
+            out.push_str("<ins style=\"background:#dff5e1;text-decoration:none\">");
+            escape_into(out, added.trim());
+            out.push_str("</ins>");
+        }
+    };
     let mut passages = 0;
     let mut i = 0;
-    while i < runs.len() {
-        if runs[i].tag == ChangeTag::Equal {
+    while i < pieces.len() {
+        if let Piece::Same(_) = pieces[i] {
             i += 1;
             continue;
         }
-        // A passage: context, then changes and short equal runs, until a long equal run.
+        // A passage: context, then changes and short unchanged stretches, until a long one.
         passages += 1;
         out.push_str("<p class=\"diff\">");
-        if i > 0 {
-            let before = &runs[i - 1].words;
+        if let Some(Piece::Same(before)) = i.checked_sub(1).map(|k| &pieces[k]) {
             let from = before.len().saturating_sub(2 * CONTEXT_WORDS);
             if from > 0 || i > 1 {
                 out.push_str("… ");
             }
             words(out, &before[from..]);
         }
-        while i < runs.len() {
-            let run = &runs[i];
-            match run.tag {
-                ChangeTag::Delete => {
-                    out.push_str("<del style=\"background:#fbe0e0\">");
-                    words(out, &run.words);
-                    out.push_str("</del>");
-                }
-                ChangeTag::Insert => {
-                    out.push_str("<ins style=\"background:#dff5e1;text-decoration:none\">");
-                    words(out, &run.words);
-                    out.push_str("</ins>");
-                }
-                ChangeTag::Equal if run.words.len() <= 4 * CONTEXT_WORDS && i + 1 < runs.len() => {
-                    words(out, &run.words);
-                }
-                ChangeTag::Equal => {
-                    let upto = run.words.len().min(2 * CONTEXT_WORDS);
-                    words(out, &run.words[..upto]);
-                    if upto < run.words.len() || i + 1 < runs.len() {
+        while i < pieces.len() {
+            match &pieces[i] {
+                Piece::Change { removed, added } => change(out, removed, added),
+                Piece::Same(ws) if ws.len() <= 4 * CONTEXT_WORDS && i + 1 < pieces.len() => words(out, ws),
+                Piece::Same(ws) => {
+                    let upto = ws.len().min(2 * CONTEXT_WORDS);
+                    words(out, &ws[..upto]);
+                    if upto < ws.len() || i + 1 < pieces.len() {
                         out.push_str(" …");
                     }
                     i += 1;
@@ -136,6 +188,17 @@ mod tests {
         assert_eq!(d.matches("<p class=\"diff\">").count(), 2, "{d}");
         assert!(!d.contains("w50 "), "the unchanged middle is left out: {d}");
         assert!(d.contains(" …"), "{d}");
+    }
+
+    #[test]
+    fn a_rewritten_sentence_is_one_removal_and_one_addition() {
+        let d = diff(
+            "Families of the victims have sought the location of mass graves for decades.",
+            "The account of the mass graves has been removed at the request of the authorities.",
+        );
+        assert_eq!(d.matches("<del").count(), 1, "{d}");
+        assert_eq!(d.matches("<ins").count(), 1, "{d}");
+        assert!(d.contains("the location of mass graves"), "{d}");
     }
 
     #[test]

@@ -89,8 +89,7 @@ impl Marked {
             }
             let Some(stored) = store.get(id)? else { continue };
             let [.., before, after] = stored.versions.as_slice() else { continue };
-            let (Some(old), Some(new)) = (store.version(id, before.version)?, store.version(id, after.version)?)
-            else {
+            let (Some(old), Some(new)) = (store.version(id, before.version)?, store.version(id, after.version)?) else {
                 continue;
             };
             let mut html = String::new();
