@@ -1110,103 +1110,6 @@ impl SourceStateStore for SqliteStore {
     }
 }
 
-#[cfg(test)]
-pub(super) mod tests {
-    use super::*;
-    use crate::archive::Store;
-    use crate::archive::conformance::{article, keys};
-
-    #[test]
-    fn a_newer_schema_is_refused_and_left_alone() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("db.sqlite3");
-        {
-            let conn = Connection::open(&path).expect("open");
-            conn.pragma_update(None, "user_version", LATEST_SCHEMA + 1).expect("bump");
-        }
-        let before = std::fs::read(&path).expect("read");
-        match SqliteStore::open(&path) {
-            Err(ArchiveError::NewerSchema { found, .. }) => assert_eq!(found, LATEST_SCHEMA + 1),
-            Err(other) => panic!("{other}"),
-            Ok(_) => panic!("opened a newer archive"),
-        }
-        assert_eq!(std::fs::read(&path).expect("read"), before, "nothing written");
-        assert!(!dir.path().join("db.sqlite3-wal").exists());
-    }
-
-    #[test]
-    fn an_archive_of_schema_1_is_migrated_keeping_its_articles() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("db.sqlite3");
-        {
-            let conn = Connection::open(&path).expect("open");
-            conn.execute_batch(MIGRATIONS[0]).expect("schema 1");
-            conn.pragma_update(None, "user_version", 1).expect("version");
-        }
-        {
-            let mut old = SqliteStore::new(Connection::open(&path).expect("open"), path.clone());
-            let a = article("urn:a", "Geneva conference", "The 1988 massacre of political prisoners.", 14, &[]);
-            old.put(&a, &keys(None, None)).expect("put");
-            assert_eq!(old.schema_version().expect("version"), 1);
-        }
-        let s = SqliteStore::open(&path).expect("migrates");
-        assert_eq!(s.schema_version().expect("version"), LATEST_SCHEMA);
-        assert_eq!(s.count().expect("count"), 1, "the articles are kept");
-        let n: i64 = s.conn.query_row("SELECT COUNT(*) FROM source_state", [], |r| r.get(0)).expect("new table");
-        assert_eq!(n, 0);
-    }
-
-    /// A write that fails on a full disk gives back at once the space its pages took in the
-    /// WAL, and the next, smaller write fits. Needs root for a small tmpfs; skipped otherwise.
-    #[test]
-    fn a_failed_write_on_a_full_disk_leaves_no_wal_behind() {
-        let Some(disk) = crate::archive::small_disk::SmallDisk::mount("1m") else { return };
-        let path = disk.path().join("db.sqlite3");
-        let mut s = SqliteStore::open(&path).expect("open");
-        // As a new process finds an archive: everything checkpointed into the database file.
-        s.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).expect("checkpoint");
-        let words = |i: usize| -> String {
-            (0..700).map(|j| format!("w{:x}", (i * 7919 + j * 104_729) % 1_000_003)).collect::<Vec<_>>().join(" ")
-        };
-        let big: Vec<_> = (0..300)
-            .map(|i| {
-                (
-                    article(&format!("urn:s{i}"), &format!("Story {i}"), &words(i), 1 + (i % 27) as u32, &[]),
-                    keys(None, None),
-                )
-            })
-            .collect();
-        let err = s.put_all(&big).expect_err("the disk fills");
-        assert!(err.to_string().contains("db.sqlite3"), "{err}");
-        let wal = std::fs::metadata(sidecar(&path, "-wal")).map(|m| m.len()).unwrap_or(0);
-        assert_eq!(wal, 0, "the failed transaction's pages are not left in the WAL");
-        let (a, k) = (article("urn:small", "Small", "A small story.", 2, &[]), keys(None, None));
-        s.put(&a, &k).expect("there is room again");
-        assert_eq!(s.count().expect("count"), 1);
-    }
-
-    #[test]
-    fn fts_queries_are_always_valid() {
-        assert_eq!(fts_query("massacre 1988"), "\"massacre\" \"1988\"");
-        assert_eq!(fts_query("\"political prisoners\" Iran"), "\"political prisoners\" \"Iran\"");
-        assert_eq!(fts_query("a\"b"), "\"a\"\"b\"");
-        assert_eq!(fts_query("(( ** ))"), "");
-    }
-
-    #[test]
-    fn a_backend_failure_names_the_file_and_keeps_the_cause() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        // A folder where the database file should be: SQLite cannot open it.
-        let err = SqliteStore::open(dir.path()).err().expect("a folder is not a database");
-        assert!(matches!(err, ArchiveError::Open { .. } | ArchiveError::Sql { .. }), "{err:?}");
-        let shown = err.to_string();
-        assert!(shown.starts_with(&format!("{}: ", dir.path().display())), "{shown}");
-        let cause = std::error::Error::source(&err).expect("the backend's error is kept as the cause");
-        assert!(cause.downcast_ref::<rusqlite::Error>().is_some(), "{cause:?}");
-        assert!(shown.ends_with(&cause.to_string()), "{shown}");
-    }
-}
-
 const REFRESH_COLUMNS: &str =
     "article_id, state, since, last_checked, etag, last_modified, failures, last_error, evidence";
 
@@ -1304,5 +1207,102 @@ impl RefreshStateStore for SqliteStore {
             }
         }
         tx.commit().map_err(err)
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::archive::Store;
+    use crate::archive::conformance::{article, keys};
+
+    #[test]
+    fn a_newer_schema_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db.sqlite3");
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.pragma_update(None, "user_version", LATEST_SCHEMA + 1).expect("bump");
+        }
+        let before = std::fs::read(&path).expect("read");
+        match SqliteStore::open(&path) {
+            Err(ArchiveError::NewerSchema { found, .. }) => assert_eq!(found, LATEST_SCHEMA + 1),
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("opened a newer archive"),
+        }
+        assert_eq!(std::fs::read(&path).expect("read"), before, "nothing written");
+        assert!(!dir.path().join("db.sqlite3-wal").exists());
+    }
+
+    #[test]
+    fn an_archive_of_schema_1_is_migrated_keeping_its_articles() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db.sqlite3");
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(MIGRATIONS[0]).expect("schema 1");
+            conn.pragma_update(None, "user_version", 1).expect("version");
+        }
+        {
+            let mut old = SqliteStore::new(Connection::open(&path).expect("open"), path.clone());
+            let a = article("urn:a", "Geneva conference", "The 1988 massacre of political prisoners.", 14, &[]);
+            old.put(&a, &keys(None, None)).expect("put");
+            assert_eq!(old.schema_version().expect("version"), 1);
+        }
+        let s = SqliteStore::open(&path).expect("migrates");
+        assert_eq!(s.schema_version().expect("version"), LATEST_SCHEMA);
+        assert_eq!(s.count().expect("count"), 1, "the articles are kept");
+        let n: i64 = s.conn.query_row("SELECT COUNT(*) FROM source_state", [], |r| r.get(0)).expect("new table");
+        assert_eq!(n, 0);
+    }
+
+    /// A write that fails on a full disk gives back at once the space its pages took in the
+    /// WAL, and the next, smaller write fits. Needs root for a small tmpfs; skipped otherwise.
+    #[test]
+    fn a_failed_write_on_a_full_disk_leaves_no_wal_behind() {
+        let Some(disk) = crate::archive::small_disk::SmallDisk::mount("1m") else { return };
+        let path = disk.path().join("db.sqlite3");
+        let mut s = SqliteStore::open(&path).expect("open");
+        // As a new process finds an archive: everything checkpointed into the database file.
+        s.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).expect("checkpoint");
+        let words = |i: usize| -> String {
+            (0..700).map(|j| format!("w{:x}", (i * 7919 + j * 104_729) % 1_000_003)).collect::<Vec<_>>().join(" ")
+        };
+        let big: Vec<_> = (0..300)
+            .map(|i| {
+                (
+                    article(&format!("urn:s{i}"), &format!("Story {i}"), &words(i), 1 + (i % 27) as u32, &[]),
+                    keys(None, None),
+                )
+            })
+            .collect();
+        let err = s.put_all(&big).expect_err("the disk fills");
+        assert!(err.to_string().contains("db.sqlite3"), "{err}");
+        let wal = std::fs::metadata(sidecar(&path, "-wal")).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(wal, 0, "the failed transaction's pages are not left in the WAL");
+        let (a, k) = (article("urn:small", "Small", "A small story.", 2, &[]), keys(None, None));
+        s.put(&a, &k).expect("there is room again");
+        assert_eq!(s.count().expect("count"), 1);
+    }
+
+    #[test]
+    fn fts_queries_are_always_valid() {
+        assert_eq!(fts_query("massacre 1988"), "\"massacre\" \"1988\"");
+        assert_eq!(fts_query("\"political prisoners\" Iran"), "\"political prisoners\" \"Iran\"");
+        assert_eq!(fts_query("a\"b"), "\"a\"\"b\"");
+        assert_eq!(fts_query("(( ** ))"), "");
+    }
+
+    #[test]
+    fn a_backend_failure_names_the_file_and_keeps_the_cause() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A folder where the database file should be: SQLite cannot open it.
+        let err = SqliteStore::open(dir.path()).err().expect("a folder is not a database");
+        assert!(matches!(err, ArchiveError::Open { .. } | ArchiveError::Sql { .. }), "{err:?}");
+        let shown = err.to_string();
+        assert!(shown.starts_with(&format!("{}: ", dir.path().display())), "{shown}");
+        let cause = std::error::Error::source(&err).expect("the backend's error is kept as the cause");
+        assert!(cause.downcast_ref::<rusqlite::Error>().is_some(), "{cause:?}");
+        assert!(shown.ends_with(&cause.to_string()), "{shown}");
     }
 }

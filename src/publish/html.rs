@@ -262,7 +262,7 @@ pub fn removal_notice(out: &mut String, since: &chrono::DateTime<chrono::Utc>, e
         "<p class=\"removed\" style=\"border-left:4px solid #b3261e;padding-left:.6rem\"><strong>Removed upstream</strong> (seen ",
     );
     time(out, since);
-    out.push_str(")");
+    out.push(')');
     if let Some(e) = evidence {
         out.push_str(": ");
         text(out, &e.reason);
