@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use feedkeeper::archive::ListQuery;
 use feedkeeper::config::{self, Config};
 use feedkeeper::pipeline::{self, ExitStatus, Progress, human};
@@ -125,15 +125,8 @@ enum Command {
         /// The package to write (replaced atomically if it exists).
         #[arg(long, value_name = "FILE", required = true)]
         wacz: PathBuf,
-        /// Only versions archived on or after this date (YYYY-MM-DD or RFC 3339).
-        #[arg(long, value_name = "DATE", value_parser = parse_date)]
-        since: Option<chrono::DateTime<chrono::Utc>>,
-        /// Only articles with this tag.
-        #[arg(long, value_name = "T")]
-        tag: Option<String>,
-        /// Only articles from this source.
-        #[arg(long, value_name = "NAME")]
-        source: Option<String>,
+        #[command(flatten)]
+        select: Select,
     },
     /// Re-check archived originals: an edited page is archived as a new version, a page
     /// gone upstream is marked removed (never deleted). Then `publish`.
@@ -141,15 +134,8 @@ enum Command {
         /// Only these articles (ids or unique prefixes); a removed article is re-checked
         /// only when named.
         ids: Vec<String>,
-        /// Only versions archived on or after this date (YYYY-MM-DD or RFC 3339).
-        #[arg(long, value_name = "DATE", value_parser = parse_date)]
-        since: Option<chrono::DateTime<chrono::Utc>>,
-        /// Only articles with this tag.
-        #[arg(long, value_name = "T")]
-        tag: Option<String>,
-        /// Only articles from this source.
-        #[arg(long, value_name = "NAME")]
-        source: Option<String>,
+        #[command(flatten)]
+        select: Select,
         /// Fetch and classify, print what would change; write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -163,6 +149,26 @@ enum Command {
         #[command(subcommand)]
         action: Option<SourcesAction>,
     },
+}
+
+/// Which articles `export` and `refresh` work on.
+#[derive(Args)]
+struct Select {
+    /// Only versions archived on or after this date (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only articles with this tag.
+    #[arg(long, value_name = "T")]
+    tag: Option<String>,
+    /// Only articles from this source.
+    #[arg(long, value_name = "NAME")]
+    source: Option<String>,
+}
+
+impl Select {
+    fn selection(self) -> feedkeeper::wacz::Selection {
+        feedkeeper::wacz::Selection { since: self.since, tag: self.tag, source: self.source }
+    }
 }
 
 #[derive(Subcommand)]
@@ -473,9 +479,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             }
             Ok(ExitStatus::Done)
         }
-        Command::Export { wacz, since, tag, source } => {
+        Command::Export { wacz, select } => {
             let config = load_config(&cli.config)?;
-            let selection = feedkeeper::wacz::Selection { since, tag, source };
+            let selection = select.selection();
             let report = pipeline::export_wacz(&config, &pipeline::ExportOptions { file: wacz, selection }, now)?;
             for s in &report.skipped {
                 eprintln!("feedkeeper: {}: capture {} not exported: {}", s.article, s.capture, s.reason);
@@ -489,9 +495,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             );
             Ok(ExitStatus::partial_if(!report.skipped.is_empty()))
         }
-        Command::Refresh { ids, since, tag, source, dry_run, json } => {
+        Command::Refresh { ids, select, dry_run, json } => {
             let config = load_config(&cli.config)?;
-            let selection = feedkeeper::wacz::Selection { since, tag, source };
+            let selection = select.selection();
             let opts = pipeline::RefreshOptions { ids, selection, dry_run };
             let report = pipeline::refresh(&config, &opts, now, &progress)?;
             if json {
