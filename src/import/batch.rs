@@ -233,7 +233,7 @@ mod tests {
             }
         }
         // The front matter alone was enough where it states the publication date.
-        let quick = |name: &str| matches!(date_file(&dir.path().join(name), now()), Ok(Dated::Date(_)));
+        let quick = |name: &str| matches!(date_file(&dir.path().join(name), now()), Ok(Dated::FrontMatter(_)));
         assert!(quick("yaml.md") && quick("toml.md") && quick("nested.md") && quick("crlf.md") && quick("bom.md"));
         assert!(!quick("only-updated.md") && !quick("dateline.txt") && !quick("none.md") && !quick("page.html"));
     }

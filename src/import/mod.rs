@@ -286,7 +286,7 @@ pub fn front_matter_date(bytes: &[u8], file_name: &str) -> Option<DateTime<Utc>>
 }
 
 /// Reads `path` as [`import_file`] does, but settles for its archive date when the front
-/// matter gives it ([`front_matter_date`]); otherwise the whole article is parsed.
+/// matter gives it ([`front_matter_date`]); otherwise the whole article is parsed for it.
 pub fn date_file(path: &Path, now: DateTime<Utc>) -> Result<Dated, ImportError> {
     let file_name = bare_name(path);
     if format_of(&file_name).is_none() {
@@ -294,24 +294,27 @@ pub fn date_file(path: &Path, now: DateTime<Utc>) -> Result<Dated, ImportError> 
     }
     let bytes = read_regular(path)?;
     match front_matter_date(&bytes, &file_name) {
-        Some(date) => Ok(Dated::Date(date)),
-        None => parse(&bytes, &file_name, now).map(Dated::Parsed).map_err(|e| e.naming(path.display().to_string())),
+        Some(date) => Ok(Dated::FrontMatter(date)),
+        None => parse(&bytes, &file_name, now)
+            .map(|imported| Dated::Parsed(imported.article.date()))
+            .map_err(|e| e.naming(path.display().to_string())),
     }
 }
 
-/// What [`date_file`] found: the date alone, or the whole article.
-#[derive(Debug)]
+/// An article's archive date ([`Article::date`]) as [`date_file`] found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dated {
-    Date(DateTime<Utc>),
-    Parsed(Imported),
+    /// Read from the front matter alone.
+    FrontMatter(DateTime<Utc>),
+    /// Found by parsing the whole file.
+    Parsed(DateTime<Utc>),
 }
 
 impl Dated {
-    /// The article's archive date ([`Article::date`]).
-    pub fn date(&self) -> DateTime<Utc> {
+    /// The date, however it was found.
+    pub fn date(self) -> DateTime<Utc> {
         match self {
-            Dated::Date(date) => *date,
-            Dated::Parsed(imported) => imported.article.date(),
+            Dated::FrontMatter(date) | Dated::Parsed(date) => date,
         }
     }
 }
