@@ -128,7 +128,8 @@ pub fn import(
     let files = import::discover(paths)?;
     let mut report = ImportReport { files: files.len(), ..ImportReport::default() };
     let mut store = dir.open()?;
-    progress.start("importing", Some(files.len() as u64));
+    progress.start("importing", Some(files.len() as u64 * import::batch::passes(files.len())));
+    // (file number, …): files are reported in path order, whichever pass found them.
     let mut failed = Vec::new();
     let mut removed = Vec::new();
     let mut outcomes = (0, 0, 0, 0);
@@ -136,12 +137,14 @@ pub fn import(
         &files,
         now,
         |step| match step {
-            import::batch::Step::Read(path, removals) => {
-                removed.extend(import::Removed::summarise(path, removals));
+            import::batch::Step::Dated(path) => progress.step(&path.display().to_string()),
+            import::batch::Step::Read(i, path, removals) => {
+                removed.extend(import::Removed::summarise(path, removals).map(|r| (i, r)));
                 progress.step(&path.display().to_string())
             }
-            import::batch::Step::Failed(path, e) => {
-                failed.push(FileFailure { path: path.display().to_string(), reason: e.to_string() })
+            import::batch::Step::Failed(i, path, e) => {
+                failed.push((i, FileFailure { path: path.display().to_string(), reason: e.to_string() }));
+                progress.step(&path.display().to_string())
             }
         },
         |batch| {
@@ -166,8 +169,10 @@ pub fn import(
             error: e.to_string(),
         });
     }
-    report.failed = failed;
-    report.removed = removed;
+    failed.sort_unstable_by_key(|&(i, _)| i);
+    removed.sort_unstable_by_key(|&(i, _)| i);
+    report.failed = failed.into_iter().map(|(_, f)| f).collect();
+    report.removed = removed.into_iter().map(|(_, r)| r).collect();
     Ok(report)
 }
 
