@@ -19,6 +19,7 @@ pub mod backend;
 #[cfg(test)]
 pub(crate) mod conformance;
 pub mod integrity;
+pub mod labels;
 pub mod ledger;
 pub mod lock;
 mod memory;

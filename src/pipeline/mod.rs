@@ -17,6 +17,7 @@ mod exit;
 mod export;
 mod harvest;
 pub mod human;
+mod label;
 mod net;
 mod page;
 mod parallel;
@@ -30,7 +31,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::archive::{ArchiveDir, ListQuery, PutOutcome, SearchHit, Store, StoredArticle, Unreadable};
+use crate::archive::{Archive, ArchiveDir, ListQuery, PutOutcome, SearchHit, Store, StoredArticle, Unreadable};
 use crate::article::{Article, ArticleId};
 use crate::config::Config;
 use crate::import;
@@ -43,6 +44,7 @@ pub use check::{CheckOptions, check, check_with};
 pub use error::{PageError, PipelineError};
 pub use exit::ExitStatus;
 pub use export::{ExportOptions, export_wacz};
+pub use label::{LabelCalibration, calibrate, label};
 pub use net::{CONCURRENCY, fetch_config};
 pub use report::{CheckReport, DecisionView, Outcome, PageOverBudget, RunReport, SourceReport};
 pub use sources::{SourceHealth, SourcesImportReport, sources, sources_export, sources_import};
@@ -393,6 +395,14 @@ pub fn list(config: &Config, query: &ListQuery) -> Result<Found<Vec<ArticleView>
 pub fn show(config: &Config, given: &str) -> Result<Found<StoredArticle>, PipelineError> {
     let store = ArchiveDir::new(config.archive_dir()).open_read()?;
     let given = given.trim();
+    let id = find_article(store.as_ref(), given)?;
+    let stored = store.get(&id)?.ok_or_else(|| PipelineError::NotFound(given.to_string()))?;
+    Ok(Found::from_store(stored, &*store))
+}
+
+/// The article `given` names: its full id, its uuid without `urn:uuid:`, or a unique
+/// prefix of either.
+fn find_article(store: &dyn Archive, given: &str) -> Result<ArticleId, PipelineError> {
     let mut candidates = store.ids_with_prefix(given, 5)?;
     if candidates.is_empty() && !given.contains(':') {
         candidates = store.ids_with_prefix(&format!("urn:uuid:{given}"), 5)?;
@@ -410,8 +420,7 @@ pub fn show(config: &Config, given: &str) -> Result<Found<StoredArticle>, Pipeli
             }
         },
     };
-    let stored = store.get(&id)?.ok_or_else(|| PipelineError::NotFound(given.to_string()))?;
-    Ok(Found::from_store(stored, &*store))
+    Ok(id)
 }
 
 /// One search hit as `search --json` prints it.

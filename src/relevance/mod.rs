@@ -36,6 +36,7 @@
 //! This module must not do I/O, read clocks or log per item; everything comes in as
 //! arguments and the same inputs always give the same verdict.
 
+pub mod calibrate;
 mod facets;
 mod lexicon;
 mod model;
