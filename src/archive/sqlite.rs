@@ -1207,7 +1207,8 @@ pub(super) mod tests {
     }
 }
 
-const REFRESH_COLUMNS: &str = "article_id, state, since, last_checked, etag, last_modified, failures, last_error, evidence";
+const REFRESH_COLUMNS: &str =
+    "article_id, state, since, last_checked, etag, last_modified, failures, last_error, evidence";
 
 /// A `refresh_state` row, read as text (checked by [`SqliteStore::refresh_from`]).
 type RefreshRow = (String, String, String, String, Option<String>, Option<String>, i64, Option<String>, Option<String>);
