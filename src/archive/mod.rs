@@ -4,6 +4,7 @@
 //! Everything else reaches storage through an [`Archive`] trait object: the [`Store`] trait
 //! (articles in, articles and the publication log out), the [`SourceStateStore`] and the
 //! [`RefreshStateStore`]. The
+//! [`SourceCatalog`] (the sources, due times and leases). The
 //! archiving rules ([`policy`]) sit above a narrow [`Backend`] trait and are written once;
 //! a backend ([`SqliteStore`]; [`MemoryStore`] for tests) only stores and fetches, so another one, such as
 //! PostgreSQL, is one more file and no change to the importer, the pipeline or the
@@ -17,6 +18,7 @@
 //! No network, no XML, no HTML parsing here.
 
 pub mod backend;
+pub mod catalog;
 #[cfg(test)]
 pub(crate) mod conformance;
 pub mod integrity;
@@ -41,6 +43,7 @@ use serde::Serialize;
 use crate::article::{Article, ArticleId};
 
 pub use backend::{Backend, Head, MatchKey, NewVersion, Writer};
+pub use catalog::{CatalogSource, Claim, ClaimRequest, SourceCatalog, SourceOrigin};
 pub use lock::{ArchiveLock, LockError, open_regular};
 pub use memory::MemoryStore;
 pub use refresh_state::{ArticleState, Evidence, RefreshState, RefreshStateStore};
@@ -268,11 +271,11 @@ fn commit_capture(w: &mut dyn Writer, article: &Article) -> Result<(), ArchiveEr
 }
 
 /// An open archive, whatever its backend: the articles ([`Store`]), the sources' state
-/// ([`SourceStateStore`]) and the originals' refresh state ([`RefreshStateStore`]).
-/// [`ArchiveDir::open`] returns one.
-pub trait Archive: Store + SourceStateStore + RefreshStateStore {}
+/// ([`SourceStateStore`]), the source catalog with its leases ([`SourceCatalog`]) and the
+/// originals' refresh state ([`RefreshStateStore`]). [`ArchiveDir::open`] returns one.
+pub trait Archive: Store + SourceStateStore + SourceCatalog + RefreshStateStore {}
 
-impl<T: Store + SourceStateStore + RefreshStateStore> Archive for T {}
+impl<T: Store + SourceStateStore + SourceCatalog + RefreshStateStore> Archive for T {}
 
 /// The archive folder: where the database, captures and lock live.
 #[derive(Debug, Clone)]
