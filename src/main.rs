@@ -149,6 +149,12 @@ enum Command {
         #[arg(long, value_name = "URL", required = true)]
         to: String,
     },
+    /// Relevance labels: `relevance label ID related|unrelated` records your verdict on an
+    /// item or article; `check --dry-run` then suggests a threshold from the labels.
+    Relevance {
+        #[command(subcommand)]
+        action: RelevanceAction,
+    },
     /// Each source's health; `sources import FILE.opml` / `sources export` for OPML.
     Sources {
         #[arg(long)]
@@ -176,6 +182,23 @@ impl Select {
     fn selection(self) -> feedkeeper::wacz::Selection {
         feedkeeper::wacz::Selection { since: self.since, tag: self.tag, source: self.source }
     }
+}
+
+#[derive(Subcommand)]
+enum RelevanceAction {
+    /// Record whether an item (its key or link, as `check --json` reports it) or an
+    /// archived article (id or unique prefix) is related.
+    Label {
+        id: String,
+        #[arg(value_enum)]
+        verdict: Verdict,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Verdict {
+    Related,
+    Unrelated,
 }
 
 #[derive(Subcommand)]
@@ -527,6 +550,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 print!("{}", human::refresh_lines(&report));
             }
             Ok(ExitStatus::partial_if(report.failed + report.transient > 0))
+        }
+        Command::Relevance { action: RelevanceAction::Label { id, verdict } } => {
+            let config = load_config(&cli.config)?;
+            let related = matches!(verdict, Verdict::Related);
+            let label = pipeline::label(&config, &id, related, now)?;
+            let what = match (label.kind.as_str(), label.score) {
+                ("unseen", _) => "not seen yet; it counts once a check sees an item with this key or link".to_string(),
+                (kind, Some(score)) => format!("{kind} scoring {score:.2}"),
+                (kind, None) => kind.to_string(),
+            };
+            println!(
+                "{} {}: {}{}",
+                if related { "related" } else { "unrelated" },
+                label.id,
+                label.title.as_deref().map(|t| format!("{t} — ")).unwrap_or_default(),
+                what
+            );
+            Ok(ExitStatus::Done)
         }
         Command::Sources { json, action } => {
             let config = load_config(&cli.config)?;

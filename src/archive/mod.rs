@@ -23,6 +23,7 @@ pub mod catalog;
 #[cfg(test)]
 pub(crate) mod conformance;
 pub mod integrity;
+pub mod labels;
 pub mod ledger;
 pub mod lock;
 mod memory;

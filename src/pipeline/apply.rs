@@ -104,6 +104,7 @@ pub(super) fn apply_runs(
                 rejected += 1;
             }
             decisions.push(DecisionView {
+                key: x.key.clone(),
                 title: d.title.clone(),
                 url: d.url.clone(),
                 score: d.score,
@@ -142,5 +143,8 @@ pub(super) fn apply_runs(
     }
     let archived = reports.iter().map(|r| r.archived).sum();
     let failed = reports.iter().filter(|r| r.outcome == Outcome::Failed).count();
-    Ok(Checked { report: CheckReport { dry_run, sources: reports, archived, failed }, states: new_states })
+    Ok(Checked {
+        report: CheckReport { dry_run, sources: reports, archived, failed, labels: None },
+        states: new_states,
+    })
 }

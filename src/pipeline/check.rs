@@ -58,7 +58,10 @@ pub fn check(
     let dir = ArchiveDir::of(config);
     if opts.dry_run {
         let mut store = dir.open_read()?;
-        return check_with(config, store.as_mut(), &dir, opts, now, progress);
+        let mut report = check_with(config, store.as_mut(), &dir, opts, now, progress)?;
+        let labels = super::label::stored(store.as_ref())?;
+        report.labels = super::label::calibrate(&labels, &report, config.relevance.threshold.0);
+        return Ok(report);
     }
     let _lock = dir.lock()?;
     let mut store = dir.open()?;

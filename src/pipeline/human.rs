@@ -111,6 +111,33 @@ pub fn check_lines(report: &CheckReport, per_source: bool) -> String {
             }
         }
     }
+    if let Some(c) = &report.labels {
+        out.push_str(&label_line(c));
+    }
+    out
+}
+
+/// What a dry run says about the labelled items and the threshold they suggest.
+pub fn label_line(c: &super::LabelCalibration) -> String {
+    let mut out = format!(
+        "labels: {} ({} scored now, {} as labelled, {} not seen yet)",
+        c.labels, c.scored_now, c.scored_before, c.waiting
+    );
+    let fit = |f: &crate::relevance::calibrate::Fit| format!("P {:.2} R {:.2} F1 {:.2}", f.precision, f.recall, f.f1);
+    match &c.suggestion {
+        Some(s) => {
+            let _ = write!(
+                out,
+                "; suggested threshold {:.2} ({}); the configured {} gives {}",
+                s.suggested.threshold,
+                fit(&s.suggested),
+                s.configured.threshold,
+                fit(&s.configured)
+            );
+        }
+        None => out.push_str("; no threshold suggested until a scored item of each label is labelled"),
+    }
+    out.push('\n');
     out
 }
 
@@ -300,7 +327,16 @@ mod tests {
     }
 
     fn decision(title: &str, score: f64, kept: bool, new: bool) -> DecisionView {
-        DecisionView { title: title.into(), url: None, score, kept, reasons: vec!["why".into()], new, article_id: None }
+        DecisionView {
+            key: title.into(),
+            title: title.into(),
+            url: None,
+            score,
+            kept,
+            reasons: vec!["why".into()],
+            new,
+            article_id: None,
+        }
     }
 
     #[test]
@@ -317,6 +353,7 @@ mod tests {
             ],
             archived: 0,
             failed: 1,
+            labels: None,
         };
         let text = check_lines(&report, true);
         assert_eq!(

@@ -17,6 +17,7 @@ mod exit;
 mod export;
 mod harvest;
 pub mod human;
+mod label;
 mod migrate;
 mod net;
 mod page;
@@ -33,7 +34,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::archive::{
-    ArchiveDir, ArticleState, ListQuery, PutOutcome, RefreshState, SearchHit, StoredArticle, Unreadable,
+    Archive, ArchiveDir, ArticleState, ListQuery, PutOutcome, RefreshState, SearchHit, StoredArticle, Unreadable,
 };
 use crate::article::{Article, ArticleId};
 use crate::config::Config;
@@ -47,6 +48,7 @@ pub use check::{CheckOptions, check, check_with};
 pub use error::{PageError, PipelineError};
 pub use exit::ExitStatus;
 pub use export::{ExportOptions, export_wacz};
+pub use label::{LabelCalibration, calibrate, label};
 pub use migrate::migrate;
 pub use net::{CONCURRENCY, fetch_config};
 pub use refresh::{ArticleRefresh, RefreshOptions, RefreshReport, SCHEDULED_BUDGET, refresh};
@@ -439,7 +441,7 @@ pub struct Shown {
 
 /// The article an id the user typed names: the full id, the uuid without `urn:uuid:`, or any
 /// unique prefix of either.
-pub(crate) fn resolve_id(store: &dyn crate::archive::Archive, given: &str) -> Result<ArticleId, PipelineError> {
+pub(crate) fn resolve_id(store: &dyn Archive, given: &str) -> Result<ArticleId, PipelineError> {
     let given = given.trim();
     let mut candidates = store.ids_with_prefix(given, 5)?;
     if candidates.is_empty() && !given.contains(':') {

@@ -31,6 +31,8 @@ impl Outcome {
 /// One item's decision as reported.
 #[derive(Debug, Clone, Serialize)]
 pub struct DecisionView {
+    /// The item's key within its source (what `relevance label` takes).
+    pub key: String,
     pub title: String,
     pub url: Option<String>,
     pub score: f64,
@@ -90,6 +92,10 @@ pub struct CheckReport {
     pub archived: usize,
     /// Sources whose poll failed.
     pub failed: usize,
+    /// In a dry run with labelled items (`relevance label`): their scores and the
+    /// threshold they suggest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<super::LabelCalibration>,
 }
 
 impl CheckReport {

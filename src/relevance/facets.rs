@@ -100,6 +100,11 @@ fn lexicon_strength(what_strongest_first: &[(&str, f32)]) -> f32 {
 /// Centrality a country must reach among the archive's names to be one the archive is
 /// about; a place in any other country is elsewhere.
 pub const HOME_MIN: f32 = 0.5;
+/// Share of the archive's place mentions (see `places::count_mentions`) from which a
+/// country is fully one the archive is about; half of it makes it one ([`HOME_MIN`]).
+pub const HOME_SHARE: f32 = 0.4;
+/// Place mentions an archive needs before their shares mean anything.
+pub const HOME_MIN_MENTIONS: u32 = 5;
 /// Prominence at which a place elsewhere counts against an item (title, summary, lead).
 const ELSEWHERE_MIN_PROMINENCE: f32 = 0.8;
 
@@ -205,6 +210,7 @@ impl Facets {
         topic: &[(String, f32)],
         names: &HashMap<String, NameStats>,
         paragraphs: u32,
+        mentions: &places::Mentions,
         p: FacetParams,
     ) -> Facets {
         let lex = lexicon::lexicon();
@@ -280,6 +286,17 @@ impl Facets {
                 *h = h.max(c);
             }
         }
+        // And through how much of the archive's naming of places is in each country: an
+        // archive that names Maine, Florida and Virginia once each is about the United
+        // States even though no one of them recurs.
+        let total: u32 = mentions.values().sum();
+        if total >= HOME_MIN_MENTIONS {
+            for (&country, &n) in mentions {
+                let share = (n as f32 / total as f32 / HOME_SHARE).min(1.0);
+                let h = out.home.entry(country).or_insert(0.0);
+                *h = h.max(share);
+            }
+        }
         // Widen the what facet through the lexicon's groups of acts.
         for group in lex.groups.iter().filter(|g| g.role == Role::Act) {
             let strength = group.terms.iter().filter_map(|t| out.what.get(t)).fold(0.0f32, |a, &b| a.max(b));
@@ -296,6 +313,17 @@ impl Facets {
             }
         }
         out
+    }
+
+    /// Adds the countries the archive is about, in country order, to a fingerprint.
+    pub fn hash_home(&self, h: &mut blake3::Hasher) {
+        let mut home: Vec<(u16, f32)> = self.home.iter().map(|(&c, &x)| (c, x)).collect();
+        home.sort_by_key(|x| x.0);
+        h.update(b"\0home");
+        for (c, x) in home {
+            h.update(&c.to_le_bytes());
+            h.update(&((x * 10_000.0).round() as i32).to_le_bytes());
+        }
     }
 
     /// The share of its what evidence an item keeps when it names none of the archive's

@@ -36,6 +36,7 @@
 //! This module must not do I/O, read clocks or log per item; everything comes in as
 //! arguments and the same inputs always give the same verdict.
 
+pub mod calibrate;
 mod facets;
 mod lexicon;
 mod model;
@@ -171,7 +172,7 @@ impl TopicModel {
         terms::warm_up();
         let docs = model::stable_sample(docs.into_iter().map(|d| (d.id, d.title, d.text)).collect(), sample);
         let built = Index::build(docs);
-        let facets = Facets::build(&built.topic, &built.names, built.paragraphs, params);
+        let facets = Facets::build(&built.topic, &built.names, built.paragraphs, &built.mentions, params);
         let (index, mut h) = (built.index, built.fingerprint);
         // The facets also depend on how names are written, the lexicon and the knobs.
         for (name, facet) in [("entity", &facets.entity), ("what", &facets.what)] {
@@ -186,6 +187,7 @@ impl TopicModel {
             }
         }
         h.update(&((facets.anchor * 10_000.0).round() as i32).to_le_bytes());
+        facets.hash_home(&mut h);
         // Acronyms match only as written: which terms are acronyms is part of the topic.
         let mut acronyms: Vec<&String> = facets.acronyms.iter().collect();
         acronyms.sort();

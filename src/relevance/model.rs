@@ -23,6 +23,7 @@ use std::collections::HashMap;
 
 use rustc_hash::FxHashMap;
 
+use super::places::{self, Mentions};
 use super::terms::{DocReader, Interner, NameCounts, NameStats, Token, WordInfo};
 
 /// Terms kept per document profile.
@@ -329,6 +330,8 @@ pub struct Built {
     pub names: HashMap<String, NameStats>,
     /// Paragraphs of running text in the documents (see `terms::DocReader::read`).
     pub paragraphs: u32,
+    /// How often the documents name places in each country (see `places::count_mentions`).
+    pub mentions: Mentions,
     /// The fingerprint so far: the scheme and every document's profile.
     pub fingerprint: blake3::Hasher,
 }
@@ -379,8 +382,12 @@ impl Index {
         let mut profiles: Vec<Profile> = Vec::new();
         let mut all_names: Vec<NameStats> = Vec::new();
         let mut paragraphs = 0u32;
+        let mut mentions = Mentions::default();
         for (id, title, text) in docs {
             paragraphs += reader.read(title, text);
+            for toks in [&reader.title, &reader.text] {
+                places::count_mentions(toks.iter().map(|t| reader.vocab.word_text(t.word)), &mut mentions);
+            }
             // The title counts twice: it says what the document is about.
             counter.add(&reader.title, 2.0);
             counter.add(&reader.text, 1.0);
@@ -543,7 +550,7 @@ impl Index {
 
         texts.shrink_to_fit();
         let index = Index { terms: texts, postings, doc_ids, doc_reach };
-        Built { index, topic, names, paragraphs, fingerprint }
+        Built { index, topic, names, paragraphs, mentions, fingerprint }
     }
 
     /// Number of documents.

@@ -78,6 +78,34 @@ fn parse(text: &str) -> Places {
     places
 }
 
+/// How often an archive names places in each country: country -> mentions. Names that
+/// belong to several countries ("Georgia", "Korea") are not counted: they say nothing about
+/// which country the archive is about.
+pub type Mentions = FxHashMap<u16, u32>;
+
+/// Counts, into `acc`, the place names among a run of folded words (one word, or two in a
+/// row) that name exactly one country.
+pub fn count_mentions<'w>(words: impl IntoIterator<Item = &'w str>, acc: &mut Mentions) {
+    let places = places();
+    let mut prev: Option<&str> = None;
+    let mut pair = String::new();
+    for word in words {
+        if let Some(p) = prev.filter(|p| places.starts_pair(p)) {
+            pair.clear();
+            pair.push_str(p);
+            pair.push(' ');
+            pair.push_str(word);
+            if let [c] = places.countries(&pair) {
+                *acc.entry(*c).or_insert(0) += 1;
+            }
+        }
+        if let [c] = places.countries(word) {
+            *acc.entry(*c).or_insert(0) += 1;
+        }
+        prev = Some(word);
+    }
+}
+
 static PLACES: LazyLock<Places> = LazyLock::new(|| parse(PLACES_TEXT));
 
 /// The built-in place list.
@@ -88,6 +116,20 @@ pub fn places() -> &'static Places {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mentions_count_names_of_one_country() {
+        let mut acc = Mentions::default();
+        let text = terms::fold("Reporters in Sonora and Mexico City, in Georgia and Nova Scotia; prison");
+        count_mentions(text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()), &mut acc);
+        let p = places();
+        let code = |c: &str| p.codes.iter().position(|x| x == c).map(|i| i as u16).unwrap();
+        // Sonora, Mexico City and Mexico (its first word); Georgia is two countries' name.
+        assert_eq!(acc.get(&code("MX")), Some(&3));
+        assert_eq!(acc.get(&code("CA")), Some(&1));
+        assert_eq!(acc.get(&code("GE")), None);
+        assert_eq!(acc.len(), 2, "{acc:?}");
+    }
 
     fn country(name: &str) -> Vec<&'static str> {
         let p = places();
@@ -102,6 +144,11 @@ mod tests {
         assert_eq!(country("Saudi Arabia"), ["SA"]);
         assert_eq!(country("Erbil"), ["IQ"]);
         assert!(country("Korea").contains(&"KP") && country("Korea").contains(&"KR"));
+        // States and provinces news names before their country.
+        assert_eq!(country("Sonora"), ["MX"]);
+        assert_eq!(country("Tamaulipas"), ["MX"]);
+        assert_eq!(country("Nova Scotia"), ["CA"]);
+        assert_eq!(country("Massachusetts"), ["US"]);
         // Common words are not taken for towns.
         assert!(country("Reading").is_empty() && country("mobile").is_empty());
         assert!(country("prison").is_empty() && country("execution").is_empty());

@@ -406,7 +406,6 @@ impl Vocab {
     }
 
     /// The folded word with this id.
-    #[cfg(test)]
     pub fn word_text(&self, id: u32) -> &str {
         self.words.text(id)
     }

@@ -87,6 +87,7 @@ pub struct RefIndex {
     pub names: HashMap<String, NameStats>,
     pub n_docs: usize,
     pub paragraphs: u32,
+    pub mentions: crate::relevance::places::Mentions,
 }
 
 /// The old similarity: nearest document and its cosine over reach.
@@ -313,15 +314,18 @@ impl RefIndex {
         let mut tokens = Vec::new();
         let mut all_names: HashMap<String, NameStats> = HashMap::new();
         let mut paragraphs = 0u32;
+        let mut mentions = crate::relevance::places::Mentions::default();
         for (id, title, text) in docs {
             let mut counts = TermCounts::new();
             tokens.clear();
             tokenize_folded(&fold(title), &mut tokens);
             // The title counts twice: it says what the document is about.
             add_terms(&tokens, 2.0, &mut counts, None);
+            crate::relevance::places::count_mentions(tokens.iter().map(|t| t.surface.as_str()), &mut mentions);
             tokens.clear();
             tokenize_folded(&fold(text), &mut tokens);
             add_terms(&tokens, 1.0, &mut counts, None);
+            crate::relevance::places::count_mentions(tokens.iter().map(|t| t.surface.as_str()), &mut mentions);
             let mut names = HashMap::new();
             paragraphs += name_stats(text, &mut names);
             let mut weights = weigh(counts);
@@ -365,6 +369,7 @@ impl RefIndex {
         let topic = profile(centroid_acc, TOPIC_TERMS);
         index.n_docs = profiles_len;
         index.paragraphs = paragraphs;
+        index.mentions = mentions;
         index.names = topic
             .iter()
             .filter_map(|(t, _)| all_names.get_key_value(t.as_str()))
@@ -475,6 +480,7 @@ pub fn fingerprint(index: &RefIndex, facets: &crate::relevance::facets::Facets) 
         }
     }
     h.update(&((facets.anchor * 10_000.0).round() as i32).to_le_bytes());
+    facets.hash_home(&mut h);
     let mut acronyms: Vec<&String> = facets.acronyms.iter().collect();
     acronyms.sort();
     h.update(b"\0acronyms");

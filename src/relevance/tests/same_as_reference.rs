@@ -31,7 +31,8 @@ fn assert_same(docs: &[(String, String, String)], probes: &[(&str, &str)]) {
     assert_eq!(new.names, old.names, "names");
     assert_eq!(new.paragraphs, old.paragraphs, "paragraphs");
     assert_eq!(new.index.len(), old.docs.len(), "documents");
-    let old_facets = Facets::build(&old.topic, &old.names, old.paragraphs, FacetParams::default());
+    let old_facets = Facets::build(&old.topic, &old.names, old.paragraphs, &old.mentions, FacetParams::default());
+    assert_eq!(new.mentions, old.mentions, "place mentions");
     let model = build(docs);
     assert_eq!(model.fingerprint(), reference::fingerprint(&old, &old_facets), "fingerprint");
     for &(title, summary) in probes {

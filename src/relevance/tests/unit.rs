@@ -202,12 +202,13 @@ fn topic_item(topic: &str, part: &str, id: &str) -> (Labelled, String) {
 }
 
 /// Items whose feed entry scores near the threshold are decided on their article: a
-/// terse related entry (m01) and two related entries that name no place of the archive
-/// (p21, p33) are kept on their articles, and the reasons give both scores.
+/// terse related entry (m01) and a related entry that names no place of the archive (p33)
+/// are kept on their articles (p21, about Sinaloa, was one until the states of Mexico
+/// became places of the archive's country: its entry alone keeps it now), and the reasons give both scores.
 #[test]
 fn uncertain_items_are_decided_on_the_article() {
     let rules = Rules::default();
-    for (topic, id) in [("microplastics", "m01"), ("press-mexico", "p21"), ("press-mexico", "p33")] {
+    for (topic, id) in [("microplastics", "m01"), ("press-mexico", "p33")] {
         let model = build(&topic_docs(topic));
         let (item, page) = topic_item(topic, "tuning", id);
         let entry = score(&cand(&item), &model, &rules, &[]);
