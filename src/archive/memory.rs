@@ -374,6 +374,10 @@ impl SourceStateStore for MemoryStore {
         Ok(self.data.states.values().cloned().collect())
     }
 
+    fn source_state(&self, name: &str) -> Result<Option<SourceState>, ArchiveError> {
+        Ok(self.data.states.get(name).cloned())
+    }
+
     fn decision(&self, source: &str, item_key: &str) -> Result<Option<Decision>, ArchiveError> {
         Ok(self.data.decisions.get(&(source.to_string(), item_key.to_string())).cloned())
     }

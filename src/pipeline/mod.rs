@@ -22,6 +22,7 @@ mod page;
 mod parallel;
 mod plan;
 mod report;
+mod roster;
 mod sources;
 mod watch;
 
