@@ -1333,6 +1333,29 @@ impl SourceCatalog for SqliteStore {
         })
     }
 
+    fn lease_holders(&self, now: DateTime<Utc>) -> Result<Vec<String>, ArchiveError> {
+        let context = "reading the lease holders";
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT lease_owner FROM sources WHERE lease_until > ?1 AND lease_owner IS NOT NULL
+                 ORDER BY lease_owner",
+            )
+            .map_err(self.sql(context))?;
+        let rows = stmt.query_map([catalog::secs(now)], |r| r.get::<_, String>(0)).map_err(self.sql(context))?;
+        rows.collect::<Result<_, _>>().map_err(self.sql(context))
+    }
+
+    fn end_leases_of(&mut self, worker: &str) -> Result<(), ArchiveError> {
+        self.catalog_tx("ending a worker's leases", |tx| {
+            tx.execute(
+                "UPDATE sources SET lease_owner = NULL, lease_until = 0 WHERE lease_until > 0 AND lease_owner = ?1",
+                [worker],
+            )
+            .map(|_| ())
+        })
+    }
+
     fn record_claimed(
         &mut self,
         claims: &[Claim],

@@ -106,6 +106,7 @@ pub(crate) fn check_on(
     let claims = if opts.dry_run {
         Vec::new()
     } else {
+        roster::end_dead_local_leases(store, now)?;
         let worker = roster::worker_id();
         let req =
             ClaimRequest { worker: &worker, now, lease: config.store.lease.0, limit: usize::MAX, per_host: usize::MAX };

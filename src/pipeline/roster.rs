@@ -10,9 +10,11 @@
 
 use std::collections::HashSet;
 
+use chrono::{DateTime, Utc};
+
 use super::PipelineError;
 use crate::archive::catalog::{self, CatalogSource, SourceOrigin};
-use crate::archive::{Archive, SourceCatalog};
+use crate::archive::{Archive, ArchiveError, SourceCatalog};
 use crate::config::{Config, Interval, Source};
 
 /// The config's `[[sources]]` as catalog entries.
@@ -82,9 +84,35 @@ fn with_sources(config: &Config, catalog: Vec<CatalogSource>) -> Config {
 
 /// This process, as a lease holder: the host name and the process id.
 pub(crate) fn worker_id() -> String {
+    format!("{}:{}", host_name(), std::process::id())
+}
+
+fn host_name() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let host = host.trim();
-    format!("{}:{}", if host.is_empty() { "localhost" } else { host }, std::process::id())
+    if host.is_empty() { "localhost".to_string() } else { host.to_string() }
+}
+
+/// Ends the leases of workers of this host whose process is gone (killed with `kill -9`,
+/// crashed): their sources are claimed at once instead of after a lease. Workers of other
+/// hosts are left to their leases.
+pub(crate) fn end_dead_local_leases(store: &mut dyn Archive, now: DateTime<Utc>) -> Result<(), ArchiveError> {
+    let host = host_name();
+    for holder in store.lease_holders(now)? {
+        if dead_local(&holder, &host, |pid| std::path::Path::new("/proc").join(pid.to_string()).exists()) {
+            tracing::info!(worker = holder, "ending the leases of a worker of this host that is gone");
+            store.end_leases_of(&holder)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `holder` (`host:pid`) is a process of `host`, not this one, that `alive` says is
+/// gone.
+fn dead_local(holder: &str, host: &str, alive: impl Fn(u32) -> bool) -> bool {
+    let Some((h, pid)) = holder.rsplit_once(':') else { return false };
+    let Ok(pid) = pid.parse::<u32>() else { return false };
+    h == host && pid != std::process::id() && !alive(pid)
 }
 
 #[cfg(test)]
@@ -114,6 +142,16 @@ mod tests {
             origin: SourceOrigin::Opml,
             enabled: true,
         }
+    }
+
+    #[test]
+    fn only_gone_processes_of_this_host_lose_their_leases() {
+        let gone = |_| false;
+        assert!(dead_local("box:4242", "box", gone));
+        assert!(!dead_local("box:4242", "box", |_| true), "alive");
+        assert!(!dead_local("other:4242", "box", gone), "another host's worker keeps its lease");
+        assert!(!dead_local(&format!("box:{}", std::process::id()), "box", gone), "never this process");
+        assert!(!dead_local("box", "box", gone));
     }
 
     #[test]

@@ -128,7 +128,11 @@ pub fn watch(
     // The config's sources go into the store's catalog; the catalog's enabled ones are
     // watched. The fetcher caps how many requests run at once (after each takes its host's
     // slot, so one slow host holds no slot another host could use).
-    let synced = roster::sync(config, dir.open_catalog()?.as_mut())?;
+    let synced = {
+        let mut store = dir.open_catalog()?;
+        roster::end_dead_local_leases(store.as_mut(), Utc::now())?;
+        roster::sync(config, store.as_mut())?
+    };
     let config = &synced;
     let fetcher = Fetcher::new(net::fetch_config(config)).map_err(PipelineError::Fetch)?;
     let rt = net::runtime()?;
@@ -236,6 +240,10 @@ impl Claimer {
                 if renewed.elapsed() >= lease / 3 {
                     renewed = Instant::now();
                     this.renew().await;
+                    this.catalog("ending dead workers' leases", |store| {
+                        roster::end_dead_local_leases(store, Utc::now())
+                    })
+                    .await;
                 }
                 for claim in this.claim().await {
                     polls.spawn(this.clone().poll(claim));
