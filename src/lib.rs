@@ -17,6 +17,7 @@ pub mod import;
 pub mod opml;
 pub mod pipeline;
 pub mod publish;
+pub mod refresh;
 pub mod relevance;
 pub mod schedule;
 pub mod serve;

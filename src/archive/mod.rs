@@ -3,6 +3,7 @@
 //!
 //! Everything else reaches storage through an [`Archive`] trait object: the [`Store`] trait
 //! (articles in, articles and the publication log out), the [`SourceStateStore`] and the
+//! [`RefreshStateStore`]. The
 //! [`SourceCatalog`] (the sources, due times and leases). The
 //! archiving rules ([`policy`]) sit above a narrow [`Backend`] trait and are written once;
 //! a backend ([`SqliteStore`]; [`MemoryStore`] for tests) only stores and fetches, so another one, such as
@@ -25,6 +26,7 @@ pub mod ledger;
 pub mod lock;
 mod memory;
 pub mod policy;
+mod refresh_state;
 #[cfg(test)]
 pub(crate) mod small_disk;
 mod source_state;
@@ -43,6 +45,7 @@ pub use backend::{Backend, Head, MatchKey, NewVersion, Writer};
 pub use catalog::{CatalogSource, Claim, ClaimRequest, SourceCatalog, SourceOrigin};
 pub use lock::{ArchiveLock, LockError, open_regular};
 pub use memory::MemoryStore;
+pub use refresh_state::{ArticleState, Evidence, RefreshState, RefreshStateStore};
 pub use source_state::{Decision, SourceState, SourceStateStore};
 pub use sqlite::{LATEST_SCHEMA, SqliteStore};
 
@@ -267,11 +270,11 @@ fn commit_capture(w: &mut dyn Writer, article: &Article) -> Result<(), ArchiveEr
 }
 
 /// An open archive, whatever its backend: the articles ([`Store`]), the sources' state
-/// ([`SourceStateStore`]) and the source catalog with its leases ([`SourceCatalog`]).
-/// [`ArchiveDir::open`] returns one.
-pub trait Archive: Store + SourceStateStore + SourceCatalog {}
+/// ([`SourceStateStore`]), the source catalog with its leases ([`SourceCatalog`]) and the
+/// originals' refresh state ([`RefreshStateStore`]). [`ArchiveDir::open`] returns one.
+pub trait Archive: Store + SourceStateStore + SourceCatalog + RefreshStateStore {}
 
-impl<T: Store + SourceStateStore + SourceCatalog> Archive for T {}
+impl<T: Store + SourceStateStore + SourceCatalog + RefreshStateStore> Archive for T {}
 
 /// The archive folder: where the database, captures and lock live.
 #[derive(Debug, Clone)]
