@@ -68,7 +68,7 @@ pub fn check(
 
 /// Checks with an open store: see the module documentation. `dir` is where captures go.
 /// The config's sources are upserted into the store's catalog first (a dry run only reads
-/// it), and the catalog's enabled sources are the ones checked ([`roster`]).
+/// it), and the catalog's enabled sources are the ones checked (see `pipeline::roster`).
 pub fn check_with(
     config: &Config,
     store: &mut dyn Archive,
