@@ -10,7 +10,8 @@
 # More than one worker needs a shared store: set STORE_URL=postgres://… (an empty database
 # the script runs `init` against). Without it only the 1-worker figure is measured (SQLite
 # allows one `watch` per archive) and the others are reported as needing PostgreSQL.
-# Knobs: SOURCES (1000), ADDRS (50), DELAY (0.5), EVERY (10s), WINDOW (30), WORKERS ("1 2 4").
+# Knobs: SOURCES (1000), ADDRS (50), DELAY (0.5), EVERY (10s), WINDOW (30), WORKERS ("1 2 4"),
+# BIN (a feedkeeper binary to use instead of building the release one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,9 +23,11 @@ WINDOW=${WINDOW:-30}
 WORKERS=${WORKERS:-"1 2 4"}
 STORE_URL=${STORE_URL:-}
 
-echo "building release feedkeeper ..." >&2
-cargo build --release --quiet --bin feedkeeper
-BIN=${CARGO_TARGET_DIR:-target}/release/feedkeeper
+if [ -z "${BIN:-}" ]; then # BIN=path/to/feedkeeper skips the release build
+  echo "building release feedkeeper ..." >&2
+  cargo build --release --quiet --bin feedkeeper
+  BIN=${CARGO_TARGET_DIR:-target}/release/feedkeeper
+fi
 
 WORK=$(mktemp -d)
 PIDS=()

@@ -210,3 +210,56 @@ fn apply(
     checked.report.archived = archived;
     Ok(checked)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::archive::{MemoryStore, SourceCatalog, SourceStateStore};
+    use crate::upstream::PollOutcome;
+
+    /// A worker that stalled past its lease, whose source another worker claimed since, gets
+    /// a `lease_lost` outcome for its poll and saves nothing of it.
+    #[test]
+    fn a_poll_saved_after_its_lease_was_taken_over_is_reported_lost() {
+        let text = "[site]\ntitle = \"T\"\nbase_url = \"https://archive.example/\"\n\n\
+                    [[sources]]\nname = \"News\"\nurl = \"https://news.example/feed.xml\"\n";
+        let config = crate::config::parse(text, Path::new("test.toml")).expect("config");
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = ArchiveDir::new(tmp.path());
+        let mut store = MemoryStore::new();
+        let config = roster::sync(&config, &mut store).expect("sync");
+        let now = Utc::now();
+        let req = |worker, now| ClaimRequest {
+            worker,
+            now,
+            lease: std::time::Duration::from_secs(30),
+            limit: 10,
+            per_host: usize::MAX,
+        };
+        let stalled = store.claim_due(&req("w1", now)).expect("claim");
+        let later = now + chrono::Duration::seconds(31);
+        assert_eq!(store.claim_due(&req("w2", later)).expect("take over").len(), 1);
+        let fetcher = Fetcher::new(net::fetch_config(&config)).expect("fetcher");
+        let rt = runtime().expect("runtime");
+        let net = Net { fetcher: &fetcher, handle: rt.handle(), stop: None, progress: &super::super::Silent };
+        let poll = Poll {
+            outcome: PollOutcome::NotModified,
+            etag: Some("\"stale\"".into()),
+            last_modified: None,
+            max_age: None,
+            retry_after: None,
+            fetched_at: later,
+            final_url: None,
+        };
+        let state = SourceState { name: "News".into(), ..SourceState::default() };
+        let checked =
+            apply_polled(&config, &mut store, &dir, &net, vec![(0, state, poll)], &stalled, later).expect("apply");
+        let report = &checked.report.sources[0];
+        assert_eq!(report.outcome, Outcome::LeaseLost, "{report:?}");
+        assert!(report.note.as_deref().is_some_and(|n| n.starts_with("lease lost")), "{report:?}");
+        assert!(checked.states.is_empty());
+        assert!(store.source_states().expect("states").is_empty(), "nothing of the stale poll was saved");
+    }
+}
