@@ -548,7 +548,7 @@ fn print_check(report: &pipeline::CheckReport, json: bool, verbose: bool) -> any
 /// Names on stderr each row of a damaged archive the command left out; the exit status is
 /// `Partial` when there were any (the command did what it could), else `Done`.
 fn print_unreadable(config: &Config, rows: &[feedkeeper::archive::Unreadable]) -> ExitStatus {
-    let db = feedkeeper::archive::ArchiveDir::new(config.archive_dir()).db_path();
+    let db = feedkeeper::archive::ArchiveDir::of(config).location();
     for row in rows {
         eprintln!("{}", human::unreadable_line(&db, row));
     }

@@ -57,3 +57,9 @@ mod extraction;
 
 #[path = "integration/relevance.rs"]
 mod relevance;
+
+#[path = "services/postgres.rs"]
+mod pg_server;
+
+#[path = "integration/postgres.rs"]
+mod on_postgres;

@@ -25,7 +25,7 @@ pub struct AddReport {
 
 /// Fetches `url` (or reads a local file) and archives it under the archive lock.
 pub fn add(config: &crate::config::Config, url: &str, tags: &[String]) -> Result<AddReport, PipelineError> {
-    let dir = ArchiveDir::new(config.archive_dir());
+    let dir = ArchiveDir::of(config);
     let _lock = dir.lock()?;
     let fetcher = Fetcher::new(fetch_config(config))?;
     let resp = runtime()?.block_on(fetcher.get(&FetchRequest::new(url.trim())))?;

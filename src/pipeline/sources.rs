@@ -39,7 +39,7 @@ pub struct SourceHealth {
 /// The health of every enabled source in the store's catalog (the config's `[[sources]]`
 /// as they are now, then the imported ones by name).
 pub fn sources(config: &Config) -> Result<Vec<SourceHealth>, PipelineError> {
-    let store = ArchiveDir::new(config.archive_dir()).open_read()?;
+    let store = ArchiveDir::of(config).open_read()?;
     let view = roster::view(config, store.as_ref())?;
     let origins: HashMap<&str, SourceOrigin> = view.iter().map(|c| (c.name.as_str(), c.origin)).collect();
     let listed = roster::viewed(config, store.as_ref())?;
@@ -96,7 +96,7 @@ pub struct SourcesImportReport {
 pub fn sources_import(config: &Config, opml: &Path) -> Result<SourcesImportReport, PipelineError> {
     let bytes = std::fs::read(opml).map_err(|source| OpmlError::Read { path: opml.to_path_buf(), source })?;
     let found = crate::opml::parse_opml(&String::from_utf8_lossy(&bytes), opml)?;
-    let dir = ArchiveDir::new(config.archive_dir());
+    let dir = ArchiveDir::of(config);
     let _lock = dir.lock()?;
     let mut store = dir.open()?;
     let known: Vec<SourceEntry> = roster::view(config, store.as_ref())?.iter().map(entry).collect();
@@ -128,7 +128,7 @@ pub fn sources_import(config: &Config, opml: &Path) -> Result<SourcesImportRepor
 /// The enabled sources of the store's catalog as OPML 2.0. Local sources are written as
 /// `file:` URLs of their resolved paths, which other programs can open.
 pub fn sources_export(config: &Config) -> Result<String, PipelineError> {
-    let store = ArchiveDir::new(config.archive_dir()).open_read()?;
+    let store = ArchiveDir::of(config).open_read()?;
     let listed = roster::viewed(config, store.as_ref())?;
     let list: Vec<SourceEntry> = listed
         .sources
