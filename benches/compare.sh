@@ -4,7 +4,9 @@
 #
 #   benches/compare.sh            100,000 articles (per run ~2.5 CPU-minutes: import 80 s,
 #                                 feedgen 28 s, publish 14 s; wall depends on the load)
-#   benches/compare.sh --1m       1,000,000 articles (RUNS=1, no feedgen; ~20 GB of disk)
+#   benches/compare.sh --1m       1,000,000 articles (RUNS=1, no feedgen, no publish: the first
+#                                 publish would write 1,000,000 article pages, ~20 GB; PUBLISH=1
+#                                 runs it anyway; ~10 GB of disk without)
 #   N=10000 benches/compare.sh    any size
 #
 # Builds the release binary; generates the inputs (benches/compare_gen.py: N Markdown
@@ -25,7 +27,7 @@
 # Times and peak RSS come from /usr/bin/time (elapsed, user, system, max resident). The
 # machine may be shared: the load average is printed at the start and the end; CPU time is
 # the steadier figure. Knobs: N, RUNS (3), ITEMS (4000), POLL ("1000 10000"; empty: no poll), HOSTS (8),
-# FEEDGEN (1; 0 skips the feedgen baseline), FEEDKEEPER_BIN (a built binary: no build), WORK (a folder to keep; default a temp folder,
+# FEEDGEN (1; 0 skips the feedgen baseline), PUBLISH (1; 0 skips the full and incremental publish), FEEDKEEPER_BIN (a built binary: no build), WORK (a folder to keep; default a temp folder,
 # removed at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,10 +36,12 @@ HERE=$PWD
 N=${N:-100000}
 RUNS=${RUNS:-3}
 FEEDGEN=${FEEDGEN:-1}
+PUBLISH=${PUBLISH:-1}
 if [ "${1:-}" = "--1m" ]; then
   N=1000000
   RUNS=${RUNS_1M:-1}
   FEEDGEN=0
+  PUBLISH=${PUBLISH_1M:-0}
 fi
 ITEMS=${ITEMS:-4000}
 POLL=${POLL-"1000 10000"}
@@ -136,14 +140,18 @@ for r in $(seq 1 "$RUNS"); do
   FK=("$BIN" --config "$SITE/feedkeeper.toml")
   "${FK[@]}" init >/dev/null
   measure "import" "${FK[@]}" import "$WORK/articles"
-  measure "publish full" "${FK[@]}" publish
+  if [ "$PUBLISH" = 1 ]; then
+    measure "publish full" "${FK[@]}" publish
+  fi
   if [ "$FEEDGEN" = 1 ]; then
     measure "feedgen atom+rss" "$PY" "$HERE/benches/compare_baseline.py" feedgen "$WORK/articles" "$WORK/feedgen"
   fi
   rm -rf "$WORK/one"
   $GEN one "$WORK/one" "$((N + r))"
   measure "import 1" "${FK[@]}" import "$WORK/one"
-  measure "publish +1" "${FK[@]}" publish
+  if [ "$PUBLISH" = 1 ]; then
+    measure "publish +1" "${FK[@]}" publish
+  fi
   measure "check --dry-run" "${FK[@]}" check --dry-run
   measure "feedparser" "$PY" "$HERE/benches/compare_baseline.py" feedparser "$WORK/wire.rss"
   measure "search" "${FK[@]}" search prisoners

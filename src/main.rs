@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use feedkeeper::archive::ListQuery;
 use feedkeeper::config::{self, Config};
 use feedkeeper::pipeline::{self, ExitStatus, Progress, human};
@@ -125,15 +125,29 @@ enum Command {
         /// The package to write (replaced atomically if it exists).
         #[arg(long, value_name = "FILE", required = true)]
         wacz: PathBuf,
-        /// Only versions archived on or after this date (YYYY-MM-DD or RFC 3339).
-        #[arg(long, value_name = "DATE", value_parser = parse_date)]
-        since: Option<chrono::DateTime<chrono::Utc>>,
-        /// Only articles with this tag.
-        #[arg(long, value_name = "T")]
-        tag: Option<String>,
-        /// Only articles from this source.
-        #[arg(long, value_name = "NAME")]
-        source: Option<String>,
+        #[command(flatten)]
+        select: Select,
+    },
+    /// Re-check archived originals: an edited page is archived as a new version, a page
+    /// gone upstream is marked removed (never deleted). Then `publish`.
+    Refresh {
+        /// Only these articles (ids or unique prefixes); a removed article is re-checked
+        /// only when named.
+        ids: Vec<String>,
+        #[command(flatten)]
+        select: Select,
+        /// Fetch and classify, print what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy this SQLite archive (every version, the publication log, decisions, source and
+    /// refresh states, saved state, the capture ledger) into an empty PostgreSQL database.
+    Migrate {
+        /// The target database: postgres://user@host/database (it must hold no archive).
+        #[arg(long, value_name = "URL", required = true)]
+        to: String,
     },
     /// Each source's health; `sources import FILE.opml` / `sources export` for OPML.
     Sources {
@@ -142,6 +156,26 @@ enum Command {
         #[command(subcommand)]
         action: Option<SourcesAction>,
     },
+}
+
+/// Which articles `export` and `refresh` work on.
+#[derive(Args)]
+struct Select {
+    /// Only versions archived on or after this date (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only articles with this tag.
+    #[arg(long, value_name = "T")]
+    tag: Option<String>,
+    /// Only articles from this source.
+    #[arg(long, value_name = "NAME")]
+    source: Option<String>,
+}
+
+impl Select {
+    fn selection(self) -> feedkeeper::wacz::Selection {
+        feedkeeper::wacz::Selection { since: self.since, tag: self.tag, source: self.source }
+    }
 }
 
 #[derive(Subcommand)]
@@ -378,11 +412,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             let config = load_config(&cli.config)?;
             let shown = pipeline::show(&config, &id)?;
             let damaged = print_unreadable(&config, &shown.unreadable);
-            let stored = shown.found;
+            let shown = shown.found;
             if json {
-                print_json(&human::show_json(&stored, &config))?;
+                print_json(&human::show_json(&shown, &config))?;
             } else {
-                print!("{}", human::show_text(&stored, &config));
+                print!("{}", human::show_text(&shown, &config));
             }
             Ok(damaged)
         }
@@ -452,9 +486,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             }
             Ok(ExitStatus::Done)
         }
-        Command::Export { wacz, since, tag, source } => {
+        Command::Migrate { to } => {
             let config = load_config(&cli.config)?;
-            let selection = feedkeeper::wacz::Selection { since, tag, source };
+            let report = pipeline::migrate(&config, &to, &progress)?;
+            let target = feedkeeper::archive::postgres::redacted(&to);
+            println!(
+                "migrated {} article(s), {} version(s), {} log entries and {} source state(s) into {target}",
+                report.rows("articles"),
+                report.rows("versions"),
+                report.rows("feed_log"),
+                report.rows("source_state")
+            );
+            println!("to use it, set in the config:\n[store]\nurl = \"{target}\"");
+            Ok(ExitStatus::Done)
+        }
+        Command::Export { wacz, select } => {
+            let config = load_config(&cli.config)?;
+            let selection = select.selection();
             let report = pipeline::export_wacz(&config, &pipeline::ExportOptions { file: wacz, selection }, now)?;
             for s in &report.skipped {
                 eprintln!("feedkeeper: {}: capture {} not exported: {}", s.article, s.capture, s.reason);
@@ -467,6 +515,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 report.bytes
             );
             Ok(ExitStatus::partial_if(!report.skipped.is_empty()))
+        }
+        Command::Refresh { ids, select, dry_run, json } => {
+            let config = load_config(&cli.config)?;
+            let selection = select.selection();
+            let opts = pipeline::RefreshOptions { ids, selection, dry_run };
+            let report = pipeline::refresh(&config, &opts, now, &progress)?;
+            if json {
+                print_json(&report)?;
+            } else {
+                print!("{}", human::refresh_lines(&report));
+            }
+            Ok(ExitStatus::partial_if(report.failed + report.transient > 0))
         }
         Command::Sources { json, action } => {
             let config = load_config(&cli.config)?;

@@ -63,3 +63,5 @@ mod pg_server;
 
 #[path = "integration/postgres.rs"]
 mod on_postgres;
+#[path = "integration/refresh.rs"]
+mod refresh;

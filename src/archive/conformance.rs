@@ -27,34 +27,6 @@ use crate::article::{Article, ArticleId, Content, Origin, Person};
 /// Defines one `#[test]` per conformance check in a module `$name`, each on a fresh archive
 /// from `$open` (an expression returning a value of a type implementing [`Archive`]).
 macro_rules! conformance_tests {
-    // A backend that does not keep the source catalog yet (PostgreSQL, until it does).
-    ($name:ident, $open:expr, without_catalog) => {
-        mod $name {
-            use $crate::archive::conformance as check;
-
-            fn open() -> Box<dyn $crate::archive::Archive> {
-                Box::new(($open)())
-            }
-
-            $crate::archive::conformance::conformance_tests!(@checks
-                ids_match_first_then_urls_then_fingerprints,
-                a_shared_url_or_fingerprint_finds_the_article_archived_first,
-                a_new_version_only_when_what_readers_see_changes,
-                a_new_version_moves_updated_forward_and_settles_its_keys,
-                the_log_is_numbered_without_gaps_in_commit_order,
-                a_failed_write_leaves_nothing,
-                ids_tags_and_names_are_in_byte_order,
-                lists_are_newest_first_then_by_id,
-                timestamps_come_back_exactly,
-                tags_and_changed_tags,
-                search_finds_every_word_of_the_current_versions,
-                saved_state_round_trips,
-                source_state_and_decisions_round_trip,
-                refresh_states_round_trip,
-                every_version_is_read_back_with_its_text,
-            );
-        }
-    };
     ($name:ident, $open:expr) => {
         mod $name {
             use $crate::archive::conformance as check;

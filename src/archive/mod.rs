@@ -26,6 +26,7 @@ pub mod integrity;
 pub mod ledger;
 pub mod lock;
 mod memory;
+pub mod migrate;
 pub mod policy;
 pub mod postgres;
 mod refresh_state;
@@ -87,6 +88,9 @@ pub enum ArchiveError {
         path = path.display()
     )]
     Damaged { path: PathBuf, detail: String },
+    /// The operation was refused before anything was changed (the detail says why).
+    #[error("{path}: {detail}; nothing was changed", path = path.display())]
+    Refused { path: PathBuf, detail: String },
     #[error(
         "{path}: no archive here (the database is {state}); nothing was changed. If the archive lives on a volume that is not mounted, mount it; to start a new archive, run `feedkeeper init`",
         path = path.display()

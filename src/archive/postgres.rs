@@ -40,8 +40,7 @@ use crate::date;
 
 /// Schema migrations, in order; migration `i` brings the schema to version `i + 1`.
 /// Append only: never edit a migration that has shipped.
-const MIGRATIONS: &[&str] = &[
-    r#"
+const MIGRATIONS: &[&str] = &[r#"
     CREATE TABLE log_counter (
         one      BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
         last_seq BIGINT NOT NULL
@@ -136,21 +135,6 @@ const MIGRATIONS: &[&str] = &[
         committed_len BIGINT NOT NULL
     );
 
-    CREATE TABLE refresh_state (
-        article_id    TEXT COLLATE "C" PRIMARY KEY,
-        state         TEXT NOT NULL,
-        since         TEXT NOT NULL,
-        last_checked  TEXT NOT NULL,
-        etag          TEXT,
-        last_modified TEXT,
-        failures      BIGINT NOT NULL DEFAULT 0,
-        last_error    TEXT,
-        evidence      TEXT
-    );
-    "#,
-    // 2: the source catalog (see `catalog`): due times and leases in seconds since the epoch,
-    // compared with the database's clock.
-    r#"
     CREATE TABLE sources (
         name        TEXT COLLATE "C" PRIMARY KEY,
         url         TEXT NOT NULL,
@@ -168,8 +152,19 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX sources_by_due ON sources (due_at, name) WHERE enabled;
     CREATE INDEX sources_by_lease ON sources (lease_until, host);
-    "#,
-];
+
+    CREATE TABLE refresh_state (
+        article_id    TEXT COLLATE "C" PRIMARY KEY,
+        state         TEXT NOT NULL,
+        since         TEXT NOT NULL,
+        last_checked  TEXT NOT NULL,
+        etag          TEXT,
+        last_modified TEXT,
+        failures      BIGINT NOT NULL DEFAULT 0,
+        last_error    TEXT,
+        evidence      TEXT
+    );
+    "#];
 
 /// The schema version this build writes.
 pub const PG_LATEST_SCHEMA: i64 = MIGRATIONS.len() as i64;
@@ -310,17 +305,12 @@ impl PgStore {
     /// Whether the archive holds nothing yet: no article, no source state, no saved state
     /// (what `migrate` requires of its target).
     pub fn is_empty(&self) -> Result<bool, ArchiveError> {
-        let row = self
-            .client
-            .borrow_mut()
-            .query_one(
-                "SELECT NOT EXISTS (SELECT 1 FROM articles) AND NOT EXISTS (SELECT 1 FROM feed_log)
-                    AND NOT EXISTS (SELECT 1 FROM source_state) AND NOT EXISTS (SELECT 1 FROM decisions)
-                    AND NOT EXISTS (SELECT 1 FROM meta) AND NOT EXISTS (SELECT 1 FROM capture_files)",
-                &[],
-            )
-            .map_err(self.sql("checking that the database is empty"))?;
-        Ok(row.get(0))
+        is_empty_in(&mut *self.client.borrow_mut()).map_err(self.sql("checking that the database is empty"))
+    }
+
+    /// The connection, for copying rows in ([`super::migrate`]).
+    pub(super) fn client_mut(&mut self) -> &mut Client {
+        self.client.get_mut()
     }
 
     fn sql(&self, context: &'static str) -> impl Fn(postgres::Error) -> ArchiveError + '_ {
@@ -382,6 +372,18 @@ impl PgStore {
     }
 }
 
+/// Whether the archive's tables hold nothing (see [`PgStore::is_empty`]).
+pub(super) fn is_empty_in(c: &mut impl GenericClient) -> Result<bool, postgres::Error> {
+    let row = c.query_one(
+        "SELECT NOT EXISTS (SELECT 1 FROM articles) AND NOT EXISTS (SELECT 1 FROM versions)
+            AND NOT EXISTS (SELECT 1 FROM feed_log) AND NOT EXISTS (SELECT 1 FROM source_state)
+            AND NOT EXISTS (SELECT 1 FROM decisions) AND NOT EXISTS (SELECT 1 FROM meta)
+            AND NOT EXISTS (SELECT 1 FROM capture_files) AND NOT EXISTS (SELECT 1 FROM refresh_state)",
+        &[],
+    )?;
+    Ok(row.get(0))
+}
+
 /// A PostgreSQL error as an [`ArchiveError`] naming the database and what was being done.
 fn sql_error(location: &Path, context: &'static str, source: postgres::Error) -> ArchiveError {
     ArchiveError::Sql { path: location.to_path_buf(), context, source: source.into() }
@@ -393,7 +395,7 @@ fn log_row_name(row: &Row) -> (Option<u64>, Option<String>) {
 }
 
 /// Folded text for the search vector, cut to [`SEARCH_TEXT_MAX`] bytes at a word boundary.
-fn search_text(text: &str) -> String {
+pub(super) fn search_text(text: &str) -> String {
     let mut folded = fold(text);
     if folded.len() > SEARCH_TEXT_MAX {
         let cut = folded[..SEARCH_TEXT_MAX].rfind(' ').unwrap_or(0);
@@ -417,7 +419,7 @@ fn ts_query(input: &str) -> String {
 
 /// The weighted search vector of an article's title (A), summary (B) and text (C), from
 /// parameters `$n`, `$n+1`, `$n+2` holding their folded text.
-fn search_vector(n: usize) -> String {
+pub(super) fn search_vector(n: usize) -> String {
     format!(
         "setweight(to_tsvector('simple', ${a}), 'A') || setweight(to_tsvector('simple', ${b}), 'B') || setweight(to_tsvector('simple', ${c}), 'C')",
         a = n,
@@ -911,6 +913,83 @@ fn read_state(r: &Row) -> SourceState {
     }
 }
 
+/// Saves one check's decisions, states (moving each source's due time in the catalog to its
+/// `next_due`) and captures in the transaction `tx`.
+fn save_check(
+    tx: &mut Transaction<'_>,
+    states: &[SourceState],
+    decisions: &[Decision],
+    captures: &[CaptureRef],
+) -> Result<(), postgres::Error> {
+    let put = tx.prepare(&format!(
+        "INSERT INTO decisions ({DECISION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                 ON CONFLICT (source, item_key) DO UPDATE SET title = excluded.title, url = excluded.url,
+                     score = excluded.score, kept = excluded.kept, reasons = excluded.reasons,
+                     item_hash = excluded.item_hash, topic_fingerprint = excluded.topic_fingerprint,
+                     rules_fingerprint = excluded.rules_fingerprint, article_id = excluded.article_id,
+                     decided_at = excluded.decided_at"
+    ))?;
+    for d in decisions {
+        let reasons = serde_json::to_string(&d.reasons).unwrap_or_else(|_| "[]".into());
+        tx.execute(
+            &put,
+            &[
+                &d.source,
+                &d.item_key,
+                &d.title,
+                &d.url,
+                &d.score,
+                &d.kept,
+                &reasons,
+                &d.item_hash,
+                &d.topic_fingerprint,
+                &d.rules_fingerprint,
+                &d.article_id.as_ref().map(ArticleId::as_str),
+                &date::rfc3339(&d.decided_at),
+            ],
+        )?;
+    }
+    let save = tx.prepare(&format!(
+        "INSERT INTO source_state ({STATE_COLUMNS})
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                     (SELECT COUNT(*) FROM decisions WHERE source = $1 AND kept))
+                 ON CONFLICT (name) DO UPDATE SET url = excluded.url, etag = excluded.etag,
+                     last_modified = excluded.last_modified, last_attempt = excluded.last_attempt,
+                     last_success = excluded.last_success, last_error = excluded.last_error,
+                     failures = excluded.failures, next_due = excluded.next_due,
+                     retry_after = excluded.retry_after, ttl_secs = excluded.ttl_secs,
+                     max_age_secs = excluded.max_age_secs, items_kept = excluded.items_kept"
+    ))?;
+    let t = |t: &Option<DateTime<Utc>>| t.as_ref().map(date::rfc3339);
+    let secs = |s: Option<u64>| s.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+    for s in states {
+        tx.execute(
+            &save,
+            &[
+                &s.name,
+                &s.url,
+                &s.etag,
+                &s.last_modified,
+                &t(&s.last_attempt),
+                &t(&s.last_success),
+                &s.last_error,
+                &i64::from(s.failures),
+                &t(&s.next_due),
+                &t(&s.retry_after),
+                &secs(s.ttl_secs),
+                &secs(s.max_age_secs),
+            ],
+        )?;
+    }
+    for s in states.iter().filter_map(|s| Some((&s.name, s.next_due?))) {
+        tx.execute("UPDATE sources SET due_at = $2 WHERE name = $1", &[s.0, &catalog::secs(s.1)])?;
+    }
+    for c in captures {
+        commit_capture_in(tx, &c.file, c.offset + c.length)?;
+    }
+    Ok(())
+}
+
 /// Source state and decisions in the `source_state` and `decisions` tables.
 impl SourceStateStore for PgStore {
     fn source_states(&self) -> Result<Vec<SourceState>, ArchiveError> {
@@ -960,7 +1039,13 @@ impl SourceStateStore for PgStore {
         decisions: &[Decision],
         captures: &[CaptureRef],
     ) -> Result<(), ArchiveError> {
-        super::catalog::SourceCatalog::record_claimed(self, &[], states, decisions, captures).map(|_| ())
+        let location = self.location.clone();
+        let err = |source| sql_error(&location, "saving source state and decisions", source);
+        let mut tx = self.client.get_mut().transaction().map_err(err)?;
+        // The same order of locks as an archive write: no deadlock between the two.
+        lock_counter(&mut tx).map_err(err)?;
+        save_check(&mut tx, states, decisions, captures).map_err(err)?;
+        tx.commit().map_err(err)
     }
 }
 
@@ -1036,231 +1121,233 @@ impl RefreshStateStore for PgStore {
     }
 }
 
+/// The advisory lock key that serializes claim transactions, so the per-host cap, counted in
+/// the database, holds across workers (`"fkclaims"` in ASCII).
+const CLAIM_LOCK: i64 = 0x666b_636c_6169_6d73;
+
+/// How many due rows a claim reads per round trip.
+const CLAIM_BATCH: i32 = 256;
+
+const CATALOG_COLUMNS: &str = "name, url, every_secs, tags, keywords, backfill, origin, enabled";
+
+impl PgStore {
+    fn catalog_rows(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<CatalogSource>, ArchiveError> {
+        let rows = self.client.borrow_mut().query(sql, params).map_err(self.sql("reading the source catalog"))?;
+        let list = |s: String| serde_json::from_str::<Vec<String>>(&s).unwrap_or_default();
+        rows.iter()
+            .map(|r| {
+                let name: String = r.get(0);
+                let origin: String = r.get(6);
+                let origin = SourceOrigin::parse(&origin)
+                    .ok_or_else(|| self.corrupt(format!("source {name:?}"), format!("unknown origin {origin:?}")))?;
+                Ok(CatalogSource {
+                    name,
+                    url: r.get(1),
+                    every_secs: r.get::<_, i64>(2).max(0) as u64,
+                    tags: list(r.get(3)),
+                    keywords: list(r.get(4)),
+                    backfill: r.get(5),
+                    origin,
+                    enabled: r.get(7),
+                })
+            })
+            .collect()
+    }
+
+    /// Runs `work` in one short transaction that holds the claim lock.
+    fn catalog_tx<T>(
+        &mut self,
+        context: &'static str,
+        work: impl FnOnce(&mut Transaction<'_>) -> Result<T, postgres::Error>,
+    ) -> Result<T, ArchiveError> {
+        let location = self.location.clone();
+        let err = |source| sql_error(&location, context, source);
+        let mut tx = self.client.get_mut().transaction().map_err(err)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CLAIM_LOCK]).map_err(err)?;
+        let out = work(&mut tx).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(out)
+    }
+}
+
+/// Leases `name` to the claimer under a new epoch, if it is still free.
+fn lease(tx: &mut Transaction<'_>, name: &str, req: &ClaimRequest<'_>) -> Result<Option<Claim>, postgres::Error> {
+    let row = tx.query_opt(
+        "UPDATE sources SET epoch = epoch + 1, lease_owner = $2, lease_until = $3
+         WHERE name = $1 AND enabled AND (lease_until <= $4 OR lease_owner = $2) RETURNING epoch",
+        &[&name, &req.worker, &catalog::lease_end(req.now, req.lease), &catalog::secs(req.now)],
+    )?;
+    Ok(row.map(|r| Claim { name: name.to_string(), epoch: r.get::<_, i64>(0).max(0) as u64 }))
+}
+
 fn epoch_of(c: &Claim) -> i64 {
     i64::try_from(c.epoch).unwrap_or(i64::MAX)
 }
 
-const CATALOG_COLUMNS: &str = "name, url, every_secs, tags, keywords, backfill, origin, enabled";
-
-fn read_catalog_row(r: &Row) -> CatalogSource {
-    let list = |s: String| serde_json::from_str::<Vec<String>>(&s).unwrap_or_default();
-    CatalogSource {
-        name: r.get(0),
-        url: r.get(1),
-        every_secs: r.get::<_, i64>(2).max(0) as u64,
-        tags: list(r.get(3)),
-        keywords: list(r.get(4)),
-        backfill: r.get(5),
-        origin: SourceOrigin::parse(r.get(6)).unwrap_or(SourceOrigin::Config),
-        enabled: r.get(7),
-    }
-}
-
-/// The database clock in seconds since the epoch: what due times and leases are compared
-/// with, so the workers' own clocks never matter.
-const DB_NOW: &str = "CAST(floor(extract(epoch FROM clock_timestamp())) AS BIGINT)";
-
-/// Leases the named sources (enabled, not held by another worker's live lease) under new
-/// epochs, in one statement, skipping rows another transaction has locked.
-fn lease_named(
-    tx: &mut Transaction<'_>,
-    names: &[String],
-    worker: &str,
-    lease: Duration,
-) -> Result<Vec<Claim>, postgres::Error> {
-    let lease = i64::try_from(lease.as_secs().max(1)).unwrap_or(i64::MAX);
-    let rows = tx.query(
-        &format!(
-            "UPDATE sources s SET epoch = s.epoch + 1, lease_owner = $2, lease_until = {DB_NOW} + $3
-             FROM (SELECT name FROM sources WHERE name = ANY($1) AND enabled
-                       AND (lease_until <= {DB_NOW} OR lease_owner = $2)
-                   ORDER BY due_at, name FOR UPDATE SKIP LOCKED) c
-             WHERE s.name = c.name RETURNING s.name, s.epoch"
-        ),
-        &[&names, &worker, &lease],
-    )?;
-    let mut claims: Vec<Claim> =
-        rows.iter().map(|r| Claim { name: r.get(0), epoch: r.get::<_, i64>(1).max(0) as u64 }).collect();
-    let order: std::collections::HashMap<&str, usize> =
-        names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
-    claims.sort_by_key(|c| order.get(c.name.as_str()).copied().unwrap_or(usize::MAX));
-    Ok(claims)
-}
-
-/// The source catalog in the `sources` table: claims in short transactions with `FOR
-/// UPDATE SKIP LOCKED`, the database's clock, epochs for fencing.
+/// The source catalog in the `sources` table. Due times and leases are compared with the
+/// claimer's clock (`ClaimRequest::now`), in whole seconds, as SQLite does.
 impl SourceCatalog for PgStore {
     fn upsert_sources(&mut self, sources: &[CatalogSource]) -> Result<(), ArchiveError> {
-        let location = self.location.clone();
-        let err = |source| sql_error(&location, "saving the source catalog", source);
-        let mut tx = self.client.get_mut().transaction().map_err(err)?;
-        let put = tx
-            .prepare(
+        self.catalog_tx("saving the source catalog", |tx| {
+            let put = tx.prepare(
                 "INSERT INTO sources (name, url, host, every_secs, tags, keywords, backfill, origin, enabled, due_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE,
-                     COALESCE((SELECT CAST(floor(extract(epoch FROM CAST(next_due AS TIMESTAMPTZ))) AS BIGINT)
-                               FROM source_state WHERE name = $1 AND url = $2), 0))
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9)
                  ON CONFLICT (name) DO UPDATE SET url = excluded.url, host = excluded.host,
                      every_secs = excluded.every_secs, tags = excluded.tags, keywords = excluded.keywords,
                      backfill = excluded.backfill, origin = excluded.origin, enabled = TRUE,
                      due_at = CASE WHEN sources.url = excluded.url AND sources.every_secs = excluded.every_secs
                                    THEN sources.due_at ELSE 0 END",
-            )
-            .map_err(err)?;
-        let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
-        for s in sources {
-            let every = i64::try_from(s.every_secs).unwrap_or(i64::MAX);
-            tx.execute(
-                &put,
-                &[
-                    &s.name,
-                    &s.url,
-                    &s.host(),
-                    &every,
-                    &json(&s.tags),
-                    &json(&s.keywords),
-                    &s.backfill,
-                    &s.origin.as_str(),
-                ],
-            )
-            .map_err(err)?;
-        }
-        tx.commit().map_err(err)
+            )?;
+            for s in sources {
+                let every = i64::try_from(s.every_secs).unwrap_or(i64::MAX);
+                let known = tx.query_opt("SELECT 1 FROM sources WHERE name = $1", &[&s.name])?.is_some();
+                let due = if known {
+                    0 // kept or reset by the update
+                } else {
+                    tx.query_opt("SELECT next_due FROM source_state WHERE name = $1 AND url = $2", &[&s.name, &s.url])?
+                        .and_then(|r| r.get::<_, Option<String>>(0))
+                        .and_then(|t| date::parse(&t))
+                        .map_or(0, catalog::secs)
+                };
+                let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+                tx.execute(
+                    &put,
+                    &[
+                        &s.name,
+                        &s.url,
+                        &s.host(),
+                        &every,
+                        &json(&s.tags),
+                        &json(&s.keywords),
+                        &s.backfill,
+                        &s.origin.as_str(),
+                        &due,
+                    ],
+                )?;
+            }
+            Ok(())
+        })
     }
 
     fn catalog(&self) -> Result<Vec<CatalogSource>, ArchiveError> {
-        let rows = self
-            .client
-            .borrow_mut()
-            .query(&format!("SELECT {CATALOG_COLUMNS} FROM sources ORDER BY name"), &[])
-            .map_err(self.sql("reading the source catalog"))?;
-        Ok(rows.iter().map(read_catalog_row).collect())
+        self.catalog_rows(&format!("SELECT {CATALOG_COLUMNS} FROM sources ORDER BY name"), &[])
     }
 
     fn catalog_source(&self, name: &str) -> Result<Option<CatalogSource>, ArchiveError> {
-        let row = self
-            .client
-            .borrow_mut()
-            .query_opt(&format!("SELECT {CATALOG_COLUMNS} FROM sources WHERE name = $1"), &[&name])
-            .map_err(self.sql("reading the source catalog"))?;
-        Ok(row.as_ref().map(read_catalog_row))
+        Ok(self.catalog_rows(&format!("SELECT {CATALOG_COLUMNS} FROM sources WHERE name = $1"), &[&name])?.pop())
     }
 
     fn disable_sources(&mut self, names: &[String]) -> Result<(), ArchiveError> {
-        self.client
-            .get_mut()
-            .execute("UPDATE sources SET enabled = FALSE WHERE name = ANY($1)", &[&names])
-            .map(|_| ())
-            .map_err(self.sql("disabling sources"))
+        self.catalog_tx("disabling sources", |tx| {
+            for name in names {
+                tx.execute("UPDATE sources SET enabled = FALSE WHERE name = $1", &[name])?;
+            }
+            Ok(())
+        })
     }
 
     fn claim_due(&mut self, req: &ClaimRequest<'_>) -> Result<Vec<Claim>, ArchiveError> {
-        let location = self.location.clone();
-        let err = |source| sql_error(&location, "claiming due sources", source);
-        let mut tx = self.client.get_mut().transaction().map_err(err)?;
-        let mut held: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        if req.per_host < usize::MAX {
-            // One claimer at a time counts and takes host slots (the count must hold across
-            // workers); claims without a cap need no such lock.
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&(MIGRATION_LOCK + 1)]).map_err(err)?;
-            let rows = tx
-                .query(&format!("SELECT host, COUNT(*) FROM sources WHERE lease_until > {DB_NOW} GROUP BY host"), &[])
-                .map_err(err)?;
-            for r in rows {
-                held.insert(r.get(0), r.get::<_, i64>(1).max(0) as usize);
+        self.catalog_tx("claiming due sources", |tx| {
+            let now = catalog::secs(req.now);
+            let mut held: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+            if req.per_host < usize::MAX {
+                for r in tx.query("SELECT host, COUNT(*) FROM sources WHERE lease_until > $1 GROUP BY host", &[&now])? {
+                    held.insert(r.get(0), r.get::<_, i64>(1).max(0) as usize);
+                }
             }
-        }
-        let limit = i64::try_from(req.limit.saturating_mul(4).max(req.limit)).unwrap_or(i64::MAX);
-        let due = tx
-            .query(
-                &format!(
-                    "SELECT name, host FROM sources WHERE enabled AND due_at <= {DB_NOW} AND lease_until <= {DB_NOW}
-                     ORDER BY due_at, name LIMIT $1"
-                ),
-                &[&limit],
-            )
-            .map_err(err)?;
-        let mut picked = Vec::new();
-        for r in due {
-            if picked.len() >= req.limit {
-                break;
+            // The due, unleased sources by due time then name, read in batches from the
+            // partial index; rows another transaction holds are skipped, not waited for.
+            let due = tx.prepare(
+                "SELECT name, host FROM sources WHERE enabled AND due_at <= $1 AND lease_until <= $1
+                 ORDER BY due_at, name FOR UPDATE SKIP LOCKED",
+            )?;
+            let portal = tx.bind(&due, &[&now])?;
+            let mut picked = Vec::new();
+            'read: while picked.len() < req.limit {
+                let rows = tx.query_portal(&portal, CLAIM_BATCH)?;
+                if rows.is_empty() {
+                    break;
+                }
+                for r in rows {
+                    let slots = held.entry(r.get(1)).or_default();
+                    if *slots >= req.per_host {
+                        continue;
+                    }
+                    *slots += 1;
+                    picked.push(r.get::<_, String>(0));
+                    if picked.len() >= req.limit {
+                        break 'read;
+                    }
+                }
             }
-            let slots = held.entry(r.get(1)).or_default();
-            if *slots >= req.per_host {
-                continue;
+            let mut claims = Vec::with_capacity(picked.len());
+            for name in picked {
+                claims.extend(lease(tx, &name, req)?);
             }
-            *slots += 1;
-            picked.push(r.get::<_, String>(0));
-        }
-        let claims = lease_named(&mut tx, &picked, req.worker, req.lease).map_err(err)?;
-        tx.commit().map_err(err)?;
-        Ok(claims)
+            Ok(claims)
+        })
     }
 
     fn claim_named(&mut self, names: &[String], req: &ClaimRequest<'_>) -> Result<Vec<Claim>, ArchiveError> {
-        let location = self.location.clone();
-        let err = |source| sql_error(&location, "claiming sources", source);
-        let mut tx = self.client.get_mut().transaction().map_err(err)?;
-        let claims = lease_named(&mut tx, names, req.worker, req.lease).map_err(err)?;
-        tx.commit().map_err(err)?;
-        Ok(claims)
+        self.catalog_tx("claiming sources", |tx| {
+            let mut claims = Vec::with_capacity(names.len());
+            for name in names {
+                claims.extend(lease(tx, name, req)?);
+            }
+            Ok(claims)
+        })
     }
 
-    fn renew(&mut self, claims: &[Claim], _now: DateTime<Utc>, lease: Duration) -> Result<Vec<Claim>, ArchiveError> {
-        let lease = i64::try_from(lease.as_secs().max(1)).unwrap_or(i64::MAX);
-        let client = self.client.get_mut();
-        let mut kept = Vec::with_capacity(claims.len());
-        for c in claims {
-            let n = client
-                .execute(
-                    &format!("UPDATE sources SET lease_until = {DB_NOW} + $3 WHERE name = $1 AND epoch = $2"),
-                    &[&c.name, &epoch_of(c), &lease],
-                )
-                .map_err(|e| sql_error(&self.location, "renewing leases", e))?;
-            if n == 1 {
-                kept.push(c.clone());
+    fn renew(&mut self, claims: &[Claim], now: DateTime<Utc>, lease: Duration) -> Result<Vec<Claim>, ArchiveError> {
+        self.catalog_tx("renewing leases", |tx| {
+            let until = catalog::lease_end(now, lease);
+            let mut kept = Vec::with_capacity(claims.len());
+            for c in claims {
+                let n = tx.execute(
+                    "UPDATE sources SET lease_until = $3 WHERE name = $1 AND epoch = $2",
+                    &[&c.name, &epoch_of(c), &until],
+                )?;
+                if n == 1 {
+                    kept.push(c.clone());
+                }
             }
-        }
-        Ok(kept)
+            Ok(kept)
+        })
     }
 
     fn release(&mut self, claims: &[Claim]) -> Result<(), ArchiveError> {
-        let client = self.client.get_mut();
-        for c in claims {
-            client
-                .execute(
+        self.catalog_tx("releasing leases", |tx| {
+            for c in claims {
+                tx.execute(
                     "UPDATE sources SET lease_owner = NULL, lease_until = 0 WHERE name = $1 AND epoch = $2",
                     &[&c.name, &epoch_of(c)],
-                )
-                .map_err(|e| sql_error(&self.location, "releasing leases", e))?;
-        }
-        Ok(())
+                )?;
+            }
+            Ok(())
+        })
     }
 
-    fn lease_holders(&self, _now: DateTime<Utc>) -> Result<Vec<String>, ArchiveError> {
+    fn lease_holders(&self, now: DateTime<Utc>) -> Result<Vec<String>, ArchiveError> {
         let rows = self
             .client
             .borrow_mut()
             .query(
-                &format!(
-                    "SELECT DISTINCT lease_owner FROM sources WHERE lease_until > {DB_NOW} AND lease_owner IS NOT NULL
-                     ORDER BY lease_owner"
-                ),
-                &[],
+                "SELECT DISTINCT lease_owner FROM sources WHERE lease_until > $1 AND lease_owner IS NOT NULL
+                 ORDER BY lease_owner",
+                &[&catalog::secs(now)],
             )
             .map_err(self.sql("reading the lease holders"))?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     fn end_leases_of(&mut self, worker: &str) -> Result<(), ArchiveError> {
-        self.client
-            .get_mut()
-            .execute(
+        self.catalog_tx("ending a worker's leases", |tx| {
+            tx.execute(
                 "UPDATE sources SET lease_owner = NULL, lease_until = 0 WHERE lease_until > 0 AND lease_owner = $1",
                 &[&worker],
             )
             .map(|_| ())
-            .map_err(self.sql("ending a worker's leases"))
+        })
     }
 
     fn record_claimed(
@@ -1273,95 +1360,21 @@ impl SourceCatalog for PgStore {
         let location = self.location.clone();
         let err = |source| sql_error(&location, "saving source state and decisions", source);
         let mut tx = self.client.get_mut().transaction().map_err(err)?;
-        // The same order of locks as an archive write: no deadlock between the two.
         lock_counter(&mut tx).map_err(err)?;
-        // The fence: a claim whose epoch moved on (another worker took the source over) keeps
-        // nothing of this save. The rows stay locked until the commit.
         let mut lost = Vec::new();
         for c in claims {
-            let row = tx.query_opt("SELECT epoch FROM sources WHERE name = $1 FOR UPDATE", &[&c.name]).map_err(err)?;
-            if row.map(|r| r.get::<_, i64>(0)) != Some(epoch_of(c)) {
+            // Locks the row: no claim can move its epoch between this check and the commit.
+            let epoch = tx
+                .query_opt("SELECT epoch FROM sources WHERE name = $1 FOR UPDATE", &[&c.name])
+                .map_err(err)?
+                .map(|r| r.get::<_, i64>(0));
+            if epoch != Some(epoch_of(c)) {
                 lost.push(c.name.clone());
             }
         }
         lost.sort();
         let (states, decisions) = catalog::without_lost(&lost, states, decisions);
-        let (states, decisions) = (&states[..], &decisions[..]);
-        let put = tx
-            .prepare(&format!(
-                "INSERT INTO decisions ({DECISION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-                 ON CONFLICT (source, item_key) DO UPDATE SET title = excluded.title, url = excluded.url,
-                     score = excluded.score, kept = excluded.kept, reasons = excluded.reasons,
-                     item_hash = excluded.item_hash, topic_fingerprint = excluded.topic_fingerprint,
-                     rules_fingerprint = excluded.rules_fingerprint, article_id = excluded.article_id,
-                     decided_at = excluded.decided_at"
-            ))
-            .map_err(err)?;
-        for d in decisions {
-            let reasons = serde_json::to_string(&d.reasons).unwrap_or_else(|_| "[]".into());
-            tx.execute(
-                &put,
-                &[
-                    &d.source,
-                    &d.item_key,
-                    &d.title,
-                    &d.url,
-                    &d.score,
-                    &d.kept,
-                    &reasons,
-                    &d.item_hash,
-                    &d.topic_fingerprint,
-                    &d.rules_fingerprint,
-                    &d.article_id.as_ref().map(ArticleId::as_str),
-                    &date::rfc3339(&d.decided_at),
-                ],
-            )
-            .map_err(err)?;
-        }
-        let save = tx
-            .prepare(&format!(
-                "INSERT INTO source_state ({STATE_COLUMNS})
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-                     (SELECT COUNT(*) FROM decisions WHERE source = $1 AND kept))
-                 ON CONFLICT (name) DO UPDATE SET url = excluded.url, etag = excluded.etag,
-                     last_modified = excluded.last_modified, last_attempt = excluded.last_attempt,
-                     last_success = excluded.last_success, last_error = excluded.last_error,
-                     failures = excluded.failures, next_due = excluded.next_due,
-                     retry_after = excluded.retry_after, ttl_secs = excluded.ttl_secs,
-                     max_age_secs = excluded.max_age_secs, items_kept = excluded.items_kept"
-            ))
-            .map_err(err)?;
-        let t = |t: &Option<DateTime<Utc>>| t.as_ref().map(date::rfc3339);
-        let secs = |s: Option<u64>| s.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
-        for s in states {
-            tx.execute(
-                &save,
-                &[
-                    &s.name,
-                    &s.url,
-                    &s.etag,
-                    &s.last_modified,
-                    &t(&s.last_attempt),
-                    &t(&s.last_success),
-                    &s.last_error,
-                    &i64::from(s.failures),
-                    &t(&s.next_due),
-                    &t(&s.retry_after),
-                    &secs(s.ttl_secs),
-                    &secs(s.max_age_secs),
-                ],
-            )
-            .map_err(err)?;
-        }
-        for s in states {
-            if let Some(next) = s.next_due {
-                tx.execute("UPDATE sources SET due_at = $2 WHERE name = $1", &[&s.name, &catalog::secs(next)])
-                    .map_err(err)?;
-            }
-        }
-        for c in captures {
-            commit_capture_in(&mut tx, &c.file, c.offset + c.length).map_err(err)?;
-        }
+        save_check(&mut tx, &states, &decisions, captures).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(lost)
     }
@@ -1375,11 +1388,9 @@ pub(crate) mod test_server;
 mod tests {
     use super::*;
 
-    crate::archive::conformance::conformance_tests!(
-        postgres,
-        || super::PgStore::open(&super::test_server::database(), super::Schema::Create).expect("open"),
-        without_catalog
-    );
+    crate::archive::conformance::conformance_tests!(postgres, || {
+        super::PgStore::open(&super::test_server::database(), super::Schema::Create).expect("open")
+    });
 
     #[test]
     fn queries_never_carry_punctuation_into_tsquery() {

@@ -199,17 +199,18 @@ pub fn is_importable(path: &Path) -> bool {
 
 /// Reads one file and turns it into an article. `now` is the archive time (provenance).
 pub fn import_file(path: &Path, now: DateTime<Utc>) -> Result<Imported, ImportError> {
-    let file_name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .map(str::to_string)
-        .unwrap_or_else(|| path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    let file_name = bare_name(path);
     let shown = path.display().to_string();
     if format_of(&file_name).is_none() {
         return Err(unsupported(&shown));
     }
     let bytes = read_regular(path)?;
     parse(&bytes, &file_name, now).map_err(|e| e.naming(shown))
+}
+
+/// The file name of `path` (lossy when it is not UTF-8), as articles and messages name it.
+fn bare_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// The bytes of `path` when it is a regular file: a symbolic link is not followed (it may
@@ -260,16 +261,70 @@ fn unsupported(file: &str) -> ImportError {
     }
 }
 
+/// The file's text as [`parse`] reads it, or why it is not text.
+fn decode_as(format: Format, bytes: &[u8], file_name: &str) -> Result<String, ImportError> {
+    let decoded = if format == Format::Html { decode::decode_html(bytes) } else { decode::decode(bytes) };
+    decoded.map_err(|e| match e {
+        decode::Undecodable::Empty => ImportError::Empty { file: file_name.to_string() },
+        decode::Undecodable::Binary(reason) => ImportError::Binary { file: file_name.to_string(), reason },
+    })
+}
+
+/// The archive date ([`Article::date`]) that [`parse`] gives the article in `bytes`, when
+/// the file's front matter states its publication date: read from the front matter alone,
+/// without reading the body. Front matter overrides every guess from the body, so this is
+/// exactly the date the whole parse finds. `None` when it cannot be told so cheaply (no
+/// front matter date, an HTML page, bytes that do not decode, bad front matter): the
+/// caller parses the whole file, which also reports the error.
+pub fn front_matter_date(bytes: &[u8], file_name: &str) -> Option<DateTime<Utc>> {
+    let format = format_of(file_name)?;
+    if format == Format::Html {
+        return None;
+    }
+    let text = decode_as(format, bytes, file_name).ok()?;
+    front::split(&text).ok()?.0?.published
+}
+
+/// Reads `path` as [`import_file`] does, but settles for its archive date when the front
+/// matter gives it ([`front_matter_date`]); otherwise the whole article is parsed for it.
+pub fn date_file(path: &Path, now: DateTime<Utc>) -> Result<Dated, ImportError> {
+    let file_name = bare_name(path);
+    if format_of(&file_name).is_none() {
+        return Err(unsupported(&path.display().to_string()));
+    }
+    let bytes = read_regular(path)?;
+    match front_matter_date(&bytes, &file_name) {
+        Some(date) => Ok(Dated::FrontMatter(date)),
+        None => parse(&bytes, &file_name, now)
+            .map(|imported| Dated::Parsed(imported.article.date()))
+            .map_err(|e| e.naming(path.display().to_string())),
+    }
+}
+
+/// An article's archive date ([`Article::date`]) as [`date_file`] found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dated {
+    /// Read from the front matter alone.
+    FrontMatter(DateTime<Utc>),
+    /// Found by parsing the whole file.
+    Parsed(DateTime<Utc>),
+}
+
+impl Dated {
+    /// The date, however it was found.
+    pub fn date(self) -> DateTime<Utc> {
+        match self {
+            Dated::FrontMatter(date) | Dated::Parsed(date) => date,
+        }
+    }
+}
+
 /// Parses file content; `file_name` is the bare file name (kept in `Origin::Import`), used
 /// in messages and to pick the format by extension.
 pub fn parse(bytes: &[u8], file_name: &str, now: DateTime<Utc>) -> Result<Imported, ImportError> {
     let file = || file_name.to_string();
     let format = format_of(file_name).ok_or_else(|| unsupported(file_name))?;
-    let decoded = if format == Format::Html { decode::decode_html(bytes) } else { decode::decode(bytes) };
-    let text = decoded.map_err(|e| match e {
-        decode::Undecodable::Empty => ImportError::Empty { file: file() },
-        decode::Undecodable::Binary(reason) => ImportError::Binary { file: file(), reason },
-    })?;
+    let text = decode_as(format, bytes, file_name)?;
     // What the page itself declares, for HTML (a text file says it in front matter).
     let mut page_tags = Vec::new();
     let mut page_language = None;

@@ -6,7 +6,6 @@
 use std::fmt::Write as _;
 
 use super::{ArticleView, CheckReport, SourceHealth, article_page_url};
-use crate::archive::StoredArticle;
 use crate::article::Origin;
 use crate::config::Config;
 use crate::date::rfc3339;
@@ -150,6 +149,38 @@ pub fn backfill_lines(report: &super::BackfillReport) -> String {
     out
 }
 
+/// `refresh`: one line per article that did not stay unchanged (every one with `-v` is
+/// left to `--json`), then the totals.
+pub fn refresh_lines(report: &super::RefreshReport) -> String {
+    let mut out = String::new();
+    for a in report.articles.iter().filter(|a| a.outcome != "unchanged") {
+        let short = a.id.trim_start_matches("urn:uuid:").chars().take(8).collect::<String>();
+        let _ = write!(out, "{:<9} {short}  {} <{}>", a.outcome, a.title, a.url);
+        if let Some(v) = a.version {
+            let _ = write!(out, " (version {v})");
+        }
+        match &a.reason {
+            Some(r) => {
+                let _ = writeln!(out, ": {r}");
+            }
+            None => out.push('\n'),
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{} checked: {} unchanged, {} changed, {} removed, {} transient, {} failed; {} without a web original{}",
+        report.checked,
+        report.unchanged,
+        report.changed,
+        report.removed,
+        report.transient,
+        report.failed,
+        report.skipped,
+        if report.dry_run { " (dry run: nothing written)" } else { "" }
+    );
+    out
+}
+
 /// `2018-09-14  ecf9c989  Title — Source`
 pub fn article_line(a: &ArticleView) -> String {
     let short = a.id.trim_start_matches("urn:uuid:").chars().take(8).collect::<String>();
@@ -161,9 +192,11 @@ pub fn article_line(a: &ArticleView) -> String {
 }
 
 /// `show --json`: the list view of the article plus its text, HTML, provenance and versions.
-pub fn show_json(stored: &StoredArticle, config: &Config) -> serde_json::Value {
+pub fn show_json(shown: &super::Shown, config: &Config) -> serde_json::Value {
+    let stored = &shown.stored;
     let a = &stored.article;
-    let mut v = serde_json::to_value(ArticleView::new(a, config)).unwrap_or_default();
+    let view = ArticleView::new(a, config).with_state(shown.refresh.as_ref());
+    let mut v = serde_json::to_value(view).unwrap_or_default();
     if let Some(obj) = v.as_object_mut() {
         obj.insert("text".into(), a.content.text.clone().into());
         obj.insert("html".into(), a.content.html.clone().into());
@@ -173,14 +206,16 @@ pub fn show_json(stored: &StoredArticle, config: &Config) -> serde_json::Value {
         obj.insert("first_archived_at".into(), rfc3339(&stored.first_archived_at).into());
         obj.insert("page".into(), article_page_url(config, &a.id).into());
         obj.insert("versions".into(), serde_json::to_value(&stored.versions).unwrap_or_default());
+        obj.insert("refresh".into(), serde_json::to_value(&shown.refresh).unwrap_or_default());
     }
     v
 }
 
 /// `show`: the fields, one version per line with its origin and capture, then the text.
-pub fn show_text(stored: &StoredArticle, config: &Config) -> String {
+pub fn show_text(shown: &super::Shown, config: &Config) -> String {
+    let stored = &shown.stored;
     let a = &stored.article;
-    let view = ArticleView::new(a, config);
+    let view = ArticleView::new(a, config).with_state(shown.refresh.as_ref());
     let mut s = String::new();
     let _ = write!(s, "{}\n\n", a.title);
     let _ = writeln!(s, "id:         {}", a.id);
@@ -201,6 +236,20 @@ pub fn show_text(stored: &StoredArticle, config: &Config) -> String {
         let _ = writeln!(s, "tags:       {}", a.tags.join(", "));
     }
     let _ = writeln!(s, "archived:   {}", rfc3339(&stored.first_archived_at));
+    let _ = write!(s, "state:      {}", view.state);
+    if let Some(r) = &shown.refresh {
+        let _ = write!(s, " since {}, last checked {}", rfc3339(&r.since), rfc3339(&r.last_checked));
+        if let Some(e) = &r.evidence {
+            let _ = write!(s, "; {}", e.reason);
+            if let Some(u) = &e.final_url {
+                let _ = write!(s, " (at {u})");
+            }
+        }
+        if let Some(err) = &r.last_error {
+            let _ = write!(s, "; last check failed: {err}");
+        }
+    }
+    s.push('\n');
     for v in &stored.versions {
         let origin = match &v.origin {
             Origin::Import { file } => format!("imported from {file}"),
@@ -293,6 +342,8 @@ mod tests {
             source: Some("PMOI/MEK".into()),
             tags: vec![],
             summary: None,
+            state: "current",
+            state_since: None,
         };
         assert_eq!(article_line(&view), "2018-09-14  ecf9c989  Geneva conference — PMOI/MEK");
         assert_eq!(article_line(&ArticleView { source: None, ..view }), "2018-09-14  ecf9c989  Geneva conference");

@@ -1,5 +1,5 @@
 //! The order of steps for each command that changes the archive (`import`, `publish`,
-//! `check`, `run`, `add`, `sources import`, `sources backfill`, `export`), and the reports they return. This is the one module that uses many
+//! `check`, `run`, `add`, `sources import`, `sources backfill`, `refresh`, `export`), and the reports they return. This is the one module that uses many
 //! siblings; the steps themselves live in their own modules and know nothing of each other.
 //!
 //! It takes the archive lock for every writing command, reports progress through the
@@ -17,10 +17,12 @@ mod exit;
 mod export;
 mod harvest;
 pub mod human;
+mod migrate;
 mod net;
 mod page;
 mod parallel;
 mod plan;
+mod refresh;
 mod report;
 mod roster;
 mod sources;
@@ -31,7 +33,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::archive::{ArchiveDir, ListQuery, PutOutcome, SearchHit, Store, StoredArticle, Unreadable};
+use crate::archive::{
+    ArchiveDir, ArticleState, ListQuery, PutOutcome, RefreshState, SearchHit, StoredArticle, Unreadable,
+};
 use crate::article::{Article, ArticleId};
 use crate::config::Config;
 use crate::import;
@@ -44,7 +48,9 @@ pub use check::{CheckOptions, check, check_with};
 pub use error::{PageError, PipelineError};
 pub use exit::ExitStatus;
 pub use export::{ExportOptions, export_wacz};
+pub use migrate::migrate;
 pub use net::{CONCURRENCY, fetch_config};
+pub use refresh::{ArticleRefresh, RefreshOptions, RefreshReport, SCHEDULED_BUDGET, refresh};
 pub use report::{CheckReport, DecisionView, Outcome, PageOverBudget, RunReport, SourceReport};
 pub use sources::{SourceHealth, SourcesImportReport, sources, sources_export, sources_import};
 pub use watch::{CycleReport, LOCK_RETRY, MAX_FAILED_CYCLES, WATCH_LOCK_FILE, WatchOptions, WatchSummary, watch};
@@ -123,7 +129,8 @@ pub fn import(
     let files = import::discover(paths)?;
     let mut report = ImportReport { files: files.len(), ..ImportReport::default() };
     let mut store = dir.open()?;
-    progress.start("importing", Some(files.len() as u64));
+    progress.start("importing", Some(files.len() as u64 * import::batch::passes(files.len())));
+    // (file number, …): files are reported in path order, whichever pass found them.
     let mut failed = Vec::new();
     let mut removed = Vec::new();
     let mut outcomes = (0, 0, 0, 0);
@@ -131,12 +138,14 @@ pub fn import(
         &files,
         now,
         |step| match step {
-            import::batch::Step::Read(path, removals) => {
-                removed.extend(import::Removed::summarise(path, removals));
+            import::batch::Step::Dated(path) => progress.step(&path.display().to_string()),
+            import::batch::Step::Read(i, path, removals) => {
+                removed.extend(import::Removed::summarise(path, removals).map(|r| (i, r)));
                 progress.step(&path.display().to_string())
             }
-            import::batch::Step::Failed(path, e) => {
-                failed.push(FileFailure { path: path.display().to_string(), reason: e.to_string() })
+            import::batch::Step::Failed(i, path, e) => {
+                failed.push((i, FileFailure { path: path.display().to_string(), reason: e.to_string() }));
+                progress.step(&path.display().to_string())
             }
         },
         |batch| {
@@ -161,8 +170,10 @@ pub fn import(
             error: e.to_string(),
         });
     }
-    report.failed = failed;
-    report.removed = removed;
+    failed.sort_unstable_by_key(|&(i, _)| i);
+    removed.sort_unstable_by_key(|&(i, _)| i);
+    report.failed = failed.into_iter().map(|(_, f)| f).collect();
+    report.removed = removed.into_iter().map(|(_, r)| r).collect();
     Ok(report)
 }
 
@@ -188,25 +199,27 @@ pub fn publish(config: &Config, progress: &dyn Progress) -> Result<Published, Pi
     Ok(Published { report, websub })
 }
 
-/// `run`: under one archive lock, `check` then `publish`; then, with the lock released,
+/// `run`: under one archive lock, `check`, the scheduled `refresh` (`[refresh] every`), then
+/// `publish`; then, with the lock released,
 /// the WebSub pings for the feeds that changed.
 pub fn run(config: &Config, now: DateTime<Utc>, progress: &dyn Progress) -> Result<RunReport, PipelineError> {
-    let (check, published) = {
+    let (check, published, refresh) = {
         let dir = ArchiveDir::of(config);
         let _lock = dir.lock()?;
         let mut store = dir.open()?;
         let check = check_with(config, store.as_mut(), &dir, &CheckOptions::default(), now, progress)?;
+        let refresh = refresh::refresh_scheduled(config, store.as_mut(), &dir, now, progress)?;
         let published = publish_showing(store.as_mut(), config, progress)?;
-        (check, published)
+        (check, published, refresh)
     };
     let websub = notify_hub(config, &published.changed_feeds);
-    Ok(RunReport { check, published, websub })
+    Ok(RunReport { check, published, websub, refresh })
 }
 
 /// [`publish::publish`] into the configured feeds folder, shown on `progress` as one
 /// phase without steps (its cost is mostly the file system's).
 pub(crate) fn publish_showing(
-    store: &mut dyn Store,
+    store: &mut dyn crate::archive::Archive,
     config: &Config,
     progress: &dyn Progress,
 ) -> Result<PublishReport, PipelineError> {
@@ -344,9 +357,23 @@ pub struct ArticleView {
     pub source: Option<String>,
     pub tags: Vec<String>,
     pub summary: Option<String>,
+    /// What re-checks of the original found: `current`, `changed` or `removed`.
+    pub state: &'static str,
+    /// When the article entered its state (RFC 3339); `None` for an original never
+    /// re-checked.
+    pub state_since: Option<String>,
 }
 
 impl ArticleView {
+    /// The view with the article's refresh state (`None`: never re-checked, `current`).
+    pub fn with_state(mut self, state: Option<&RefreshState>) -> ArticleView {
+        if let Some(s) = state {
+            self.state = s.state.as_str();
+            self.state_since = Some(crate::date::rfc3339(&s.since));
+        }
+        self
+    }
+
     pub fn new(article: &Article, config: &Config) -> ArticleView {
         ArticleView {
             id: article.id.to_string(),
@@ -358,6 +385,8 @@ impl ArticleView {
             source: article.source_name().map(str::to_string),
             tags: article.tags.clone(),
             summary: article.summary.clone(),
+            state: ArticleState::Current.as_str(),
+            state_since: None,
         }
     }
 }
@@ -385,34 +414,49 @@ impl<T> Found<T> {
 pub fn list(config: &Config, query: &ListQuery) -> Result<Found<Vec<ArticleView>>, PipelineError> {
     let store = ArchiveDir::of(config).open_read()?;
     let query = ListQuery { tag: query.tag.as_deref().and_then(crate::article::normalise_tag), limit: query.limit };
-    let views = store.list(&query)?.iter().map(|a| ArticleView::new(a, config)).collect();
+    let states: std::collections::HashMap<ArticleId, RefreshState> =
+        store.refresh_states()?.into_iter().map(|s| (s.article_id.clone(), s)).collect();
+    let views = store.list(&query)?.iter().map(|a| ArticleView::new(a, config).with_state(states.get(&a.id))).collect();
     Ok(Found::from_store(views, &*store))
 }
 
 /// `show ID`: one article with its history. `ID` may be the full id, the uuid without
 /// `urn:uuid:`, or any unique prefix of either.
-pub fn show(config: &Config, given: &str) -> Result<Found<StoredArticle>, PipelineError> {
+pub fn show(config: &Config, given: &str) -> Result<Found<Shown>, PipelineError> {
     let store = ArchiveDir::of(config).open_read()?;
+    let id = resolve_id(&*store, given)?;
+    let stored = store.get(&id)?.ok_or_else(|| PipelineError::NotFound(given.trim().to_string()))?;
+    let refresh = store.refresh_state(&id)?;
+    Ok(Found::from_store(Shown { stored, refresh }, &*store))
+}
+
+/// What `show` found: the article with its versions, and what re-checks of its original
+/// found (`None`: never re-checked).
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub stored: StoredArticle,
+    pub refresh: Option<RefreshState>,
+}
+
+/// The article an id the user typed names: the full id, the uuid without `urn:uuid:`, or any
+/// unique prefix of either.
+pub(crate) fn resolve_id(store: &dyn crate::archive::Archive, given: &str) -> Result<ArticleId, PipelineError> {
     let given = given.trim();
     let mut candidates = store.ids_with_prefix(given, 5)?;
     if candidates.is_empty() && !given.contains(':') {
         candidates = store.ids_with_prefix(&format!("urn:uuid:{given}"), 5)?;
     }
-    let id = match candidates.as_slice() {
-        [] => return Err(PipelineError::NotFound(given.to_string())),
-        [one] => one.clone(),
+    match candidates.as_slice() {
+        [] => Err(PipelineError::NotFound(given.to_string())),
+        [one] => Ok(one.clone()),
         many => match many.iter().find(|id| id.as_str() == given) {
-            Some(exact) => exact.clone(),
-            None => {
-                return Err(PipelineError::Ambiguous {
-                    given: given.to_string(),
-                    candidates: many.iter().map(ToString::to_string).collect(),
-                });
-            }
+            Some(exact) => Ok(exact.clone()),
+            None => Err(PipelineError::Ambiguous {
+                given: given.to_string(),
+                candidates: many.iter().map(ToString::to_string).collect(),
+            }),
         },
-    };
-    let stored = store.get(&id)?.ok_or_else(|| PipelineError::NotFound(given.to_string()))?;
-    Ok(Found::from_store(stored, &*store))
+    }
 }
 
 /// One search hit as `search --json` prints it.

@@ -116,4 +116,7 @@ pub struct RunReport {
     pub published: PublishReport,
     /// The hub's answer; `None` when no hub is set or no subscription feed changed.
     pub websub: Option<PingReport>,
+    /// The scheduled re-check of archived originals (`[refresh] every`), when one ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<super::RefreshReport>,
 }

@@ -85,6 +85,9 @@ pub struct CycleReport {
     /// `None` when nothing was archived (per-source mode publishes only after a change).
     pub published: Option<PublishReport>,
     pub websub: Option<PingReport>,
+    /// The scheduled re-check of archived originals (`[refresh] every`), when one ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<super::RefreshReport>,
 }
 
 /// What a `watch` did by the time it stopped.
@@ -158,8 +161,16 @@ pub fn watch(
                 // However the writer ends (a fatal error, even a panic), the tasks stop too.
                 let _stop = StopOnDrop(stop_tx);
                 let net = Net { fetcher, handle, stop: Some(net_stop), progress: &super::Silent };
-                Writer { config, dir, net, on_cycle, summary: WatchSummary::default(), feeds_behind: false }
-                    .run(jobs_rx)
+                Writer {
+                    config,
+                    dir,
+                    net,
+                    on_cycle,
+                    summary: WatchSummary::default(),
+                    feeds_behind: false,
+                    refresh_looked: None,
+                }
+                .run(jobs_rx)
             })
         };
         rt.block_on(async {
@@ -394,7 +405,13 @@ struct Writer<'a> {
     /// The archive may hold changes the feeds do not show yet (a publish failed or was
     /// put off by a busy lock): the next cycle publishes even if it archives nothing.
     feeds_behind: bool,
+    /// When the last cycle looked for originals due for a re-check (at most one look per
+    /// [`REFRESH_LOOK`]: the look reads the publication log).
+    refresh_looked: Option<std::time::Instant>,
 }
+
+/// How often `watch` looks for archived originals due for a re-check.
+const REFRESH_LOOK: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// How a cycle ended.
 enum Ended {
@@ -527,7 +544,7 @@ impl Writer<'_> {
 
     /// `--cron`: everything that is due, then publish, like `run`.
     fn full_cycle(&mut self) -> Result<Ended, PipelineError> {
-        let (checked, published) = {
+        let checked_published = {
             let _lock = match self.lock()? {
                 Ok(lock) => lock,
                 Err(holder) => {
@@ -543,11 +560,13 @@ impl Writer<'_> {
             let now = Utc::now();
             let checked =
                 check::check_on(self.config, store.as_mut(), self.dir, &self.net, &CheckOptions::default(), now)?;
+            let refreshed = self.refresh_due(store.as_mut())?;
             drop(store);
             let published = self.publish_now()?;
-            (checked, published)
+            (checked, published, refreshed)
         };
-        self.finish(checked, Some(published));
+        let (checked, published, refreshed) = checked_published;
+        self.finish(checked, Some(published), refreshed);
         Ok(Ended::Done)
     }
 
@@ -569,13 +588,18 @@ impl Writer<'_> {
             let mut store = self.dir.open()?;
             let checked =
                 check::apply_polled(self.config, store.as_mut(), self.dir, &self.net, polled, &claims, Utc::now())?;
+            let refreshed = self.refresh_due(store.as_mut())?;
             drop(store);
-            let published =
-                if checked.report.archived > 0 || self.feeds_behind { Some(self.publish_now()?) } else { None };
-            Ok::<_, PipelineError>((checked, published))
+            let refresh_changed = refreshed.as_ref().is_some_and(|r| r.changed + r.removed > 0);
+            let published = if checked.report.archived > 0 || refresh_changed || self.feeds_behind {
+                Some(self.publish_now()?)
+            } else {
+                None
+            };
+            Ok::<_, PipelineError>((checked, published, refreshed))
         })();
         drop(lock);
-        let (checked, published) = match applied {
+        let (checked, published, refreshed) = match applied {
             Ok(done) => done,
             Err(e) => {
                 for (_, _, reply) in replies {
@@ -589,8 +613,21 @@ impl Writer<'_> {
             let state = saved.get(name.as_str()).map_or(prior, |s| (*s).clone());
             let _ = reply.send(Ok(state));
         }
-        self.finish(checked, published);
+        self.finish(checked, published, refreshed);
         Ok(Ended::Done)
+    }
+
+    /// The scheduled re-check (`[refresh] every`), at most one look per [`REFRESH_LOOK`];
+    /// the caller holds the lock.
+    fn refresh_due(
+        &mut self,
+        store: &mut dyn crate::archive::Archive,
+    ) -> Result<Option<super::RefreshReport>, PipelineError> {
+        if self.config.refresh.every.is_none() || self.refresh_looked.is_some_and(|t| t.elapsed() < REFRESH_LOOK) {
+            return Ok(None);
+        }
+        self.refresh_looked = Some(std::time::Instant::now());
+        super::refresh::refresh_due(self.config, store, self.dir, &self.net, Utc::now())
     }
 
     /// Publishes (the caller holds the lock), keeping [`Self::feeds_behind`] true until a
@@ -604,9 +641,9 @@ impl Writer<'_> {
     }
 
     /// After a cycle's writes (lock released): pings, logs, `on_cycle`.
-    fn finish(&mut self, checked: Checked, published: Option<PublishReport>) {
+    fn finish(&mut self, checked: Checked, published: Option<PublishReport>, refresh: Option<super::RefreshReport>) {
         let websub = published.as_ref().and_then(|p| self.ping(p));
-        let report = CycleReport { check: checked.report, published, websub };
+        let report = CycleReport { check: checked.report, published, websub, refresh };
         self.summary.cycles += 1;
         self.summary.archived += report.check.archived as u64;
         log_cycle(&report);

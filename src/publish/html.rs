@@ -7,8 +7,11 @@
 //! Links between pages are relative, so the folder can be browsed from disk; autodiscovery
 //! and canonical links are absolute. Only formats; no I/O, no clock.
 
+use crate::archive::{ArticleState, Evidence};
 use crate::article::Origin;
 use crate::date;
+
+use super::marked::{Changes, PageNote};
 
 use super::markup::{escape_into, excerpt, images_as_links, path_segment, push_clean};
 use super::view::{ATOM, DocHead, EntryView, INDEX, JSON, RSS, SiteView, tag_dir_name};
@@ -252,8 +255,55 @@ pub fn archive_nav(out: &mut String, k: u64, pages: u64) {
     out.push_str(&format!("<a href=\"../../{INDEX}\">Front page</a></p>\n</nav>\n"));
 }
 
-/// One article's page.
-pub fn article_page(out: &mut String, site: &SiteView, e: &EntryView) {
+/// The "removed upstream" notice: when, and the evidence (what was seen, the status, the
+/// URL the request ended at).
+pub fn removal_notice(out: &mut String, since: &chrono::DateTime<chrono::Utc>, evidence: Option<&Evidence>) {
+    out.push_str(
+        "<p class=\"removed\" style=\"border-left:4px solid #b3261e;padding-left:.6rem\"><strong>Removed upstream</strong> (seen ",
+    );
+    time(out, since);
+    out.push(')');
+    if let Some(e) = evidence {
+        out.push_str(": ");
+        text(out, &e.reason);
+        if let Some(status) = e.status {
+            out.push_str(&format!("; HTTP status {status}"));
+        }
+        if let Some(url) = &e.final_url {
+            out.push_str("; the request ended at <code>");
+            text(out, url);
+            out.push_str("</code>");
+        }
+    }
+    out.push_str(". The archived copy below is kept.</p>\n");
+}
+
+/// What changed between the last two versions: both capture times and hashes, then the
+/// word-level diff.
+fn changes_section(out: &mut String, c: &Changes) {
+    out.push_str(
+        "<section class=\"changes\" style=\"border:1px solid #ddd;padding:0 .8rem;margin:1rem 0\">\n<h2>Changed upstream</h2>\n<p class=\"meta\">",
+    );
+    for (i, v) in [&c.from, &c.to].into_iter().enumerate() {
+        out.push_str(if i == 0 { "From version " } else { " to version " });
+        out.push_str(&v.version.to_string());
+        out.push_str(" (captured ");
+        time(out, &v.archived_at);
+        out.push_str(", content hash <code>");
+        text(out, &v.content_hash);
+        out.push_str("</code>)");
+    }
+    out.push_str(":</p>\n");
+    if c.html.is_empty() {
+        out.push_str("<p>The text is the same word for word; the markup changed.</p>\n");
+    } else {
+        out.push_str(&c.html);
+    }
+    out.push_str("</section>\n");
+}
+
+/// One article's page, with the note `refresh` left on it, if any.
+pub fn article_page(out: &mut String, site: &SiteView, e: &EntryView, note: Option<&PageNote>) {
     let a = e.article;
     let lang = a.language.as_deref().filter(|l| !l.is_empty()).unwrap_or(&site.language);
     let summary = a.summary.as_deref().map(str::trim).filter(|s| !s.is_empty());
@@ -299,6 +349,13 @@ pub fn article_page(out: &mut String, site: &SiteView, e: &EntryView) {
         }
     }
     out.push_str("</p>\n");
+    if let Some(n) = note {
+        match (n.state, &n.changes) {
+            (ArticleState::Removed, _) => removal_notice(out, &n.since, n.evidence.as_ref()),
+            (ArticleState::Changed, Some(c)) => changes_section(out, c),
+            _ => {}
+        }
+    }
     if let Some(s) = summary {
         out.push_str("<p><strong>");
         text(out, s);

@@ -40,8 +40,10 @@
 //! No network, no clock; the store is only read, except for the saved state.
 
 mod atom;
+mod diff;
 mod html;
 mod json;
+mod marked;
 mod markup;
 pub mod paging;
 mod rss;
@@ -52,7 +54,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
@@ -61,15 +63,16 @@ use std::sync::mpsc::{Receiver, SyncSender};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::archive::{ArchiveError, LogEntry, Store, Unreadable};
+use crate::archive::{Archive, ArchiveError, LogEntry, Unreadable};
 use crate::article::ArticleId;
 use crate::config::Config;
 
+use marked::Marked;
 use paging::Paging;
 use view::{DocHead, DocKind, EntryView, FEED_FILES, INDEX, SiteView};
 use write::{Class, Staging};
 
-pub use view::FK_NS;
+pub use view::{FK_NS, is_web_url};
 
 /// Entries handed to the article-page writer per message.
 const ARTICLE_BATCH: usize = 32;
@@ -135,6 +138,14 @@ struct SavedState {
     /// last publish, and the per-file checks for missing files are skipped.
     #[serde(default)]
     dirs_stamp: Option<String>,
+    /// [`Marked::digest`] of the last publish: while it matches, the pages of changed and
+    /// removed articles and the `removed/` feeds are as they should be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    marked: Option<String>,
+    /// The articles marked (changed or removed) at the last publish, whose pages lose their
+    /// note when they are marked no more.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    marked_ids: Vec<ArticleId>,
 }
 
 /// What one publish renders.
@@ -152,6 +163,9 @@ struct Plan {
     articles_present: Option<HashSet<String>>,
     /// Tags whose feeds are rendered (or removed when no article carries them).
     tags: BTreeSet<String>,
+    /// The pages of these articles (marked by `refresh` now or at the last publish) and the
+    /// `removed/` feeds are rendered.
+    marked: Option<BTreeSet<ArticleId>>,
 }
 
 impl Plan {
@@ -161,12 +175,14 @@ impl Plan {
             && self.articles_after.is_none()
             && self.articles_present.is_none()
             && self.tags.is_empty()
+            && self.marked.is_none()
     }
 }
 
 /// Publishes the archive into `feeds_dir`; see the module documentation.
-pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Result<PublishReport, PublishError> {
+pub fn publish(store: &mut dyn Archive, config: &Config, feeds_dir: &Path) -> Result<PublishReport, PublishError> {
     let site = SiteView::from_config(config);
+    let marks = Marked::load(store)?;
     let n = store.log_len()?;
     let paging = Paging::new(n, site.page_size);
     let settings = site.settings_hash();
@@ -222,6 +238,10 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
             plan.tags.extend(tags.iter().cloned());
         }
     }
+    let was_marked = saved.as_ref().map(|s| s.marked_ids.clone()).unwrap_or_default();
+    if plan.full || saved.as_ref().and_then(|s| s.marked.clone()) != marks.digest {
+        plan.marked = Some(marks.notes.keys().cloned().chain(was_marked).collect());
+    }
     let continuous = saved.as_ref().is_some_and(|s| s.last_seq <= n);
     // How far the log is published: entries up to here that cannot be read would be lost.
     let mut published_upto = saved.as_ref().map_or(0, |s| s.last_seq);
@@ -251,15 +271,19 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
 
     // Article pages (most of the files) are rendered and staged by a second thread while
     // this one reads the store and writes the feeds.
+    let marked_ids: Vec<ArticleId> = marks.notes.keys().cloned().collect::<BTreeSet<_>>().into_iter().collect();
+    let digest = marks.digest.clone();
+    let marks = marks.with_changes(store)?;
     let mut unreadable = Vec::new();
     let committed = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<LogEntry>>(4);
-        let writer = scope.spawn(|| write_article_pages(&site, feeds_dir, rx));
+        let notes = &marks.notes;
+        let writer = scope.spawn(|| write_article_pages(&site, feeds_dir, rx, notes));
         let mut r = Renderer::new(&site, paging, feeds_dir, tx);
         if plan.full {
             r.remove_stale(paging, &tags);
         }
-        let ran = r.run(store, &plan, &mut tags);
+        let ran = r.run(store, &plan, &mut tags).and_then(|()| r.run_marked(store, &plan, &marks));
         unreadable = store.take_unreadable();
         let Renderer { mut staging, articles, .. } = r;
         drop(articles);
@@ -312,6 +336,8 @@ pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Resu
         articles_stamp: dir_stamp(&feeds_dir.join("articles")),
         tags: Some(tags.into_iter().collect()),
         dirs_stamp: Some(dirs_stamp),
+        marked: digest,
+        marked_ids,
     };
     let text = serde_json::to_string(&state).unwrap_or_default();
     store.meta_set(STATE_KEY, &text)?;
@@ -442,13 +468,14 @@ fn write_article_pages(
     site: &SiteView,
     feeds_dir: &Path,
     batches: Receiver<Vec<LogEntry>>,
+    notes: &HashMap<ArticleId, marked::PageNote>,
 ) -> Result<Staging, PublishError> {
     let mut staging = Staging::new(feeds_dir);
     let mut buf = String::with_capacity(1 << 14);
     for entry in batches.into_iter().flatten() {
         let view = EntryView::new(site, entry.version, &entry.article);
         buf.clear();
-        html::article_page(&mut buf, site, &view);
+        html::article_page(&mut buf, site, &view, notes.get(&entry.article.id));
         staging.put(&SiteView::article_rel(&view.slug), Class::ArticlePage, 0, buf.as_bytes())?;
     }
     Ok(staging)
@@ -550,7 +577,7 @@ impl<'a> Renderer<'a> {
 
     /// Renders everything the plan asks for; `tags` (every tag) is brought up to date with
     /// the tags rendered.
-    fn run(&mut self, store: &dyn Store, plan: &Plan, tags: &mut BTreeSet<String>) -> Result<(), PublishError> {
+    fn run(&mut self, store: &dyn Archive, plan: &Plan, tags: &mut BTreeSet<String>) -> Result<(), PublishError> {
         let n = self.paging.n;
         // Pages found missing first, so that the newest versions written below win.
         if let Some(present) = &plan.articles_present {
@@ -601,7 +628,7 @@ impl<'a> Renderer<'a> {
     /// store's visitor.
     fn each_entry(
         &mut self,
-        store: &dyn Store,
+        store: &dyn Archive,
         range: RangeInclusive<u64>,
         f: &mut dyn FnMut(&mut Self, LogEntry) -> Result<(), PublishError>,
     ) -> Result<(), PublishError> {
@@ -785,6 +812,39 @@ impl<'a> Renderer<'a> {
         let extras = html::IndexExtras { tags, pages: self.paging.pages(), entries: self.paging.n };
         html::index_foot(&mut self.buf, &head, kept.is_empty(), &extras);
         self.staging.put(INDEX, Class::Index, 0, self.buf.as_bytes())
+    }
+
+    /// The pages of the articles `refresh` marked (now or at the last publish), and the
+    /// `removed/` feeds: newest takedown first, each entry dated by its takedown and opening
+    /// with the notice. Written once an article was ever removed (an archive without
+    /// takedowns has no `removed/` folder).
+    fn run_marked(&mut self, store: &dyn Archive, plan: &Plan, marks: &Marked) -> Result<(), PublishError> {
+        let Some(ids) = &plan.marked else { return Ok(()) };
+        for id in ids {
+            if let Some(entry) = Marked::current_entry(store, id)? {
+                self.article_page(entry)?;
+            }
+        }
+        self.send_articles()?;
+        let dir = view::removed_dir();
+        if marks.removed.is_empty() && !self.staging.root().join(dir).is_dir() {
+            return Ok(());
+        }
+        let mut rendered = Vec::with_capacity(marks.removed.len());
+        for state in marks.removed.iter().take(self.site.page_size) {
+            let Some(mut entry) = Marked::current_entry(store, &state.article_id)? else { continue };
+            let mut notice = String::new();
+            html::removal_notice(&mut notice, &state.since, state.evidence.as_ref());
+            entry.article.content.html.insert_str(0, &notice);
+            entry.article.updated = entry.article.updated.max(state.since);
+            let mut r = self.render(&entry, "../");
+            r.date = state.since;
+            rendered.push(r);
+        }
+        let (mut kept, updated) = kept(&rendered);
+        newest_first(&mut kept);
+        let head = DocHead::new(self.site, DocKind::Removed, updated.unwrap_or_else(epoch));
+        self.write_feeds(&head, &kept, Class::TagFeed, 0)
     }
 
     fn write_tag(&mut self, tag: &str, entries: &[LogEntry], full: bool) -> Result<(), PublishError> {

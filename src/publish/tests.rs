@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::{Duration, TimeZone, Utc};
 
 use super::*;
-use crate::archive::{Backend, DedupKeys, SqliteStore};
+use crate::archive::{Backend, DedupKeys, SqliteStore, Store};
 use crate::article::{Article, CaptureRef, Content, Identity, Origin, Person, SourceRef};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/publish");
@@ -81,7 +81,7 @@ fn store_with(n: usize) -> SqliteStore {
     store
 }
 
-fn add(store: &mut dyn Store, range: std::ops::Range<usize>) {
+fn add(store: &mut dyn Archive, range: std::ops::Range<usize>) {
     let items: Vec<(Article, DedupKeys)> = range.map(sample).collect();
     let out = store.put_all(&items).expect("put_all");
     assert!(out.iter().all(|o| o.changed()), "{out:?}");
@@ -411,7 +411,7 @@ fn every_backend_publishes_the_same_bytes() {
     let config = config(4, "");
     let mut sqlite = SqliteStore::open_in_memory().expect("store");
     let mut memory = crate::archive::MemoryStore::new();
-    let stores: [(&str, &mut dyn Store); 2] = [("sqlite", &mut sqlite), ("memory", &mut memory)];
+    let stores: [(&str, &mut dyn Archive); 2] = [("sqlite", &mut sqlite), ("memory", &mut memory)];
     let mut published = Vec::new();
     for (name, store) in stores {
         let feeds = base.path().join(name);

@@ -104,6 +104,11 @@ impl SiteView {
 }
 
 /// The folder (relative, ending with `/`) of archive page `k`.
+/// The folder of the takedown feeds.
+pub fn removed_dir() -> &'static str {
+    "removed/"
+}
+
 pub fn archive_dir(k: u64) -> String {
     format!("archive/{k}/")
 }
@@ -137,6 +142,8 @@ pub enum DocKind {
     Archive { page: u64, pages: u64 },
     /// A tag's subscription documents.
     Tag { tag: String },
+    /// The takedowns `refresh` found (`removed/`).
+    Removed,
 }
 
 /// One feed document's head: where it is, what it links to, when it was last updated.
@@ -187,6 +194,18 @@ impl DocHead {
                 prev_archive: (page > 1).then(|| archive_dir(page - 1)),
                 next_archive: (page < pages).then(|| archive_dir(page + 1)),
                 archive: true,
+            },
+            DocKind::Removed => DocHead {
+                dir: removed_dir().to_string(),
+                url_dir: removed_dir().to_string(),
+                title: format!("{}: removed upstream", site.title),
+                feed_id: site.url(&format!("{}{ATOM}", removed_dir())),
+                home: site.url(INDEX),
+                updated,
+                current: None,
+                prev_archive: None,
+                next_archive: None,
+                archive: false,
             },
             DocKind::Tag { tag } => {
                 let url_dir = tag_url_dir(&tag);

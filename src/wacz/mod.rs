@@ -8,7 +8,8 @@
 //! - `indexes/index.cdxj`: one sorted CDXJ line per record, with its offset and length in
 //!   that WARC (`cdxj.rs`);
 //! - `pages/pages.jsonl`: a `json-pages-1.0` header, then one line per captured article
-//!   (its latest selected capture): id, URL, title, capture time;
+//!   (its latest selected capture): id, URL, title, capture time — in article id order
+//!   (byte order), so two exports of the same selection list their pages alike;
 //! - `datapackage.json`: each file's path, size and `sha256:` digest, and
 //!   `datapackage-digest.json`, the digest of that.
 //!

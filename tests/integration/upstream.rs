@@ -32,13 +32,13 @@ impl Route {
         }
     }
 
-    fn with_etag(mut self, etag: &str) -> Route {
+    pub(crate) fn with_etag(mut self, etag: &str) -> Route {
         self.etag = Some(etag.into());
         self.headers.push(("ETag".into(), etag.into()));
         self
     }
 
-    fn status(status: u16, headers: &[(&str, &str)]) -> Route {
+    pub(crate) fn status(status: u16, headers: &[(&str, &str)]) -> Route {
         Route {
             status,
             headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
@@ -51,8 +51,8 @@ impl Route {
 /// A request as the server saw it.
 #[derive(Clone, Debug)]
 pub(crate) struct Seen {
-    path: String,
-    headers: HashMap<String, String>,
+    pub(crate) path: String,
+    pub(crate) headers: HashMap<String, String>,
 }
 
 /// A threaded HTTP/1.1 server on 127.0.0.1 with routes the test can change between runs.
@@ -160,7 +160,7 @@ pub(crate) fn page(title: &str, paragraphs: &[&str]) -> String {
 }
 
 const RELATED_TITLE: &str = "UN experts urge inquiry into 1988 massacre of political prisoners in Iran";
-const RELATED_P: [&str; 3] = [
+pub(crate) const RELATED_P: [&str; 3] = [
     "United Nations human rights experts on Monday renewed their call for an international inquiry into the 1988 massacre of political prisoners in Iran, in which thousands of prisoners were executed in a matter of weeks.",
     "Families of the victims, many of them supporters of the People's Mojahedin Organization of Iran (PMOI/MEK), have for decades sought the location of mass graves and official acknowledgement of the killings.",
     "The experts said the continuing concealment of the fate of the victims amounted to an ongoing enforced disappearance and urged member states to support an independent investigation.",
