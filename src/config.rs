@@ -291,6 +291,11 @@ impl Source {
     pub fn name(&self) -> &str {
         self.name.get_ref()
     }
+
+    /// The interval of a source that names none.
+    pub fn default_every() -> Duration {
+        default_every().0
+    }
 }
 
 /// Where a source is read from.

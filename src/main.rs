@@ -203,7 +203,7 @@ enum Verdict {
 
 #[derive(Subcommand)]
 enum SourcesAction {
-    /// Append the feeds of an OPML file to the config's [[sources]] (keeps your comments).
+    /// Add the feeds of an OPML file to the archive's sources (the config file is left alone).
     Import { file: PathBuf },
     /// Print the configured sources as OPML.
     Export,
@@ -603,16 +603,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                             println!("skipped {why}");
                         }
                         println!(
-                            "{} source(s) added to {}, {} skipped, {} refused",
+                            "{} source(s) added to the sources of the archive {}, {} skipped, {} refused",
                             report.added.len(),
-                            report.config.display(),
+                            report.archive.display(),
                             report.skipped.len(),
                             report.refused.len()
                         );
                     }
                     return Ok(ExitStatus::partial_if(!report.refused.is_empty()));
                 }
-                Some(SourcesAction::Export) => print!("{}", pipeline::sources_export(&config)),
+                Some(SourcesAction::Export) => print!("{}", pipeline::sources_export(&config)?),
                 Some(SourcesAction::Backfill { name, pages, dry_run, json: json_here }) => {
                     let opts = pipeline::BackfillOptions { pages: pages.max(1), dry_run };
                     let report = pipeline::backfill(&config, &name, &opts, now, &progress)?;

@@ -3,10 +3,10 @@
 //! [`parse_opml`] reads subscription lists as feed readers write them: outlines nested in
 //! folders (a folder's name becomes a tag), `type="rss"` often missing, `xmlUrl` spelled in
 //! any case, bare `&` and HTML entities in attributes; its errors name the file and line.
-//! [`to_opml`] writes OPML 2.0. [`append_sources`] adds new sources to the config *as text*
-//! so the user's comments and layout stay exactly as they were. Pure: reading and writing
-//! files is the caller's.
+//! [`to_opml`] writes OPML 2.0. [`select_new`] chooses which feeds of a list are new
+//! sources, and names them. Pure: reading and writing files and the store is the caller's.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use quick_xml::events::{BytesStart, Event};
@@ -22,7 +22,7 @@ pub struct OpmlSource {
     pub tags: Vec<String>,
 }
 
-/// A configured source, as [`to_opml`] and [`append_sources`] need it.
+/// A source, as [`to_opml`] and [`select_new`] need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceEntry {
     pub name: String,
@@ -182,13 +182,11 @@ pub fn to_opml(title: &str, sources: &[SourceEntry]) -> String {
     s
 }
 
-/// What [`append_sources`] did.
+/// What [`select_new`] chose.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Appended {
-    /// The config text with the new tables at the end.
-    pub text: String,
-    /// (name, url) of each source added.
-    pub added: Vec<(String, String)>,
+pub struct Selected {
+    /// The new sources, named uniquely, their tags normalised, in the OPML's order.
+    pub added: Vec<SourceEntry>,
     /// One line per OPML entry left out, saying why.
     pub skipped: Vec<String>,
     /// Entries refused by the address rules item links obey (local files, private
@@ -204,26 +202,20 @@ pub struct RefusedOutline {
     pub reason: String,
 }
 
-/// Appends a `[[sources]]` table per new feed to `config_text`. A feed the address guard
-/// refuses (a local file, a private or loopback address unless `allow_private`, a scheme
-/// other than http(s)) is left out and named in `refused`; a feed whose URL is already
-/// configured (or repeated in the OPML) is skipped and named; a name already taken gets a
-/// ` (2)`, ` (3)`… suffix.
-pub fn append_sources(
-    config_text: &str,
-    existing: &[SourceEntry],
-    found: &[OpmlSource],
-    allow_private: bool,
-) -> Appended {
+/// The feeds of `found` that are new beside `existing`. A feed the address guard refuses (a
+/// local file, a private or loopback address unless `allow_private`, a scheme other than
+/// http(s)) is left out and named in `refused`; a feed whose URL is already a source (or
+/// repeated in the OPML) is skipped and named; a name already taken gets a ` (2)`, ` (3)`…
+/// suffix. Linear in the number of sources (hash lookups), for lists of 100,000.
+pub fn select_new(existing: &[SourceEntry], found: &[OpmlSource], allow_private: bool) -> Selected {
     let norm = |u: &str| crate::article::canonical_url(u).unwrap_or_else(|| u.trim().to_string());
-    let mut urls: Vec<(String, String)> = existing.iter().map(|s| (norm(&s.url), s.name.clone())).collect();
-    let mut names: Vec<String> = existing.iter().map(|s| s.name.clone()).collect();
-    let mut text = config_text.to_string();
-    let mut out = Appended::default();
+    let mut urls: HashMap<String, String> = existing.iter().map(|s| (norm(&s.url), s.name.clone())).collect();
+    let mut names: HashSet<String> = existing.iter().map(|s| s.name.clone()).collect();
+    let mut out = Selected::default();
     for f in found {
-        // Already configured: harmless, whatever it points at.
+        // Already a source: harmless, whatever it points at.
         let key = norm(&f.url);
-        if let Some((_, name)) = urls.iter().find(|(u, _)| *u == key) {
+        if let Some(name) = urls.get(&key) {
             out.skipped.push(format!("{} ({}): already a source, named `{name}`", f.name, f.url));
             continue;
         }
@@ -243,22 +235,11 @@ pub fn append_sources(
             name = format!("{base} ({n})");
             n += 1;
         }
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
-        }
-        text.push_str("\n[[sources]]\n");
-        text.push_str(&format!("name = {}\n", toml::Value::String(name.clone())));
-        text.push_str(&format!("url = {}\n", toml::Value::String(f.url.clone())));
         let tags: Vec<String> = f.tags.iter().filter_map(|t| crate::article::normalise_tag(t)).collect();
-        if !tags.is_empty() {
-            let list: Vec<String> = tags.iter().map(|t| toml::Value::String(t.clone()).to_string()).collect();
-            text.push_str(&format!("tags = [{}]\n", list.join(", ")));
-        }
-        urls.push((key, name.clone()));
-        names.push(name.clone());
-        out.added.push((name, f.url.clone()));
+        urls.insert(key, name.clone());
+        names.insert(name.clone());
+        out.added.push(SourceEntry { name, url: f.url.clone(), tags });
     }
-    out.text = text;
     out
 }
 
@@ -336,8 +317,7 @@ mod tests {
     }
 
     #[test]
-    fn appending_keeps_the_text_skips_known_urls_and_suffixes_names() {
-        let config = "# my comments\n[site]\ntitle = \"T\" # inline\nbase_url = \"https://e.example/\"\n\n[[sources]]\nname = \"A\"\nurl = \"https://a.example/feed\"";
+    fn selecting_skips_known_urls_and_suffixes_names() {
         let existing = vec![SourceEntry { name: "A".into(), url: "https://a.example/feed".into(), tags: vec![] }];
         let found = vec![
             OpmlSource { name: "A again".into(), url: "https://A.example/feed#x".into(), site_url: None, tags: vec![] },
@@ -350,21 +330,18 @@ mod tests {
             OpmlSource { name: "B twice".into(), url: "https://b.example/rss".into(), site_url: None, tags: vec![] },
             OpmlSource { name: "Bad".into(), url: "gopher://c.example/".into(), site_url: None, tags: vec![] },
         ];
-        let out = append_sources(config, &existing, &found, false);
-        assert!(out.text.starts_with(config), "the user's text is untouched");
-        assert_eq!(out.added, vec![("A (2)".to_string(), "https://b.example/rss".to_string())]);
+        let out = select_new(&existing, &found, false);
+        assert_eq!(
+            out.added,
+            vec![SourceEntry {
+                name: "A (2)".into(),
+                url: "https://b.example/rss".into(),
+                tags: vec!["human-rights".into()]
+            }]
+        );
         assert_eq!(out.skipped.len(), 2, "{:?}", out.skipped);
         assert_eq!(out.refused.len(), 1, "{:?}", out.refused);
         assert!(out.skipped[0].contains("already a source, named `A`"), "{:?}", out.skipped);
-        assert!(
-            out.text.ends_with(
-                "\n[[sources]]\nname = \"A (2)\"\nurl = \"https://b.example/rss\"\ntags = [\"human-rights\"]\n"
-            ),
-            "{}",
-            out.text
-        );
-        let parsed = crate::config::parse(&out.text, Path::new("f.toml")).expect("still a valid config");
-        assert_eq!(parsed.sources.len(), 2);
     }
 
     #[test]
@@ -378,8 +355,9 @@ mod tests {
             src("Six", "http://[::1]/"),
             src("Bare path", "/var/lib/secret.xml"),
         ];
-        let out = append_sources("", &[], &found, false);
-        assert_eq!(out.added, vec![("Good".to_string(), "https://good.example/feed".to_string())]);
+        let out = select_new(&[], &found, false);
+        let added: Vec<(&str, &str)> = out.added.iter().map(|a| (a.name.as_str(), a.url.as_str())).collect();
+        assert_eq!(added, [("Good", "https://good.example/feed")]);
         let refused: Vec<(&str, &str)> = out.refused.iter().map(|r| (r.name.as_str(), r.url.as_str())).collect();
         assert_eq!(
             refused,
@@ -391,9 +369,8 @@ mod tests {
             ]
         );
         assert!(out.refused[1].reason.contains("loopback"), "{:?}", out.refused[1]);
-        assert!(!out.text.contains("127.0.0.1") && !out.text.contains("passwd"), "{}", out.text);
         // allow_private lets the operator import their own local and private feeds.
-        let open = append_sources("", &[], &found, true);
+        let open = select_new(&[], &found, true);
         assert_eq!(open.added.len(), 5, "{:?}", open.refused);
         assert!(open.refused.is_empty());
     }

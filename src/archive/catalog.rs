@@ -139,6 +139,14 @@ pub trait SourceCatalog {
     /// their due time says so).
     fn release(&mut self, claims: &[Claim]) -> Result<(), ArchiveError>;
 
+    /// The workers holding a live lease at `now`, each once, in byte order.
+    fn lease_holders(&self, now: DateTime<Utc>) -> Result<Vec<String>, ArchiveError>;
+
+    /// Ends every lease `worker` holds (a worker known to be dead: its sources need not wait
+    /// for its leases to run out). Its epochs stay, so nothing it saved late would be kept
+    /// after another worker claimed the source.
+    fn end_leases_of(&mut self, worker: &str) -> Result<(), ArchiveError>;
+
     /// [`SourceStateStore::record_check`](super::SourceStateStore::record_check), fenced: in
     /// one transaction, the states and decisions of sources whose claim is no longer current
     /// are left out and their names returned (sorted); a source not named in `claims` is

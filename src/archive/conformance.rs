@@ -58,6 +58,7 @@ macro_rules! conformance_tests {
                 a_saved_state_moves_the_due_time_and_release_frees_the_source,
                 the_per_host_cap_holds_across_workers,
                 named_claims_skip_sources_another_worker_holds,
+                the_leases_of_a_dead_worker_can_be_ended,
             );
         }
     };
@@ -815,4 +816,20 @@ pub fn named_claims_skip_sources_another_worker_holds(store: &mut dyn Archive) {
     let again = store.claim_named(&["a".into()], &request("w1", 12, usize::MAX)).expect("claim");
     assert_eq!(names(&again), ["a"], "the holder may claim again");
     assert!(again[0].epoch > held[0].epoch);
+}
+
+pub fn the_leases_of_a_dead_worker_can_be_ended(store: &mut dyn Archive) {
+    let sources = [listed("a", "a.example", SourceOrigin::Config), listed("b", "b.example", SourceOrigin::Config)];
+    store.upsert_sources(&sources).expect("upsert");
+    let dead = store.claim_named(&["a".into()], &request("host:1", 0, usize::MAX)).expect("claim");
+    let alive = claim(store, "host:2", 0);
+    assert_eq!(names(&alive), ["b"]);
+    assert_eq!(store.lease_holders(noon(1)).expect("holders"), ["host:1", "host:2"]);
+    store.end_leases_of("host:1").expect("end");
+    assert_eq!(store.lease_holders(noon(1)).expect("holders"), ["host:2"]);
+    let taken = claim(store, "host:3", 2);
+    assert_eq!(names(&taken), ["a"], "taken over at once, b still held");
+    let lost = store.record_claimed(&dead, &[polled("a", 3, 99)], &[], &[]).expect("late save");
+    assert_eq!(lost, ["a"], "the dead worker's epoch is still fenced");
+    assert!(store.lease_holders(noon(100)).expect("holders").is_empty(), "leases run out");
 }

@@ -284,7 +284,7 @@ mod tests {
         capture(&file, b"an old capture no row refers to");
         let before = len(&file);
         {
-            // Back to schema 2: no ledger.
+            // Back to schema 2: no ledger (nor the later refresh state and source catalog).
             let conn = Connection::open(dir.db_path()).expect("open");
             conn.execute_batch(
                 "DROP TABLE capture_files; DROP TABLE refresh_state; DROP TABLE sources; PRAGMA user_version = 2;",

@@ -379,6 +379,10 @@ impl SourceStateStore for MemoryStore {
         Ok(self.data.states.values().cloned().collect())
     }
 
+    fn source_state(&self, name: &str) -> Result<Option<SourceState>, ArchiveError> {
+        Ok(self.data.states.get(name).cloned())
+    }
+
     fn decision(&self, source: &str, item_key: &str) -> Result<Option<Decision>, ArchiveError> {
         Ok(self.data.decisions.get(&(source.to_string(), item_key.to_string())).cloned())
     }
@@ -568,6 +572,21 @@ impl SourceCatalog for MemoryStore {
                 row.lease_owner = None;
                 row.lease_until = 0;
             }
+        }
+        Ok(())
+    }
+
+    fn lease_holders(&self, now: DateTime<Utc>) -> Result<Vec<String>, ArchiveError> {
+        let now = catalog::secs(now);
+        let live = self.data.catalog.values().filter(|r| r.lease_until > now);
+        let holders: BTreeSet<String> = live.filter_map(|r| r.lease_owner.clone()).collect();
+        Ok(holders.into_iter().collect())
+    }
+
+    fn end_leases_of(&mut self, worker: &str) -> Result<(), ArchiveError> {
+        for row in self.data.catalog.values_mut().filter(|r| r.lease_owner.as_deref() == Some(worker)) {
+            row.lease_owner = None;
+            row.lease_until = 0;
         }
         Ok(())
     }

@@ -385,6 +385,18 @@ impl ArchiveDir {
         Ok(Box::new(store))
     }
 
+    /// Opens an existing archive for a worker's short catalog transactions (claims,
+    /// renewals, releases, the config's sources upserted) and reads, *without* the archive
+    /// lock: unlike [`ArchiveDir::open`] it cuts no capture files and runs no integrity
+    /// check, and nothing but the catalog may be written through it (the database
+    /// serializes those small transactions itself). A missing archive is an error.
+    pub fn open_catalog(&self) -> Result<Box<dyn Archive>, ArchiveError> {
+        match &self.store {
+            StoreUrl::Sqlite => Ok(Box::new(SqliteStore::open(&self.require()?)?)),
+            StoreUrl::Postgres(url) => Ok(Box::new(PgStore::open(url, postgres::Schema::Read)?)),
+        }
+    }
+
     /// Opens an existing archive for reading; a missing or empty database is an error, as
     /// for [`ArchiveDir::open`].
     pub fn open_read(&self) -> Result<Box<dyn Archive>, ArchiveError> {

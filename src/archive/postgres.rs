@@ -1327,6 +1327,29 @@ impl SourceCatalog for PgStore {
         })
     }
 
+    fn lease_holders(&self, now: DateTime<Utc>) -> Result<Vec<String>, ArchiveError> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                "SELECT DISTINCT lease_owner FROM sources WHERE lease_until > $1 AND lease_owner IS NOT NULL
+                 ORDER BY lease_owner",
+                &[&catalog::secs(now)],
+            )
+            .map_err(self.sql("reading the lease holders"))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn end_leases_of(&mut self, worker: &str) -> Result<(), ArchiveError> {
+        self.catalog_tx("ending a worker's leases", |tx| {
+            tx.execute(
+                "UPDATE sources SET lease_owner = NULL, lease_until = 0 WHERE lease_until > 0 AND lease_owner = $1",
+                &[&worker],
+            )
+            .map(|_| ())
+        })
+    }
+
     fn record_claimed(
         &mut self,
         claims: &[Claim],

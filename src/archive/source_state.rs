@@ -69,6 +69,11 @@ pub trait SourceStateStore {
     /// Every saved source state, by name.
     fn source_states(&self) -> Result<Vec<SourceState>, ArchiveError>;
 
+    /// One source's saved state (a backend with an index answers without reading them all).
+    fn source_state(&self, name: &str) -> Result<Option<SourceState>, ArchiveError> {
+        Ok(self.source_states()?.into_iter().find(|s| s.name == name))
+    }
+
     /// The stored decision on one item of one source.
     fn decision(&self, source: &str, item_key: &str) -> Result<Option<Decision>, ArchiveError>;
 

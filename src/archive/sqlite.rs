@@ -930,19 +930,34 @@ fn read_state(r: &Row<'_>) -> rusqlite::Result<SourceState> {
     })
 }
 
+impl SqliteStore {
+    /// The saved states `filter` (an SQL `WHERE` on `name = ?1`, or nothing) selects, by name.
+    fn states_where(&self, filter: &str, name: Option<&str>) -> Result<Vec<SourceState>, ArchiveError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT name, url, etag, last_modified, last_attempt, last_success, last_error, failures,
+                        next_due, retry_after, ttl_secs, max_age_secs, items_kept
+                 FROM source_state {filter} ORDER BY name"
+            ))
+            .map_err(self.sql("reading source state"))?;
+        let rows = match name {
+            Some(n) => stmt.query_map([n], read_state),
+            None => stmt.query_map([], read_state),
+        }
+        .map_err(self.sql("reading source state"))?;
+        rows.collect::<Result<_, _>>().map_err(self.sql("reading source state"))
+    }
+}
+
 /// Source state and decisions in the `source_state` and `decisions` tables.
 impl SourceStateStore for SqliteStore {
     fn source_states(&self) -> Result<Vec<SourceState>, ArchiveError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT name, url, etag, last_modified, last_attempt, last_success, last_error, failures,
-                        next_due, retry_after, ttl_secs, max_age_secs, items_kept
-                 FROM source_state ORDER BY name",
-            )
-            .map_err(self.sql("reading source state"))?;
-        let rows = stmt.query_map([], read_state).map_err(self.sql("reading source state"))?;
-        rows.collect::<Result<_, _>>().map_err(self.sql("reading source state"))
+        self.states_where("", None)
+    }
+
+    fn source_state(&self, name: &str) -> Result<Option<SourceState>, ArchiveError> {
+        Ok(self.states_where("WHERE name = ?1", Some(name))?.pop())
     }
 
     fn decision(&self, source: &str, item_key: &str) -> Result<Option<Decision>, ArchiveError> {
@@ -1284,6 +1299,29 @@ impl SourceCatalog for SqliteStore {
                 free.execute(params![c.name, epoch_of(c)])?;
             }
             Ok(())
+        })
+    }
+
+    fn lease_holders(&self, now: DateTime<Utc>) -> Result<Vec<String>, ArchiveError> {
+        let context = "reading the lease holders";
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT lease_owner FROM sources WHERE lease_until > ?1 AND lease_owner IS NOT NULL
+                 ORDER BY lease_owner",
+            )
+            .map_err(self.sql(context))?;
+        let rows = stmt.query_map([catalog::secs(now)], |r| r.get::<_, String>(0)).map_err(self.sql(context))?;
+        rows.collect::<Result<_, _>>().map_err(self.sql(context))
+    }
+
+    fn end_leases_of(&mut self, worker: &str) -> Result<(), ArchiveError> {
+        self.catalog_tx("ending a worker's leases", |tx| {
+            tx.execute(
+                "UPDATE sources SET lease_owner = NULL, lease_until = 0 WHERE lease_until > 0 AND lease_owner = ?1",
+                [worker],
+            )
+            .map(|_| ())
         })
     }
 

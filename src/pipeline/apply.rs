@@ -4,6 +4,8 @@
 //! ([`harvest`]), then save decisions, articles and — unless told otherwise — the sources'
 //! poll states, and report per source. Nothing is printed here; polling is the caller's.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 
 use super::decide::{self, Action, SourceRun, Topic};
@@ -11,10 +13,13 @@ use super::net::Net;
 use super::plan;
 use super::report::{CheckReport, DecisionView, Outcome, SourceReport};
 use super::{PipelineError, harvest};
-use crate::archive::{Archive, ArchiveDir, SourceState};
+use crate::archive::{Archive, ArchiveDir, Claim, SourceState};
 use crate::config::Config;
 use crate::relevance::Rules;
 use crate::upstream::PollOutcome;
+
+/// The note of a source whose lease was lost before its save.
+const LEASE_LOST: &str = "lease lost: this worker stalled past its lease and another took the source over; its save stands, this poll was not saved";
 
 /// A check's report and the sources' states it saved (one per polled source).
 pub(crate) struct Checked {
@@ -45,10 +50,13 @@ impl Deciding {
 /// the sources' new poll states only when `save_states` (a backfill page says nothing about
 /// the feed's validators or schedule: its source's state is saved as it was).
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Mode {
+pub(super) struct Mode<'a> {
     pub(super) dry_run: bool,
     pub(super) save_states: bool,
     pub(super) now: DateTime<Utc>,
+    /// The leases the polls were made under: the save keeps only the sources whose claim
+    /// is still current (see [`crate::archive::catalog`]).
+    pub(super) claims: &'a [Claim],
 }
 
 /// Decides on the polled runs' items, archives the kept ones and saves (see [`Mode`]).
@@ -58,7 +66,7 @@ pub(super) fn apply_runs(
     net: &Net<'_>,
     mut runs: Vec<SourceRun<'_>>,
     deciding: &mut Deciding,
-    mode: Mode,
+    mode: Mode<'_>,
 ) -> Result<Checked, PipelineError> {
     let Mode { dry_run, now, .. } = mode;
     let clock = std::time::Instant::now();
@@ -138,8 +146,17 @@ pub(super) fn apply_runs(
         }
     }
     if !dry_run {
-        store.record_check(&new_states, &new_decisions, &captures)?;
+        let lost = store.record_claimed(mode.claims, &new_states, &new_decisions, &captures)?;
         lap("decisions and states saved");
+        if !lost.is_empty() {
+            let lost: HashSet<String> = lost.into_iter().collect();
+            new_states.retain(|s| !lost.contains(&s.name));
+            for r in reports.iter_mut().filter(|r| lost.contains(&r.name)) {
+                tracing::warn!(source = r.name, "lease lost: another worker took this source over; its save stands");
+                r.outcome = Outcome::LeaseLost;
+                r.note = Some(LEASE_LOST.to_string());
+            }
+        }
     }
     let archived = reports.iter().map(|r| r.archived).sum();
     let failed = reports.iter().filter(|r| r.outcome == Outcome::Failed).count();

@@ -280,7 +280,7 @@ fn walk(
         feed.items.retain(|_| fresh.next().unwrap_or(false));
         drop(fresh);
         let run = SourceRun::new(plan::plan(config, source, state(store)?, true, now), Some(poll));
-        let mode = Mode { dry_run: opts.dry_run, save_states: false, now };
+        let mode = Mode { dry_run: opts.dry_run, save_states: false, now, claims: &[] };
         let checked = apply::apply_runs(store, dir, net, vec![run], deciding, mode)?;
         let Some(r) = checked.report.sources.into_iter().next() else { break Stop::NoMorePages };
         let new = r.decisions.iter().filter(|d| d.new).count();

@@ -25,6 +25,7 @@ mod parallel;
 mod plan;
 mod refresh;
 mod report;
+mod roster;
 mod sources;
 mod watch;
 

@@ -29,21 +29,19 @@ pub(super) struct SourcePlan<'c> {
     pub(super) skip: Option<String>,
 }
 
-/// What `watch` needs to poll one source on its own: its state (reset when the configured
-/// URL changed), when it is due, and the conditional request to send.
+/// What `watch` needs to poll one claimed source on its own: its state (reset when the
+/// configured URL changed) and the conditional request to send.
 pub(crate) struct PollPlan {
     pub(crate) state: SourceState,
-    pub(crate) due: DateTime<Utc>,
     pub(crate) request: PollRequest,
 }
 
 /// Plans `config.sources[index]` from its last saved state.
 pub(crate) fn poll_plan(config: &Config, index: usize, prior: Option<SourceState>) -> PollPlan {
     let p = plan(config, &config.sources[index], prior, false, Utc::now());
-    let due = schedule::due_at(&p.timing, p.source.name(), p.state.last_attempt);
     let request =
         PollRequest { url: p.target.clone(), etag: p.state.etag.clone(), last_modified: p.state.last_modified.clone() };
-    PollPlan { state: p.state, due, request }
+    PollPlan { state: p.state, request }
 }
 
 /// What is known about a source before polling, and whether it is due.

@@ -15,6 +15,9 @@ pub enum Outcome {
     NotModified,
     Failed,
     Skipped,
+    /// Polled, but another worker took the source over before this one saved: nothing of
+    /// this poll was kept.
+    LeaseLost,
 }
 
 impl Outcome {
@@ -24,6 +27,7 @@ impl Outcome {
             Outcome::NotModified => "not modified",
             Outcome::Failed => "failed",
             Outcome::Skipped => "skipped",
+            Outcome::LeaseLost => "lease lost",
         }
     }
 }

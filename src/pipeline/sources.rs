@@ -1,5 +1,7 @@
-//! `sources`: each configured source's health from the saved polling state, and OPML in
-//! (`sources import`, which appends to the config file) and out (`sources export`).
+//! `sources`: each source's health from the saved polling state, and OPML in (`sources
+//! import`, which adds to the store's source catalog) and out (`sources export`). The
+//! sources are the catalog's ([`roster`](super::roster)): the config's `[[sources]]` and
+//! the imported ones.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -7,9 +9,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::PipelineError;
-use crate::archive::{ArchiveDir, SourceState};
-use crate::config::{Config, SourceUrl};
+use super::{PipelineError, roster};
+use crate::archive::{ArchiveDir, CatalogSource, SourceOrigin, SourceState};
+use crate::config::{Config, Source, SourceUrl};
 use crate::opml::{OpmlError, RefusedOutline, SourceEntry};
 
 /// One source's health, as `sources` prints it.
@@ -20,6 +22,8 @@ pub struct SourceHealth {
     /// The configured interval, in seconds.
     pub every_secs: u64,
     pub tags: Vec<String>,
+    /// Where it was declared: `config` or `opml`.
+    pub origin: SourceOrigin,
     /// `new` (never polled), `ok`, or `failing`.
     pub status: &'static str,
     pub last_attempt: Option<String>,
@@ -32,13 +36,17 @@ pub struct SourceHealth {
     pub items_kept: u64,
 }
 
-/// The health of every configured source, in config order.
+/// The health of every enabled source in the store's catalog (the config's `[[sources]]`
+/// as they are now, then the imported ones by name).
 pub fn sources(config: &Config) -> Result<Vec<SourceHealth>, PipelineError> {
     let store = ArchiveDir::of(config).open_read()?;
+    let view = roster::view(config, store.as_ref())?;
+    let origins: HashMap<&str, SourceOrigin> = view.iter().map(|c| (c.name.as_str(), c.origin)).collect();
+    let listed = roster::viewed(config, store.as_ref())?;
     let mut states: HashMap<String, SourceState> =
         store.source_states()?.into_iter().map(|s| (s.name.clone(), s)).collect();
     let t = |t: Option<DateTime<Utc>>| t.as_ref().map(crate::date::rfc3339);
-    Ok(config
+    Ok(listed
         .sources
         .iter()
         .map(|src| {
@@ -54,6 +62,7 @@ pub fn sources(config: &Config) -> Result<Vec<SourceHealth>, PipelineError> {
                 url,
                 every_secs: src.every.0.as_secs(),
                 tags: src.tags.clone(),
+                origin: origins.get(src.name()).copied().unwrap_or(SourceOrigin::Config),
                 status,
                 last_attempt: t(state.last_attempt),
                 last_success: t(state.last_success),
@@ -70,7 +79,8 @@ pub fn sources(config: &Config) -> Result<Vec<SourceHealth>, PipelineError> {
 /// What `sources import` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourcesImportReport {
-    pub config: PathBuf,
+    /// The archive whose catalog the sources were added to.
+    pub archive: PathBuf,
     /// (name, url) of each source added.
     pub added: Vec<(String, String)>,
     /// Entries left out, each with its reason.
@@ -80,32 +90,47 @@ pub struct SourcesImportReport {
     pub refused: Vec<RefusedOutline>,
 }
 
-/// Reads an OPML file and appends its new feeds to the config file as `[[sources]]` tables,
-/// keeping everything already in the file. The result is checked as a config before the
-/// file is replaced (atomically).
+/// Reads an OPML file and upserts its new feeds into the store's source catalog (origin
+/// `opml`, polled hourly), under the archive lock. The config file is left as it is: a
+/// list of 100,000 feeds belongs in the store, not in a 100,000-table config.
 pub fn sources_import(config: &Config, opml: &Path) -> Result<SourcesImportReport, PipelineError> {
     let bytes = std::fs::read(opml).map_err(|source| OpmlError::Read { path: opml.to_path_buf(), source })?;
     let found = crate::opml::parse_opml(&String::from_utf8_lossy(&bytes), opml)?;
-    let refused = |message: String| PipelineError::Refused { path: config.path.clone(), message };
-    let text = std::fs::read_to_string(&config.path).map_err(|e| refused(format!("cannot read: {e}")))?;
-    let out = crate::opml::append_sources(&text, &entries(config), &found, config.fetch.allow_private);
-    if !out.added.is_empty() {
-        crate::config::parse(&out.text, &config.path)
-            .map_err(|e| refused(format!("the sources from {} would make the config invalid: {e}", opml.display())))?;
-        write_atomically(&config.path, out.text.as_bytes()).map_err(|e| refused(format!("cannot write: {e}")))?;
-    }
+    let dir = ArchiveDir::of(config);
+    let _lock = dir.lock()?;
+    let mut store = dir.open()?;
+    let known: Vec<SourceEntry> = roster::view(config, store.as_ref())?.iter().map(entry).collect();
+    let out = crate::opml::select_new(&known, &found, config.fetch.allow_private);
+    let every = Source::default_every().as_secs();
+    let added: Vec<CatalogSource> = out
+        .added
+        .iter()
+        .map(|a| CatalogSource {
+            name: a.name.clone(),
+            url: a.url.clone(),
+            every_secs: every,
+            tags: a.tags.clone(),
+            keywords: Vec::new(),
+            backfill: false,
+            origin: SourceOrigin::Opml,
+            enabled: true,
+        })
+        .collect();
+    store.upsert_sources(&added)?;
     Ok(SourcesImportReport {
-        config: config.path.clone(),
-        added: out.added,
+        archive: config.archive_dir(),
+        added: out.added.into_iter().map(|a| (a.name, a.url)).collect(),
         skipped: out.skipped,
         refused: out.refused,
     })
 }
 
-/// The configured sources as OPML 2.0. Local sources are written as `file:` URLs of their
-/// resolved paths, which other programs can open.
-pub fn sources_export(config: &Config) -> String {
-    let list: Vec<SourceEntry> = config
+/// The enabled sources of the store's catalog as OPML 2.0. Local sources are written as
+/// `file:` URLs of their resolved paths, which other programs can open.
+pub fn sources_export(config: &Config) -> Result<String, PipelineError> {
+    let store = ArchiveDir::of(config).open_read()?;
+    let listed = roster::viewed(config, store.as_ref())?;
+    let list: Vec<SourceEntry> = listed
         .sources
         .iter()
         .map(|s| SourceEntry {
@@ -120,32 +145,9 @@ pub fn sources_export(config: &Config) -> String {
             tags: s.tags.clone(),
         })
         .collect();
-    crate::opml::to_opml(&config.site.title, &list)
+    Ok(crate::opml::to_opml(&config.site.title, &list))
 }
 
-fn entries(config: &Config) -> Vec<SourceEntry> {
-    config
-        .sources
-        .iter()
-        .map(|s| SourceEntry { name: s.name().to_string(), url: s.url.as_string(), tags: s.tags.clone() })
-        .collect()
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "config".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        std::io::Write::write_all(&mut f, bytes)?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            f.set_permissions(meta.permissions())?;
-        }
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+fn entry(c: &CatalogSource) -> SourceEntry {
+    SourceEntry { name: c.name.clone(), url: c.url.clone(), tags: c.tags.clone() }
 }

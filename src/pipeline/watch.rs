@@ -1,12 +1,22 @@
 //! `watch`: one long-lived process that keeps the archive and the feeds current.
 //!
-//! By default every source has its own task: it sleeps until the source is due (its
-//! `every`, lengthened by its own hints and by backoff — the state `check` keeps, through
-//! [`schedule::due_at`]), polls it with the saved validators, and hands the poll to the one
-//! writer thread. A hanging source therefore delays nobody: its task waits (bounded by the
-//! fetch timeout) while the others' polls are archived. With `--cron EXPR`, one task runs
-//! whole cycles instead — check every due source, then publish — at the times the
-//! expression gives, like `run` from cron but in one process.
+//! By default a claimer ticks every [`TICK`]: in one short transaction it claims the sources
+//! the store has due (an indexed query by due time; see [`crate::archive::catalog`]), each
+//! under a lease of `[store] lease`, at most [`PER_HOST`] leases per host across workers and
+//! at most [`IN_FLIGHT`] polls of its own at once. Each claimed source gets a task that polls
+//! it with the saved validators and hands the poll to the one writer thread, which saves it
+//! fenced by the claim (a claim another worker took over while this one stalled is reported
+//! as a lost lease, its poll not saved) and moves the source's due time on (its `every`,
+//! lengthened by its own hints and by backoff). The claimer renews the leases of the polls
+//! in flight every third of a lease; a task releases its claim when its poll is saved. A
+//! hanging source therefore delays nobody: its task waits (bounded by the fetch timeout)
+//! while the others' polls are archived. A `run` or `check` between polls claims from the
+//! same catalog, so a source is never polled twice within its interval. With `--cron
+//! EXPR`, one task runs whole cycles instead — check every due source, then publish — at
+//! the times the expression gives, like `run` from cron but in one process.
+//!
+//! At start the config's `[[sources]]` are upserted into the catalog (without the archive
+//! lock: only the catalog is written then).
 //!
 //! The writer turns polls into archive changes with the check pipeline's own phases
 //! (decide, score, fetch and capture pages, write), publishes when something was archived,
@@ -35,9 +45,10 @@ use tokio::sync::{oneshot, watch};
 use super::PipelineError;
 use super::check::{self, CheckOptions, Checked};
 use super::net::{self, Net};
-use super::plan::{self, PollPlan};
+use super::plan;
 use super::report::{CheckReport, Outcome};
-use crate::archive::{ArchiveDir, ArchiveLock, LockError, SourceState};
+use super::roster;
+use crate::archive::{ArchiveDir, ArchiveLock, Claim, ClaimRequest, LockError, SourceState};
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::publish::{self, PublishReport};
@@ -47,12 +58,16 @@ use crate::websub::PingReport;
 
 /// How long the writer waits before trying again when another run holds the archive lock.
 pub const LOCK_RETRY: Duration = Duration::from_secs(5);
-/// After a cycle fails (not a busy lock), its sources wait at least this long.
-pub const ERROR_RETRY: Duration = Duration::from_secs(60);
 /// `watch` gives up after this many cycles in a row failed (a full disk, a broken archive).
 pub const MAX_FAILED_CYCLES: u32 = 5;
 /// The file in the archive folder that one `watch` holds for as long as it runs.
 pub const WATCH_LOCK_FILE: &str = "watch.lock";
+/// How often the claimer looks for due sources.
+pub const TICK: Duration = Duration::from_secs(1);
+/// At most this many leases on sources of one host, held by all workers together.
+pub const PER_HOST: usize = 4;
+/// At most this many of this worker's polls in flight (claimed, not yet saved).
+pub const IN_FLIGHT: usize = 4 * net::CONCURRENCY;
 
 /// How `watch` runs.
 #[derive(Debug, Clone, Default)]
@@ -113,12 +128,16 @@ pub fn watch(
         LockError::Held { path, holder } => PipelineError::AlreadyWatching { path, holder },
         other => PipelineError::Locked(other),
     })?;
-    // The source tasks poll whenever their sources are due: the fetcher caps how many
-    // requests run at once (after each takes its host's slot, so one slow host holds no
-    // slot another host could use).
+    // The config's sources go into the store's catalog; the catalog's enabled ones are
+    // watched. The fetcher caps how many requests run at once (after each takes its host's
+    // slot, so one slow host holds no slot another host could use).
+    let synced = {
+        let mut store = dir.open_catalog()?;
+        roster::end_dead_local_leases(store.as_mut(), Utc::now())?;
+        roster::sync(config, store.as_mut())?
+    };
+    let config = &synced;
     let fetcher = Fetcher::new(net::fetch_config(config)).map_err(PipelineError::Fetch)?;
-    let states: HashMap<String, SourceState> =
-        dir.open_read()?.source_states()?.into_iter().map(|s| (s.name.clone(), s)).collect();
     let rt = net::runtime()?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let stop_tx = Arc::new(stop_tx);
@@ -167,18 +186,16 @@ pub fn watch(
                     tasks.push(tokio::spawn(cron_task(cron.clone(), jobs_tx.clone(), stopped(stop_rx.clone()))));
                 }
                 None => {
-                    for index in 0..shared.sources.len() {
-                        let prior = states.get(shared.sources[index].name()).cloned();
-                        let first = plan::poll_plan(&shared, index, prior);
-                        let task = SourceTask {
-                            config: shared.clone(),
-                            index,
-                            fetcher: fetcher.clone(),
-                            dir: dir.clone(),
-                            jobs: jobs_tx.clone(),
-                        };
-                        tasks.push(tokio::spawn(task.run(first, stopped(stop_rx.clone()))));
-                    }
+                    let claimer = Claimer {
+                        index: shared.sources.iter().enumerate().map(|(i, s)| (s.name().to_string(), i)).collect(),
+                        config: shared.clone(),
+                        fetcher: fetcher.clone(),
+                        dir: dir.clone(),
+                        jobs: jobs_tx.clone(),
+                        worker: roster::worker_id(),
+                        held: Arc::default(),
+                    };
+                    tasks.push(tokio::spawn(claimer.run(stop_rx.clone())));
                 }
             }
             drop(jobs_tx); // the writer ends when every task has
@@ -206,72 +223,155 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// One source's loop: wait until due, poll, hand the poll to the writer, plan again.
-struct SourceTask {
+/// The claim loop of the per-source mode: claims due sources every [`TICK`], polls each in
+/// its own task, renews the leases of the polls in flight.
+struct Claimer {
     config: Arc<Config>,
-    index: usize,
+    /// Each source's position in `config.sources`, by name.
+    index: HashMap<String, usize>,
     fetcher: Fetcher,
     dir: ArchiveDir,
     jobs: mpsc::Sender<Job>,
+    worker: String,
+    /// The claims of the polls in flight, by source name.
+    held: Arc<Mutex<HashMap<String, Claim>>>,
 }
 
-impl SourceTask {
-    async fn run(self, first: PollPlan, stop: impl Future<Output = ()>) {
-        let due = first.due;
-        let plan = Mutex::new(first);
-        let this = &self;
-        let plan = &plan;
-        schedule::drive(
-            due,
-            || async move {
-                // A `run` or `check` between this source's polls saved a newer state: plan
-                // from it, so the source is not polled again before it is due.
-                if let Some(saved) = this.saved_state()
-                    && saved.last_attempt > plan_state(plan).last_attempt
-                {
-                    let next = plan::poll_plan(&this.config, this.index, Some(saved));
-                    let due = next.due;
-                    *plan.lock().unwrap_or_else(PoisonError::into_inner) = next;
-                    if due > Utc::now() {
-                        return Some(due);
-                    }
+impl Claimer {
+    async fn run(self, stop_rx: watch::Receiver<bool>) {
+        let this = Arc::new(self);
+        let mut polls = tokio::task::JoinSet::new();
+        let mut renewed = Instant::now();
+        let lease = this.config.store.lease.0;
+        let stop = stopped(stop_rx);
+        tokio::pin!(stop);
+        loop {
+            let tick = async {
+                while polls.try_join_next().is_some() {}
+                if renewed.elapsed() >= lease / 3 {
+                    renewed = Instant::now();
+                    this.renew().await;
+                    this.catalog("ending dead workers' leases", |store| {
+                        roster::end_dead_local_leases(store, Utc::now())
+                    })
+                    .await;
                 }
-                let (state, request) = {
-                    let p = plan.lock().unwrap_or_else(PoisonError::into_inner);
-                    (p.state.clone(), p.request.clone())
-                };
-                let poll = upstream::poll(&this.fetcher, &request).await;
-                let (reply, answer) = oneshot::channel();
-                this.jobs.send(Job::Polled(Box::new(PendingPoll { index: this.index, state, poll, reply }))).ok()?;
-                let next = match answer.await.ok()? {
-                    Ok(saved) => plan::poll_plan(&this.config, this.index, Some(saved)),
-                    Err(()) => {
-                        let mut p = plan::poll_plan(&this.config, this.index, Some(plan_state(plan)));
-                        let every = this.config.sources[this.index].every.0;
-                        p.due = Utc::now() + chrono::Duration::from_std(every.max(ERROR_RETRY)).unwrap_or_default();
-                        p
-                    }
-                };
-                let due = next.due;
-                *plan.lock().unwrap_or_else(PoisonError::into_inner) = next;
-                Some(due)
-            },
-            stop,
-        )
-        .await;
+                for claim in this.claim().await {
+                    polls.spawn(this.clone().poll(claim));
+                }
+            };
+            tokio::select! {
+                biased;
+                () = &mut stop => break,
+                () = tick => {}
+            }
+            tokio::select! {
+                biased;
+                () = &mut stop => break,
+                () = tokio::time::sleep(TICK) => {}
+            }
+        }
+        // Stopping: polls in flight are dropped at once, and their claims given back.
+        polls.abort_all();
+        let held: Vec<Claim> = this.held().drain().map(|(_, c)| c).collect();
+        this.catalog("releasing the leases at stop", move |store| store.release(&held)).await;
     }
-}
 
-impl SourceTask {
-    /// This source's state as the archive has it now (read-only; no lock needed).
-    fn saved_state(&self) -> Option<SourceState> {
-        let name = self.config.sources[self.index].name();
-        self.dir.open_read().ok()?.source_states().ok()?.into_iter().find(|s| s.name == name)
+    fn held(&self) -> std::sync::MutexGuard<'_, HashMap<String, Claim>> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
     }
-}
 
-fn plan_state(plan: &Mutex<PollPlan>) -> SourceState {
-    plan.lock().unwrap_or_else(PoisonError::into_inner).state.clone()
+    /// Runs one catalog transaction off the async threads; a failure is a warning (a claim
+    /// not made is made at a later tick, a lease not renewed or released runs out).
+    async fn catalog<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        work: impl FnOnce(&mut dyn crate::archive::Archive) -> Result<T, crate::archive::ArchiveError> + Send + 'static,
+    ) -> Option<T> {
+        let dir = self.dir.clone();
+        let done = tokio::task::spawn_blocking(move || work(dir.open_catalog()?.as_mut())).await;
+        match done {
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(e)) => {
+                tracing::warn!("{what}: {e}");
+                None
+            }
+            Err(e) => {
+                tracing::warn!("{what}: {e}");
+                None
+            }
+        }
+    }
+
+    /// Claims due sources, as many as this worker has room for.
+    async fn claim(&self) -> Vec<Claim> {
+        let room = IN_FLIGHT.saturating_sub(self.held().len());
+        if room == 0 {
+            return Vec::new();
+        }
+        let (worker, lease) = (self.worker.clone(), self.config.store.lease.0);
+        let claims = self
+            .catalog("claiming due sources", move |store| {
+                store.claim_due(&ClaimRequest {
+                    worker: &worker,
+                    now: Utc::now(),
+                    lease,
+                    limit: room,
+                    per_host: PER_HOST,
+                })
+            })
+            .await
+            .unwrap_or_default();
+        let mut held = self.held();
+        for c in &claims {
+            held.insert(c.name.clone(), c.clone());
+        }
+        claims
+    }
+
+    /// Renews the leases of the polls in flight; a lost one is logged (its save will be
+    /// refused and reported).
+    async fn renew(&self) {
+        let claims: Vec<Claim> = self.held().values().cloned().collect();
+        if claims.is_empty() {
+            return;
+        }
+        let lease = self.config.store.lease.0;
+        let asked = claims.clone();
+        let Some(kept) = self.catalog("renewing leases", move |store| store.renew(&asked, Utc::now(), lease)).await
+        else {
+            return;
+        };
+        for lost in claims.iter().filter(|c| !kept.contains(c)) {
+            tracing::warn!(source = lost.name, "lease lost: another worker took this source over");
+        }
+    }
+
+    /// Polls one claimed source and hands the poll to the writer; releases the claim once
+    /// the poll is saved (after a failed cycle the lease runs out instead, so the source
+    /// waits a lease before it is tried again).
+    async fn poll(self: Arc<Self>, claim: Claim) {
+        let Some(&index) = self.index.get(&claim.name) else {
+            // Added to the catalog after this worker started: the next `watch` sees it.
+            self.held().remove(&claim.name);
+            return;
+        };
+        let name = claim.name.clone();
+        let prior = self.catalog("reading a source's state", move |store| store.source_state(&name)).await.flatten();
+        let plan = plan::poll_plan(&self.config, index, prior);
+        let poll = upstream::poll(&self.fetcher, &plan.request).await;
+        let (reply, answer) = oneshot::channel();
+        let pending = PendingPoll { index, state: plan.state, poll, claim: claim.clone(), reply };
+        let saved = match self.jobs.send(Job::Polled(Box::new(pending))) {
+            Ok(()) => matches!(answer.await, Ok(Ok(_))),
+            Err(_) => false,
+        };
+        if saved {
+            let done = [claim.clone()];
+            self.catalog("releasing a lease", move |store| store.release(&done)).await;
+        }
+        self.held().remove(&claim.name);
+    }
 }
 
 /// `--cron`: a full cycle at each time the expression gives.
@@ -325,6 +425,8 @@ struct PendingPoll {
     index: usize,
     state: SourceState,
     poll: Poll,
+    /// The lease it was polled under.
+    claim: Claim,
     reply: oneshot::Sender<Result<SourceState, ()>>,
 }
 
@@ -477,13 +579,15 @@ impl Writer<'_> {
         };
         let mut replies = Vec::with_capacity(pending.len());
         let mut polled = Vec::with_capacity(pending.len());
+        let claims: Vec<Claim> = pending.iter().map(|p| p.claim.clone()).collect();
         for p in pending.drain(..) {
             replies.push((self.config.sources[p.index].name().to_string(), p.state.clone(), p.reply));
             polled.push((p.index, p.state, p.poll));
         }
         let applied = (|| {
             let mut store = self.dir.open()?;
-            let checked = check::apply_polled(self.config, store.as_mut(), self.dir, &self.net, polled, Utc::now())?;
+            let checked =
+                check::apply_polled(self.config, store.as_mut(), self.dir, &self.net, polled, &claims, Utc::now())?;
             let refreshed = self.refresh_due(store.as_mut())?;
             drop(store);
             let refresh_changed = refreshed.as_ref().is_some_and(|r| r.changed + r.removed > 0);

@@ -527,7 +527,7 @@ fn add_archives_a_page_with_its_capture() {
 }
 
 #[test]
-fn opml_import_appends_sources_keeping_the_config_text_and_export_round_trips() {
+fn opml_import_adds_sources_to_the_store_leaving_the_config_alone_and_export_round_trips() {
     let site = Site::new(
         50,
         "# keep this comment\n[[sources]]\nname = \"Iran Human Rights Monitor\"\nurl = \"https://iran-hrm.example/feed/\"\n",
@@ -537,7 +537,13 @@ fn opml_import_appends_sources_keeping_the_config_text_and_export_round_trips() 
     assert!(out.contains("4 source(s) added") && out.contains("1 skipped"), "{out}");
     assert!(out.contains("already a source, named `Iran Human Rights Monitor`"), "{out}");
     let after = std::fs::read_to_string(site.config()).expect("config");
-    assert!(after.starts_with(&before), "the existing text is kept");
+    assert_eq!(after, before, "the config file is left as it was");
+    let listed = json(&site.ok(&["sources", "--json"]));
+    let listed = listed.as_array().expect("a list");
+    assert_eq!(listed.len(), 5, "{listed:?}");
+    assert_eq!(listed[0]["name"], "Iran Human Rights Monitor", "the config's sources first");
+    assert_eq!(listed[0]["origin"], "config");
+    assert!(listed[1..].iter().all(|s| s["origin"] == "opml" && s["status"] == "new"), "{listed:?}");
     let exported = site.ok(&["sources", "export"]);
     assert_eq!(exported.matches("<outline ").count(), 5, "{exported}");
     assert!(exported.contains("xmlUrl=\"https://amnesty.example/en/feed/?type=news&amp;lang=en\""), "{exported}");
