@@ -9,7 +9,7 @@
 //! numbered in commit order (a PostgreSQL sequence would leave gaps and could commit out of
 //! order). Ids, tags, names and dates compare with `COLLATE "C"` (byte order); every order
 //! has an explicit tie-break; a version's fields are stored as the same text SQLite stores
-//! ([`row`](super::row)), so timestamps come back to the nanosecond. Search runs on a
+//! (`archive::row`), so timestamps come back to the nanosecond. Search runs on a
 //! weighted `tsvector` (title A, summary B, text C; `simple` configuration over text folded
 //! as [`crate::article::fold`] does, so case and accents are ignored) with a GIN index.
 //! Schema migrations are numbered and recorded in `feedkeeper_schema`.
