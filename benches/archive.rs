@@ -332,7 +332,7 @@ fn wacz(dir: &Path) {
     let meta = feedkeeper::wacz::Meta { title: "Benchmark", description: "", created: Utc::now() };
     let t = Instant::now();
     let (u0, s0) = cpu();
-    let report = feedkeeper::wacz::write(store.as_ref(), &archive.capture_dir(), &Default::default(), &out, &meta)
+    let report = feedkeeper::wacz::write(store.as_ref(), &feedkeeper::archive::captures::LocalCaptures { folder: archive.capture_dir() }, &Default::default(), &out, &meta)
         .expect("export");
     let (u1, s1) = cpu();
     println!(

@@ -316,8 +316,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         }
         Command::Verify => {
             let config = load_config(&cli.config)?;
-            let dir = feedkeeper::archive::ArchiveDir::new(config.archive_dir());
-            let report = feedkeeper::archive::verify::verify(&dir, |file, index, total| {
+            let dir = feedkeeper::archive::ArchiveDir::of(&config);
+            let captures = dir.captures()?;
+            let report = feedkeeper::archive::verify::verify_with(&dir, &captures, |file, index, total| {
                 if index == 0 {
                     progress.start("verifying", Some(total as u64));
                 }
@@ -548,7 +549,7 @@ fn print_check(report: &pipeline::CheckReport, json: bool, verbose: bool) -> any
 /// Names on stderr each row of a damaged archive the command left out; the exit status is
 /// `Partial` when there were any (the command did what it could), else `Done`.
 fn print_unreadable(config: &Config, rows: &[feedkeeper::archive::Unreadable]) -> ExitStatus {
-    let db = feedkeeper::archive::ArchiveDir::new(config.archive_dir()).db_path();
+    let db = feedkeeper::archive::ArchiveDir::of(config).db_path();
     for row in rows {
         eprintln!("{}", human::unreadable_line(&db, row));
     }

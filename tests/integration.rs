@@ -57,3 +57,9 @@ mod extraction;
 
 #[path = "integration/relevance.rs"]
 mod relevance;
+
+#[path = "integration/s3_service.rs"]
+mod s3_service;
+
+#[path = "integration/objects.rs"]
+mod objects;

@@ -16,6 +16,7 @@
 //! No network, no XML, no HTML parsing here.
 
 pub mod backend;
+pub mod captures;
 #[cfg(test)]
 pub(crate) mod conformance;
 pub mod integrity;
@@ -36,8 +37,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::article::{Article, ArticleId};
+use crate::config::{Config, ObjectUrl};
 
 pub use backend::{Backend, Head, MatchKey, NewVersion, Writer};
+pub use captures::{CaptureStore, Captures};
 pub use lock::{ArchiveLock, LockError, open_regular};
 pub use memory::MemoryStore;
 pub use source_state::{Decision, SourceState, SourceStateStore};
@@ -269,15 +272,30 @@ pub trait Archive: Store + SourceStateStore {}
 
 impl<T: Store + SourceStateStore> Archive for T {}
 
-/// The archive folder: where the database, captures and lock live.
+/// The archive folder: where the database, captures and lock live; and where new captures
+/// go when they go to object storage (`[captures] url`).
 #[derive(Debug, Clone)]
 pub struct ArchiveDir {
     pub root: PathBuf,
+    pub captures_url: Option<ObjectUrl>,
 }
 
 impl ArchiveDir {
+    /// An archive folder whose captures stay in it.
     pub fn new(root: impl Into<PathBuf>) -> ArchiveDir {
-        ArchiveDir { root: root.into() }
+        ArchiveDir { root: root.into(), captures_url: None }
+    }
+
+    /// The archive a config names: its folder and its capture store.
+    pub fn of(config: &Config) -> ArchiveDir {
+        ArchiveDir { root: config.archive_dir(), captures_url: config.captures.url.clone() }
+    }
+
+    /// The capture store ([`captures`]): the capture folder, and the bucket when
+    /// `[captures] url` is set, with endpoint and credentials from the AWS environment
+    /// variables.
+    pub fn captures(&self) -> Result<Captures, crate::objects::ObjectError> {
+        Captures::new(self.capture_dir(), self.captures_url.as_ref(), &crate::objects::S3Env::from_process())
     }
 
     pub fn db_path(&self) -> PathBuf {

@@ -156,7 +156,7 @@ pub fn backfill(
     let source = config
         .source(name)
         .ok_or_else(|| PipelineError::UnknownSource { name: name.to_string(), config: config.path.clone() })?;
-    let dir = ArchiveDir::new(config.archive_dir());
+    let dir = ArchiveDir::of(config);
     let fetcher = Fetcher::new(fetch_config(config)).map_err(PipelineError::Fetch)?;
     let rt = runtime()?;
     let net = Net { fetcher: &fetcher, handle: rt.handle(), stop: None, progress };

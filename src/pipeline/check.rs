@@ -55,7 +55,7 @@ pub fn check(
     now: DateTime<Utc>,
     progress: &dyn Progress,
 ) -> Result<CheckReport, PipelineError> {
-    let dir = ArchiveDir::new(config.archive_dir());
+    let dir = ArchiveDir::of(config);
     if opts.dry_run {
         let mut store = dir.open_read()?;
         return check_with(config, store.as_mut(), &dir, opts, now, progress);

@@ -37,6 +37,8 @@ pub enum PipelineError {
     #[error(transparent)]
     Warc(#[from] crate::archive::warc::WarcError),
     #[error(transparent)]
+    Objects(#[from] crate::objects::ObjectError),
+    #[error(transparent)]
     Opml(#[from] crate::opml::OpmlError),
     #[error(transparent)]
     Wacz(#[from] crate::wacz::WaczError),
@@ -69,6 +71,7 @@ impl PipelineError {
                 | PipelineError::Import(ImportError::NotFound { .. })
                 | PipelineError::UnknownSource { .. }
                 | PipelineError::Opml(_)
+                | PipelineError::Objects(crate::objects::ObjectError::Endpoint { .. })
                 | PipelineError::Wacz(crate::wacz::WaczError::Empty { .. })
                 | PipelineError::Fetch(
                     crate::fetch::FetchError::InvalidUrl { .. } | crate::fetch::FetchError::InvalidConfig { .. }

@@ -117,7 +117,7 @@ pub fn import(
     now: DateTime<Utc>,
     progress: &dyn Progress,
 ) -> Result<ImportReport, PipelineError> {
-    let dir = ArchiveDir::new(config.archive_dir());
+    let dir = ArchiveDir::of(config);
     let _lock = dir.lock()?;
     let files = import::discover(paths)?;
     let mut report = ImportReport { files: files.len(), ..ImportReport::default() };
@@ -178,7 +178,7 @@ pub struct Published {
 /// released) tells the WebSub hub about the feeds that changed.
 pub fn publish(config: &Config, progress: &dyn Progress) -> Result<Published, PipelineError> {
     let report = {
-        let dir = ArchiveDir::new(config.archive_dir());
+        let dir = ArchiveDir::of(config);
         let _lock = dir.lock()?;
         let mut store = dir.open()?;
         publish_showing(store.as_mut(), config, progress)?
@@ -191,7 +191,7 @@ pub fn publish(config: &Config, progress: &dyn Progress) -> Result<Published, Pi
 /// the WebSub pings for the feeds that changed.
 pub fn run(config: &Config, now: DateTime<Utc>, progress: &dyn Progress) -> Result<RunReport, PipelineError> {
     let (check, published) = {
-        let dir = ArchiveDir::new(config.archive_dir());
+        let dir = ArchiveDir::of(config);
         let _lock = dir.lock()?;
         let mut store = dir.open()?;
         let check = check_with(config, store.as_mut(), &dir, &CheckOptions::default(), now, progress)?;
@@ -308,7 +308,7 @@ pub fn init(config: &Path) -> Result<Initialised, PipelineError> {
         Err(e) => return Err(io(config, e)),
     };
     let loaded = crate::config::load(config)?;
-    let archive = ArchiveDir::new(loaded.archive_dir());
+    let archive = ArchiveDir::of(&loaded);
     if !wrote && archive.state() == crate::archive::ArchiveState::Present {
         return Err(PipelineError::Refused {
             path: config.to_path_buf(),
@@ -382,7 +382,7 @@ impl<T> Found<T> {
 
 /// `list`: articles newest first.
 pub fn list(config: &Config, query: &ListQuery) -> Result<Found<Vec<ArticleView>>, PipelineError> {
-    let store = ArchiveDir::new(config.archive_dir()).open_read()?;
+    let store = ArchiveDir::of(config).open_read()?;
     let query = ListQuery { tag: query.tag.as_deref().and_then(crate::article::normalise_tag), limit: query.limit };
     let views = store.list(&query)?.iter().map(|a| ArticleView::new(a, config)).collect();
     Ok(Found::from_store(views, &*store))
@@ -391,7 +391,7 @@ pub fn list(config: &Config, query: &ListQuery) -> Result<Found<Vec<ArticleView>
 /// `show ID`: one article with its history. `ID` may be the full id, the uuid without
 /// `urn:uuid:`, or any unique prefix of either.
 pub fn show(config: &Config, given: &str) -> Result<Found<StoredArticle>, PipelineError> {
-    let store = ArchiveDir::new(config.archive_dir()).open_read()?;
+    let store = ArchiveDir::of(config).open_read()?;
     let given = given.trim();
     let mut candidates = store.ids_with_prefix(given, 5)?;
     if candidates.is_empty() && !given.contains(':') {
@@ -425,7 +425,7 @@ pub struct SearchView {
 
 /// `search QUERY`: best first.
 pub fn search(config: &Config, query: &str, limit: usize) -> Result<Found<Vec<SearchView>>, PipelineError> {
-    let store = ArchiveDir::new(config.archive_dir()).open_read()?;
+    let store = ArchiveDir::of(config).open_read()?;
     let hits: Vec<SearchHit> = store.search(query, limit)?;
     let views = hits
         .iter()

@@ -34,7 +34,7 @@ pub struct SourceHealth {
 
 /// The health of every configured source, in config order.
 pub fn sources(config: &Config) -> Result<Vec<SourceHealth>, PipelineError> {
-    let store = ArchiveDir::new(config.archive_dir()).open_read()?;
+    let store = ArchiveDir::of(config).open_read()?;
     let mut states: HashMap<String, SourceState> =
         store.source_states()?.into_iter().map(|s| (s.name.clone(), s)).collect();
     let t = |t: Option<DateTime<Utc>>| t.as_ref().map(crate::date::rfc3339);

@@ -103,7 +103,7 @@ pub fn watch(
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_cycle: &mut (dyn FnMut(&CycleReport) + Send),
 ) -> Result<WatchSummary, PipelineError> {
-    let dir = ArchiveDir::new(config.archive_dir());
+    let dir = ArchiveDir::of(config);
     // Only `init` creates an archive: a missing one is refused before any lock file is made.
     dir.require()?;
     let _watching = ArchiveLock::acquire(&config.archive_dir().join(WATCH_LOCK_FILE)).map_err(|e| match e {

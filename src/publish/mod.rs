@@ -46,6 +46,7 @@ mod markup;
 pub mod paging;
 mod rss;
 mod shrink;
+pub mod upload;
 mod view;
 mod write;
 
@@ -97,6 +98,9 @@ pub struct PublishReport {
     /// Log entries that could not be read from a damaged database and were left out.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<Unreadable>,
+    /// With `[publish] target`: what was copied into the bucket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uploaded: Option<upload::UploadReport>,
 }
 
 /// A failure of the publisher. I/O errors name the file or folder.
@@ -111,6 +115,10 @@ pub enum PublishError {
     #[error("the article page writer stopped unexpectedly")]
     WriterStopped,
     /// This publish would take published history away; nothing was changed.
+    /// Publishing into object storage failed; the subscription documents there were not
+    /// updated past what already exists, and the next publish puts what is missing.
+    #[error("{0}; the feeds in the bucket were not brought up to date (retried at the next publish)")]
+    Object(#[from] crate::objects::ObjectError),
     #[error("{path}: publishing would shrink the published history ({lost}); nothing was changed. If that is intended, run `feedkeeper publish --allow-shrink`", path = path.display())]
     WouldShrink { path: PathBuf, lost: String },
 }
@@ -164,8 +172,20 @@ impl Plan {
     }
 }
 
-/// Publishes the archive into `feeds_dir`; see the module documentation.
+/// Publishes the archive into `feeds_dir`, and from there into the bucket of
+/// `[publish] target` when one is set (see [`upload`]); see the module documentation.
 pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Result<PublishReport, PublishError> {
+    let mut report = publish_folder(store, config, feeds_dir)?;
+    if let Some(target) = &config.publish.target {
+        let bucket = crate::objects::Bucket::open(target, &crate::objects::S3Env::from_process())?;
+        let paging = Paging::new(report.entries, SiteView::from_config(config).page_size);
+        report.uploaded = Some(upload::upload(store, feeds_dir, &bucket, paging)?);
+    }
+    Ok(report)
+}
+
+/// Publishes the archive into the folder `feeds_dir`.
+fn publish_folder(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Result<PublishReport, PublishError> {
     let site = SiteView::from_config(config);
     let n = store.log_len()?;
     let paging = Paging::new(n, site.page_size);
