@@ -18,6 +18,7 @@ pub mod objects;
 pub mod opml;
 pub mod pipeline;
 pub mod publish;
+pub mod refresh;
 pub mod relevance;
 pub mod schedule;
 pub mod serve;

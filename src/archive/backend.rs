@@ -119,6 +119,10 @@ pub trait Backend {
     /// One article with its versions (oldest first).
     fn get(&self, id: &ArticleId) -> Result<Option<StoredArticle>, ArchiveError>;
 
+    /// Version `version` (from 1) of an article, text included, as it was archived (for the
+    /// diff between versions); `None` when there is no such article or version.
+    fn version(&self, id: &ArticleId, version: u32) -> Result<Option<Article>, ArchiveError>;
+
     /// Articles' current versions, newest first: by [`Article::date`] to the second, then id.
     fn list(&self, query: &ListQuery) -> Result<Vec<Article>, ArchiveError>;
 

@@ -48,6 +48,8 @@ macro_rules! conformance_tests {
                 search_finds_every_word_of_the_current_versions,
                 saved_state_round_trips,
                 source_state_and_decisions_round_trip,
+                refresh_states_round_trip,
+                every_version_is_read_back_with_its_text,
             );
         }
     };
@@ -567,4 +569,72 @@ pub fn source_state_and_decisions_round_trip(store: &mut dyn Archive) {
     let ok = SourceState { failures: 0, last_error: None, ..states[0].clone() };
     store.record_check(&[ok], &[], &[]).expect("record");
     assert_eq!(store.source_states().expect("states")[0].last_error, None);
+}
+
+fn refresh(id: &str, state: crate::archive::ArticleState) -> crate::archive::RefreshState {
+    crate::archive::RefreshState {
+        article_id: ArticleId(id.into()),
+        state,
+        since: at("2026-11-28T12:00:00.25Z"),
+        last_checked: at("2026-11-28T12:00:00.75Z"),
+        etag: Some("\"e1\"".into()),
+        last_modified: Some("Sat, 28 Nov 2026 11:00:00 GMT".into()),
+        failures: 0,
+        last_error: None,
+        evidence: None,
+    }
+}
+
+pub fn refresh_states_round_trip(store: &mut dyn Archive) {
+    use crate::archive::{ArticleState, Evidence, RefreshState};
+    assert!(store.refresh_states().expect("states").is_empty());
+    assert_eq!(store.refresh_state(&id("urn:x:b")).expect("read"), None);
+    let removed = RefreshState {
+        evidence: Some(Evidence {
+            status: Some(410),
+            final_url: Some("https://news.example/b".into()),
+            at: at("2026-11-28T12:00:00.5Z"),
+            reason: "HTTP 410 Gone".into(),
+        }),
+        etag: None,
+        ..refresh("urn:x:b", ArticleState::Removed)
+    };
+    let changed = refresh("urn:x:a", ArticleState::Changed);
+    store.record_refresh(&[removed.clone(), changed.clone()], &[]).expect("record");
+    let second = |s: &RefreshState| RefreshState {
+        since: at("2026-11-28T12:00:00Z"),
+        last_checked: at("2026-11-28T12:00:00Z"),
+        evidence: s.evidence.clone().map(|e| Evidence { at: at("2026-11-28T12:00:00Z"), ..e }),
+        ..s.clone()
+    };
+    assert_eq!(
+        store.refresh_states().expect("states"),
+        [second(&changed), second(&removed)],
+        "by article id, times to the second"
+    );
+    // A later refresh replaces one state and leaves the other.
+    let failing = RefreshState {
+        failures: 2,
+        last_error: Some("timed out".into()),
+        last_checked: at("2026-11-29T12:00:00Z"),
+        ..second(&changed)
+    };
+    store.record_refresh(std::slice::from_ref(&failing), &[]).expect("record");
+    assert_eq!(store.refresh_state(&id("urn:x:a")).expect("read"), Some(failing));
+    assert_eq!(store.refresh_state(&id("urn:x:b")).expect("read"), Some(second(&removed)));
+}
+
+pub fn every_version_is_read_back_with_its_text(store: &mut dyn Archive) {
+    let a = article("urn:x:v", "Title", "first text", 1, &[]);
+    put(store, &a, &keys(None, None));
+    let mut b = a.clone();
+    b.content.text = "second text".into();
+    b.content.html = "<p>second text</p>".into();
+    b.seal();
+    put(store, &b, &keys(None, None));
+    let v1 = store.version(&a.id, 1).expect("read").expect("version 1");
+    let v2 = store.version(&a.id, 2).expect("read").expect("version 2");
+    assert_eq!((v1.content.text.as_str(), v2.content.text.as_str()), ("first text", "second text"));
+    assert!(store.version(&a.id, 3).expect("read").is_none());
+    assert!(store.version(&id("urn:x:none"), 1).expect("read").is_none());
 }

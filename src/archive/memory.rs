@@ -21,8 +21,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use super::backend::{Backend, Head, NewVersion, Writer};
 use super::policy::MatchKey;
 use super::{
-    ArchiveError, Decision, ListQuery, LogEntry, SearchHit, SourceState, SourceStateStore, StoredArticle, TagInfo,
-    VersionInfo,
+    ArchiveError, Decision, Evidence, ListQuery, LogEntry, RefreshState, RefreshStateStore, SearchHit, SourceState,
+    SourceStateStore, StoredArticle, TagInfo, VersionInfo,
 };
 use crate::article::{Article, ArticleId, CaptureRef, fold};
 use crate::date;
@@ -43,6 +43,7 @@ struct Data {
     meta: BTreeMap<String, String>,
     states: BTreeMap<String, SourceState>,
     decisions: BTreeMap<(String, String), Decision>,
+    refresh: BTreeMap<String, RefreshState>,
     /// How many articles were ever inserted: each one's rank, the tie-break of lookups.
     inserted: u64,
 }
@@ -264,6 +265,10 @@ impl Backend for MemoryStore {
         }))
     }
 
+    fn version(&self, id: &ArticleId, version: u32) -> Result<Option<Article>, ArchiveError> {
+        Ok(self.data.articles.get(id.as_str()).and_then(|s| s.version(version)).cloned())
+    }
+
     fn list(&self, query: &ListQuery) -> Result<Vec<Article>, ArchiveError> {
         let mut hits: Vec<(String, &str, &Stored)> = self
             .data
@@ -388,6 +393,29 @@ impl SourceStateStore for MemoryStore {
                 ..s.clone()
             };
             self.data.states.insert(s.name.clone(), kept);
+        }
+        Ok(())
+    }
+}
+
+impl RefreshStateStore for MemoryStore {
+    fn refresh_states(&self) -> Result<Vec<RefreshState>, ArchiveError> {
+        Ok(self.data.refresh.values().cloned().collect())
+    }
+
+    fn refresh_state(&self, id: &ArticleId) -> Result<Option<RefreshState>, ArchiveError> {
+        Ok(self.data.refresh.get(id.as_str()).cloned())
+    }
+
+    fn record_refresh(&mut self, states: &[RefreshState], _captures: &[CaptureRef]) -> Result<(), ArchiveError> {
+        for s in states {
+            let kept = RefreshState {
+                since: to_second(s.since),
+                last_checked: to_second(s.last_checked),
+                evidence: s.evidence.as_ref().map(|e| Evidence { at: to_second(e.at), ..e.clone() }),
+                ..s.clone()
+            };
+            self.data.refresh.insert(s.article_id.0.clone(), kept);
         }
         Ok(())
     }

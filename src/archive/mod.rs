@@ -2,7 +2,8 @@
 //! and the lock file — and the only module that speaks SQL.
 //!
 //! Everything else reaches storage through an [`Archive`] trait object: the [`Store`] trait
-//! (articles in, articles and the publication log out) and the [`SourceStateStore`]. The
+//! (articles in, articles and the publication log out), the [`SourceStateStore`] and the
+//! [`RefreshStateStore`]. The
 //! archiving rules ([`policy`]) sit above a narrow [`Backend`] trait and are written once;
 //! a backend ([`SqliteStore`]; [`MemoryStore`] for tests) only stores and fetches, so another one, such as
 //! PostgreSQL, is one more file and no change to the importer, the pipeline or the
@@ -24,6 +25,7 @@ pub mod ledger;
 pub mod lock;
 mod memory;
 pub mod policy;
+mod refresh_state;
 #[cfg(test)]
 pub(crate) mod small_disk;
 mod source_state;
@@ -43,6 +45,7 @@ pub use backend::{Backend, Head, MatchKey, NewVersion, Writer};
 pub use captures::{CaptureStore, Captures};
 pub use lock::{ArchiveLock, LockError, open_regular};
 pub use memory::MemoryStore;
+pub use refresh_state::{ArticleState, Evidence, RefreshState, RefreshStateStore};
 pub use source_state::{Decision, SourceState, SourceStateStore};
 pub use sqlite::{LATEST_SCHEMA, SqliteStore};
 
@@ -266,11 +269,12 @@ fn commit_capture(w: &mut dyn Writer, article: &Article) -> Result<(), ArchiveEr
     }
 }
 
-/// An open archive, whatever its backend: the articles ([`Store`]) and the sources' state
-/// ([`SourceStateStore`]). [`ArchiveDir::open`] returns one.
-pub trait Archive: Store + SourceStateStore {}
+/// An open archive, whatever its backend: the articles ([`Store`]), the sources' state
+/// ([`SourceStateStore`]) and the originals' refresh state ([`RefreshStateStore`]).
+/// [`ArchiveDir::open`] returns one.
+pub trait Archive: Store + SourceStateStore + RefreshStateStore {}
 
-impl<T: Store + SourceStateStore> Archive for T {}
+impl<T: Store + SourceStateStore + RefreshStateStore> Archive for T {}
 
 /// The archive folder: where the database, captures and lock live; and where new captures
 /// go when they go to object storage (`[captures] url`).

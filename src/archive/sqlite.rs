@@ -10,7 +10,7 @@ mod salvage;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
@@ -18,8 +18,8 @@ use super::backend::{Backend, Head, NewVersion, Writer};
 use super::ledger;
 use super::policy::MatchKey;
 use super::{
-    ArchiveError, Decision, ListQuery, LogEntry, SearchHit, SourceState, SourceStateStore, StoredArticle, TagInfo,
-    Unreadable, VersionInfo,
+    ArchiveError, ArticleState, Decision, Evidence, ListQuery, LogEntry, RefreshState, RefreshStateStore, SearchHit,
+    SourceState, SourceStateStore, StoredArticle, TagInfo, Unreadable, VersionInfo,
 };
 use crate::article::{Article, ArticleId, CaptureRef, Content, Origin, Person, SourceRef};
 use crate::date;
@@ -124,6 +124,20 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE capture_files (
         file          TEXT PRIMARY KEY,
         committed_len INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
+    // 4: `refresh`: what the last re-check of each archived original found.
+    r#"
+    CREATE TABLE refresh_state (
+        article_id    TEXT PRIMARY KEY,
+        state         TEXT NOT NULL,
+        since         TEXT NOT NULL,
+        last_checked  TEXT NOT NULL,
+        etag          TEXT,
+        last_modified TEXT,
+        failures      INTEGER NOT NULL DEFAULT 0,
+        last_error    TEXT,
+        evidence      TEXT
     ) WITHOUT ROWID;
     "#,
 ];
@@ -692,6 +706,22 @@ impl Backend for SqliteStore {
         Ok(Some(StoredArticle { article, versions, first_archived_at }))
     }
 
+    fn version(&self, id: &ArticleId, version: u32) -> Result<Option<Article>, ArchiveError> {
+        let context = "reading a version";
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT title, summary, content_text, content_html, meta FROM versions
+                 WHERE article_id = ?1 AND version = ?2",
+            )
+            .map_err(self.sql(context))?;
+        let mut rows = stmt.query(params![id.as_str(), i64::from(version)]).map_err(self.sql(context))?;
+        match rows.next().map_err(self.sql(context))? {
+            Some(row) => Ok(Some(self.article_at(row, 0, context)?)),
+            None => Ok(None),
+        }
+    }
+
     fn list(&self, query: &ListQuery) -> Result<Vec<Article>, ArchiveError> {
         let limit = query.limit.map_or(-1, |l| l as i64);
         let (sql, tag) = match &query.tag {
@@ -1174,5 +1204,104 @@ pub(super) mod tests {
         let cause = std::error::Error::source(&err).expect("the backend's error is kept as the cause");
         assert!(cause.downcast_ref::<rusqlite::Error>().is_some(), "{cause:?}");
         assert!(shown.ends_with(&cause.to_string()), "{shown}");
+    }
+}
+
+const REFRESH_COLUMNS: &str = "article_id, state, since, last_checked, etag, last_modified, failures, last_error, evidence";
+
+/// A `refresh_state` row, read as text (checked by [`SqliteStore::refresh_from`]).
+type RefreshRow = (String, String, String, String, Option<String>, Option<String>, i64, Option<String>, Option<String>);
+
+fn read_refresh_row(r: &Row<'_>) -> rusqlite::Result<RefreshRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+}
+
+impl SqliteStore {
+    fn refresh_from(&self, row: RefreshRow) -> Result<RefreshState, ArchiveError> {
+        let (id, state, since, checked, etag, last_modified, failures, last_error, evidence) = row;
+        let bad = |what: &str, detail: &str| self.corrupt(format!("refresh {what} of {id}"), detail);
+        let state = ArticleState::parse(&state).ok_or_else(|| bad("state", &state))?;
+        let since = date::parse(&since).ok_or_else(|| bad("time", &since))?;
+        let last_checked = date::parse(&checked).ok_or_else(|| bad("time", &checked))?;
+        let evidence = match evidence {
+            Some(text) => Some(serde_json::from_str::<Evidence>(&text).map_err(|e| bad("evidence", &e.to_string()))?),
+            None => None,
+        };
+        Ok(RefreshState {
+            article_id: ArticleId(id.clone()),
+            state,
+            since,
+            last_checked,
+            etag,
+            last_modified,
+            failures: failures.clamp(0, i64::from(u32::MAX)) as u32,
+            last_error,
+            evidence,
+        })
+    }
+}
+
+/// Refresh states in the `refresh_state` table; times to the second.
+impl RefreshStateStore for SqliteStore {
+    fn refresh_states(&self) -> Result<Vec<RefreshState>, ArchiveError> {
+        let context = "reading refresh states";
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {REFRESH_COLUMNS} FROM refresh_state ORDER BY article_id"))
+            .map_err(self.sql(context))?;
+        let rows = stmt.query_map([], read_refresh_row).map_err(self.sql(context))?;
+        let rows: Vec<RefreshRow> = rows.collect::<Result<_, _>>().map_err(self.sql(context))?;
+        rows.into_iter().map(|row| self.refresh_from(row)).collect()
+    }
+
+    fn refresh_state(&self, id: &ArticleId) -> Result<Option<RefreshState>, ArchiveError> {
+        let context = "reading a refresh state";
+        let row = self
+            .conn
+            .prepare_cached(&format!("SELECT {REFRESH_COLUMNS} FROM refresh_state WHERE article_id = ?1"))
+            .map_err(self.sql(context))?
+            .query_row([id.as_str()], read_refresh_row)
+            .optional()
+            .map_err(self.sql(context))?;
+        row.map(|row| self.refresh_from(row)).transpose()
+    }
+
+    fn record_refresh(&mut self, states: &[RefreshState], captures: &[CaptureRef]) -> Result<(), ArchiveError> {
+        let path = self.path.clone();
+        let err = |source: rusqlite::Error| ArchiveError::Sql {
+            path: path.clone(),
+            context: "saving refresh states",
+            source: source.into(),
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut put = tx
+                .prepare_cached(&format!(
+                    "INSERT OR REPLACE INTO refresh_state ({REFRESH_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                ))
+                .map_err(err)?;
+            for s in states {
+                let evidence = s.evidence.as_ref().map(|e| {
+                    let e = Evidence { at: e.at.trunc_subsecs(0), ..e.clone() };
+                    serde_json::to_string(&e).unwrap_or_default()
+                });
+                put.execute(params![
+                    s.article_id.as_str(),
+                    s.state.as_str(),
+                    date::rfc3339(&s.since),
+                    date::rfc3339(&s.last_checked),
+                    s.etag,
+                    s.last_modified,
+                    i64::from(s.failures),
+                    s.last_error,
+                    evidence,
+                ])
+                .map_err(err)?;
+            }
+            for c in captures {
+                ledger::commit(&tx, &c.file, c.offset + c.length).map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
     }
 }
