@@ -141,7 +141,9 @@ pub fn check_endpoint(endpoint: &str) -> Result<bool, ObjectError> {
             if loopback {
                 Ok(true)
             } else {
-                Err(bad("plain http:// is allowed only for a loopback endpoint (127.0.0.1, ::1, localhost); use https://"))
+                Err(bad(
+                    "plain http:// is allowed only for a loopback endpoint (127.0.0.1, ::1, localhost); use https://",
+                ))
             }
         }
         other => Err(bad(&format!("the scheme `{other}` is not http or https"))),
@@ -152,9 +154,8 @@ impl Bucket {
     /// A client for `url` with the settings of `env`. Makes no request.
     pub fn open(url: &ObjectUrl, env: &S3Env) -> Result<Bucket, ObjectError> {
         let retry = RetryConfig { max_retries: 2, retry_timeout: Duration::from_secs(10), ..RetryConfig::default() };
-        let options = ClientOptions::new()
-            .with_connect_timeout(Duration::from_secs(5))
-            .with_timeout(Duration::from_secs(120));
+        let options =
+            ClientOptions::new().with_connect_timeout(Duration::from_secs(5)).with_timeout(Duration::from_secs(120));
         let mut builder = AmazonS3Builder::new()
             .with_bucket_name(&url.bucket)
             .with_region(env.region.as_deref().unwrap_or("us-east-1"))
@@ -347,8 +348,7 @@ mod tests {
             secret_access_key: Some("s".into()),
             region: None,
         };
-        let bucket =
-            Bucket::open(&ObjectUrl { bucket: "gone".into(), prefix: "p/".into() }, &env).expect("client");
+        let bucket = Bucket::open(&ObjectUrl { bucket: "gone".into(), prefix: "p/".into() }, &env).expect("client");
         let e = bucket.put_new("k.warc.gz", b"x".to_vec()).expect_err("nobody listens").to_string();
         assert!(e.contains("s3://gone/p/k.warc.gz") && e.contains("put-if-absent"), "{e}");
     }

@@ -8,7 +8,7 @@
 //! `s3://bucket/key` URL, so a reference says by itself where it lives (an archive that moved
 //! from local captures to a bucket keeps reading both). A batch (one check's or one add's
 //! captures) becomes one new object, a complete WARC file with its own `warcinfo` record,
-//! written put-if-absent under a key named by the day and the bytes' hash, *before* the
+//! written put-if-absent under a new key named by the day and a UUID, *before* the
 //! transaction that refers to it commits: a reference never points at an object that was not
 //! written, and an object whose transaction failed is only an unreferenced object. Records
 //! are read back by ranged GET of exactly the member the reference names.
@@ -95,10 +95,8 @@ impl CaptureStore for LocalCaptures {
     }
 
     fn units(&self) -> Result<Vec<String>, WarcError> {
-        let files = super::ledger::capture_files(&self.folder).map_err(|e| WarcError::Io {
-            path: self.folder.clone(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
+        let files = super::ledger::capture_files(&self.folder)
+            .map_err(|e| WarcError::Io { path: self.folder.clone(), source: std::io::Error::other(e.to_string()) })?;
         Ok(files.iter().filter_map(|p| Some(p.file_name()?.to_str()?.to_owned())).collect())
     }
 
@@ -141,12 +139,11 @@ impl ObjectCaptures {
     }
 }
 
-/// The key of a batch's object: `<day>/<hash of the bytes>.warc.gz`, where `<day>` comes
+/// A new key for a batch's object: `<day>/feedkeeper-<uuid>.warc.gz`, where `<day>` comes
 /// from the local file name the batch would have had (`feedkeeper-2026-12-06.warc.gz`).
-pub fn object_key(name: &str, bytes: &[u8]) -> String {
+pub fn object_key(name: &str) -> String {
     let day = name.trim_start_matches("feedkeeper-").trim_end_matches(".warc.gz");
-    let hash = blake3::hash(bytes).to_hex();
-    format!("{day}/feedkeeper-{}.warc.gz", &hash[..32])
+    format!("{day}/feedkeeper-{}.warc.gz", uuid::Uuid::new_v4().simple())
 }
 
 impl CaptureStore for ObjectCaptures {
@@ -154,12 +151,12 @@ impl CaptureStore for ObjectCaptures {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        // Every record id is new, so two batches never have the same bytes: the hash names
-        // the object uniquely and the put-if-absent only guards against a foreign writer.
-        let (bytes, mut refs) = warc::encode_captures(name, 0, batch)
-            .map_err(|source| WarcError::Io { path: PathBuf::from(self.bucket.url_of(name)), source })?;
-        let key = object_key(name, &bytes);
+        // A fresh key per batch: the put-if-absent only guards against a foreign writer.
+        let key = object_key(name);
         let url = self.bucket.url_of(&key);
+        let file_name = key.rsplit('/').next().unwrap_or(&key);
+        let (bytes, mut refs) = warc::encode_captures(file_name, 0, batch)
+            .map_err(|source| WarcError::Io { path: PathBuf::from(&url), source })?;
         self.bucket.put_new(&key, bytes)?;
         for r in &mut refs {
             r.file = url.clone();
@@ -169,10 +166,10 @@ impl CaptureStore for ObjectCaptures {
 
     fn raw(&self, capture: &CaptureRef) -> Result<Vec<u8>, WarcError> {
         let (bucket, key) = self.locate(&capture.file)?;
-        let end = capture.offset.checked_add(capture.length).ok_or_else(|| WarcError::Truncated {
-            path: PathBuf::from(&capture.file),
-            offset: capture.offset,
-        })?;
+        let end = capture
+            .offset
+            .checked_add(capture.length)
+            .ok_or_else(|| WarcError::Truncated { path: PathBuf::from(&capture.file), offset: capture.offset })?;
         Ok(bucket.get_range(&key, capture.offset..end)?)
     }
 
@@ -315,7 +312,9 @@ mod tests {
     fn batch_of<'a>(bodies: &'a [&'a str], at: DateTime<Utc>) -> Vec<(&'a str, DateTime<Utc>, Captured<'a>)> {
         bodies
             .iter()
-            .map(|b| ("https://example.org/a", at, Captured::Resource { content_type: "text/html", body: b.as_bytes() }))
+            .map(|b| {
+                ("https://example.org/a", at, Captured::Resource { content_type: "text/html", body: b.as_bytes() })
+            })
             .collect()
     }
 
@@ -336,11 +335,12 @@ mod tests {
         let units = store.units().expect("units");
         assert!(units.contains(&refs[0].file), "{units:?} lacks {}", refs[0].file);
         let mut seen = 0;
-        store.scan(&refs[0].file, &mut |found| {
-            found.expect("a whole record").record.verify_digests().expect("digests");
-            seen += 1;
-        })
-        .expect("scan");
+        store
+            .scan(&refs[0].file, &mut |found| {
+                found.expect("a whole record").record.verify_digests().expect("digests");
+                seen += 1;
+            })
+            .expect("scan");
         assert_eq!(seen, 3, "warcinfo and two resource records");
     }
 

@@ -109,7 +109,11 @@ fn scan_captures(
             return Ok(report);
         }
         Err(e) => {
-            return Err(ArchiveError::Corrupt { path: PathBuf::new(), what: "capture folder".into(), detail: e.to_string() });
+            return Err(ArchiveError::Corrupt {
+                path: PathBuf::new(),
+                what: "capture folder".into(),
+                detail: e.to_string(),
+            });
         }
     };
     for (index, unit) in units.iter().enumerate() {

@@ -21,14 +21,14 @@ use super::page::{self, FetchedPage, ItemSource};
 use super::report::PageOverBudget;
 use super::{PageError, PipelineError, parallel};
 use crate::archive::policy::BatchIndex;
+use crate::archive::warc::WarcError;
 use crate::archive::{Archive, ArchiveDir, DedupKeys, PutOutcome};
 use crate::article::{ArticleId, CaptureRef, Identity, canonical_url};
 use crate::deadline::Deadline;
 use crate::extract::{ExtractError, Extracted};
 use crate::fetch::{FetchError, FetchRequest, FetchResponse};
 use crate::relevance::{Rules, TopicModel};
-use crate::archive::warc::WarcError;
-use crate::upstream::{ParsedFeed, PollError, Poll, PollOutcome};
+use crate::upstream::{ParsedFeed, Poll, PollError, PollOutcome};
 
 /// The page fetches of one check may take this many fetch timeouts in all.
 const PAGE_PHASE_TIMEOUTS: u32 = 3;

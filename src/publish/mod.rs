@@ -175,17 +175,45 @@ impl Plan {
 /// Publishes the archive into `feeds_dir`, and from there into the bucket of
 /// `[publish] target` when one is set (see [`upload`]); see the module documentation.
 pub fn publish(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Result<PublishReport, PublishError> {
-    let mut report = publish_folder(store, config, feeds_dir)?;
-    if let Some(target) = &config.publish.target {
-        let bucket = crate::objects::Bucket::open(target, &crate::objects::S3Env::from_process())?;
+    let bucket = match &config.publish.target {
+        Some(target) => Some(crate::objects::Bucket::open(target, &crate::objects::S3Env::from_process())?),
+        None => None,
+    };
+    let mut report = publish_folder(store, config, feeds_dir, bucket.as_ref())?;
+    if let Some(bucket) = &bucket {
         let paging = Paging::new(report.entries, SiteView::from_config(config).page_size);
-        report.uploaded = Some(upload::upload(store, feeds_dir, &bucket, paging)?);
+        report.uploaded = Some(upload::upload(store, feeds_dir, bucket, paging)?);
     }
     Ok(report)
 }
 
-/// Publishes the archive into the folder `feeds_dir`.
-fn publish_folder(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> Result<PublishReport, PublishError> {
+/// What was published last, as far as the shrink guard knows: the most of what the folder,
+/// the bucket (when publishing into one) and the store's record say.
+fn published_before(
+    store: &dyn Store,
+    feeds_dir: &Path,
+    bucket: Option<&crate::objects::Bucket>,
+) -> Result<shrink::Published, PublishError> {
+    let mut published = shrink::Published::read(feeds_dir);
+    if let Some(bucket) = bucket {
+        published = published.most(shrink::Published::read_bucket(bucket)?);
+    }
+    if let Some(text) = store.meta_get(shrink::STORED_KEY)?
+        && let Ok(recorded) = serde_json::from_str::<shrink::Published>(&text)
+    {
+        published = published.most(recorded);
+    }
+    Ok(published)
+}
+
+/// Publishes the archive into the folder `feeds_dir`; `bucket` is where it goes from there,
+/// read only by the shrink guard.
+fn publish_folder(
+    store: &mut dyn Store,
+    config: &Config,
+    feeds_dir: &Path,
+    bucket: Option<&crate::objects::Bucket>,
+) -> Result<PublishReport, PublishError> {
     let site = SiteView::from_config(config);
     let n = store.log_len()?;
     let paging = Paging::new(n, site.page_size);
@@ -246,7 +274,7 @@ fn publish_folder(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> R
     // How far the log is published: entries up to here that cannot be read would be lost.
     let mut published_upto = saved.as_ref().map_or(0, |s| s.last_seq);
     if !config.publish.allow_shrink {
-        let published = shrink::Published::read(feeds_dir);
+        let published = published_before(store, feeds_dir, bucket)?;
         if let Some(lost) = shrink::lost_entries(&published, n) {
             return Err(PublishError::WouldShrink { path: feeds_dir.to_path_buf(), lost });
         }
@@ -335,6 +363,8 @@ fn publish_folder(store: &mut dyn Store, config: &Config, feeds_dir: &Path) -> R
     };
     let text = serde_json::to_string(&state).unwrap_or_default();
     store.meta_set(STATE_KEY, &text)?;
+    let published = serde_json::to_string(&shrink::Published::read(feeds_dir)).unwrap_or_default();
+    store.meta_set(shrink::STORED_KEY, &published)?;
     Ok(report)
 }
 

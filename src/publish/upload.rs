@@ -44,6 +44,14 @@ struct Uploaded {
     digest: String,
 }
 
+/// A file whose object is out of date.
+struct ToPut {
+    rank: (Class, u64),
+    rel: String,
+    bytes: Vec<u8>,
+    now: Uploaded,
+}
+
 /// What an upload did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct UploadReport {
@@ -129,7 +137,7 @@ pub fn upload(
     };
     let files = published_files(feeds_dir)?;
     let mut report = UploadReport::default();
-    let mut to_put: Vec<((Class, u64), String, Vec<u8>, Uploaded)> = Vec::new();
+    let mut to_put: Vec<ToPut> = Vec::new();
     for rel in &files {
         let path = feeds_dir.join(rel);
         let io = |context| {
@@ -150,11 +158,11 @@ pub fn upload(
             report.unchanged += 1;
             continue;
         }
-        to_put.push((class_of(rel), rel.clone(), bytes, now));
+        to_put.push(ToPut { rank: class_of(rel), rel: rel.clone(), bytes, now });
     }
-    to_put.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    to_put.sort_by(|a, b| (a.rank, &a.rel).cmp(&(b.rank, &b.rel)));
     let mut failed = None;
-    for (_, rel, bytes, now) in to_put {
+    for ToPut { rel, bytes, now, .. } in to_put {
         match bucket.put_served(&rel, bytes, served_as(&rel, paging)) {
             Ok(()) => {
                 record.insert(rel.clone(), now);

@@ -172,7 +172,7 @@ fn an_unreachable_feeds_bucket_fails_the_publish_and_the_next_one_completes() {
     let down = run_at(&site, &dead_endpoint(), &["publish"]);
     let err = stderr(&down);
     expect_code(&down, 1, &["publish with the bucket down"]);
-    assert!(err.contains(&format!("s3://{bucket}/site/")) && err.contains("put"), "{err}");
+    assert!(err.contains(&format!("s3://{bucket}/site/")), "{err}");
     assert!(err.contains("retried at the next publish"), "{err}");
     assert!(s3_service::keys(&bucket, "").is_empty(), "something was put");
 
