@@ -21,6 +21,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use super::policy::MatchKey;
 use super::{Archive, ArchiveError, DedupKeys, ListQuery, PutOutcome, SourceState, TagInfo, backend::NewVersion};
 use crate::archive::Decision;
+use crate::archive::catalog::{CatalogSource, Claim, ClaimRequest, SourceOrigin};
 use crate::article::{Article, ArticleId, Content, Origin, Person};
 
 /// Defines one `#[test]` per conformance check in a module `$name`, each on a fresh archive
@@ -50,6 +51,13 @@ macro_rules! conformance_tests {
                 source_state_and_decisions_round_trip,
                 refresh_states_round_trip,
                 every_version_is_read_back_with_its_text,
+                the_catalog_upserts_lists_and_disables_sources,
+                due_sources_are_claimed_once_and_taken_over_after_the_lease,
+                a_stale_claim_cannot_overwrite_its_successors_save,
+                a_renewed_claim_outlives_its_first_lease,
+                a_saved_state_moves_the_due_time_and_release_frees_the_source,
+                the_per_host_cap_holds_across_workers,
+                named_claims_skip_sources_another_worker_holds,
             );
         }
     };
@@ -637,4 +645,174 @@ pub fn every_version_is_read_back_with_its_text(store: &mut dyn Archive) {
     assert_eq!((v1.content.text.as_str(), v2.content.text.as_str()), ("first text", "second text"));
     assert!(store.version(&a.id, 3).expect("read").is_none());
     assert!(store.version(&id("urn:x:none"), 1).expect("read").is_none());
+}
+
+/// A catalog source `name` on `host`, polled hourly.
+fn listed(name: &str, host: &str, origin: SourceOrigin) -> CatalogSource {
+    CatalogSource {
+        name: name.into(),
+        url: format!("https://{host}/{name}.xml"),
+        every_secs: 3600,
+        tags: vec!["un".into()],
+        keywords: vec!["Evin".into()],
+        backfill: false,
+        origin,
+        enabled: true,
+    }
+}
+
+const LEASE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// `worker` claims at `now` (seconds after noon, November 28, 2026), any number.
+fn claim(store: &mut dyn Archive, worker: &str, now: i64) -> Vec<Claim> {
+    store.claim_due(&request(worker, now, usize::MAX)).expect("claim")
+}
+
+fn request(worker: &str, now: i64, per_host: usize) -> ClaimRequest<'_> {
+    ClaimRequest { worker, now: noon(now), lease: LEASE, limit: usize::MAX, per_host }
+}
+
+fn noon(secs: i64) -> DateTime<Utc> {
+    at("2026-11-28T12:00:00Z") + Duration::seconds(secs)
+}
+
+fn names(claims: &[Claim]) -> Vec<&str> {
+    claims.iter().map(|c| c.name.as_str()).collect()
+}
+
+/// The state a poll of `name` at `now` saves, next due at `next`.
+fn polled(name: &str, now: i64, next: i64) -> SourceState {
+    SourceState {
+        name: name.into(),
+        url: format!("https://a.example/{name}.xml"),
+        etag: Some(format!("\"{name}-{now}\"")),
+        last_attempt: Some(noon(now)),
+        next_due: Some(noon(next)),
+        ..SourceState::default()
+    }
+}
+
+pub fn the_catalog_upserts_lists_and_disables_sources(store: &mut dyn Archive) {
+    assert!(store.catalog().expect("list").is_empty());
+    let b = listed("b", "a.example", SourceOrigin::Config);
+    let upper = listed("B", "a.example", SourceOrigin::Opml);
+    let accented = listed("\u{e9}", "a.example", SourceOrigin::Config);
+    store.upsert_sources(&[b.clone(), accented.clone(), upper.clone()]).expect("upsert");
+    assert_eq!(store.catalog().expect("list"), [upper.clone(), b.clone(), accented.clone()], "byte order");
+    assert_eq!(store.catalog_source("b").expect("get"), Some(b.clone()));
+    assert_eq!(store.catalog_source("nope").expect("get"), None);
+    // An update keeps the row; a disabled source is kept but never claimed.
+    let moved = CatalogSource { url: "https://b.example/new.xml".into(), tags: vec![], ..b.clone() };
+    store.upsert_sources(std::slice::from_ref(&moved)).expect("update");
+    store.disable_sources(&["B".into()]).expect("disable");
+    let all = store.catalog().expect("list");
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0], CatalogSource { enabled: false, ..upper.clone() });
+    assert_eq!(all[1], moved);
+    assert_eq!(names(&claim(store, "w1", 0)), ["b", "\u{e9}"], "new sources are due; a disabled one is not");
+    // Declaring it again enables it.
+    store.upsert_sources(std::slice::from_ref(&upper)).expect("again");
+    assert!(store.catalog_source("B").expect("get").is_some_and(|s| s.enabled));
+    assert_eq!(names(&claim(store, "w1", 1)), ["B"]);
+}
+
+pub fn due_sources_are_claimed_once_and_taken_over_after_the_lease(store: &mut dyn Archive) {
+    let sources: Vec<_> = ["a", "b", "c"].iter().map(|n| listed(n, "a.example", SourceOrigin::Config)).collect();
+    store.upsert_sources(&sources).expect("upsert");
+    store.record_check(&[polled("c", -10, 3600)], &[], &[]).expect("c polled");
+    let first = claim(store, "w1", 0);
+    assert_eq!(names(&first), ["a", "b"], "only the due ones, by due time then name");
+    assert!(claim(store, "w2", 0).is_empty(), "a claimed source is claimed once");
+    assert!(claim(store, "w2", 29).is_empty(), "still within the lease");
+    let taken = claim(store, "w2", 30);
+    assert_eq!(names(&taken), ["a", "b"], "after one lease another worker takes them over");
+    for (old, new) in first.iter().zip(&taken) {
+        assert!(new.epoch > old.epoch, "a take-over has a newer epoch: {old:?} {new:?}");
+    }
+    assert_eq!(store.renew(&first, noon(31), LEASE).expect("renew"), [], "the first worker's claims are lost");
+    assert_eq!(store.renew(&taken, noon(31), LEASE).expect("renew"), taken);
+}
+
+pub fn a_stale_claim_cannot_overwrite_its_successors_save(store: &mut dyn Archive) {
+    store.upsert_sources(&[listed("a", "a.example", SourceOrigin::Config)]).expect("upsert");
+    let stalled = claim(store, "w1", 0);
+    let successor = claim(store, "w2", 45);
+    let lost = store
+        .record_claimed(&successor, &[polled("a", 45, 3645)], &[decision("a", "x", true)], &[])
+        .expect("successor saves");
+    assert!(lost.is_empty());
+    // The stalled worker wakes up and saves: nothing of it is kept, and it is told.
+    let mut late = decision("a", "x", false);
+    late.item_hash = "stale".into();
+    let lost = store
+        .record_claimed(&stalled, &[polled("a", 1, 99)], &[late, decision("a", "y", true)], &[])
+        .expect("a lost lease is an answer, not an error");
+    assert_eq!(lost, ["a"]);
+    let states = store.source_states().expect("states");
+    assert_eq!(states.len(), 1);
+    assert_eq!(states[0].etag.as_deref(), Some("\"a-45\""), "the successor's validators stand");
+    assert_eq!(states[0].next_due, Some(noon(3645)), "and its next due time");
+    assert_eq!(store.decision("a", "x").expect("read").map(|d| d.kept), Some(true));
+    assert_eq!(store.decision("a", "y").expect("read"), None);
+    assert!(claim(store, "w3", 100).is_empty(), "not due before the successor's time");
+    assert_eq!(names(&claim(store, "w3", 3645)), ["a"]);
+}
+
+pub fn a_renewed_claim_outlives_its_first_lease(store: &mut dyn Archive) {
+    store.upsert_sources(&[listed("a", "a.example", SourceOrigin::Config)]).expect("upsert");
+    let held = claim(store, "w1", 0);
+    assert_eq!(store.renew(&held, noon(20), LEASE).expect("renew"), held);
+    assert!(claim(store, "w2", 40).is_empty(), "renewed until 50");
+    let taken = claim(store, "w2", 50);
+    assert_eq!(names(&taken), ["a"]);
+    let lost = store.record_claimed(&held, &[polled("a", 51, 3651)], &[], &[]).expect("save");
+    assert_eq!(lost, ["a"]);
+}
+
+pub fn a_saved_state_moves_the_due_time_and_release_frees_the_source(store: &mut dyn Archive) {
+    let sources = [listed("a", "a.example", SourceOrigin::Config), listed("b", "a.example", SourceOrigin::Opml)];
+    store.upsert_sources(&sources).expect("upsert");
+    let held = claim(store, "w1", 0);
+    let lost = store.record_claimed(&held, &[polled("a", 0, 600)], &[], &[]).expect("save");
+    assert!(lost.is_empty());
+    store.release(&held).expect("release");
+    let b = claim(store, "w2", 1);
+    assert_eq!(names(&b), ["b"], "a is next due at 600; b was released while still due");
+    store.record_claimed(&b, &[polled("b", 1, 7200)], &[], &[]).expect("b saved");
+    assert_eq!(names(&claim(store, "w2", 600)), ["a"]);
+    // Releasing a claim that was taken over leaves the new holder's lease alone.
+    store.release(&held).expect("release again");
+    assert!(claim(store, "w3", 601).is_empty());
+    // An unchanged upsert keeps the due time; a changed interval makes the source due at once.
+    store.upsert_sources(&sources).expect("same again");
+    assert_eq!(names(&claim(store, "w3", 700)), ["a"], "a was never saved: due again once its lease ran out");
+    store.upsert_sources(&[CatalogSource { every_secs: 60, ..sources[1].clone() }]).expect("every changed");
+    assert_eq!(names(&claim(store, "w3", 701)), ["b"]);
+}
+
+pub fn the_per_host_cap_holds_across_workers(store: &mut dyn Archive) {
+    let mut sources: Vec<_> = ["a1", "a2", "a3"].iter().map(|n| listed(n, "a.example", SourceOrigin::Config)).collect();
+    sources.push(listed("b1", "B.example", SourceOrigin::Config));
+    store.upsert_sources(&sources).expect("upsert");
+    let first = store.claim_due(&request("w1", 0, 2)).expect("claim");
+    assert_eq!(names(&first), ["a1", "a2", "b1"]);
+    assert!(store.claim_due(&request("w2", 0, 2)).expect("claim").is_empty(), "a.example has 2 leases already");
+    store.release(&first[..1]).expect("release a1");
+    assert_eq!(names(&store.claim_due(&request("w2", 1, 2)).expect("claim")), ["a1"], "a freed slot is taken");
+    let limited = ClaimRequest { limit: 0, ..request("w3", 100, 5) };
+    assert!(store.claim_due(&limited).expect("claim").is_empty(), "the limit holds");
+}
+
+pub fn named_claims_skip_sources_another_worker_holds(store: &mut dyn Archive) {
+    let sources = [listed("a", "a.example", SourceOrigin::Config), listed("b", "a.example", SourceOrigin::Config)];
+    store.upsert_sources(&sources).expect("upsert");
+    store.record_check(&[polled("a", 0, 3600), polled("b", 0, 3600)], &[], &[]).expect("polled");
+    let held = store.claim_named(&["a".into()], &request("w1", 10, usize::MAX)).expect("claim a");
+    assert_eq!(names(&held), ["a"], "a named claim does not wait for the due time");
+    let named = ["a".to_string(), "b".into(), "unknown".into()];
+    let other = store.claim_named(&named, &request("w2", 11, usize::MAX)).expect("claim");
+    assert_eq!(names(&other), ["b"], "a is held by w1; unknown sources are not claimed");
+    let again = store.claim_named(&["a".into()], &request("w1", 12, usize::MAX)).expect("claim");
+    assert_eq!(names(&again), ["a"], "the holder may claim again");
+    assert!(again[0].epoch > held[0].epoch);
 }

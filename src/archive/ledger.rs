@@ -286,7 +286,10 @@ mod tests {
         {
             // Back to schema 2: no ledger.
             let conn = Connection::open(dir.db_path()).expect("open");
-            conn.execute_batch("DROP TABLE capture_files; DROP TABLE refresh_state; PRAGMA user_version = 2;").expect("downgrade");
+            conn.execute_batch(
+                "DROP TABLE capture_files; DROP TABLE refresh_state; DROP TABLE sources; PRAGMA user_version = 2;",
+            )
+            .expect("downgrade");
         }
         drop(dir.open().expect("migrates"));
         assert_eq!(len(&file), before, "taken as committed, not cut");

@@ -16,9 +16,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
 use chrono::{DateTime, SubsecRound, Utc};
 
 use super::backend::{Backend, Head, NewVersion, Writer};
+use super::catalog::{self, CatalogSource, Claim, ClaimRequest, SourceCatalog};
 use super::policy::MatchKey;
 use super::{
     ArchiveError, Decision, Evidence, ListQuery, LogEntry, RefreshState, RefreshStateStore, SearchHit, SourceState,
@@ -44,8 +47,21 @@ struct Data {
     states: BTreeMap<String, SourceState>,
     decisions: BTreeMap<(String, String), Decision>,
     refresh: BTreeMap<String, RefreshState>,
+    /// The source catalog by name, and its enabled sources by (due time, name).
+    catalog: BTreeMap<String, Cataloged>,
+    due: BTreeSet<(i64, String)>,
     /// How many articles were ever inserted: each one's rank, the tie-break of lookups.
     inserted: u64,
+}
+
+/// A catalog row: the source, when it is due, and its lease.
+#[derive(Debug, Clone)]
+struct Cataloged {
+    source: CatalogSource,
+    due_at: i64,
+    lease_owner: Option<String>,
+    lease_until: i64,
+    epoch: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -392,6 +408,9 @@ impl SourceStateStore for MemoryStore {
                 items_kept: items_kept.filter(|(_, d)| d.kept).count() as u64,
                 ..s.clone()
             };
+            if let Some(due) = kept.next_due {
+                self.data.set_due(&s.name, catalog::secs(due));
+            }
             self.data.states.insert(s.name.clone(), kept);
         }
         Ok(())
@@ -418,6 +437,153 @@ impl RefreshStateStore for MemoryStore {
             self.data.refresh.insert(s.article_id.0.clone(), kept);
         }
         Ok(())
+    }
+}
+
+impl Data {
+    /// Moves an enabled catalog source to a new due time (keeping the index in step).
+    fn set_due(&mut self, name: &str, due_at: i64) {
+        let Some(row) = self.catalog.get_mut(name) else { return };
+        if row.source.enabled {
+            self.due.remove(&(row.due_at, name.to_string()));
+            self.due.insert((due_at, name.to_string()));
+        }
+        row.due_at = due_at;
+    }
+
+    /// Leases `name` to `req.worker` under a new epoch.
+    fn lease(&mut self, name: &str, req: &ClaimRequest<'_>) -> Option<Claim> {
+        let row = self.catalog.get_mut(name)?;
+        row.epoch += 1;
+        row.lease_owner = Some(req.worker.to_string());
+        row.lease_until = catalog::lease_end(req.now, req.lease);
+        Some(Claim { name: name.to_string(), epoch: row.epoch })
+    }
+
+    fn current(&self, claim: &Claim) -> bool {
+        self.catalog.get(&claim.name).is_some_and(|row| row.epoch == claim.epoch)
+    }
+}
+
+/// The catalog in an ordered map, with an index of the enabled sources by due time.
+impl SourceCatalog for MemoryStore {
+    fn upsert_sources(&mut self, sources: &[CatalogSource]) -> Result<(), ArchiveError> {
+        for s in sources {
+            let source = CatalogSource { enabled: true, ..s.clone() };
+            let due_at = match self.data.catalog.get(&s.name) {
+                Some(row) if row.source.url == s.url && row.source.every_secs == s.every_secs => row.due_at,
+                Some(_) => 0,
+                None => self
+                    .data
+                    .states
+                    .get(&s.name)
+                    .filter(|st| st.url == s.url)
+                    .and_then(|st| st.next_due)
+                    .map_or(0, catalog::secs),
+            };
+            let row = match self.data.catalog.remove(&s.name) {
+                Some(old) => {
+                    self.data.due.remove(&(old.due_at, s.name.clone()));
+                    Cataloged { source, due_at, ..old }
+                }
+                None => Cataloged { source, due_at, lease_owner: None, lease_until: 0, epoch: 0 },
+            };
+            self.data.due.insert((due_at, s.name.clone()));
+            self.data.catalog.insert(s.name.clone(), row);
+        }
+        Ok(())
+    }
+
+    fn catalog(&self) -> Result<Vec<CatalogSource>, ArchiveError> {
+        Ok(self.data.catalog.values().map(|row| row.source.clone()).collect())
+    }
+
+    fn catalog_source(&self, name: &str) -> Result<Option<CatalogSource>, ArchiveError> {
+        Ok(self.data.catalog.get(name).map(|row| row.source.clone()))
+    }
+
+    fn disable_sources(&mut self, names: &[String]) -> Result<(), ArchiveError> {
+        for name in names {
+            if let Some(row) = self.data.catalog.get_mut(name) {
+                row.source.enabled = false;
+                self.data.due.remove(&(row.due_at, name.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    fn claim_due(&mut self, req: &ClaimRequest<'_>) -> Result<Vec<Claim>, ArchiveError> {
+        let now = catalog::secs(req.now);
+        let mut held: BTreeMap<String, usize> = BTreeMap::new();
+        if req.per_host < usize::MAX {
+            for row in self.data.catalog.values().filter(|r| r.lease_until > now) {
+                *held.entry(row.source.host()).or_default() += 1;
+            }
+        }
+        let mut picked = Vec::new();
+        for (_, name) in self.data.due.range(..(now + 1, String::new())) {
+            if picked.len() >= req.limit {
+                break;
+            }
+            let Some(row) = self.data.catalog.get(name) else { continue };
+            if row.lease_until > now {
+                continue;
+            }
+            let slots = held.entry(row.source.host()).or_default();
+            if *slots >= req.per_host {
+                continue;
+            }
+            *slots += 1;
+            picked.push(name.clone());
+        }
+        Ok(picked.iter().filter_map(|name| self.data.lease(name, req)).collect())
+    }
+
+    fn claim_named(&mut self, names: &[String], req: &ClaimRequest<'_>) -> Result<Vec<Claim>, ArchiveError> {
+        let now = catalog::secs(req.now);
+        let free = |d: &Data, name: &String| {
+            d.catalog.get(name).is_some_and(|r| {
+                r.source.enabled && (r.lease_until <= now || r.lease_owner.as_deref() == Some(req.worker))
+            })
+        };
+        let names: Vec<String> = names.iter().filter(|n| free(&self.data, n)).cloned().collect();
+        Ok(names.iter().filter_map(|name| self.data.lease(name, req)).collect())
+    }
+
+    fn renew(&mut self, claims: &[Claim], now: DateTime<Utc>, lease: Duration) -> Result<Vec<Claim>, ArchiveError> {
+        let until = catalog::lease_end(now, lease);
+        let mut kept = Vec::new();
+        for claim in claims {
+            if let Some(row) = self.data.catalog.get_mut(&claim.name).filter(|r| r.epoch == claim.epoch) {
+                row.lease_until = until;
+                kept.push(claim.clone());
+            }
+        }
+        Ok(kept)
+    }
+
+    fn release(&mut self, claims: &[Claim]) -> Result<(), ArchiveError> {
+        for claim in claims {
+            if let Some(row) = self.data.catalog.get_mut(&claim.name).filter(|r| r.epoch == claim.epoch) {
+                row.lease_owner = None;
+                row.lease_until = 0;
+            }
+        }
+        Ok(())
+    }
+
+    fn record_claimed(
+        &mut self,
+        claims: &[Claim],
+        states: &[SourceState],
+        decisions: &[Decision],
+        captures: &[CaptureRef],
+    ) -> Result<Vec<String>, ArchiveError> {
+        let lost: BTreeSet<String> = claims.iter().filter(|c| !self.data.current(c)).map(|c| c.name.clone()).collect();
+        let lost: Vec<String> = lost.into_iter().collect();
+        let (states, decisions) = catalog::without_lost(&lost, states, decisions);
+        self.record_check(&states, &decisions, captures)?;
+        Ok(lost)
     }
 }
 

@@ -4,6 +4,7 @@
 //! Everything else reaches storage through an [`Archive`] trait object: the [`Store`] trait
 //! (articles in, articles and the publication log out), the [`SourceStateStore`] and the
 //! [`RefreshStateStore`]. The
+//! [`SourceCatalog`] (the sources, due times and leases). The
 //! archiving rules ([`policy`]) sit above a narrow [`Backend`] trait and are written once;
 //! a backend ([`SqliteStore`]; [`MemoryStore`] for tests) only stores and fetches, so another one, such as
 //! PostgreSQL, is one more file and no change to the importer, the pipeline or the
@@ -18,6 +19,7 @@
 
 pub mod backend;
 pub mod captures;
+pub mod catalog;
 #[cfg(test)]
 pub(crate) mod conformance;
 pub mod integrity;
@@ -43,6 +45,7 @@ use crate::config::{Config, ObjectUrl};
 
 pub use backend::{Backend, Head, MatchKey, NewVersion, Writer};
 pub use captures::{CaptureStore, Captures};
+pub use catalog::{CatalogSource, Claim, ClaimRequest, SourceCatalog, SourceOrigin};
 pub use lock::{ArchiveLock, LockError, open_regular};
 pub use memory::MemoryStore;
 pub use refresh_state::{ArticleState, Evidence, RefreshState, RefreshStateStore};
@@ -270,11 +273,11 @@ fn commit_capture(w: &mut dyn Writer, article: &Article) -> Result<(), ArchiveEr
 }
 
 /// An open archive, whatever its backend: the articles ([`Store`]), the sources' state
-/// ([`SourceStateStore`]) and the originals' refresh state ([`RefreshStateStore`]).
-/// [`ArchiveDir::open`] returns one.
-pub trait Archive: Store + SourceStateStore + RefreshStateStore {}
+/// ([`SourceStateStore`]), the source catalog with its leases ([`SourceCatalog`]) and the
+/// originals' refresh state ([`RefreshStateStore`]). [`ArchiveDir::open`] returns one.
+pub trait Archive: Store + SourceStateStore + SourceCatalog + RefreshStateStore {}
 
-impl<T: Store + SourceStateStore + RefreshStateStore> Archive for T {}
+impl<T: Store + SourceStateStore + SourceCatalog + RefreshStateStore> Archive for T {}
 
 /// The archive folder: where the database, captures and lock live; and where new captures
 /// go when they go to object storage (`[captures] url`).

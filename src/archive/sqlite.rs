@@ -9,12 +9,14 @@ mod salvage;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::backend::{Backend, Head, NewVersion, Writer};
+use super::catalog::{self, CatalogSource, Claim, ClaimRequest, SourceCatalog, SourceOrigin};
 use super::ledger;
 use super::policy::MatchKey;
 use super::{
@@ -139,6 +141,27 @@ const MIGRATIONS: &[&str] = &[
         last_error    TEXT,
         evidence      TEXT
     ) WITHOUT ROWID;
+    "#,
+    // 5: the source catalog (see `catalog`): every source with its due time (seconds since
+    // the epoch) and lease. The partial index on the due time is what a tick reads.
+    r#"
+    CREATE TABLE sources (
+        name        TEXT PRIMARY KEY,
+        url         TEXT NOT NULL,
+        host        TEXT NOT NULL,
+        every_secs  INTEGER NOT NULL,
+        tags        TEXT NOT NULL,
+        keywords    TEXT NOT NULL,
+        backfill    INTEGER NOT NULL,
+        origin      TEXT NOT NULL,
+        enabled     INTEGER NOT NULL DEFAULT 1,
+        due_at      INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_until INTEGER NOT NULL DEFAULT 0,
+        epoch       INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE INDEX sources_by_due ON sources(due_at, name) WHERE enabled = 1;
+    CREATE INDEX sources_by_lease ON sources(lease_until, host);
     "#,
 ];
 
@@ -1044,170 +1067,321 @@ impl SourceStateStore for SqliteStore {
         captures: &[CaptureRef],
     ) -> Result<(), ArchiveError> {
         let path = self.path.clone();
-        let err = |source: rusqlite::Error| ArchiveError::Sql {
-            path: path.clone(),
-            context: "saving source state and decisions",
-            source: source.into(),
-        };
+        let err = |source| state_error(&path, source);
         let tx = self.conn.transaction().map_err(err)?;
-        {
-            let mut put = tx
-                .prepare_cached(&format!(
-                    "INSERT OR REPLACE INTO decisions ({DECISION_COLUMNS})
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-                ))
-                .map_err(err)?;
-            for d in decisions {
-                let reasons = serde_json::to_string(&d.reasons).unwrap_or_else(|_| "[]".into());
-                put.execute(params![
-                    d.source,
-                    d.item_key,
-                    d.title,
-                    d.url,
-                    d.score,
-                    d.kept,
-                    reasons,
-                    d.item_hash,
-                    d.topic_fingerprint,
-                    d.rules_fingerprint,
-                    d.article_id.as_ref().map(ArticleId::as_str),
-                    date::rfc3339(&d.decided_at),
-                ])
-                .map_err(err)?;
-            }
-            let mut save = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO source_state (name, url, etag, last_modified, last_attempt, last_success,
-                         last_error, failures, next_due, retry_after, ttl_secs, max_age_secs, items_kept)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
-                         (SELECT COUNT(*) FROM decisions WHERE source = ?1 AND kept = 1))",
-                )
-                .map_err(err)?;
-            let t = |t: &Option<DateTime<Utc>>| t.as_ref().map(date::rfc3339);
-            let secs = |s: Option<u64>| s.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
-            for s in states {
-                save.execute(params![
-                    s.name,
-                    s.url,
-                    s.etag,
-                    s.last_modified,
-                    t(&s.last_attempt),
-                    t(&s.last_success),
-                    s.last_error,
-                    i64::from(s.failures),
-                    t(&s.next_due),
-                    t(&s.retry_after),
-                    secs(s.ttl_secs),
-                    secs(s.max_age_secs),
-                ])
-                .map_err(err)?;
-            }
-            for c in captures {
-                ledger::commit(&tx, &c.file, c.offset + c.length).map_err(err)?;
-            }
-        }
+        save_check(&tx, states, decisions, captures).map_err(err)?;
         tx.commit().map_err(err)
     }
 }
 
-#[cfg(test)]
-pub(super) mod tests {
-    use super::*;
-    use crate::archive::Store;
-    use crate::archive::conformance::{article, keys};
+fn state_error(path: &Path, source: rusqlite::Error) -> ArchiveError {
+    ArchiveError::Sql { path: path.to_path_buf(), context: "saving source state and decisions", source: source.into() }
+}
 
-    #[test]
-    fn a_newer_schema_is_refused_and_left_alone() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("db.sqlite3");
-        {
-            let conn = Connection::open(&path).expect("open");
-            conn.pragma_update(None, "user_version", LATEST_SCHEMA + 1).expect("bump");
+/// Saves one check's decisions, states (moving each source's due time to its `next_due`)
+/// and captures in the transaction `tx`.
+fn save_check(
+    tx: &rusqlite::Transaction<'_>,
+    states: &[SourceState],
+    decisions: &[Decision],
+    captures: &[CaptureRef],
+) -> rusqlite::Result<()> {
+    let mut put = tx.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO decisions ({DECISION_COLUMNS})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    ))?;
+    for d in decisions {
+        let reasons = serde_json::to_string(&d.reasons).unwrap_or_else(|_| "[]".into());
+        put.execute(params![
+            d.source,
+            d.item_key,
+            d.title,
+            d.url,
+            d.score,
+            d.kept,
+            reasons,
+            d.item_hash,
+            d.topic_fingerprint,
+            d.rules_fingerprint,
+            d.article_id.as_ref().map(ArticleId::as_str),
+            date::rfc3339(&d.decided_at),
+        ])?;
+    }
+    let mut save = tx.prepare_cached(
+        "INSERT OR REPLACE INTO source_state (name, url, etag, last_modified, last_attempt, last_success,
+             last_error, failures, next_due, retry_after, ttl_secs, max_age_secs, items_kept)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+             (SELECT COUNT(*) FROM decisions WHERE source = ?1 AND kept = 1))",
+    )?;
+    let mut due = tx.prepare_cached("UPDATE sources SET due_at = ?2 WHERE name = ?1")?;
+    let t = |t: &Option<DateTime<Utc>>| t.as_ref().map(date::rfc3339);
+    let secs = |s: Option<u64>| s.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+    for s in states {
+        save.execute(params![
+            s.name,
+            s.url,
+            s.etag,
+            s.last_modified,
+            t(&s.last_attempt),
+            t(&s.last_success),
+            s.last_error,
+            i64::from(s.failures),
+            t(&s.next_due),
+            t(&s.retry_after),
+            secs(s.ttl_secs),
+            secs(s.max_age_secs),
+        ])?;
+        if let Some(next) = s.next_due {
+            due.execute(params![s.name, catalog::secs(next)])?;
         }
-        let before = std::fs::read(&path).expect("read");
-        match SqliteStore::open(&path) {
-            Err(ArchiveError::NewerSchema { found, .. }) => assert_eq!(found, LATEST_SCHEMA + 1),
-            Err(other) => panic!("{other}"),
-            Ok(_) => panic!("opened a newer archive"),
+    }
+    for c in captures {
+        ledger::commit(tx, &c.file, c.offset + c.length)?;
+    }
+    Ok(())
+}
+
+/// The due sources, by due time then name: a range of the `sources_by_due` index (SQLite
+/// refuses the statement if it cannot use it), never a scan of every source.
+const DUE_SQL: &str = "SELECT name, host, lease_until FROM sources INDEXED BY sources_by_due
+     WHERE enabled = 1 AND due_at <= ?1 ORDER BY due_at, name";
+
+const CATALOG_COLUMNS: &str = "name, url, every_secs, tags, keywords, backfill, origin, enabled";
+
+fn read_catalog_row(r: &Row<'_>) -> rusqlite::Result<(CatalogSource, String)> {
+    let list = |s: String| serde_json::from_str::<Vec<String>>(&s).unwrap_or_default();
+    let origin: String = r.get(6)?;
+    Ok((
+        CatalogSource {
+            name: r.get(0)?,
+            url: r.get(1)?,
+            every_secs: r.get::<_, i64>(2)?.max(0) as u64,
+            tags: list(r.get(3)?),
+            keywords: list(r.get(4)?),
+            backfill: r.get(5)?,
+            origin: SourceOrigin::parse(&origin).unwrap_or(SourceOrigin::Config),
+            enabled: r.get(7)?,
+        },
+        origin,
+    ))
+}
+
+impl SqliteStore {
+    fn catalog_rows(&self, sql: &str, name: Option<&str>) -> Result<Vec<CatalogSource>, ArchiveError> {
+        let context = "reading the source catalog";
+        let mut stmt = self.conn.prepare_cached(sql).map_err(self.sql(context))?;
+        let rows = match name {
+            Some(n) => stmt.query_map([n], read_catalog_row),
+            None => stmt.query_map([], read_catalog_row),
         }
-        assert_eq!(std::fs::read(&path).expect("read"), before, "nothing written");
-        assert!(!dir.path().join("db.sqlite3-wal").exists());
+        .map_err(self.sql(context))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (source, origin) = row.map_err(self.sql(context))?;
+            if SourceOrigin::parse(&origin).is_none() {
+                return Err(self.corrupt(format!("source {:?}", source.name), format!("unknown origin {origin:?}")));
+            }
+            out.push(source);
+        }
+        Ok(out)
     }
 
-    #[test]
-    fn an_archive_of_schema_1_is_migrated_keeping_its_articles() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("db.sqlite3");
-        {
-            let conn = Connection::open(&path).expect("open");
-            conn.execute_batch(MIGRATIONS[0]).expect("schema 1");
-            conn.pragma_update(None, "user_version", 1).expect("version");
-        }
-        {
-            let mut old = SqliteStore::new(Connection::open(&path).expect("open"), path.clone());
-            let a = article("urn:a", "Geneva conference", "The 1988 massacre of political prisoners.", 14, &[]);
-            old.put(&a, &keys(None, None)).expect("put");
-            assert_eq!(old.schema_version().expect("version"), 1);
-        }
-        let s = SqliteStore::open(&path).expect("migrates");
-        assert_eq!(s.schema_version().expect("version"), LATEST_SCHEMA);
-        assert_eq!(s.count().expect("count"), 1, "the articles are kept");
-        let n: i64 = s.conn.query_row("SELECT COUNT(*) FROM source_state", [], |r| r.get(0)).expect("new table");
-        assert_eq!(n, 0);
-    }
-
-    /// A write that fails on a full disk gives back at once the space its pages took in the
-    /// WAL, and the next, smaller write fits. Needs root for a small tmpfs; skipped otherwise.
-    #[test]
-    fn a_failed_write_on_a_full_disk_leaves_no_wal_behind() {
-        let Some(disk) = crate::archive::small_disk::SmallDisk::mount("1m") else { return };
-        let path = disk.path().join("db.sqlite3");
-        let mut s = SqliteStore::open(&path).expect("open");
-        // As a new process finds an archive: everything checkpointed into the database file.
-        s.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).expect("checkpoint");
-        let words = |i: usize| -> String {
-            (0..700).map(|j| format!("w{:x}", (i * 7919 + j * 104_729) % 1_000_003)).collect::<Vec<_>>().join(" ")
-        };
-        let big: Vec<_> = (0..300)
-            .map(|i| {
-                (
-                    article(&format!("urn:s{i}"), &format!("Story {i}"), &words(i), 1 + (i % 27) as u32, &[]),
-                    keys(None, None),
-                )
-            })
-            .collect();
-        let err = s.put_all(&big).expect_err("the disk fills");
-        assert!(err.to_string().contains("db.sqlite3"), "{err}");
-        let wal = std::fs::metadata(sidecar(&path, "-wal")).map(|m| m.len()).unwrap_or(0);
-        assert_eq!(wal, 0, "the failed transaction's pages are not left in the WAL");
-        let (a, k) = (article("urn:small", "Small", "A small story.", 2, &[]), keys(None, None));
-        s.put(&a, &k).expect("there is room again");
-        assert_eq!(s.count().expect("count"), 1);
-    }
-
-    #[test]
-    fn fts_queries_are_always_valid() {
-        assert_eq!(fts_query("massacre 1988"), "\"massacre\" \"1988\"");
-        assert_eq!(fts_query("\"political prisoners\" Iran"), "\"political prisoners\" \"Iran\"");
-        assert_eq!(fts_query("a\"b"), "\"a\"\"b\"");
-        assert_eq!(fts_query("(( ** ))"), "");
-    }
-
-    #[test]
-    fn a_backend_failure_names_the_file_and_keeps_the_cause() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        // A folder where the database file should be: SQLite cannot open it.
-        let err = SqliteStore::open(dir.path()).err().expect("a folder is not a database");
-        assert!(matches!(err, ArchiveError::Open { .. } | ArchiveError::Sql { .. }), "{err:?}");
-        let shown = err.to_string();
-        assert!(shown.starts_with(&format!("{}: ", dir.path().display())), "{shown}");
-        let cause = std::error::Error::source(&err).expect("the backend's error is kept as the cause");
-        assert!(cause.downcast_ref::<rusqlite::Error>().is_some(), "{cause:?}");
-        assert!(shown.ends_with(&cause.to_string()), "{shown}");
+    /// Runs `work` in an immediate transaction (the catalog's short claim transactions).
+    fn catalog_tx<T>(
+        &mut self,
+        context: &'static str,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T, ArchiveError> {
+        let path = self.path.clone();
+        let err = |source| sql_error(&path, context, source);
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(err)?;
+        let out = work(&tx).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(out)
     }
 }
 
-const REFRESH_COLUMNS: &str = "article_id, state, since, last_checked, etag, last_modified, failures, last_error, evidence";
+/// Leases `name` to the claimer under a new epoch, if it is still free.
+fn lease(tx: &rusqlite::Transaction<'_>, name: &str, req: &ClaimRequest<'_>) -> rusqlite::Result<Option<Claim>> {
+    let mut stmt = tx.prepare_cached(
+        "UPDATE sources SET epoch = epoch + 1, lease_owner = ?2, lease_until = ?3
+         WHERE name = ?1 AND enabled = 1 AND (lease_until <= ?4 OR lease_owner = ?2) RETURNING epoch",
+    )?;
+    stmt.query_row(params![name, req.worker, catalog::lease_end(req.now, req.lease), catalog::secs(req.now)], |r| {
+        r.get::<_, i64>(0)
+    })
+    .optional()
+    .map(|epoch| epoch.map(|e| Claim { name: name.to_string(), epoch: e.max(0) as u64 }))
+}
+
+/// The source catalog in the `sources` table.
+impl SourceCatalog for SqliteStore {
+    fn upsert_sources(&mut self, sources: &[CatalogSource]) -> Result<(), ArchiveError> {
+        self.catalog_tx("saving the source catalog", |tx| {
+            let mut known = tx.prepare_cached("SELECT url, every_secs FROM sources WHERE name = ?1")?;
+            let mut planned = tx.prepare_cached("SELECT next_due FROM source_state WHERE name = ?1 AND url = ?2")?;
+            let mut put = tx.prepare_cached(
+                "INSERT INTO sources (name, url, host, every_secs, tags, keywords, backfill, origin, enabled, due_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9)
+                 ON CONFLICT(name) DO UPDATE SET url = excluded.url, host = excluded.host,
+                     every_secs = excluded.every_secs, tags = excluded.tags, keywords = excluded.keywords,
+                     backfill = excluded.backfill, origin = excluded.origin, enabled = 1,
+                     due_at = CASE WHEN sources.url = excluded.url AND sources.every_secs = excluded.every_secs
+                                   THEN sources.due_at ELSE 0 END",
+            )?;
+            for s in sources {
+                let every = i64::try_from(s.every_secs).unwrap_or(i64::MAX);
+                let due = match known.query_row([&s.name], |_| Ok(())).optional()? {
+                    Some(()) => 0, // kept or reset by the update
+                    None => planned
+                        .query_row(params![s.name, s.url], |r| r.get::<_, Option<String>>(0))
+                        .optional()?
+                        .flatten()
+                        .and_then(|t| date::parse(&t))
+                        .map_or(0, catalog::secs),
+                };
+                let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+                put.execute(params![
+                    s.name,
+                    s.url,
+                    s.host(),
+                    every,
+                    json(&s.tags),
+                    json(&s.keywords),
+                    s.backfill,
+                    s.origin.as_str(),
+                    due
+                ])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn catalog(&self) -> Result<Vec<CatalogSource>, ArchiveError> {
+        self.catalog_rows(&format!("SELECT {CATALOG_COLUMNS} FROM sources ORDER BY name"), None)
+    }
+
+    fn catalog_source(&self, name: &str) -> Result<Option<CatalogSource>, ArchiveError> {
+        Ok(self.catalog_rows(&format!("SELECT {CATALOG_COLUMNS} FROM sources WHERE name = ?1"), Some(name))?.pop())
+    }
+
+    fn disable_sources(&mut self, names: &[String]) -> Result<(), ArchiveError> {
+        self.catalog_tx("disabling sources", |tx| {
+            let mut off = tx.prepare_cached("UPDATE sources SET enabled = 0 WHERE name = ?1")?;
+            for name in names {
+                off.execute([name])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn claim_due(&mut self, req: &ClaimRequest<'_>) -> Result<Vec<Claim>, ArchiveError> {
+        self.catalog_tx("claiming due sources", |tx| {
+            let now = catalog::secs(req.now);
+            let mut held: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+            if req.per_host < usize::MAX {
+                let mut live =
+                    tx.prepare_cached("SELECT host, COUNT(*) FROM sources WHERE lease_until > ?1 GROUP BY host")?;
+                let rows = live.query_map([now], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+                for row in rows {
+                    let (host, n) = row?;
+                    held.insert(host, n.max(0) as usize);
+                }
+            }
+            let mut due = tx.prepare_cached(DUE_SQL)?;
+            let mut rows = due.query([now])?;
+            let mut picked = Vec::new();
+            while picked.len() < req.limit {
+                let Some(row) = rows.next()? else { break };
+                if row.get::<_, i64>(2)? > now {
+                    continue;
+                }
+                let slots = held.entry(row.get(1)?).or_default();
+                if *slots >= req.per_host {
+                    continue;
+                }
+                *slots += 1;
+                picked.push(row.get::<_, String>(0)?);
+            }
+            drop(rows);
+            let mut claims = Vec::with_capacity(picked.len());
+            for name in picked {
+                claims.extend(lease(tx, &name, req)?);
+            }
+            Ok(claims)
+        })
+    }
+
+    fn claim_named(&mut self, names: &[String], req: &ClaimRequest<'_>) -> Result<Vec<Claim>, ArchiveError> {
+        self.catalog_tx("claiming sources", |tx| {
+            let mut claims = Vec::with_capacity(names.len());
+            for name in names {
+                claims.extend(lease(tx, name, req)?);
+            }
+            Ok(claims)
+        })
+    }
+
+    fn renew(&mut self, claims: &[Claim], now: DateTime<Utc>, lease: Duration) -> Result<Vec<Claim>, ArchiveError> {
+        self.catalog_tx("renewing leases", |tx| {
+            let mut renew = tx.prepare_cached("UPDATE sources SET lease_until = ?3 WHERE name = ?1 AND epoch = ?2")?;
+            let until = catalog::lease_end(now, lease);
+            let mut kept = Vec::with_capacity(claims.len());
+            for c in claims {
+                if renew.execute(params![c.name, epoch_of(c), until])? == 1 {
+                    kept.push(c.clone());
+                }
+            }
+            Ok(kept)
+        })
+    }
+
+    fn release(&mut self, claims: &[Claim]) -> Result<(), ArchiveError> {
+        self.catalog_tx("releasing leases", |tx| {
+            let mut free = tx.prepare_cached(
+                "UPDATE sources SET lease_owner = NULL, lease_until = 0 WHERE name = ?1 AND epoch = ?2",
+            )?;
+            for c in claims {
+                free.execute(params![c.name, epoch_of(c)])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn record_claimed(
+        &mut self,
+        claims: &[Claim],
+        states: &[SourceState],
+        decisions: &[Decision],
+        captures: &[CaptureRef],
+    ) -> Result<Vec<String>, ArchiveError> {
+        let path = self.path.clone();
+        let err = |source| state_error(&path, source);
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(err)?;
+        let mut lost = Vec::new();
+        {
+            let mut current = tx.prepare_cached("SELECT epoch FROM sources WHERE name = ?1").map_err(err)?;
+            for c in claims {
+                let epoch: Option<i64> = current.query_row([&c.name], |r| r.get(0)).optional().map_err(err)?;
+                if epoch != Some(epoch_of(c)) {
+                    lost.push(c.name.clone());
+                }
+            }
+        }
+        lost.sort();
+        let (states, decisions) = catalog::without_lost(&lost, states, decisions);
+        save_check(&tx, &states, &decisions, captures).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(lost)
+    }
+}
+
+fn epoch_of(c: &Claim) -> i64 {
+    i64::try_from(c.epoch).unwrap_or(i64::MAX)
+}
+
+const REFRESH_COLUMNS: &str =
+    "article_id, state, since, last_checked, etag, last_modified, failures, last_error, evidence";
 
 /// A `refresh_state` row, read as text (checked by [`SqliteStore::refresh_from`]).
 type RefreshRow = (String, String, String, String, Option<String>, Option<String>, i64, Option<String>, Option<String>);
@@ -1303,5 +1477,163 @@ impl RefreshStateStore for SqliteStore {
             }
         }
         tx.commit().map_err(err)
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::archive::Store;
+    use crate::archive::conformance::{article, keys};
+
+    #[test]
+    fn a_newer_schema_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db.sqlite3");
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.pragma_update(None, "user_version", LATEST_SCHEMA + 1).expect("bump");
+        }
+        let before = std::fs::read(&path).expect("read");
+        match SqliteStore::open(&path) {
+            Err(ArchiveError::NewerSchema { found, .. }) => assert_eq!(found, LATEST_SCHEMA + 1),
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("opened a newer archive"),
+        }
+        assert_eq!(std::fs::read(&path).expect("read"), before, "nothing written");
+        assert!(!dir.path().join("db.sqlite3-wal").exists());
+    }
+
+    #[test]
+    fn an_archive_of_schema_1_is_migrated_keeping_its_articles() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db.sqlite3");
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(MIGRATIONS[0]).expect("schema 1");
+            conn.pragma_update(None, "user_version", 1).expect("version");
+        }
+        {
+            let mut old = SqliteStore::new(Connection::open(&path).expect("open"), path.clone());
+            let a = article("urn:a", "Geneva conference", "The 1988 massacre of political prisoners.", 14, &[]);
+            old.put(&a, &keys(None, None)).expect("put");
+            assert_eq!(old.schema_version().expect("version"), 1);
+        }
+        let s = SqliteStore::open(&path).expect("migrates");
+        assert_eq!(s.schema_version().expect("version"), LATEST_SCHEMA);
+        assert_eq!(s.count().expect("count"), 1, "the articles are kept");
+        let n: i64 = s.conn.query_row("SELECT COUNT(*) FROM source_state", [], |r| r.get(0)).expect("new table");
+        assert_eq!(n, 0);
+    }
+
+    /// A write that fails on a full disk gives back at once the space its pages took in the
+    /// WAL, and the next, smaller write fits. Needs root for a small tmpfs; skipped otherwise.
+    #[test]
+    fn a_failed_write_on_a_full_disk_leaves_no_wal_behind() {
+        let Some(disk) = crate::archive::small_disk::SmallDisk::mount("1m") else { return };
+        let path = disk.path().join("db.sqlite3");
+        let mut s = SqliteStore::open(&path).expect("open");
+        // As a new process finds an archive: everything checkpointed into the database file.
+        s.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).expect("checkpoint");
+        let words = |i: usize| -> String {
+            (0..700).map(|j| format!("w{:x}", (i * 7919 + j * 104_729) % 1_000_003)).collect::<Vec<_>>().join(" ")
+        };
+        let big: Vec<_> = (0..300)
+            .map(|i| {
+                (
+                    article(&format!("urn:s{i}"), &format!("Story {i}"), &words(i), 1 + (i % 27) as u32, &[]),
+                    keys(None, None),
+                )
+            })
+            .collect();
+        let err = s.put_all(&big).expect_err("the disk fills");
+        assert!(err.to_string().contains("db.sqlite3"), "{err}");
+        let wal = std::fs::metadata(sidecar(&path, "-wal")).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(wal, 0, "the failed transaction's pages are not left in the WAL");
+        let (a, k) = (article("urn:small", "Small", "A small story.", 2, &[]), keys(None, None));
+        s.put(&a, &k).expect("there is room again");
+        assert_eq!(s.count().expect("count"), 1);
+    }
+
+    /// A catalog of `n` sources of which `due` are due at `now`, as a tick finds it.
+    fn catalog_of(n: usize, due: usize, now: DateTime<Utc>) -> SqliteStore {
+        let mut s = SqliteStore::open_in_memory().expect("open");
+        let sources: Vec<CatalogSource> = (0..n)
+            .map(|i| CatalogSource {
+                name: format!("source {i:05}"),
+                url: format!("https://h{}.example/feed/{i}", i % 97),
+                every_secs: 3600,
+                tags: vec![],
+                keywords: vec![],
+                backfill: false,
+                origin: SourceOrigin::Opml,
+                enabled: true,
+            })
+            .collect();
+        s.upsert_sources(&sources).expect("upsert");
+        let later = now + chrono::Duration::hours(1);
+        let states: Vec<SourceState> = (due..n)
+            .map(|i| SourceState {
+                name: format!("source {i:05}"),
+                url: sources[i].url.clone(),
+                next_due: Some(later + chrono::Duration::seconds(i as i64)),
+                ..SourceState::default()
+            })
+            .collect();
+        s.record_check(&states, &[], &[]).expect("not due yet");
+        s
+    }
+
+    /// SQLite's count of virtual-machine steps and full-scan steps for finding the due
+    /// sources: the work a tick does, counted rather than timed.
+    fn due_query_cost(s: &SqliteStore, now: DateTime<Utc>) -> (usize, i32, i32) {
+        let mut stmt = s.conn.prepare(DUE_SQL).expect("prepare");
+        let rows = stmt.query_map([catalog::secs(now)], |r| r.get::<_, String>(0)).expect("query").count();
+        (
+            rows,
+            stmt.get_status(rusqlite::StatementStatus::VmStep),
+            stmt.get_status(rusqlite::StatementStatus::FullscanStep),
+        )
+    }
+
+    #[test]
+    fn a_tick_reads_only_the_due_sources_of_20000() {
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 6, 7, 0, 0).single().expect("time");
+        let mut big = catalog_of(20_000, 10, now);
+        let small = catalog_of(200, 10, now);
+        let (rows, steps, scans) = due_query_cost(&big, now);
+        let (small_rows, small_steps, _) = due_query_cost(&small, now);
+        assert_eq!((rows, small_rows), (10, 10));
+        assert_eq!(scans, 0, "no full scan");
+        assert!(
+            steps <= small_steps + 50,
+            "20,000 sources cost {steps} steps, 200 cost {small_steps}: not a range of the due ones"
+        );
+        let req =
+            ClaimRequest { worker: "w", now, lease: Duration::from_secs(30), limit: usize::MAX, per_host: usize::MAX };
+        let claims = big.claim_due(&req).expect("claim");
+        assert_eq!(claims.len(), 10);
+        assert!(claims.iter().all(|c| c.name.as_str() < "source 00010"), "{claims:?}");
+    }
+
+    #[test]
+    fn fts_queries_are_always_valid() {
+        assert_eq!(fts_query("massacre 1988"), "\"massacre\" \"1988\"");
+        assert_eq!(fts_query("\"political prisoners\" Iran"), "\"political prisoners\" \"Iran\"");
+        assert_eq!(fts_query("a\"b"), "\"a\"\"b\"");
+        assert_eq!(fts_query("(( ** ))"), "");
+    }
+
+    #[test]
+    fn a_backend_failure_names_the_file_and_keeps_the_cause() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A folder where the database file should be: SQLite cannot open it.
+        let err = SqliteStore::open(dir.path()).err().expect("a folder is not a database");
+        assert!(matches!(err, ArchiveError::Open { .. } | ArchiveError::Sql { .. }), "{err:?}");
+        let shown = err.to_string();
+        assert!(shown.starts_with(&format!("{}: ", dir.path().display())), "{shown}");
+        let cause = std::error::Error::source(&err).expect("the backend's error is kept as the cause");
+        assert!(cause.downcast_ref::<rusqlite::Error>().is_some(), "{cause:?}");
+        assert!(shown.ends_with(&cause.to_string()), "{shown}");
     }
 }
