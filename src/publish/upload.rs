@@ -63,9 +63,9 @@ pub struct UploadReport {
     pub unchanged: usize,
 }
 
-/// The rename class of a published file, from its path (see [`write::Class`]), and its rank
+/// The rename class of a published file, from its path (see `write::Class`), and its rank
 /// within the class: archive pages newest first.
-pub fn class_of(rel: &str) -> (Class, u64) {
+fn class_of(rel: &str) -> (Class, u64) {
     let parts: Vec<&str> = rel.split('/').collect();
     match parts.as_slice() {
         ["articles", ..] => (Class::ArticlePage, 0),
@@ -79,7 +79,7 @@ pub fn class_of(rel: &str) -> (Class, u64) {
 
 /// How an object is served: its media type, and a `Cache-Control` by what it is (a full
 /// archive page is immutable; documents that follow the archive are short-lived).
-pub fn served_as(rel: &str, paging: Paging) -> Served<'static> {
+fn served_as(rel: &str, paging: Paging) -> Served<'static> {
     let name = rel.rsplit('/').next().unwrap_or(rel);
     let content_type = crate::serve::media_type(name).mime;
     let cache_control = match rel.split('/').collect::<Vec<_>>().as_slice() {
