@@ -71,7 +71,6 @@ impl PipelineError {
                 | PipelineError::Import(ImportError::NotFound { .. })
                 | PipelineError::UnknownSource { .. }
                 | PipelineError::Opml(_)
-                | PipelineError::Objects(crate::objects::ObjectError::Endpoint { .. })
                 | PipelineError::Wacz(crate::wacz::WaczError::Empty { .. })
                 | PipelineError::Fetch(
                     crate::fetch::FetchError::InvalidUrl { .. } | crate::fetch::FetchError::InvalidConfig { .. }

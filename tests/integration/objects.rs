@@ -189,7 +189,7 @@ fn a_remote_plain_http_endpoint_is_refused() {
     let site = demo_with(None, Some(&bucket));
     expect_code(&run_s3(&site, &["import", "articles"]), 0, &["import"]);
     let out = run_at(&site, "http://192.0.2.10:9000", &["publish"]);
-    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(2), "a refused endpoint is a usage error");
     let err = stderr(&out);
     assert!(err.contains("AWS_ENDPOINT_URL") && err.contains("loopback"), "{err}");
 }
