@@ -135,6 +135,13 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         source: Option<String>,
     },
+    /// Copy this SQLite archive (every version, the publication log, decisions, source and
+    /// refresh states, saved state, the capture ledger) into an empty PostgreSQL database.
+    Migrate {
+        /// The target database: postgres://user@host/database (it must hold no archive).
+        #[arg(long, value_name = "URL", required = true)]
+        to: String,
+    },
     /// Each source's health; `sources import FILE.opml` / `sources export` for OPML.
     Sources {
         #[arg(long)]
@@ -453,6 +460,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             }
             Ok(ExitStatus::Done)
         }
+        Command::Migrate { to } => {
+            let config = load_config(&cli.config)?;
+            let report = pipeline::migrate(&config, &to, &progress)?;
+            let target = feedkeeper::archive::postgres::redacted(&to);
+            println!(
+                "migrated {} article(s), {} version(s), {} log entries and {} source state(s) into {target}",
+                report.rows("articles"),
+                report.rows("versions"),
+                report.rows("feed_log"),
+                report.rows("source_state")
+            );
+            println!("to use it, set in the config:\n[store]\nurl = \"{target}\"");
+            Ok(ExitStatus::Done)
+        }
         Command::Export { wacz, since, tag, source } => {
             let config = load_config(&cli.config)?;
             let selection = feedkeeper::wacz::Selection { since, tag, source };
@@ -549,7 +570,7 @@ fn print_check(report: &pipeline::CheckReport, json: bool, verbose: bool) -> any
 /// Names on stderr each row of a damaged archive the command left out; the exit status is
 /// `Partial` when there were any (the command did what it could), else `Done`.
 fn print_unreadable(config: &Config, rows: &[feedkeeper::archive::Unreadable]) -> ExitStatus {
-    let db = feedkeeper::archive::ArchiveDir::of(config).db_path();
+    let db = feedkeeper::archive::ArchiveDir::of(config).location();
     for row in rows {
         eprintln!("{}", human::unreadable_line(&db, row));
     }

@@ -63,3 +63,8 @@ mod s3_service;
 
 #[path = "integration/objects.rs"]
 mod objects;
+#[path = "services/postgres.rs"]
+mod pg_server;
+
+#[path = "integration/postgres.rs"]
+mod on_postgres;

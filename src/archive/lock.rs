@@ -8,6 +8,10 @@
 //! to make the "held by" message useful, and only as far as the disk allows: a full disk
 //! must not stop the lock.
 //!
+//! With a PostgreSQL store the lock is an advisory lock in the database instead
+//! ([`ArchiveLock::acquire_database`]), held on a connection of its own, so it holds across
+//! machines and the server releases it when its holder's connection ends.
+//!
 //! Files feedkeeper keeps in folders others may write into (this lock, `watch.lock`, the
 //! publisher's in-progress marker, WARC captures) are opened by [`open_regular`]: never
 //! through a symlink (`O_NOFOLLOW`), and only when the path is a regular file, so a file
@@ -34,13 +38,32 @@ pub enum LockError {
     NoArchive { path: PathBuf },
     #[error("{path}: cannot lock the archive: {source}", path = path.display())]
     Io { path: PathBuf, source: std::io::Error },
+    /// The database holding the lock cannot be reached or refused the lock.
+    #[error(transparent)]
+    Database(Box<super::ArchiveError>),
 }
 
+/// The advisory lock key of the archive lock in a PostgreSQL store (`"fkarchiv"` in ASCII).
+pub const DATABASE_LOCK_KEY: i64 = 0x666b_6172_6368_6976;
+
 /// A held archive lock; released when dropped (or when the process ends).
-#[derive(Debug)]
 pub struct ArchiveLock {
-    file: File,
+    held: Held,
     path: PathBuf,
+}
+
+/// What holds the lock.
+enum Held {
+    /// The `flock` on the lock file.
+    File(File),
+    /// The connection that holds the advisory lock (closing it releases the lock).
+    Database(Box<postgres::Client>),
+}
+
+impl std::fmt::Debug for ArchiveLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArchiveLock").field("path", &self.path).finish_non_exhaustive()
+    }
 }
 
 impl ArchiveLock {
@@ -70,7 +93,42 @@ impl ArchiveLock {
         if let Err(e) = noted {
             tracing::debug!(path = %path.display(), error = %e, "cannot write the lock holder's note");
         }
-        Ok(ArchiveLock { file, path: path.to_path_buf() })
+        Ok(ArchiveLock { held: Held::File(file), path: path.to_path_buf() })
+    }
+
+    /// Takes the archive lock of the PostgreSQL archive at `url` without waiting: a
+    /// session-level advisory lock (`pg_try_advisory_lock`) held on a connection of its own,
+    /// which the server releases when the connection ends, however the holder dies.
+    pub fn acquire_database(url: &str) -> Result<ArchiveLock, LockError> {
+        let path = PathBuf::from(super::postgres::redacted(url));
+        let db = |context, source| {
+            LockError::Database(Box::new(super::ArchiveError::Sql { path: path.clone(), context, source }))
+        };
+        let mut client = super::postgres::connect(url).map_err(|e| LockError::Database(Box::new(e)))?;
+        let note = format!("feedkeeper archive lock: pid {} on {}", std::process::id(), host());
+        // Names the holder in pg_stat_activity, for the refusal message of the next one.
+        client
+            .execute("SELECT set_config('application_name', $1, false)", &[&note])
+            .map_err(|e| db("naming the lock's connection", e.into()))?;
+        let got: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&DATABASE_LOCK_KEY])
+            .map_err(|e| db("taking the archive lock", e.into()))?
+            .get(0);
+        if !got {
+            let holder = client
+                .query_opt(
+                    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                     WHERE l.locktype = 'advisory' AND l.granted
+                       AND l.classid = ($1::int8 >> 32)::oid AND l.objid = ($1::int8 & 4294967295)::oid AND l.objsubid = 1",
+                    &[&DATABASE_LOCK_KEY],
+                )
+                .ok()
+                .flatten()
+                .map(|r| r.get::<_, String>(0))
+                .map(|name| name.trim_start_matches("feedkeeper archive lock: ").to_string());
+            return Err(LockError::Held { path, holder });
+        }
+        Ok(ArchiveLock { held: Held::Database(Box::new(client)), path })
     }
 
     pub fn path(&self) -> &Path {
@@ -104,10 +162,24 @@ pub fn open_regular(options: &OpenOptions, path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// This machine's name, for the lock holder's note.
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "?".into())
+}
+
 impl Drop for ArchiveLock {
     fn drop(&mut self) {
-        let _ = self.file.set_len(0);
-        let _ = self.file.unlock();
+        match &mut self.held {
+            Held::File(file) => {
+                let _ = file.set_len(0);
+                let _ = file.unlock();
+            }
+            // Ending the connection releases the advisory lock; unlocking first says so
+            // at once, even if closing the connection lags.
+            Held::Database(client) => {
+                let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&DATABASE_LOCK_KEY]);
+            }
+        }
     }
 }
 

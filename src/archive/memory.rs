@@ -629,20 +629,11 @@ mod search {
 
     /// The query's words and "quoted phrases", each as its folded words.
     fn phrases(query: &str) -> Vec<Vec<String>> {
-        let mut out = Vec::new();
-        let mut rest = query.trim();
-        while !rest.is_empty() {
-            let (term, tail) = match rest.strip_prefix('"') {
-                Some(after) => after.find('"').map_or((after, ""), |end| (&after[..end], &after[end + 1..])),
-                None => rest.find(char::is_whitespace).map_or((rest, ""), |end| (&rest[..end], &rest[end..])),
-            };
-            let folded: Vec<String> = words(term).into_iter().map(|w| w.folded).collect();
-            if !folded.is_empty() {
-                out.push(folded);
-            }
-            rest = tail.trim_start();
-        }
-        out
+        let folded = crate::archive::row::search_terms(query).into_iter();
+        folded
+            .map(|term| words(term).into_iter().map(|w| w.folded).collect::<Vec<_>>())
+            .filter(|f| !f.is_empty())
+            .collect()
     }
 
     /// Where `phrase` starts among `words`.

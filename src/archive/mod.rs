@@ -6,9 +6,10 @@
 //! [`RefreshStateStore`]. The
 //! [`SourceCatalog`] (the sources, due times and leases). The
 //! archiving rules ([`policy`]) sit above a narrow [`Backend`] trait and are written once;
-//! a backend ([`SqliteStore`]; [`MemoryStore`] for tests) only stores and fetches, so another one, such as
-//! PostgreSQL, is one more file and no change to the importer, the pipeline or the
-//! publisher.
+//! a backend ([`SqliteStore`], the default; [`PgStore`] for an archive shared by several
+//! machines; [`MemoryStore`] for tests) only stores and fetches, and [`ArchiveDir`] is the
+//! one place that chooses it (`[store] url`), so the importer, the pipeline and the
+//! publisher never know which one they use.
 //!
 //! The model it keeps: each article has one or more *versions* (a new one whenever its
 //! published content changes; old ones are never deleted), and every new version is appended
@@ -26,8 +27,11 @@ pub mod integrity;
 pub mod ledger;
 pub mod lock;
 mod memory;
+pub mod migrate;
 pub mod policy;
+pub mod postgres;
 mod refresh_state;
+mod row;
 #[cfg(test)]
 pub(crate) mod small_disk;
 mod source_state;
@@ -41,13 +45,14 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::article::{Article, ArticleId};
-use crate::config::{Config, ObjectUrl};
+use crate::config::{Config, ObjectUrl, StoreUrl};
 
 pub use backend::{Backend, Head, MatchKey, NewVersion, Writer};
 pub use captures::{CaptureStore, Captures};
 pub use catalog::{CatalogSource, Claim, ClaimRequest, SourceCatalog, SourceOrigin};
 pub use lock::{ArchiveLock, LockError, open_regular};
 pub use memory::MemoryStore;
+pub use postgres::PgStore;
 pub use refresh_state::{ArticleState, Evidence, RefreshState, RefreshStateStore};
 pub use source_state::{Decision, SourceState, SourceStateStore};
 pub use sqlite::{LATEST_SCHEMA, SqliteStore};
@@ -85,6 +90,9 @@ pub enum ArchiveError {
         path = path.display()
     )]
     Damaged { path: PathBuf, detail: String },
+    /// The operation was refused before anything was changed (the detail says why).
+    #[error("{path}: {detail}; nothing was changed", path = path.display())]
+    Refused { path: PathBuf, detail: String },
     #[error(
         "{path}: no archive here (the database is {state}); nothing was changed. If the archive lives on a volume that is not mounted, mount it; to start a new archive, run `feedkeeper init`",
         path = path.display()
@@ -279,23 +287,33 @@ pub trait Archive: Store + SourceStateStore + SourceCatalog + RefreshStateStore 
 
 impl<T: Store + SourceStateStore + SourceCatalog + RefreshStateStore> Archive for T {}
 
-/// The archive folder: where the database, captures and lock live; and where new captures
-/// go when they go to object storage (`[captures] url`).
+/// The archive folder (captures, and with SQLite the database and the lock) and the store
+/// the articles live in. The one place that chooses the backend from `[store] url`: every
+/// command opens, creates and locks its archive through this type. It also says where new
+/// captures go when they go to object storage (`[captures] url`).
 #[derive(Debug, Clone)]
 pub struct ArchiveDir {
     pub root: PathBuf,
+    /// Where the articles live: SQLite in `root`, or a PostgreSQL database.
+    pub store: StoreUrl,
+    /// Where new captures go: `None` for the capture folder.
     pub captures_url: Option<ObjectUrl>,
 }
 
 impl ArchiveDir {
-    /// An archive folder whose captures stay in it.
+    /// The archive folder `root` with its SQLite database, captures kept in it.
     pub fn new(root: impl Into<PathBuf>) -> ArchiveDir {
-        ArchiveDir { root: root.into(), captures_url: None }
+        ArchiveDir { root: root.into(), store: StoreUrl::Sqlite, captures_url: None }
     }
 
-    /// The archive a config names: its folder and its capture store.
+    /// The archive a config names: its archive folder, its `[store] url` and its
+    /// `[captures] url`.
     pub fn of(config: &Config) -> ArchiveDir {
-        ArchiveDir { root: config.archive_dir(), captures_url: config.captures.url.clone() }
+        ArchiveDir {
+            root: config.archive_dir(),
+            store: config.store.url.clone(),
+            captures_url: config.captures.url.clone(),
+        }
     }
 
     /// The capture store ([`captures`]): the capture folder, and the bucket when
@@ -309,25 +327,42 @@ impl ArchiveDir {
         self.root.join(DB_FILE)
     }
 
+    /// Where the articles live, for messages: the SQLite file, or the database URL without
+    /// its password.
+    pub fn location(&self) -> PathBuf {
+        match &self.store {
+            StoreUrl::Sqlite => self.db_path(),
+            StoreUrl::Postgres(url) => PathBuf::from(postgres::redacted(url)),
+        }
+    }
+
     pub fn capture_dir(&self) -> PathBuf {
         self.root.join(CAPTURE_DIR)
     }
 
-    /// Creates a new archive: the folder and an empty database. Only `init` calls this; every
-    /// other command opens an archive that already exists, so an archive volume that is not
-    /// mounted is refused instead of silently replaced by a new, empty archive.
+    /// Creates a new archive: the folder and an empty database (with PostgreSQL: the schema,
+    /// in a database that has none). Only `init` calls this; every other command opens an
+    /// archive that already exists, so an archive volume that is not mounted, or a database
+    /// never initialised, is refused instead of silently replaced by a new, empty archive.
     pub fn create(&self) -> Result<Box<dyn Archive>, ArchiveError> {
         std::fs::create_dir_all(&self.root).map_err(|source| ArchiveError::Io {
             path: self.root.clone(),
             context: "cannot create the archive folder",
             source,
         })?;
-        Ok(Box::new(SqliteStore::open(&self.db_path())?))
+        match &self.store {
+            StoreUrl::Sqlite => Ok(Box::new(SqliteStore::open(&self.db_path())?)),
+            StoreUrl::Postgres(url) => Ok(Box::new(PgStore::open(url, postgres::Schema::Create)?)),
+        }
     }
 
     /// Whether the database exists and holds something (a 0-byte file is what a failed or
-    /// foreign creation leaves; it is no archive).
+    /// foreign creation leaves; it is no archive). A PostgreSQL store is found out when it
+    /// is opened: it counts as missing here, and creating it again changes nothing.
     pub fn state(&self) -> ArchiveState {
+        if matches!(self.store, StoreUrl::Postgres(_)) {
+            return ArchiveState::Missing;
+        }
         match std::fs::metadata(self.db_path()) {
             Ok(m) if m.is_file() && m.len() > 0 => ArchiveState::Present,
             Ok(m) if m.is_file() => ArchiveState::Empty,
@@ -335,9 +370,13 @@ impl ArchiveDir {
         }
     }
 
-    /// Refuses a missing or empty database, naming it.
+    /// Refuses a missing or empty SQLite database, naming it (a PostgreSQL database without
+    /// the schema is refused when it is opened).
     pub fn require(&self) -> Result<PathBuf, ArchiveError> {
         let db = self.db_path();
+        if matches!(self.store, StoreUrl::Postgres(_)) {
+            return Ok(self.location());
+        }
         match self.state() {
             ArchiveState::Present => Ok(db),
             ArchiveState::Empty => Err(ArchiveError::Missing { path: db, state: "an empty file" }),
@@ -346,12 +385,15 @@ impl ArchiveDir {
     }
 
     /// Opens (migrating) an existing archive for writing; a missing or empty database is an
-    /// error ([`ArchiveError::Missing`]), never a new archive; a damaged one is refused
+    /// error ([`ArchiveError::Missing`]), never a new archive; a damaged SQLite one is refused
     /// before anything is written to it ([`integrity::check_before_write`]). Only a writer
-    /// holding the [`lock`] calls this: it cuts capture records no committed row refers to
-    /// (left by a writer killed between its capture append and its commit) off the capture
-    /// files, and says so ([`ledger`]).
+    /// holding the [`lock`] calls this: with SQLite it cuts capture records no committed row
+    /// refers to (left by a writer killed between its capture append and its commit) off the
+    /// capture files, and says so ([`ledger`]).
     pub fn open(&self) -> Result<Box<dyn Archive>, ArchiveError> {
+        if let StoreUrl::Postgres(url) = &self.store {
+            return Ok(Box::new(PgStore::open(url, postgres::Schema::Migrate)?));
+        }
         let db = self.require()?;
         integrity::check_before_write(&db)?;
         let store = SqliteStore::open(&db)?;
@@ -362,12 +404,20 @@ impl ArchiveDir {
     /// Opens an existing archive for reading; a missing or empty database is an error, as
     /// for [`ArchiveDir::open`].
     pub fn open_read(&self) -> Result<Box<dyn Archive>, ArchiveError> {
-        Ok(Box::new(SqliteStore::open_read_only(&self.require()?)?))
+        match &self.store {
+            StoreUrl::Sqlite => Ok(Box::new(SqliteStore::open_read_only(&self.require()?)?)),
+            StoreUrl::Postgres(url) => Ok(Box::new(PgStore::open(url, postgres::Schema::Read)?)),
+        }
     }
 
-    /// Takes the archive lock (see [`lock`]). The archive folder must exist: taking the lock
-    /// never creates it (an archive volume that is not mounted stays untouched).
+    /// Takes the archive lock (see [`lock`]): a file lock in the archive folder, or with
+    /// PostgreSQL an advisory lock held on a connection of its own. The archive folder must
+    /// exist for a SQLite archive: taking the lock never creates it (an archive volume that
+    /// is not mounted stays untouched).
     pub fn lock(&self) -> Result<ArchiveLock, LockError> {
+        if let StoreUrl::Postgres(url) = &self.store {
+            return ArchiveLock::acquire_database(url);
+        }
         if !self.root.is_dir() {
             return Err(LockError::NoArchive { path: self.root.clone() });
         }

@@ -11,19 +11,19 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
-use serde::{Deserialize, Serialize};
 
 use super::backend::{Backend, Head, NewVersion, Writer};
 use super::catalog::{self, CatalogSource, Claim, ClaimRequest, SourceCatalog, SourceOrigin};
 use super::ledger;
 use super::policy::MatchKey;
+use super::row::{self, REFRESH_COLUMNS, RefreshRow};
 use super::{
-    ArchiveError, ArticleState, Decision, Evidence, ListQuery, LogEntry, RefreshState, RefreshStateStore, SearchHit,
-    SourceState, SourceStateStore, StoredArticle, TagInfo, Unreadable, VersionInfo,
+    ArchiveError, Decision, ListQuery, LogEntry, RefreshState, RefreshStateStore, SearchHit, SourceState,
+    SourceStateStore, StoredArticle, TagInfo, Unreadable, VersionInfo,
 };
-use crate::article::{Article, ArticleId, CaptureRef, Content, Origin, Person, SourceRef};
+use crate::article::{Article, ArticleId, CaptureRef};
 use crate::date;
 
 /// Schema migrations, in order; migration `i` brings the schema to version `i + 1`.
@@ -172,30 +172,6 @@ const LEDGER_SCHEMA: i64 = 3;
 /// The schema version this build writes.
 pub const LATEST_SCHEMA: i64 = MIGRATIONS.len() as i64;
 
-/// The fields of a version that have no column of their own.
-#[derive(Serialize, Deserialize)]
-struct VersionMeta {
-    id: ArticleId,
-    #[serde(default)]
-    authors: Vec<Person>,
-    #[serde(default)]
-    published: Option<DateTime<Utc>>,
-    updated: DateTime<Utc>,
-    #[serde(default)]
-    url: Option<String>,
-    #[serde(default)]
-    source: Option<SourceRef>,
-    #[serde(default)]
-    tags: Vec<String>,
-    #[serde(default)]
-    language: Option<String>,
-    content_hash: String,
-    archived_at: DateTime<Utc>,
-    origin: Origin,
-    #[serde(default)]
-    capture: Option<CaptureRef>,
-}
-
 /// A SQLite archive database.
 pub struct SqliteStore {
     conn: Connection,
@@ -254,6 +230,11 @@ impl SqliteStore {
     /// The database file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The connection, for copying the archive out ([`super::migrate`]).
+    pub(super) fn connection(&self) -> &Connection {
+        &self.conn
     }
 
     fn new(conn: Connection, path: PathBuf) -> SqliteStore {
@@ -337,24 +318,7 @@ impl SqliteStore {
         html: String,
         meta: &str,
     ) -> Result<Article, ArchiveError> {
-        let m: VersionMeta = serde_json::from_str(meta).map_err(|e| self.corrupt("version metadata", e))?;
-        Ok(Article {
-            id: m.id,
-            title,
-            summary: (!summary.is_empty()).then_some(summary),
-            content: Content { text, html },
-            authors: m.authors,
-            published: m.published,
-            updated: m.updated,
-            url: m.url,
-            source: m.source,
-            tags: m.tags,
-            language: m.language,
-            content_hash: m.content_hash,
-            archived_at: m.archived_at,
-            origin: m.origin,
-            capture: m.capture,
-        })
+        row::article_from(title, summary, text, html, meta).map_err(|e| self.corrupt("version metadata", e))
     }
 
     /// The article in columns `at..at + 5` of a row: title, summary, text, html, meta.
@@ -450,27 +414,8 @@ fn immutable_uri(path: &Path) -> String {
 /// Turns a user's search text into an FTS5 query: each word or "quoted phrase" becomes a
 /// quoted FTS5 string (so punctuation never causes a syntax error), all of them required.
 fn fts_query(input: &str) -> String {
-    let mut parts = Vec::new();
-    let mut rest = input.trim();
-    while !rest.is_empty() {
-        let (term, tail) = if let Some(after) = rest.strip_prefix('"') {
-            match after.find('"') {
-                Some(end) => (&after[..end], &after[end + 1..]),
-                None => (after, ""),
-            }
-        } else {
-            match rest.find(char::is_whitespace) {
-                Some(end) => (&rest[..end], &rest[end..]),
-                None => (rest, ""),
-            }
-        };
-        let term = term.trim();
-        if !term.is_empty() && term.chars().any(char::is_alphanumeric) {
-            parts.push(format!("\"{}\"", term.replace('"', "\"\"")));
-        }
-        rest = tail.trim_start();
-    }
-    parts.join(" ")
+    let quoted = row::search_terms(input).into_iter().filter(|t| t.chars().any(char::is_alphanumeric));
+    quoted.map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" ")
 }
 
 /// Looks an article up by one key: the columns of a [`Head`]. A URL or fingerprint several
@@ -512,21 +457,7 @@ impl SqliteWriter<'_> {
     /// Inserts a row of `versions`; returns its vid.
     fn insert_version(&self, new: &NewVersion<'_>) -> Result<i64, rusqlite::Error> {
         let article = new.article;
-        let meta = serde_json::to_string(&VersionMeta {
-            id: article.id.clone(),
-            authors: article.authors.clone(),
-            published: article.published,
-            updated: article.updated,
-            url: article.url.clone(),
-            source: article.source.clone(),
-            tags: article.tags.clone(),
-            language: article.language.clone(),
-            content_hash: article.content_hash.clone(),
-            archived_at: article.archived_at,
-            origin: article.origin.clone(),
-            capture: article.capture.clone(),
-        })
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        let meta = row::meta_json(article).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         self.conn
             .prepare_cached(
                 "INSERT INTO versions (article_id, version, title, summary, content_text, content_html, meta, revision)
@@ -1380,38 +1311,13 @@ fn epoch_of(c: &Claim) -> i64 {
     i64::try_from(c.epoch).unwrap_or(i64::MAX)
 }
 
-const REFRESH_COLUMNS: &str =
-    "article_id, state, since, last_checked, etag, last_modified, failures, last_error, evidence";
-
-/// A `refresh_state` row, read as text (checked by [`SqliteStore::refresh_from`]).
-type RefreshRow = (String, String, String, String, Option<String>, Option<String>, i64, Option<String>, Option<String>);
-
 fn read_refresh_row(r: &Row<'_>) -> rusqlite::Result<RefreshRow> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
 }
 
 impl SqliteStore {
     fn refresh_from(&self, row: RefreshRow) -> Result<RefreshState, ArchiveError> {
-        let (id, state, since, checked, etag, last_modified, failures, last_error, evidence) = row;
-        let bad = |what: &str, detail: &str| self.corrupt(format!("refresh {what} of {id}"), detail);
-        let state = ArticleState::parse(&state).ok_or_else(|| bad("state", &state))?;
-        let since = date::parse(&since).ok_or_else(|| bad("time", &since))?;
-        let last_checked = date::parse(&checked).ok_or_else(|| bad("time", &checked))?;
-        let evidence = match evidence {
-            Some(text) => Some(serde_json::from_str::<Evidence>(&text).map_err(|e| bad("evidence", &e.to_string()))?),
-            None => None,
-        };
-        Ok(RefreshState {
-            article_id: ArticleId(id.clone()),
-            state,
-            since,
-            last_checked,
-            etag,
-            last_modified,
-            failures: failures.clamp(0, i64::from(u32::MAX)) as u32,
-            last_error,
-            evidence,
-        })
+        row::refresh_from_row(row).map_err(|(what, detail)| self.corrupt(what, detail))
     }
 }
 
@@ -1455,10 +1361,7 @@ impl RefreshStateStore for SqliteStore {
                 ))
                 .map_err(err)?;
             for s in states {
-                let evidence = s.evidence.as_ref().map(|e| {
-                    let e = Evidence { at: e.at.trunc_subsecs(0), ..e.clone() };
-                    serde_json::to_string(&e).unwrap_or_default()
-                });
+                let evidence = s.evidence.as_ref().map(row::evidence_json);
                 put.execute(params![
                     s.article_id.as_str(),
                     s.state.as_str(),

@@ -17,6 +17,7 @@ mod exit;
 mod export;
 mod harvest;
 pub mod human;
+mod migrate;
 mod net;
 mod page;
 mod parallel;
@@ -43,6 +44,7 @@ pub use check::{CheckOptions, check, check_with};
 pub use error::{PageError, PipelineError};
 pub use exit::ExitStatus;
 pub use export::{ExportOptions, export_wacz};
+pub use migrate::migrate;
 pub use net::{CONCURRENCY, fetch_config};
 pub use report::{CheckReport, DecisionView, Outcome, PageOverBudget, RunReport, SourceReport};
 pub use sources::{SourceHealth, SourcesImportReport, sources, sources_export, sources_import};
@@ -314,7 +316,7 @@ pub fn init(config: &Path) -> Result<Initialised, PipelineError> {
             path: config.to_path_buf(),
             message: format!(
                 "already exists, and so does its archive {}; not overwriting them",
-                archive.db_path().display()
+                archive.location().display()
             ),
         });
     }
@@ -322,9 +324,9 @@ pub fn init(config: &Path) -> Result<Initialised, PipelineError> {
     let feeds = loaded.feeds_dir();
     std::fs::create_dir_all(&feeds).map_err(|e| io(&feeds, e))?;
     Ok(if wrote {
-        Initialised::Created { config: config.to_path_buf(), archive: archive.db_path() }
+        Initialised::Created { config: config.to_path_buf(), archive: archive.location() }
     } else {
-        Initialised::ArchiveCreated { archive: archive.db_path() }
+        Initialised::ArchiveCreated { archive: archive.location() }
     })
 }
 
