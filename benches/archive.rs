@@ -332,8 +332,14 @@ fn wacz(dir: &Path) {
     let meta = feedkeeper::wacz::Meta { title: "Benchmark", description: "", created: Utc::now() };
     let t = Instant::now();
     let (u0, s0) = cpu();
-    let report = feedkeeper::wacz::write(store.as_ref(), &archive.capture_dir(), &Default::default(), &out, &meta)
-        .expect("export");
+    let report = feedkeeper::wacz::write(
+        store.as_ref(),
+        &feedkeeper::archive::captures::LocalCaptures { folder: archive.capture_dir() },
+        &Default::default(),
+        &out,
+        &meta,
+    )
+    .expect("export");
     let (u1, s1) = cpu();
     println!(
         "  wacz      {} records, {} pages, {:.0} MB in {:.2} s (CPU: user {:.2} s, system {:.2} s); peak RSS {:.0} MB",

@@ -14,6 +14,7 @@ pub mod deadline;
 pub mod extract;
 pub mod fetch;
 pub mod import;
+pub mod objects;
 pub mod opml;
 pub mod pipeline;
 pub mod publish;

@@ -373,8 +373,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         }
         Command::Verify => {
             let config = load_config(&cli.config)?;
-            let dir = feedkeeper::archive::ArchiveDir::new(config.archive_dir());
-            let report = feedkeeper::archive::verify::verify(&dir, |file, index, total| {
+            let dir = feedkeeper::archive::ArchiveDir::of(&config);
+            let captures = dir.captures()?;
+            let report = feedkeeper::archive::verify::verify_with(&dir, &captures, |file, index, total| {
                 if index == 0 {
                     progress.start("verifying", Some(total as u64));
                 }

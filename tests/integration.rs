@@ -58,6 +58,11 @@ mod extraction;
 #[path = "integration/relevance.rs"]
 mod relevance;
 
+#[path = "integration/s3_service.rs"]
+mod s3_service;
+
+#[path = "integration/objects.rs"]
+mod objects;
 #[path = "services/postgres.rs"]
 mod pg_server;
 

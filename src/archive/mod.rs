@@ -19,6 +19,7 @@
 //! No network, no XML, no HTML parsing here.
 
 pub mod backend;
+pub mod captures;
 pub mod catalog;
 #[cfg(test)]
 pub(crate) mod conformance;
@@ -45,9 +46,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::article::{Article, ArticleId};
-use crate::config::{Config, StoreUrl};
+use crate::config::{Config, ObjectUrl, StoreUrl};
 
 pub use backend::{Backend, Head, MatchKey, NewVersion, Writer};
+pub use captures::{CaptureStore, Captures};
 pub use catalog::{CatalogSource, Claim, ClaimRequest, SourceCatalog, SourceOrigin};
 pub use lock::{ArchiveLock, LockError, open_regular};
 pub use memory::MemoryStore;
@@ -288,23 +290,38 @@ impl<T: Store + SourceStateStore + SourceCatalog + RefreshStateStore> Archive fo
 
 /// The archive folder (captures, and with SQLite the database and the lock) and the store
 /// the articles live in. The one place that chooses the backend from `[store] url`: every
-/// command opens, creates and locks its archive through this type.
+/// command opens, creates and locks its archive through this type. It also says where new
+/// captures go when they go to object storage (`[captures] url`).
 #[derive(Debug, Clone)]
 pub struct ArchiveDir {
     pub root: PathBuf,
     /// Where the articles live: SQLite in `root`, or a PostgreSQL database.
     pub store: StoreUrl,
+    /// Where new captures go: `None` for the capture folder.
+    pub captures_url: Option<ObjectUrl>,
 }
 
 impl ArchiveDir {
-    /// The archive folder `root` with its SQLite database.
+    /// The archive folder `root` with its SQLite database, captures kept in it.
     pub fn new(root: impl Into<PathBuf>) -> ArchiveDir {
-        ArchiveDir { root: root.into(), store: StoreUrl::Sqlite }
+        ArchiveDir { root: root.into(), store: StoreUrl::Sqlite, captures_url: None }
     }
 
-    /// The archive a config names: its archive folder and its `[store] url`.
+    /// The archive a config names: its archive folder, its `[store] url` and its
+    /// `[captures] url`.
     pub fn of(config: &Config) -> ArchiveDir {
-        ArchiveDir { root: config.archive_dir(), store: config.store.url.clone() }
+        ArchiveDir {
+            root: config.archive_dir(),
+            store: config.store.url.clone(),
+            captures_url: config.captures.url.clone(),
+        }
+    }
+
+    /// The capture store ([`captures`]): the capture folder, and the bucket when
+    /// `[captures] url` is set, with endpoint and credentials from the AWS environment
+    /// variables.
+    pub fn captures(&self) -> Result<Captures, crate::objects::ObjectError> {
+        Captures::new(self.capture_dir(), self.captures_url.as_ref(), &crate::objects::S3Env::from_process())
     }
 
     pub fn db_path(&self) -> PathBuf {

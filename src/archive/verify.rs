@@ -10,12 +10,13 @@
 //! file for the few milliseconds that takes (a writer starting just then exits 75, as when
 //! another run holds the lock).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
-use super::ledger::{self, capture_files};
-use super::warc;
+use super::captures::{CaptureStore, LocalCaptures};
+use super::ledger;
+use super::warc::WarcError;
 use super::{ArchiveDir, ArchiveError};
 
 /// What a verify found.
@@ -42,6 +43,17 @@ impl VerifyReport {
 /// progress), with its index and the number of files in all. Errors only when the folder cannot be listed;
 /// everything else damaged is in the report.
 pub fn verify(dir: &ArchiveDir, on_file: impl FnMut(&Path, usize, usize)) -> Result<VerifyReport, ArchiveError> {
+    let local = LocalCaptures { folder: dir.capture_dir() };
+    verify_with(dir, &local, on_file)
+}
+
+/// [`verify`] reading the captures from `captures` (the capture folder, and the bucket when
+/// captures go to object storage: every object's records are checked too).
+pub fn verify_with(
+    dir: &ArchiveDir,
+    captures: &dyn CaptureStore,
+    on_file: impl FnMut(&Path, usize, usize),
+) -> Result<VerifyReport, ArchiveError> {
     let mut report = VerifyReport::default();
     let db = dir.db_path();
     match check_database(&db) {
@@ -54,7 +66,7 @@ pub fn verify(dir: &ArchiveDir, on_file: impl FnMut(&Path, usize, usize)) -> Res
                     "{}: a writer holds the archive lock; capture records past the committed lengths were not checked",
                     dir.root.join(super::lock::LOCK_FILE).display()
                 ));
-                return scan_captures(dir, report, on_file);
+                return scan_captures(captures, report, on_file);
             };
             for (file, len, committed) in ledger::uncommitted(&conn, &dir.capture_dir())? {
                 report.damaged.push(format!(
@@ -66,7 +78,7 @@ pub fn verify(dir: &ArchiveDir, on_file: impl FnMut(&Path, usize, usize)) -> Res
         }
         Err(problem) => report.damaged.push(format!("{}: {problem}", db.display())),
     }
-    scan_captures(dir, report, on_file)
+    scan_captures(captures, report, on_file)
 }
 
 /// `Some` (holding a shared lock on the archive's lock file, which keeps writers out until
@@ -86,18 +98,31 @@ fn no_writer(dir: &ArchiveDir) -> Option<Option<std::fs::File>> {
 
 /// Reads every capture record back, checking its digests, into `report`.
 fn scan_captures(
-    dir: &ArchiveDir,
+    captures: &dyn CaptureStore,
     mut report: VerifyReport,
     mut on_file: impl FnMut(&Path, usize, usize),
 ) -> Result<VerifyReport, ArchiveError> {
-    let files = capture_files(&dir.capture_dir())?;
-    for (index, file) in files.iter().enumerate() {
-        on_file(file, index, files.len());
+    let units = match captures.units() {
+        Ok(units) => units,
+        Err(WarcError::Object(e)) => {
+            report.damaged.push(format!("cannot list the capture objects: {e}"));
+            return Ok(report);
+        }
+        Err(e) => {
+            return Err(ArchiveError::Corrupt {
+                path: PathBuf::new(),
+                what: "capture folder".into(),
+                detail: e.to_string(),
+            });
+        }
+    };
+    for (index, unit) in units.iter().enumerate() {
+        on_file(Path::new(&captures.describe(unit)), index, units.len());
         report.capture_files += 1;
-        let scanned = warc::scan(file, |found| match found {
+        let scanned = captures.scan(unit, &mut |found| match found {
             Ok(indexed) => match indexed.record.verify_digests() {
                 Ok(()) => report.records_ok += 1,
-                Err(e) => report.damaged.push(format!("{} at offset {}: {e}", file.display(), indexed.offset)),
+                Err(e) => report.damaged.push(format!("{} at offset {}: {e}", captures.describe(unit), indexed.offset)),
             },
             Err(e) => report.damaged.push(e.to_string()),
         });
@@ -130,7 +155,7 @@ fn check_database(db: &Path) -> Result<Connection, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::archive::warc::Captured;
+    use crate::archive::warc::{self, Captured};
     use std::path::PathBuf;
 
     fn archive_with_one_capture() -> (tempfile::TempDir, ArchiveDir, PathBuf) {

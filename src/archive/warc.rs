@@ -70,6 +70,9 @@ pub enum WarcError {
     Truncated { path: PathBuf, offset: u64 },
     #[error("WARC record {record_id}: {header} does not match its content")]
     DigestMismatch { record_id: String, header: &'static str },
+    /// Captures in object storage: the bucket could not be written or read.
+    #[error(transparent)]
+    Object(#[from] crate::objects::ObjectError),
 }
 
 impl WarcRecord {
@@ -224,43 +227,15 @@ pub fn append_captures(
         .and_then(|n| n.to_str())
         .ok_or_else(|| io_err(io::Error::new(io::ErrorKind::InvalidInput, "no file name")))?
         .to_owned();
-    let mut members = Vec::with_capacity(items.len());
-    for (target_uri, fetched_at, captured) in items {
-        let member = match captured {
-            Captured::Http(exchange) => exchange_members(target_uri, *fetched_at, exchange),
-            Captured::Resource { content_type, body } => {
-                resource_member(target_uri, *fetched_at, content_type, body).map(|(m, id)| (Vec::new(), m, id))
-            }
-        };
-        members.push(member.map_err(io_err)?);
-    }
-    if members.is_empty() {
+    if items.is_empty() {
         return Ok(Vec::new());
     }
-
     let mut options = OpenOptions::new();
     options.create(true).append(true);
     let mut file = crate::archive::open_regular(&options, path).map_err(io_err)?;
     file.lock().map_err(io_err)?;
     let start = file.metadata().map_err(io_err)?.len();
-    let total: usize = members.iter().map(|(q, r, _)| q.len() + r.len()).sum();
-    let mut out = Vec::with_capacity(total + 512);
-    if start == 0 {
-        let date = warc_date(items[0].1);
-        out.extend(warcinfo_member(&file_name, &date).map_err(io_err)?);
-    }
-    let mut refs = Vec::with_capacity(members.len());
-    for (request_member, response_member, response_id) in members {
-        out.extend_from_slice(&request_member);
-        let offset = start + out.len() as u64;
-        out.extend_from_slice(&response_member);
-        refs.push(CaptureRef {
-            file: file_name.clone(),
-            offset,
-            length: response_member.len() as u64,
-            record_id: response_id,
-        });
-    }
+    let (out, refs) = encode_captures(&file_name, start, items).map_err(io_err)?;
     let written = file.write_all(&out).and_then(|()| file.sync_data());
     if let Err(e) = written {
         // Leave the file exactly as it was: a partial record would stop readers at it.
@@ -274,6 +249,47 @@ pub fn append_captures(
     }
     // Dropping the file releases the lock.
     Ok(refs)
+}
+
+/// The bytes of one capture per item, each as its own gzip members, to be stored at offset
+/// `start` of the WARC file (or object) `file_name`: a `warcinfo` record first when `start`
+/// is 0. The references point at each item's response (or resource) record and name
+/// `file_name`.
+pub fn encode_captures(
+    file_name: &str,
+    start: u64,
+    items: &[(&str, DateTime<Utc>, Captured<'_>)],
+) -> io::Result<(Vec<u8>, Vec<CaptureRef>)> {
+    let mut members = Vec::with_capacity(items.len());
+    for (target_uri, fetched_at, captured) in items {
+        let member = match captured {
+            Captured::Http(exchange) => exchange_members(target_uri, *fetched_at, exchange),
+            Captured::Resource { content_type, body } => {
+                resource_member(target_uri, *fetched_at, content_type, body).map(|(m, id)| (Vec::new(), m, id))
+            }
+        };
+        members.push(member?);
+    }
+    let total: usize = members.iter().map(|(q, r, _)| q.len() + r.len()).sum();
+    let mut out = Vec::with_capacity(total + 512);
+    if start == 0
+        && let Some((_, first, _)) = items.first()
+    {
+        out.extend(warcinfo_member(file_name, &warc_date(*first))?);
+    }
+    let mut refs = Vec::with_capacity(members.len());
+    for (request_member, response_member, response_id) in members {
+        out.extend_from_slice(&request_member);
+        let offset = start + out.len() as u64;
+        out.extend_from_slice(&response_member);
+        refs.push(CaptureRef {
+            file: file_name.to_owned(),
+            offset,
+            length: response_member.len() as u64,
+            record_id: response_id,
+        });
+    }
+    Ok((out, refs))
 }
 
 /// The request and response records of one exchange, each a gzip member, and the
@@ -458,7 +474,13 @@ pub fn read_record(path: &Path, offset: u64) -> Result<WarcRecord, WarcError> {
     let io_err = |source| WarcError::Io { path: path.to_path_buf(), source };
     let mut file = File::open(path).map_err(io_err)?;
     file.seek(SeekFrom::Start(offset)).map_err(io_err)?;
-    let mut reader = BufReader::new(file);
+    read_record_from(BufReader::new(file), path, offset)
+}
+
+/// Reads one record (a gzip member, or plain WARC text) from `reader`, which stands at
+/// `offset` of `path` (both only name the record in errors): a ranged read of an object.
+pub fn read_record_from(mut reader: impl BufRead, path: &Path, offset: u64) -> Result<WarcRecord, WarcError> {
+    let io_err = |source| WarcError::Io { path: path.to_path_buf(), source };
     let gzipped = reader.fill_buf().map_err(io_err)?.starts_with(&[0x1f, 0x8b]);
     if gzipped {
         let mut gz = BufReader::new(flate2::bufread::GzDecoder::new(reader));

@@ -33,7 +33,7 @@ pub fn add(config: &crate::config::Config, url: &str, tags: &[String]) -> Result
     let base = url::Url::parse(&resp.final_url).ok();
     let extracted = crate::extract::extract(&html, base.as_ref())?;
     let mut store = dir.open()?;
-    let capture = page::capture(&dir, &resp)?;
+    let capture = page::capture(&dir.captures()?, &resp)?;
     let record = capture.as_ref().map(|c| format!("{} @{} ({})", c.file, c.offset, c.record_id));
     let (article, keys) = page::from_added_page(
         FetchedPage { final_url: &resp.final_url, extracted: &extracted, fetched_at: resp.fetched_at, capture },

@@ -37,6 +37,8 @@ pub enum PipelineError {
     #[error(transparent)]
     Warc(#[from] crate::archive::warc::WarcError),
     #[error(transparent)]
+    Objects(#[from] crate::objects::ObjectError),
+    #[error(transparent)]
     Opml(#[from] crate::opml::OpmlError),
     #[error(transparent)]
     Wacz(#[from] crate::wacz::WaczError),

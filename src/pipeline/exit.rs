@@ -35,6 +35,10 @@ impl ExitStatus {
             if c.downcast_ref::<ConfigError>().is_some() {
                 return ExitStatus::Usage;
             }
+            // An `AWS_ENDPOINT_URL` that is refused is the user's to fix, whatever command met it.
+            if let Some(crate::objects::ObjectError::Endpoint { .. }) = c.downcast_ref() {
+                return ExitStatus::Usage;
+            }
             if let Some(p) = c.downcast_ref::<PipelineError>() {
                 if p.is_lock_held() {
                     return ExitStatus::Locked;
@@ -66,6 +70,9 @@ mod tests {
         assert_eq!(ExitStatus::of_error(&PipelineError::Stopped), ExitStatus::Fatal);
         let held = PipelineError::AlreadyWatching { path: "a".into(), holder: None };
         assert_eq!(ExitStatus::of_error(&held), ExitStatus::Locked);
+        let endpoint = crate::objects::ObjectError::Endpoint { endpoint: "http://10.0.0.1".into(), reason: "x".into() };
+        let publish = PipelineError::Publish(crate::publish::PublishError::Object(endpoint));
+        assert_eq!(ExitStatus::of_error(&publish), ExitStatus::Usage);
         assert_eq!(ExitStatus::partial_if(true) as u8, 3);
         assert_eq!(ExitStatus::partial_if(false) as u8, 0);
     }

@@ -25,5 +25,5 @@ pub fn export_wacz(config: &Config, opts: &ExportOptions, now: DateTime<Utc>) ->
     let dir = ArchiveDir::of(config);
     let store = dir.open_read()?;
     let meta = Meta { title: &config.site.title, description: &config.site.description, created: now };
-    Ok(wacz::write(store.as_ref(), &dir.capture_dir(), &opts.selection, &opts.file, &meta)?)
+    Ok(wacz::write(store.as_ref(), &dir.captures()?, &opts.selection, &opts.file, &meta)?)
 }

@@ -21,13 +21,14 @@ use super::page::{self, FetchedPage, ItemSource};
 use super::report::PageOverBudget;
 use super::{PageError, PipelineError, parallel};
 use crate::archive::policy::BatchIndex;
+use crate::archive::warc::WarcError;
 use crate::archive::{Archive, ArchiveDir, DedupKeys, PutOutcome};
 use crate::article::{ArticleId, CaptureRef, Identity, canonical_url};
 use crate::deadline::Deadline;
 use crate::extract::{ExtractError, Extracted};
 use crate::fetch::{FetchError, FetchRequest, FetchResponse};
 use crate::relevance::{Rules, TopicModel};
-use crate::upstream::{ParsedFeed, Poll, PollOutcome};
+use crate::upstream::{ParsedFeed, Poll, PollError, PollOutcome};
 
 /// The page fetches of one check may take this many fetch timeouts in all.
 const PAGE_PHASE_TIMEOUTS: u32 = 3;
@@ -172,7 +173,24 @@ pub(super) fn archive_kept(
         .filter(|(n, _)| needed[*n])
         .filter_map(|(n, r)| Some((n, r.as_ref().ok()?)))
         .collect();
-    let refs = page::capture_all(dir, &ok.iter().map(|(_, r)| *r).collect::<Vec<_>>())?;
+    let captures = dir.captures()?;
+    let refs = match page::capture_all(&captures, &ok.iter().map(|(_, r)| *r).collect::<Vec<_>>()) {
+        Ok(refs) => refs,
+        Err(WarcError::Object(e)) => {
+            // The bucket is unreachable: archive nothing, so nothing refers to a capture that
+            // was not written; the sources fail and read their feeds whole next time.
+            tracing::warn!(error = %e, "captures could not be stored; nothing archived this run");
+            let why = e.to_string();
+            for run in runs.iter_mut().filter(|r| !r.seen.is_empty()) {
+                run.seen.clear();
+                if let Some(poll) = run.poll.as_mut() {
+                    poll.outcome = PollOutcome::Failed(PollError::Archive(why.clone()));
+                }
+            }
+            return Ok(Vec::new());
+        }
+        Err(e) => return Err(e.into()),
+    };
     let made: Vec<CaptureRef> = refs.iter().flatten().cloned().collect();
     let mut captured: Vec<Option<CaptureRef>> = vec![None; fetched.len()];
     for ((n, _), r) in ok.iter().zip(refs) {

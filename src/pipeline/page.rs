@@ -14,7 +14,7 @@ use url::Url;
 use super::PageError;
 use crate::archive::policy;
 use crate::archive::warc::{self, WarcError};
-use crate::archive::{ArchiveDir, DedupKeys};
+use crate::archive::{CaptureStore, DedupKeys};
 use crate::article::{Article, CaptureRef, Content, Identity, Origin, Person, SourceRef, canonical_url, fingerprint};
 use crate::content;
 use crate::extract::Extracted;
@@ -44,11 +44,12 @@ pub(crate) fn page_canonical(final_url: &str, declared: Option<&str>) -> Option<
     Some(fin)
 }
 
-/// Appends the raw exchanges of these responses to their capture file in the archive's
-/// capture folder ([`policy::capture_file_name`]), one write and one fsync per file. `None` for responses
-/// without an HTTP exchange (local files). Blocking I/O: call it outside async tasks.
+/// Stores the raw exchanges of these responses in the archive's capture store, one batch
+/// (one write and one fsync, or one object) per capture file name
+/// ([`policy::capture_file_name`]). `None` for responses without an HTTP exchange (local
+/// files). Blocking I/O: call it outside async tasks.
 pub(crate) fn capture_all(
-    dir: &ArchiveDir,
+    captures: &dyn CaptureStore,
     responses: &[&FetchResponse],
 ) -> Result<Vec<Option<CaptureRef>>, WarcError> {
     let mut out: Vec<Option<CaptureRef>> = vec![None; responses.len()];
@@ -58,17 +59,12 @@ pub(crate) fn capture_all(
             by_file.entry(policy::capture_file_name(r.fetched_at)).or_default().push(i);
         }
     }
-    if by_file.is_empty() {
-        return Ok(out);
-    }
-    let folder = dir.capture_dir();
-    std::fs::create_dir_all(&folder).map_err(|source| WarcError::Io { path: folder.clone(), source })?;
     for (name, indexes) in by_file {
         let batch: Vec<(&str, DateTime<Utc>, warc::Captured<'_>)> = indexes
             .iter()
             .filter_map(|&i| Some((responses[i].final_url.as_str(), responses[i].fetched_at, captured(responses[i])?)))
             .collect();
-        let refs = warc::append_captures(&folder.join(name), &batch)?;
+        let refs = captures.write(&name, &batch)?;
         for (i, r) in indexes.into_iter().zip(refs) {
             out[i] = Some(r);
         }
@@ -90,8 +86,8 @@ fn captured(r: &FetchResponse) -> Option<warc::Captured<'_>> {
 }
 
 /// [`capture_all`] for one response.
-pub(crate) fn capture(dir: &ArchiveDir, resp: &FetchResponse) -> Result<Option<CaptureRef>, WarcError> {
-    Ok(capture_all(dir, &[resp])?.pop().flatten())
+pub(crate) fn capture(captures: &dyn CaptureStore, resp: &FetchResponse) -> Result<Option<CaptureRef>, WarcError> {
+    Ok(capture_all(captures, &[resp])?.pop().flatten())
 }
 
 /// Where an upstream item came from, for its provenance.

@@ -120,7 +120,7 @@ pub(super) fn next_state(p: &SourcePlan<'_>, poll: &Poll, now: DateTime<Utc>) ->
         PollOutcome::Failed(e) => {
             s.last_error = Some(e.to_string());
             s.failures = s.failures.saturating_add(1);
-            if matches!(e, upstream::PollError::Parse(_)) {
+            if matches!(e, upstream::PollError::Parse(_) | upstream::PollError::Archive(_)) {
                 // Read the whole feed next time, even if the server says it is unchanged.
                 s.etag = None;
                 s.last_modified = None;

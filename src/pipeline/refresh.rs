@@ -23,7 +23,6 @@ use serde::Serialize;
 
 use super::net::{Net, QUEUED, fetch_config, runtime};
 use super::{PipelineError, Progress, page, parallel};
-use crate::archive::warc;
 use crate::archive::{Archive, ArchiveDir, ArticleState, DedupKeys, Evidence, RefreshState};
 use crate::article::{Article, ArticleId, canonical_url, fingerprint};
 use crate::config::Config;
@@ -253,13 +252,14 @@ fn refresh_batch(
     now: DateTime<Utc>,
     report: &mut RefreshReport,
 ) -> Result<(), PipelineError> {
+    let captures = dir.captures()?;
     let mut jobs = Vec::with_capacity(batch.len());
     for c in batch {
         let Some(stored) = store.get(&c.id)? else { continue };
         let Some(url) = stored.article.url.clone() else { continue };
         let (etag, last_modified) = match &c.state {
             Some(s) if s.etag.is_some() || s.last_modified.is_some() => (s.etag.clone(), s.last_modified.clone()),
-            _ => stored.article.capture.as_ref().map(|c| captured_validators(dir, c)).unwrap_or_default(),
+            _ => stored.article.capture.as_ref().map(|c| captured_validators(&captures, c)).unwrap_or_default(),
         };
         let request = FetchRequest::guarded(url.as_str()).with_validators(etag, last_modified);
         let version = stored.versions.last().map_or(1, |v| v.version);
@@ -324,7 +324,7 @@ fn refresh_batch(
     if !dry_run && !changed.is_empty() {
         let responses: Vec<&FetchResponse> =
             changed.iter().filter_map(|&i| fetched[i].as_ref().ok()).collect::<Vec<_>>();
-        let captures = page::capture_all(dir, &responses)?;
+        let captures = page::capture_all(&captures, &responses)?;
         let mut items = Vec::with_capacity(changed.len());
         for (&i, capture) in changed.iter().zip(captures) {
             let (Ok(resp), Some(Ok(read))) = (&fetched[i], &extracted[i]) else { continue };
@@ -476,9 +476,11 @@ fn new_version(
 
 /// The `ETag` and `Last-Modified` of the response kept in a capture (none when it cannot be
 /// read: the re-check is then unconditional).
-fn captured_validators(dir: &ArchiveDir, capture: &crate::article::CaptureRef) -> (Option<String>, Option<String>) {
-    let path = dir.capture_dir().join(&capture.file);
-    let Ok(record) = warc::read_record(&path, capture.offset) else { return (None, None) };
+fn captured_validators(
+    captures: &dyn crate::archive::CaptureStore,
+    capture: &crate::article::CaptureRef,
+) -> (Option<String>, Option<String>) {
+    let Ok(record) = captures.read(capture) else { return (None, None) };
     let Some((head, _)) = record.http_parts() else { return (None, None) };
     let head = String::from_utf8_lossy(head);
     let header = |name: &str| {
@@ -495,6 +497,7 @@ fn captured_validators(dir: &ArchiveDir, capture: &crate::article::CaptureRef) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::archive::warc;
 
     #[test]
     fn validators_are_read_from_the_captured_response() {
@@ -512,10 +515,11 @@ mod tests {
         let at = crate::date::parse("2026-11-28T12:00:00Z").expect("date");
         let refs = warc::append_captures(&file, &[("https://news.example/a", at, warc::Captured::Http(&exchange))])
             .expect("w");
-        let (etag, lm) = captured_validators(&dir, &refs[0]);
+        let captures = dir.captures().expect("the capture folder");
+        let (etag, lm) = captured_validators(&captures, &refs[0]);
         assert_eq!(etag.as_deref(), Some("\"v7\""));
         assert_eq!(lm.as_deref(), Some("Sat, 28 Nov 2026 11:00:00 GMT"));
         let missing = crate::article::CaptureRef { file: "nope.warc.gz".into(), ..refs[0].clone() };
-        assert_eq!(captured_validators(&dir, &missing), (None, None));
+        assert_eq!(captured_validators(&captures, &missing), (None, None));
     }
 }

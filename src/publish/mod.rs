@@ -48,6 +48,7 @@ mod markup;
 pub mod paging;
 mod rss;
 mod shrink;
+pub mod upload;
 mod view;
 mod write;
 
@@ -100,6 +101,9 @@ pub struct PublishReport {
     /// Log entries that could not be read from a damaged database and were left out.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<Unreadable>,
+    /// With `[publish] target`: what was copied into the bucket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uploaded: Option<upload::UploadReport>,
 }
 
 /// A failure of the publisher. I/O errors name the file or folder.
@@ -114,6 +118,10 @@ pub enum PublishError {
     #[error("the article page writer stopped unexpectedly")]
     WriterStopped,
     /// This publish would take published history away; nothing was changed.
+    /// Publishing into object storage failed; the subscription documents there were not
+    /// updated past what already exists, and the next publish puts what is missing.
+    #[error("{0}; the feeds in the bucket were not brought up to date (retried at the next publish)")]
+    Object(#[from] crate::objects::ObjectError),
     #[error("{path}: publishing would shrink the published history ({lost}); nothing was changed. If that is intended, run `feedkeeper publish --allow-shrink`", path = path.display())]
     WouldShrink { path: PathBuf, lost: String },
 }
@@ -179,8 +187,48 @@ impl Plan {
     }
 }
 
-/// Publishes the archive into `feeds_dir`; see the module documentation.
+/// Publishes the archive into `feeds_dir`, and from there into the bucket of
+/// `[publish] target` when one is set (see [`upload`]); see the module documentation.
 pub fn publish(store: &mut dyn Archive, config: &Config, feeds_dir: &Path) -> Result<PublishReport, PublishError> {
+    let bucket = match &config.publish.target {
+        Some(target) => Some(crate::objects::Bucket::open(target, &crate::objects::S3Env::from_process())?),
+        None => None,
+    };
+    let mut report = publish_folder(store, config, feeds_dir, bucket.as_ref())?;
+    if let Some(bucket) = &bucket {
+        let paging = Paging::new(report.entries, SiteView::from_config(config).page_size);
+        report.uploaded = Some(upload::upload(store, feeds_dir, bucket, paging)?);
+    }
+    Ok(report)
+}
+
+/// What was published last, as far as the shrink guard knows: the most of what the folder,
+/// the bucket (when publishing into one) and the store's record say.
+fn published_before(
+    store: &dyn Archive,
+    feeds_dir: &Path,
+    bucket: Option<&crate::objects::Bucket>,
+) -> Result<shrink::Published, PublishError> {
+    let mut published = shrink::Published::read(feeds_dir);
+    if let Some(bucket) = bucket {
+        published = published.most(shrink::Published::read_bucket(bucket)?);
+    }
+    if let Some(text) = store.meta_get(shrink::STORED_KEY)?
+        && let Ok(recorded) = serde_json::from_str::<shrink::Published>(&text)
+    {
+        published = published.most(recorded);
+    }
+    Ok(published)
+}
+
+/// Publishes the archive into the folder `feeds_dir`; `bucket` is where it goes from there,
+/// read only by the shrink guard.
+fn publish_folder(
+    store: &mut dyn Archive,
+    config: &Config,
+    feeds_dir: &Path,
+    bucket: Option<&crate::objects::Bucket>,
+) -> Result<PublishReport, PublishError> {
     let site = SiteView::from_config(config);
     let marks = Marked::load(store)?;
     let n = store.log_len()?;
@@ -246,7 +294,7 @@ pub fn publish(store: &mut dyn Archive, config: &Config, feeds_dir: &Path) -> Re
     // How far the log is published: entries up to here that cannot be read would be lost.
     let mut published_upto = saved.as_ref().map_or(0, |s| s.last_seq);
     if !config.publish.allow_shrink {
-        let published = shrink::Published::read(feeds_dir);
+        let published = published_before(store, feeds_dir, bucket)?;
         if let Some(lost) = shrink::lost_entries(&published, n) {
             return Err(PublishError::WouldShrink { path: feeds_dir.to_path_buf(), lost });
         }
@@ -341,6 +389,8 @@ pub fn publish(store: &mut dyn Archive, config: &Config, feeds_dir: &Path) -> Re
     };
     let text = serde_json::to_string(&state).unwrap_or_default();
     store.meta_set(STATE_KEY, &text)?;
+    let published = serde_json::to_string(&shrink::Published::read(feeds_dir)).unwrap_or_default();
+    store.meta_set(shrink::STORED_KEY, &published)?;
     Ok(report)
 }
 

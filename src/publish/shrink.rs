@@ -10,12 +10,24 @@
 //! feeds are refused when the store has no record of the last publish, or records a longer
 //! log than it now holds (a new, emptied or replaced database); with that record intact a
 //! removal is a deliberate change (an article lost its only tag, the page size grew).
+//! With `[publish] target` the bucket is read the same way (its `atom.xml`, and the newest
+//! archive page found by listing `archive/`), since the folder may be a fresh staging copy on
+//! another machine; and every publish records its counts in the store ([`STORED_KEY`]). The
+//! guard takes the most of the three: any one of them that saw more published entries is
+//! enough to refuse.
 //! This module only measures and compares; it writes nothing.
 
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
+
+use crate::objects::{Bucket, ObjectError};
+
+/// The store key where each publish records what it published ([`Published`] as JSON).
+pub const STORED_KEY: &str = "publish.published";
+
 /// What the feeds folder holds now, as far as the guard needs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Published {
     /// `<entry>` elements in the subscription `atom.xml` (0 when there is none).
     pub current: u64,
@@ -43,6 +55,29 @@ impl Published {
         Published { current: count_entries(&feeds_dir.join("atom.xml")), pages, newest_page }
     }
 
+    /// Reads a bucket the publisher writes into; missing objects count as empty.
+    pub fn read_bucket(bucket: &Bucket) -> Result<Published, ObjectError> {
+        let count = |key: &str| match bucket.get(key) {
+            Ok(bytes) => Ok(entries_in(&bytes)),
+            Err(ObjectError::NotFound { .. }) => Ok(0),
+            Err(e) => Err(e),
+        };
+        let current = count("atom.xml")?;
+        let pages = bucket
+            .list("archive/")?
+            .iter()
+            .filter_map(|o| o.key.strip_prefix("archive/")?.strip_suffix("/atom.xml")?.parse::<u64>().ok())
+            .max()
+            .unwrap_or(0);
+        let newest_page = if pages > 0 { count(&format!("archive/{pages}/atom.xml"))? } else { 0 };
+        Ok(Published { current, pages, newest_page })
+    }
+
+    /// Whichever of the two saw more entries published.
+    pub fn most(self, other: Published) -> Published {
+        if other.entries() > self.entries() { other } else { self }
+    }
+
     /// The number of entries published. With archive pages the subscription document is
     /// full, so its entry count is the page size, and every page but the newest is full.
     pub fn entries(&self) -> u64 {
@@ -52,9 +87,11 @@ impl Published {
 
 /// The `<entry` elements of an Atom file (escaped content cannot hold a literal one).
 fn count_entries(path: &Path) -> u64 {
-    std::fs::read(path)
-        .map(|bytes| bytes.windows(7).filter(|w| *w == b"<entry>" || *w == b"<entry ").count() as u64)
-        .unwrap_or(0)
+    std::fs::read(path).map(|bytes| entries_in(&bytes)).unwrap_or(0)
+}
+
+fn entries_in(bytes: &[u8]) -> u64 {
+    bytes.windows(7).filter(|w| *w == b"<entry>" || *w == b"<entry ").count() as u64
 }
 
 /// What publishing a log of `n` entries would lose, in words; `None` when nothing.
@@ -151,6 +188,31 @@ mod tests {
         std::fs::write(dir.path().join("archive/1/atom.xml"), "<feed><entry>x</entry></feed>").expect("write");
         assert_eq!(Published::read(dir.path()), Published { current: 2, pages: 1, newest_page: 1 });
         assert_eq!(Published::read(&dir.path().join("nothing")), Published::default());
+    }
+
+    #[test]
+    fn the_most_published_of_folder_bucket_and_record_wins() {
+        let folder = Published { current: 0, pages: 0, newest_page: 0 };
+        let bucket = Published { current: 10, pages: 2, newest_page: 3 };
+        assert_eq!(folder.most(bucket), bucket);
+        assert_eq!(bucket.most(folder), bucket);
+    }
+
+    #[test]
+    fn a_bucket_read_back_counts_its_entries() {
+        let bucket = crate::objects::test_bucket("shrink", "feeds/");
+        assert_eq!(Published::read_bucket(&bucket).expect("empty bucket"), Published::default());
+        let served = crate::objects::Served { content_type: "application/atom+xml", cache_control: "no-cache" };
+        let feed = |n: usize| "<entry>x</entry>".repeat(n).into_bytes();
+        bucket.put_served("atom.xml", feed(4), served).expect("put");
+        for k in [1, 2, 10] {
+            bucket.put_served(&format!("archive/{k}/atom.xml"), feed(k), served).expect("put");
+        }
+        bucket.put_served("archive/11/rss.xml", feed(1), served).expect("put");
+        assert_eq!(
+            Published::read_bucket(&bucket).expect("read"),
+            Published { current: 4, pages: 10, newest_page: 10 }
+        );
     }
 
     #[test]

@@ -23,6 +23,8 @@ mod idle;
 mod negotiate;
 mod path;
 
+pub use negotiate::{MediaType, media_type};
+
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;

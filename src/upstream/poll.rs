@@ -32,6 +32,10 @@ pub enum PollError {
     Fetch(#[from] FetchError),
     #[error(transparent)]
     Parse(#[from] ParseError),
+    /// The poll went well but its kept items could not be archived (their captures could not
+    /// be stored); nothing from it was kept, and the next poll reads the feed whole again.
+    #[error("its items could not be archived: {0}")]
+    Archive(String),
 }
 
 impl PollError {
@@ -42,6 +46,7 @@ impl PollError {
         match self {
             PollError::Fetch(e) => e.is_transient(),
             PollError::Parse(_) => false,
+            PollError::Archive(_) => true,
         }
     }
 }

@@ -19,7 +19,7 @@
 //! hash per exported record is kept, to copy a capture shared by two versions once. The
 //! package is written to a temporary file beside `out` and renamed into place, so `out` is
 //! either the old file or the whole new one. The archive is only read, through the
-//! [`Store`] log and [`warc::read_record`].
+//! [`Store`] log and the archive's [`CaptureStore`] (a capture folder or a bucket).
 
 mod cdxj;
 mod sort;
@@ -27,7 +27,7 @@ pub mod zip;
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -35,7 +35,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::archive::warc::{self, WarcRecord};
-use crate::archive::{ArchiveError, Store};
+use crate::archive::{ArchiveError, CaptureStore, Store};
 use crate::article::{Article, CaptureRef};
 
 pub use cdxj::{CdxRecord, surt};
@@ -111,7 +111,7 @@ pub enum WaczError {
 /// Writes the package of the selected captures to `out`: see the module documentation.
 pub fn write(
     store: &dyn Store,
-    captures: &Path,
+    captures: &dyn CaptureStore,
     selection: &Selection,
     out: &Path,
     meta: &Meta<'_>,
@@ -281,16 +281,13 @@ enum Copy {
 /// Copies the capture's record (its gzip member, byte for byte) to the end of `warc` and
 /// returns its index fields and WARC-Date.
 fn copy_record<W: Write + Seek>(
-    captures: &Path,
+    captures: &dyn CaptureStore,
     capture: &CaptureRef,
     warc: &mut zip::EntryWriter<'_, W>,
 ) -> Result<(CdxRecord, String), Copy> {
-    // A capture file is a plain name inside the capture folder.
-    if Path::new(&capture.file).file_name().and_then(|n| n.to_str()) != Some(capture.file.as_str()) {
-        return Err(Copy::Skip(format!("capture file name {:?} is not a plain file name", capture.file)));
-    }
-    let path = captures.join(&capture.file);
-    let record = warc::read_record(&path, capture.offset).map_err(|e| Copy::Skip(e.to_string()))?;
+    let raw = captures.raw(capture).map_err(|e| Copy::Skip(e.to_string()))?;
+    let record = warc::read_record_from(raw.as_slice(), Path::new(&capture.file), capture.offset)
+        .map_err(|e| Copy::Skip(e.to_string()))?;
     if record.header("WARC-Record-ID") != Some(capture.record_id.as_str()) {
         return Err(Copy::Skip(format!(
             "the record there is {}, not {}",
@@ -303,21 +300,8 @@ fn copy_record<W: Write + Seek>(
         _ => return Err(Copy::Skip("the record has no WARC-Target-URI or WARC-Date".into())),
     };
     let (status, mime) = http_status_and_type(&record);
-    let mut file = crate::archive::open_regular(OpenOptions::new().read(true), &path)
-        .map_err(|e| Copy::Skip(format!("{}: {e}", path.display())))?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if capture.offset.checked_add(capture.length).is_none_or(|end| end > len) {
-        return Err(Copy::Skip(format!("{}: the record runs past the end of the file", path.display())));
-    }
-    file.seek(SeekFrom::Start(capture.offset)).map_err(|e| Copy::Skip(format!("{}: {e}", path.display())))?;
     let offset = warc.position();
-    let copied = io::copy(&mut file.take(capture.length), warc).map_err(Copy::Write)?;
-    if copied != capture.length {
-        return Err(Copy::Write(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            format!("{}: short read", path.display()),
-        )));
-    }
+    warc.write_all(&raw).map_err(Copy::Write)?;
     let digest = record.header("WARC-Payload-Digest").or(record.header("WARC-Block-Digest")).unwrap_or("").to_string();
     let cdx = CdxRecord {
         url,
