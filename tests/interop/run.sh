@@ -52,6 +52,9 @@ bash "$here/browser.sh" "http://127.0.0.1:$port/" target/interop/screenshots ind
 kill -TERM $server
 wait $server || { echo "FAIL: feedkeeper serve did not exit 0 on SIGTERM" >&2; exit 1; }
 
+echo "-- refresh on the demo served from loopback: one page edited, one deleted; feedparser, newsboat and pywb"
+bash "$here/refresh.sh"
+
 echo "-- feedparser parity on the upstream corpus"
 python3 "$here/feedparser_parity.py"
 
