@@ -148,6 +148,8 @@ fn start() -> Result<Service, String> {
         pid=$!
         read -r _ignored
         kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        rm -f "$2"
     "#;
     let mut child = Command::new("sh")
         .args(["-c", script, "moto-wrapper", &port.to_string(), &log.display().to_string()])
@@ -173,6 +175,7 @@ fn start() -> Result<Service, String> {
         std::thread::sleep(Duration::from_millis(100));
     }
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
     Err(format!(
         "the S3 test server (moto) did not start on {addr}: install it with `pip install 'moto[server]'` \
          (or point FEEDKEEPER_TEST_S3 at a running one). Its output:\n{log_text}"
