@@ -17,7 +17,7 @@
 //! This module holds the model, the trait and the pure rules above it ([`reconcile`],
 //! [`host_of`]); each backend stores them in its own file. No SQL, no network.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -193,6 +193,39 @@ pub fn reconciled_view(stored: Vec<CatalogSource>, declared: &[CatalogSource]) -
         by_name.insert(s.name.clone(), CatalogSource { enabled: true, ..s.clone() });
     }
     by_name.into_values().collect()
+}
+
+/// The per-host cap of one claim ([`ClaimRequest::per_host`]): the leases each host holds
+/// now, and whether one more may be taken. Every backend's `claim_due` counts through it.
+pub(crate) struct HostSlots {
+    per_host: usize,
+    held: HashMap<String, usize>,
+}
+
+impl HostSlots {
+    pub(crate) fn new(per_host: usize) -> HostSlots {
+        HostSlots { per_host, held: HashMap::new() }
+    }
+
+    /// Whether the cap limits anything (without one, the held leases need not be counted).
+    pub(crate) fn capped(&self) -> bool {
+        self.per_host < usize::MAX
+    }
+
+    /// Counts `n` more leases held on `host`.
+    pub(crate) fn hold(&mut self, host: String, n: usize) {
+        *self.held.entry(host).or_default() += n;
+    }
+
+    /// Takes a slot of `host` for a new claim; `false` when the host is at its cap.
+    pub(crate) fn take(&mut self, host: String) -> bool {
+        let slots = self.held.entry(host).or_default();
+        if *slots >= self.per_host {
+            return false;
+        }
+        *slots += 1;
+        true
+    }
 }
 
 /// The states and decisions of the sources not in `lost`: what a fenced save keeps.

@@ -518,10 +518,10 @@ impl SourceCatalog for MemoryStore {
 
     fn claim_due(&mut self, req: &ClaimRequest<'_>) -> Result<Vec<Claim>, ArchiveError> {
         let now = catalog::secs(req.now);
-        let mut held: BTreeMap<String, usize> = BTreeMap::new();
-        if req.per_host < usize::MAX {
+        let mut slots = catalog::HostSlots::new(req.per_host);
+        if slots.capped() {
             for row in self.data.catalog.values().filter(|r| r.lease_until > now) {
-                *held.entry(row.source.host()).or_default() += 1;
+                slots.hold(row.source.host(), 1);
             }
         }
         let mut picked = Vec::new();
@@ -533,12 +533,9 @@ impl SourceCatalog for MemoryStore {
             if row.lease_until > now {
                 continue;
             }
-            let slots = held.entry(row.source.host()).or_default();
-            if *slots >= req.per_host {
-                continue;
+            if slots.take(row.source.host()) {
+                picked.push(name.clone());
             }
-            *slots += 1;
-            picked.push(name.clone());
         }
         Ok(picked.iter().filter_map(|name| self.data.lease(name, req)).collect())
     }

@@ -1249,10 +1249,10 @@ impl SourceCatalog for PgStore {
     fn claim_due(&mut self, req: &ClaimRequest<'_>) -> Result<Vec<Claim>, ArchiveError> {
         self.catalog_tx("claiming due sources", |tx| {
             let now = catalog::secs(req.now);
-            let mut held: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-            if req.per_host < usize::MAX {
+            let mut slots = catalog::HostSlots::new(req.per_host);
+            if slots.capped() {
                 for r in tx.query("SELECT host, COUNT(*) FROM sources WHERE lease_until > $1 GROUP BY host", &[&now])? {
-                    held.insert(r.get(0), r.get::<_, i64>(1).max(0) as usize);
+                    slots.hold(r.get(0), r.get::<_, i64>(1).max(0) as usize);
                 }
             }
             // The due, unleased sources by due time then name, read in batches from the
@@ -1269,11 +1269,9 @@ impl SourceCatalog for PgStore {
                     break;
                 }
                 for r in rows {
-                    let slots = held.entry(r.get(1)).or_default();
-                    if *slots >= req.per_host {
+                    if !slots.take(r.get(1)) {
                         continue;
                     }
-                    *slots += 1;
                     picked.push(r.get::<_, String>(0));
                     if picked.len() >= req.limit {
                         break 'read;

@@ -1232,14 +1232,14 @@ impl SourceCatalog for SqliteStore {
     fn claim_due(&mut self, req: &ClaimRequest<'_>) -> Result<Vec<Claim>, ArchiveError> {
         self.catalog_tx("claiming due sources", |tx| {
             let now = catalog::secs(req.now);
-            let mut held: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-            if req.per_host < usize::MAX {
+            let mut slots = catalog::HostSlots::new(req.per_host);
+            if slots.capped() {
                 let mut live =
                     tx.prepare_cached("SELECT host, COUNT(*) FROM sources WHERE lease_until > ?1 GROUP BY host")?;
                 let rows = live.query_map([now], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
                 for row in rows {
                     let (host, n) = row?;
-                    held.insert(host, n.max(0) as usize);
+                    slots.hold(host, n.max(0) as usize);
                 }
             }
             let mut due = tx.prepare_cached(DUE_SQL)?;
@@ -1250,12 +1250,9 @@ impl SourceCatalog for SqliteStore {
                 if row.get::<_, i64>(2)? > now {
                     continue;
                 }
-                let slots = held.entry(row.get(1)?).or_default();
-                if *slots >= req.per_host {
-                    continue;
+                if slots.take(row.get(1)?) {
+                    picked.push(row.get::<_, String>(0)?);
                 }
-                *slots += 1;
-                picked.push(row.get::<_, String>(0)?);
             }
             drop(rows);
             let mut claims = Vec::with_capacity(picked.len());
